@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs everything berth needs to build, run and test, from Debian 12
+# packages only. Idempotent: a second run installs nothing new.
+set -euo pipefail
+
+packages=(
+  # build
+  build-essential cmake ninja-build ccache pkg-config git
+  libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libboost-system1.81-dev
+  libssl-dev libsqlite3-dev sqlite3 ca-certificates
+  googletest libgtest-dev libgmock-dev libbenchmark-dev
+  # runtime parts (containers, images)
+  runc umoci skopeo podman iproute2 util-linux
+  # clients the integration tests drive, as users do
+  curl python3 python3-boto3 awscli
+  # load tools and the peers benchmarks compare against
+  wrk hyperfine haproxy nginx-light docker-registry
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+
+if ((${#missing[@]})); then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# The Debian packages of the load-balancer peers start services on install;
+# benchmarks run their own instances on loopback, so keep these stopped.
+for svc in nginx haproxy docker-registry; do
+  if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$svc" 2>/dev/null; then
+    systemctl stop "$svc" || true
+  fi
+done
+echo "install-deps: all ${#packages[@]} packages present"
