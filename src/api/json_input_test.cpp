@@ -1,0 +1,79 @@
+#include "api/json_input.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace berth::api {
+namespace {
+
+TEST(JsonInput, ParsesObject) {
+  auto r = parse_json_body(R"({"cluster": "c", "services": ["s"], "n": 1.5})");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->at("cluster").as_string(), "c");
+  EXPECT_EQ(r->at("services").as_array().size(), 1u);
+}
+
+TEST(JsonInput, EmptyBodyIsEmptyObject) {
+  auto r = parse_json_body("");
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->empty());
+  EXPECT_TRUE(parse_json_body(" \n").ok());
+}
+
+TEST(JsonInput, RejectsMalformed) {
+  for (std::string_view bad : {"{", "{\"a\":}", "{\"a\":1,}", "{'a':1}", "{\"a\":1} x", "{/*c*/}", "nul"}) {
+    auto r = parse_json_body(bad);
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_EQ(r.error().code, kSerializationException);
+    EXPECT_EQ(r.error().error_class, ErrorClass::kInvalid);
+  }
+}
+
+TEST(JsonInput, RejectsNonObjectTopLevel) {
+  for (std::string_view bad : {"[]", "\"s\"", "1", "null", "true"}) {
+    auto r = parse_json_body(bad);
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_EQ(r.error().code, kSerializationException);
+    EXPECT_NE(r.error().message.find("JSON object"), std::string::npos);
+  }
+}
+
+TEST(JsonInput, RejectsInvalidUtf8) {
+  auto r = parse_json_body("{\"a\":\"\xFF\"}");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, kSerializationException);
+  EXPECT_TRUE(parse_json_body("{\"a\":\"\xE2\x82\xAC\"}").ok());
+}
+
+TEST(JsonInput, DepthLimit) {
+  std::string deep;
+  for (int i = 0; i < 200; ++i) deep += "{\"a\":";
+  deep += "1";
+  for (int i = 0; i < 200; ++i) deep += "}";
+  auto r = parse_json_body(deep);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("depth"), std::string::npos);
+  std::string ok = "{\"a\":[[[1]]]}";
+  EXPECT_TRUE(parse_json_body(ok).ok());
+  // Depth exactly at the limit is accepted, one more is not.
+  auto nested = [](int n) {
+    std::string s;
+    for (int i = 0; i < n; ++i) s += "[";
+    for (int i = 0; i < n; ++i) s += "]";
+    return "{\"a\":" + s + "}";
+  };
+  EXPECT_TRUE(parse_json_body(nested(63)).ok());
+  EXPECT_FALSE(parse_json_body(nested(64)).ok());
+}
+
+TEST(JsonInput, SizeLimit) {
+  JsonLimits limits;
+  limits.max_bytes = 8;
+  auto r = parse_json_body("{\"a\":\"0123456789\"}", limits);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, kSerializationException);
+}
+
+}  // namespace
+}  // namespace berth::api
