@@ -87,7 +87,8 @@ int default_http_status(ErrorClass c, Protocol protocol) {
 }
 
 WireError to_wire(const Error& error, Protocol protocol) {
-  return {default_http_status(error.error_class, protocol), error.code, error.message};
+  int status = error.http_status != 0 ? error.http_status : default_http_status(error.error_class, protocol);
+  return {status, error.code, error.message};
 }
 
 void write_json_error(std::string& out, std::string_view code, std::string_view message) {

@@ -47,6 +47,7 @@ WireError auth_error(const AuthFailure& failure, Protocol protocol);
 // invalid/not found/exists/conflict 400, denied 403 (EC2 UnauthorizedOperation),
 // unauthenticated 403 (EC2 401), unavailable 503, internal 500.
 int default_http_status(ErrorClass error_class, Protocol protocol);
+// Error::http_status, when set, wins over the class default.
 WireError to_wire(const Error& error, Protocol protocol);
 
 // ---- JSON 1.1 ----

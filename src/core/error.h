@@ -24,6 +24,7 @@ struct Error {
   ErrorClass error_class = ErrorClass::kInternal;
   std::string code;     // the AWS-visible code, e.g. "InvalidGroup.NotFound"
   std::string message;  // the AWS-visible message
+  int http_status = 0;  // 0: the api derives it from the class; else the model's status for this code
 
   static Error invalid(std::string code, std::string message) {
     return {ErrorClass::kInvalid, std::move(code), std::move(message)};
