@@ -11,6 +11,8 @@ packages=(
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   # runtime parts (containers, images)
   runc umoci skopeo podman iproute2 util-linux
+  # the image test makes a throwaway CA for its HTTPS tag server
+  openssl
   # clients the integration tests drive, as users do
   curl python3 python3-boto3 awscli
   # load tools and the peers benchmarks compare against
