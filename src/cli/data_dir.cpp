@@ -1,0 +1,121 @@
+#include "cli/data_dir.h"
+
+#include <fcntl.h>
+#include <pwd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+
+namespace berth::cli {
+namespace {
+
+Error io_error(std::string what, const std::string& path) {
+  return Error::internal(what + " " + path + ": " + std::strerror(errno));
+}
+
+}  // namespace
+
+std::string default_data_dir() {
+  const char* home = std::getenv("HOME");
+  std::string base;
+  if (home && *home) {
+    base = home;
+  } else if (const passwd* pw = ::getpwuid(::getuid())) {
+    base = pw->pw_dir;
+  } else {
+    base = "/tmp";
+  }
+  return base + "/.local/share/berth";
+}
+
+Result<std::string> prepare_data_dir(std::string_view dir) {
+  std::error_code ec;
+  std::filesystem::path path = std::filesystem::absolute(std::filesystem::path(dir), ec);
+  if (ec) return Error::invalid("InvalidDataDir", "cannot resolve " + std::string(dir) + ": " + ec.message());
+  std::filesystem::create_directories(path, ec);
+  if (ec) return Error::invalid("InvalidDataDir", "cannot create " + path.string() + ": " + ec.message());
+  ::chmod(path.c_str(), 0700);
+  return path.lexically_normal().string();
+}
+
+Status write_private_file(const std::string& dir, std::string_view name, std::string_view content) {
+  std::string path = dir + "/" + std::string(name);
+  std::string tmp = path + ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return io_error("cannot create", tmp);
+  ::fchmod(fd, 0600);
+  size_t done = 0;
+  while (done < content.size()) {
+    ssize_t n = ::write(fd, content.data() + done, content.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      ::close(fd);
+      return io_error("cannot write", tmp);
+    }
+    done += static_cast<size_t>(n);
+  }
+  if (::fsync(fd) != 0 || ::close(fd) != 0) return io_error("cannot sync", tmp);
+  if (::rename(tmp.c_str(), path.c_str()) != 0) return io_error("cannot rename to", path);
+  return Ok{};
+}
+
+Result<std::string> read_file(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Error::not_found("NotFound", "cannot open " + path + ": " + std::strerror(errno));
+  std::string out;
+  char buf[4096];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return out;
+}
+
+Status write_credentials(const std::string& dir, const BootstrapCredentials& c) {
+  return write_private_file(dir, "credentials",
+                            "aws_access_key_id=" + c.access_key_id + "\naws_secret_access_key=" +
+                                c.secret_access_key + "\n");
+}
+
+Result<BootstrapCredentials> read_credentials(const std::string& dir) {
+  auto text = read_file(dir + "/credentials");
+  if (!text) return std::move(text).error();
+  BootstrapCredentials c;
+  size_t pos = 0;
+  while (pos < text->size()) {
+    size_t end = text->find('\n', pos);
+    if (end == std::string::npos) end = text->size();
+    std::string_view line(text->data() + pos, end - pos);
+    size_t eq = line.find('=');
+    if (eq != std::string_view::npos) {
+      auto key = line.substr(0, eq), value = line.substr(eq + 1);
+      if (key == "aws_access_key_id") c.access_key_id = value;
+      if (key == "aws_secret_access_key") c.secret_access_key = value;
+    }
+    pos = end + 1;
+  }
+  if (c.access_key_id.empty() || c.secret_access_key.empty())
+    return Error::invalid("InvalidCredentials", dir + "/credentials has no access key");
+  return c;
+}
+
+Status write_endpoint(const std::string& dir, std::string_view endpoint) {
+  return write_private_file(dir, "endpoint", std::string(endpoint) + "\n");
+}
+
+Result<std::string> read_endpoint(const std::string& dir) {
+  auto text = read_file(dir + "/endpoint");
+  if (!text) return std::move(text).error();
+  while (!text->empty() && (text->back() == '\n' || text->back() == '\r')) text->pop_back();
+  if (text->empty()) return Error::invalid("InvalidEndpoint", dir + "/endpoint is empty");
+  return std::move(*text);
+}
+
+}  // namespace berth::cli

@@ -1,0 +1,21 @@
+// berth: the command-line entry point (subcommands in cli/daemon.h).
+#include <cstdio>
+#include <span>
+
+#include "cli/daemon.h"
+#include "cli/options.h"
+
+int main(int argc, char** argv) {
+  using namespace berth::cli;
+  auto options = parse_options(std::span<char* const>(argv, static_cast<size_t>(argc)));
+  if (!options) {
+    std::fprintf(stderr, "berth: %s\n%s", options.error().message.c_str(), kUsage);
+    return 2;
+  }
+  switch (options->command) {
+    case Command::kServe: return run_serve(*options);
+    case Command::kEnv: return run_env(*options);
+    case Command::kHelp: std::fputs(kUsage, stdout); return 0;
+  }
+  return 2;
+}

@@ -1,0 +1,33 @@
+#include "cli/router.h"
+
+namespace berth::cli {
+
+namespace http = boost::beast::http;
+
+Router::Router(api::FrontDoor& front_door, std::string account_id) : front_door_(front_door) {
+  health_body_ = "{\"status\":\"ok\",\"account\":\"" + account_id + "\"}";
+}
+
+net::Response Router::berth_endpoint(net::Request& request) {
+  if (request.path() == "/_berth/health") {
+    if (request.method() != http::verb::get && request.method() != http::verb::head)
+      return net::Response(http::status::method_not_allowed, "{\"error\":\"method not allowed\"}",
+                           "application/json");
+    return net::Response(http::status::ok, health_body_, "application/json");
+  }
+  return net::Response(http::status::not_found, "{\"error\":\"not found\"}", "application/json");
+}
+
+net::Task<net::Response> Router::handle(net::Request& request) {
+  std::string_view path = request.path();
+  if (path.rfind("/_berth/", 0) == 0) co_return berth_endpoint(request);
+  if (path == "/v2" || path.rfind("/v2/", 0) == 0) {
+    if (registry_) co_return co_await registry_(request);
+    co_return net::Response(http::status::not_found,
+                            "{\"errors\":[{\"code\":\"UNSUPPORTED\",\"message\":\"no registry in this build\"}]}",
+                            "application/json");
+  }
+  co_return co_await front_door_.handle(request);
+}
+
+}  // namespace berth::cli

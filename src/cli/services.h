@@ -1,0 +1,65 @@
+// cli/services: the one place where `berth serve` plugs service modules
+// into the daemon. Each module adds one line to register_services() in
+// services.cpp, guarded by its BERTH_HAVE_<MODULE> definition (set in
+// src/cli/CMakeLists.txt when the module's target exists), e.g.
+//
+//   #if BERTH_HAVE_EC2_API
+//     services.add(ec2::make_ec2_service(ctx));
+//   #endif
+#pragma once
+
+#include <string>
+
+#include "api/front_door.h"
+#include "api/service.h"
+#include "core/clock.h"
+#include "iam/iam.h"
+#include "net/event_loops.h"
+#include "net/http_server.h"
+#include "store/store.h"
+
+namespace berth::cli {
+
+// What a service module may use while it builds itself. Everything outlives
+// the registered services (they are destroyed after the server stops).
+struct DaemonContext {
+  store::Database& db;
+  iam::Iam& iam;
+  const Clock& clock;
+  net::EventLoops& loops;
+  std::string data_dir;       // absolute; modules keep their files under data_dir + "/<module>/"
+  std::string account_id;     // 12 digits
+  std::string region = "us-east-1";
+  std::string bind_address;   // "127.0.0.1"
+  uint16_t port = 0;          // the API port; 0 until the server is listening (see endpoint())
+  std::string endpoint() const { return "http://" + bind_address + ":" + std::to_string(port); }
+};
+
+// Where modules hand their pieces to the daemon.
+class ServiceRegistry {
+ public:
+  explicit ServiceRegistry(api::FrontDoor& front_door) : front_door_(front_door) {}
+
+  // An AWS API (api::Service) served by the front door on ADDR:PORT.
+  void add(api::Service service) { front_door_.add(std::move(service)); }
+  // The OCI distribution API: every request whose path is /v2 or starts
+  // with /v2/ goes to this handler (unauthenticated by the front door; the
+  // registry checks its own tokens).
+  void set_registry(net::Handler handler) { registry_ = std::move(handler); }
+  // Something to run when the daemon stops, before the store closes
+  // (reconcilers, background tasks). Called in reverse order of addition.
+  void on_stop(std::function<void()> fn) { stop_hooks_.push_back(std::move(fn)); }
+
+  net::Handler& registry() { return registry_; }
+  std::vector<std::function<void()>>& stop_hooks() { return stop_hooks_; }
+
+ private:
+  api::FrontDoor& front_door_;
+  net::Handler registry_;
+  std::vector<std::function<void()>> stop_hooks_;
+};
+
+// Registers every service module that is built in.
+void register_services(ServiceRegistry& services, DaemonContext& ctx);
+
+}  // namespace berth::cli
