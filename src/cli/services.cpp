@@ -6,17 +6,36 @@
 
 #include "iam/services.h"
 
+#if BERTH_HAVE_EC2_API
+#include "core/log.h"
+#include "ec2/ec2_service.h"
+#endif
+
+#if BERTH_HAVE_ECR
+#include "core/log.h"
+#include "ecr/daemon_wiring.h"
+#endif
+
 namespace berth::cli {
 
 void register_services(ServiceRegistry& services, DaemonContext& ctx) {
   services.add(iam::make_iam_service(ctx.iam));
   services.add(iam::make_sts_service(ctx.iam));
 #if BERTH_HAVE_EC2_API
-  // src/ec2 (target berth_ec2_api), e.g.: services.add(ec2::make_ec2_service(ctx.db, ctx.clock, ctx.account_id));
+  if (auto ec2 = ec2::make_ec2_service(ctx.db, {.region = ctx.region, .account_id = ctx.account_id})) {
+    services.add(std::move(*ec2));
+  } else {
+    log::error("berth", "ec2: ", ec2.error().message);
+  }
 #endif
 #if BERTH_HAVE_ECR
-  // src/ecr (target berth_ecr), e.g.: services.add(ecr::make_ecr_service(...));
-  //                                    services.set_registry(... ecr::Registry::handle ...);
+  if (auto ecr = ecr::open_for_daemon(ctx.db, ctx.iam, ctx.clock, ctx.data_dir + "/ecr", ctx.account_id, ctx.region)) {
+    std::shared_ptr<ecr::Ecr> shared = std::move(*ecr);
+    services.add(shared->service());
+    services.set_registry([shared](net::Request& r) { return shared->registry().handle(r); });
+  } else {
+    log::error("berth", "ecr: ", ecr.error().message);
+  }
 #endif
 }
 
