@@ -4,8 +4,10 @@ namespace berth::net {
 
 EventLoops::EventLoops(size_t count) {
   if (count == 0) count = 1;
-  for (size_t i = 0; i < count; ++i)
+  for (size_t i = 0; i < count; ++i) {
     loops_.push_back(std::make_unique<boost::asio::io_context>(1));
+    work_.emplace_back(loops_.back()->get_executor());
+  }
 }
 
 EventLoops::~EventLoops() {

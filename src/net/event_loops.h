@@ -4,6 +4,7 @@
 // no cross-thread hops on a request path.
 #pragma once
 
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 
 #include <memory>
@@ -23,7 +24,8 @@ class EventLoops {
   boost::asio::io_context& at(size_t i) { return *loops_[i]; }
 
   // Runs loop 0 on the calling thread and the others on their own threads;
-  // returns once every loop has run out of work or stop() was called.
+  // returns once stop() was called. Loops never stop for lack of work, so a
+  // handler posted to a quiet loop always runs.
   void run();
   // Runs every loop on a thread of its own and returns at once.
   void start();
@@ -31,7 +33,9 @@ class EventLoops {
   void join();
 
  private:
+  using WorkGuard = boost::asio::executor_work_guard<boost::asio::io_context::executor_type>;
   std::vector<std::unique_ptr<boost::asio::io_context>> loops_;
+  std::vector<WorkGuard> work_;
   std::vector<std::thread> threads_;
 };
 

@@ -49,6 +49,9 @@ struct HttpServer::State {
   std::atomic<bool> stopped{false};
   std::atomic<size_t> connections{0};
   std::atomic<uint64_t> requests{0};
+  // Acceptor and sweeper coroutines still running. Shutdown waits for them,
+  // so the timers and acceptors they own die before their io_context does.
+  std::atomic<int> background{0};
 };
 
 namespace detail {
@@ -138,6 +141,7 @@ class Session {
   bool body_too_large_ = false;
   bool continue_sent_ = false;
   bool idle_ = true;
+  bool first_request_ = true;
   SteadyTime deadline_ = kNoDeadline;
   std::string head_;  // response head, reused between requests
 };
@@ -181,7 +185,9 @@ Task<Session::ReadOutcome> Session::read_header() {
   if (buffer_.size() == 0) {
     idle_ = true;
     if (state_.draining) co_return ReadOutcome::kClosed;
-    arm(state_.options.idle_timeout);
+    // A new connection owes us a header now; only between requests of a
+    // keep-alive connection may the client sit idle longer.
+    arm(first_request_ ? state_.options.header_timeout : state_.options.idle_timeout);
     auto [ec, n] = co_await socket_.async_read_some(buffer_.prepare(16 * 1024), kUseTuple);
     if (ec) co_return ReadOutcome::kClosed;
     buffer_.commit(n);
@@ -189,7 +195,10 @@ Task<Session::ReadOutcome> Session::read_header() {
   idle_ = false;
   arm(state_.options.header_timeout);
   auto [ec, n] = co_await http::async_read_header(socket_, buffer_, *parser_, kUseTuple);
-  if (!ec) co_return ReadOutcome::kRequest;
+  if (!ec) {
+    first_request_ = false;
+    co_return ReadOutcome::kRequest;
+  }
   if (ec == http::error::header_limit || ec == http::error::buffer_overflow) co_return ReadOutcome::kTooLarge;
   if (ec == http::error::end_of_stream || ec == asio::error::eof || ec == asio::error::operation_aborted ||
       ec == asio::error::connection_reset || ec == asio::error::bad_descriptor)
@@ -452,13 +461,16 @@ Task<void> Session::run() {
   socket_.close(ec);
 }
 
-Task<void> run_session(std::shared_ptr<HttpServer::State> state, LoopState& loop, tcp::socket socket) {
-  Session session(*state, loop, std::move(socket));
+// The coroutines below hold the server state by reference: HttpServer owns
+// it and shutdown() waits until every one of them has finished with it.
+Task<void> run_session(HttpServer::State& state, LoopState& loop, tcp::socket socket) {
+  Session session(state, loop, std::move(socket));
   co_await session.run();
 }
 
-Task<void> accept_loop(std::shared_ptr<HttpServer::State> state, LoopState& loop, tcp::acceptor& acceptor) {
-  for (;;) {
+// `background` was counted up by whoever spawned these two loops.
+Task<void> accept_loop(HttpServer::State* state, LoopState& loop, tcp::acceptor& acceptor) {
+  while (!state->draining) {
     auto [ec, socket] = co_await acceptor.async_accept(kUseTuple);
     if (state->draining || ec == asio::error::operation_aborted || !acceptor.is_open()) break;
     if (ec) {
@@ -468,11 +480,12 @@ Task<void> accept_loop(std::shared_ptr<HttpServer::State> state, LoopState& loop
       co_await pause.async_wait(kUseTuple);
       continue;
     }
-    asio::co_spawn(*loop.context, run_session(state, loop, std::move(socket)), asio::detached);
+    asio::co_spawn(*loop.context, run_session(*state, loop, std::move(socket)), asio::detached);
   }
+  state->background.fetch_sub(1);
 }
 
-Task<void> sweep_loop(std::shared_ptr<HttpServer::State> state, LoopState& loop) {
+Task<void> sweep_loop(HttpServer::State* state, LoopState& loop) {
   while (!state->stopped) {
     loop.sweeper->expires_after(state->options.sweep_interval);
     auto [ec] = co_await loop.sweeper->async_wait(kUseTuple);
@@ -482,6 +495,7 @@ Task<void> sweep_loop(std::shared_ptr<HttpServer::State> state, LoopState& loop)
     // sweep() may close sockets but never erases from the set directly.
     for (Session* s : loop.sessions) s->sweep(now, draining);
   }
+  state->background.fetch_sub(1);
 }
 
 }  // namespace detail
@@ -535,7 +549,8 @@ HttpServer::HttpServer(EventLoops& loops, Handler handler, ServerOptions options
     auto& loop = state_->loops[i];
     loop.context = &loops.at(i);
     loop.sweeper = std::make_unique<asio::steady_timer>(*loop.context);
-    asio::co_spawn(*loop.context, detail::sweep_loop(state_, loop), asio::detached);
+    state_->background.fetch_add(1);
+    asio::co_spawn(*loop.context, detail::sweep_loop(state_.get(), loop), asio::detached);
   }
 }
 
@@ -567,7 +582,8 @@ Result<tcp::endpoint> HttpServer::listen(const std::string& address, uint16_t po
     auto& loop = state_->loops[i];
     // The acceptor joins its loop on that loop's thread.
     std::shared_ptr<tcp::acceptor> acceptor = std::move(acceptors[i]);
-    asio::post(*loop.context, [state = state_, &loop, acceptor] {
+    state_->background.fetch_add(1);
+    asio::post(*loop.context, [state = state_.get(), &loop, acceptor] {
       loop.acceptors.push_back(acceptor);
       asio::co_spawn(*loop.context, detail::accept_loop(state, loop, *acceptor), asio::detached);
     });
@@ -575,37 +591,60 @@ Result<tcp::endpoint> HttpServer::listen(const std::string& address, uint16_t po
   return endpoint;
 }
 
+namespace {
+
+// Runs fn(loop) on every loop's own thread and waits until all have run, so
+// nothing posted by shutdown outlives it (a handler still queued when the
+// loops stop would hold the server's state into io_context destruction).
+template <class Fn>
+Task<void> on_each_loop(HttpServer::State& state, asio::steady_timer& wait, Fn fn) {
+  auto done = std::make_shared<std::atomic<size_t>>(0);
+  for (auto& loop : state.loops)
+    asio::post(*loop.context, [done, &loop, fn] {
+      fn(loop);
+      done->fetch_add(1);
+    });
+  while (done->load() < state.loops.size()) {
+    wait.expires_after(std::chrono::milliseconds(1));
+    co_await wait.async_wait(kUseTuple);
+  }
+}
+
+}  // namespace
+
 Task<void> HttpServer::async_shutdown(std::chrono::milliseconds grace) {
   auto state = state_;
+  if (state->stopped) co_return;
   state->draining = true;
-  for (auto& loop : state->loops) {
-    asio::post(*loop.context, [state, &loop] {
-      for (auto& a : loop.acceptors) {
-        boost::system::error_code ec;
-        a->close(ec);
-      }
-      for (auto* s : loop.sessions) s->sweep(std::chrono::steady_clock::now(), true);
-    });
-  }
   auto executor = co_await asio::this_coro::executor;
   asio::steady_timer wait(executor);
+  co_await on_each_loop(*state, wait, [](detail::LoopState& loop) {
+    for (auto& a : loop.acceptors) {
+      boost::system::error_code ec;
+      a->close(ec);
+    }
+    for (auto* s : loop.sessions) s->sweep(std::chrono::steady_clock::now(), true);
+  });
   auto give_up = std::chrono::steady_clock::now() + grace;
   while (state->connections.load() > 0 && std::chrono::steady_clock::now() < give_up) {
     wait.expires_after(std::chrono::milliseconds(10));
     co_await wait.async_wait(kUseTuple);
   }
-  for (auto& loop : state->loops)
-    asio::post(*loop.context, [state, &loop] {
-      for (auto* s : loop.sessions) s->force_close();
-    });
+  co_await on_each_loop(*state, wait, [](detail::LoopState& loop) {
+    for (auto* s : loop.sessions) s->force_close();
+  });
   auto hard_stop = std::chrono::steady_clock::now() + std::chrono::seconds(2);
   while (state->connections.load() > 0 && std::chrono::steady_clock::now() < hard_stop) {
     wait.expires_after(std::chrono::milliseconds(5));
     co_await wait.async_wait(kUseTuple);
   }
   state->stopped = true;
-  for (auto& loop : state->loops)
-    asio::post(*loop.context, [state, &loop] { loop.sweeper->cancel(); });
+  co_await on_each_loop(*state, wait, [](detail::LoopState& loop) { loop.sweeper->cancel(); });
+  while (state->background.load() > 0) {
+    wait.expires_after(std::chrono::milliseconds(1));
+    co_await wait.async_wait(kUseTuple);
+  }
+  co_await on_each_loop(*state, wait, [](detail::LoopState& loop) { loop.acceptors.clear(); });
 }
 
 void HttpServer::shutdown(std::chrono::milliseconds grace) {

@@ -144,6 +144,7 @@ using Handler = std::function<Task<Response>(Request&)>;
 class HttpServer {
  public:
   HttpServer(EventLoops& loops, Handler handler, ServerOptions options = {});
+  // While the loops run, call shutdown() before destroying the server.
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;

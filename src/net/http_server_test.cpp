@@ -160,6 +160,17 @@ TEST(HttpServer, SlowHeaderClientIsCutOff) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
 }
 
+TEST(HttpServer, SilentNewConnectionIsCutOffAtHeaderTimeout) {
+  ServerOptions options;
+  options.header_timeout = 300ms;
+  options.idle_timeout = 60s;
+  TestServer server(echo_handler(), options);
+  RawClient c(server.port());
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_TRUE(c.wait_closed(3000));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
+}
+
 TEST(HttpServer, IdleConnectionIsClosed) {
   ServerOptions options;
   options.idle_timeout = 300ms;
