@@ -22,7 +22,10 @@ void register_services(ServiceRegistry& services, DaemonContext& ctx) {
   services.add(iam::make_iam_service(ctx.iam));
   services.add(iam::make_sts_service(ctx.iam));
 #if BERTH_HAVE_EC2_API
-  if (auto ec2 = ec2::make_ec2_service(ctx.db, {.region = ctx.region, .account_id = ctx.account_id})) {
+  ec2::Ec2Options ec2_options;
+  ec2_options.region = ctx.region;
+  ec2_options.account_id = ctx.account_id;
+  if (auto ec2 = ec2::make_ec2_service(ctx.db, ec2_options)) {
     services.add(std::move(*ec2));
   } else {
     log::error("berth", "ec2: ", ec2.error().message);
