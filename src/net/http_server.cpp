@@ -41,7 +41,7 @@ struct LoopState {
 
 }  // namespace detail
 
-struct HttpServer::State {
+struct HttpServer::State : std::enable_shared_from_this<HttpServer::State> {
   Handler handler;
   ServerOptions options;
   std::vector<detail::LoopState> loops;
@@ -461,14 +461,17 @@ Task<void> Session::run() {
   socket_.close(ec);
 }
 
-// The coroutines below hold the server state by reference: HttpServer owns
-// it and shutdown() waits until every one of them has finished with it.
-Task<void> run_session(HttpServer::State& state, LoopState& loop, tcp::socket socket) {
-  Session session(state, loop, std::move(socket));
+// A session shares ownership of the server state: a handler may outlive
+// shutdown's grace period (it is waiting on something other than its socket),
+// and its frame may then only be destroyed with its io_context. The state
+// holds no asio objects by then (shutdown releases them), so that is safe.
+Task<void> run_session(std::shared_ptr<HttpServer::State> state, LoopState& loop, tcp::socket socket) {
+  Session session(*state, loop, std::move(socket));
   co_await session.run();
 }
 
-// `background` was counted up by whoever spawned these two loops.
+// `background` was counted up by whoever spawned these two loops, and
+// shutdown() waits for both to finish, so they may hold the state by pointer.
 Task<void> accept_loop(HttpServer::State* state, LoopState& loop, tcp::acceptor& acceptor) {
   while (!state->draining) {
     auto [ec, socket] = co_await acceptor.async_accept(kUseTuple);
@@ -480,7 +483,7 @@ Task<void> accept_loop(HttpServer::State* state, LoopState& loop, tcp::acceptor&
       co_await pause.async_wait(kUseTuple);
       continue;
     }
-    asio::co_spawn(*loop.context, run_session(*state, loop, std::move(socket)), asio::detached);
+    asio::co_spawn(*loop.context, run_session(state->shared_from_this(), loop, std::move(socket)), asio::detached);
   }
   state->background.fetch_sub(1);
 }
@@ -644,7 +647,10 @@ Task<void> HttpServer::async_shutdown(std::chrono::milliseconds grace) {
     wait.expires_after(std::chrono::milliseconds(1));
     co_await wait.async_wait(kUseTuple);
   }
-  co_await on_each_loop(*state, wait, [](detail::LoopState& loop) { loop.acceptors.clear(); });
+  co_await on_each_loop(*state, wait, [](detail::LoopState& loop) {
+    loop.acceptors.clear();
+    loop.sweeper.reset();
+  });
 }
 
 void HttpServer::shutdown(std::chrono::milliseconds grace) {

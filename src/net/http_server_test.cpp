@@ -179,6 +179,7 @@ TEST(HttpServer, IdleConnectionIsClosed) {
   c.send("GET / HTTP/1.1\r\nHost: t\r\n\r\n");
   EXPECT_NE(c.read_until("q=").find("200"), std::string::npos);
   EXPECT_TRUE(c.wait_closed(3000));
+  for (int i = 0; i < 100 && server.server().open_connections() > 0; ++i) std::this_thread::sleep_for(10ms);
   EXPECT_EQ(server.server().open_connections(), 0u);
 }
 
