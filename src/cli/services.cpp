@@ -16,6 +16,11 @@
 #include "ecr/daemon_wiring.h"
 #endif
 
+#if BERTH_HAVE_ECS
+#include "core/log.h"
+#include "ecs/ecs.h"
+#endif
+
 namespace berth::cli {
 
 void register_services(ServiceRegistry& services, DaemonContext& ctx) {
@@ -38,6 +43,13 @@ void register_services(ServiceRegistry& services, DaemonContext& ctx) {
     services.set_registry([shared](net::Request& r) { return shared->registry().handle(r); });
   } else {
     log::error("berth", "ecr: ", ecr.error().message);
+  }
+#endif
+#if BERTH_HAVE_ECS
+  if (auto ecs = ecs::make_ecs_service(ctx.db, ecs::Options{ctx.region, ctx.account_id})) {
+    services.add(std::move(*ecs));
+  } else {
+    log::error("berth", "ecs: ", ecs.error().message);
   }
 #endif
 }

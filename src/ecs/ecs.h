@@ -1,0 +1,40 @@
+// ecs: the Amazon ECS API (JSON 1.1, AmazonEC2ContainerServiceV20141113)
+// over the store, and the reconciler that turns EC2 instances of the
+// ECS-optimized AMI into container instances.
+//
+//   aws ecs ... ──front door──> Operation (one file per API area) ──Tx──> "ecs_*" tables
+//      clusters.cpp              Create/Describe/List/Delete/UpdateCluster, PutClusterCapacityProviders
+//      task_definitions.cpp      Register/Describe/List/Deregister/Delete task definitions, families
+//      task_definition_rules.cpp the pure validation and normalisation of RegisterTaskDefinition
+//      tags.cpp                  Tag/Untag/ListTagsForResource
+//      container_instances.cpp   List/Describe/Deregister/UpdateContainerInstancesState
+//      tasks.cpp, placement.cpp  RunTask/StartTask/StopTask/DescribeTasks/ListTasks, filter-then-rank
+//
+//   "ec2_instances" change feed + timer ──> InstanceReconciler ──Tx──> ecs_container_instances
+//   "ecs_tasks" change feed ──> TaskDispatcher ──> TaskLauncher (the runtime) ──apply_task_status──> ecs_tasks
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "api/service.h"
+#include "core/clock.h"
+#include "core/error.h"
+#include "store/store.h"
+
+namespace berth::ecs {
+
+struct Options {
+  std::string region = "us-east-1";
+  std::string account_id;  // 12 digits
+};
+
+// Applies the "ecs" migrations.
+Status prepare_ecs_store(store::Database& db);
+
+// prepare_ecs_store, then the Service with every operation. The Database
+// must outlive the Service.
+Result<api::Service> make_ecs_service(store::Database& db, Options options);
+
+}  // namespace berth::ecs

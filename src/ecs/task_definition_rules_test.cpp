@@ -1,0 +1,211 @@
+// Every invalid class of RegisterTaskDefinition input gets its ClientException
+// text (table-driven), and valid input gets AWS's defaults.
+#include "ecs/task_definition_rules.h"
+
+#include <gtest/gtest.h>
+
+#include <boost/json/parse.hpp>
+
+namespace berth::ecs {
+namespace {
+
+namespace json = boost::json;
+
+Result<ValidatedTaskDefinition> validate(std::string_view text) {
+  return validate_task_definition(json::parse(text).as_object());
+}
+
+struct Case {
+  const char* what;
+  const char* request;
+  const char* error;  // "Code: message"
+};
+
+const Case kInvalid[] = {
+    {"family with a dot", R"({"family":"a.b","containerDefinitions":[{"name":"c","image":"i","memory":64}]})",
+     "ClientException: Family contains invalid characters."},
+    {"family too long",
+     R"({"family":"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa","containerDefinitions":[{"name":"c","image":"i","memory":64}]})",
+     "ClientException: Family contains invalid characters."},
+    {"no containers", R"({"family":"f","containerDefinitions":[]})", "ClientException: Container list cannot be empty."},
+    {"bad network mode", R"({"family":"f","networkMode":"nat","containerDefinitions":[{"name":"c","image":"i","memory":64}]})",
+     "ClientException: Invalid networkMode 'nat'. Valid values are bridge, host, awsvpc and none."},
+    {"bad compatibility", R"({"family":"f","requiresCompatibilities":["LAMBDA"],"containerDefinitions":[{"name":"c","image":"i","memory":64}]})",
+     "ClientException: Invalid requiresCompatibilities value 'LAMBDA'."},
+    {"container name with space", R"({"family":"f","containerDefinitions":[{"name":"a b","image":"i","memory":64}]})",
+     "ClientException: Container.name contains invalid characters."},
+    {"container without name", R"({"family":"f","containerDefinitions":[{"image":"i","memory":64}]})",
+     "ClientException: Container.name should not be null or empty."},
+    {"container without image", R"({"family":"f","containerDefinitions":[{"name":"c","memory":64}]})",
+     "ClientException: Container.image should not be null or empty."},
+    {"duplicate container names",
+     R"({"family":"f","containerDefinitions":[{"name":"c","image":"i","memory":64},{"name":"c","image":"i","memory":64}]})",
+     "ClientException: Duplicate container name 'c' in the task definition."},
+    {"no memory anywhere", R"({"family":"f","containerDefinitions":[{"name":"web","image":"i"}]})",
+     "ClientException: Invalid setting for container 'web'. At least one of 'memory' or 'memoryReservation' must be specified."},
+    {"memory zero", R"({"family":"f","containerDefinitions":[{"name":"web","image":"i","memory":0}]})",
+     "ClientException: Invalid 'memory' setting for container 'web'."},
+    {"memory below 6 MiB", R"({"family":"f","containerDefinitions":[{"name":"web","image":"i","memory":5}]})",
+     "ClientException: Invalid 'memory' setting for container 'web'. The minimum allowed value is 6 MiB."},
+    {"reservation below 6 MiB", R"({"family":"f","containerDefinitions":[{"name":"web","image":"i","memoryReservation":4}]})",
+     "ClientException: Invalid 'memoryReservation' setting for container 'web'. The minimum allowed value is 6 MiB."},
+    {"reservation above memory",
+     R"({"family":"f","containerDefinitions":[{"name":"web","image":"i","memory":64,"memoryReservation":128}]})",
+     "ClientException: Invalid 'memoryReservation' setting for container 'web'. The value for 'memoryReservation' must be less than or equal to 'memory'."},
+    {"container memory above task memory",
+     R"({"family":"f","memory":"512","containerDefinitions":[{"name":"web","image":"i","memory":1024}]})",
+     "ClientException: The 'memory' setting for container 'web' is greater than for the task."},
+    {"container cpu above task cpu",
+     R"({"family":"f","cpu":"256","memory":"512","containerDefinitions":[{"name":"web","image":"i","cpu":512}]})",
+     "ClientException: The 'cpu' setting for container 'web' is greater than for the task."},
+    {"no essential container",
+     R"({"family":"f","containerDefinitions":[{"name":"a","image":"i","memory":64,"essential":false}]})",
+     "ClientException: A task definition must have at least one essential container."},
+    {"awsvpc host port differs",
+     R"({"family":"f","networkMode":"awsvpc","containerDefinitions":[{"name":"a","image":"i","memory":64,"portMappings":[{"containerPort":80,"hostPort":8080}]}]})",
+     "ClientException: When networkMode=awsvpc, the host ports and container ports in port mappings must match."},
+    {"host host port differs",
+     R"({"family":"f","networkMode":"host","containerDefinitions":[{"name":"a","image":"i","memory":64,"portMappings":[{"containerPort":80,"hostPort":81}]}]})",
+     "ClientException: When networkMode=host, the host ports and container ports in port mappings must match."},
+    {"none with port mappings",
+     R"({"family":"f","networkMode":"none","containerDefinitions":[{"name":"a","image":"i","memory":64,"portMappings":[{"containerPort":80}]}]})",
+     "ClientException: Port mappings are not valid when networkMode=none."},
+    {"container port out of range",
+     R"({"family":"f","containerDefinitions":[{"name":"a","image":"i","memory":64,"portMappings":[{"containerPort":70000}]}]})",
+     "ClientException: Invalid 'containerPort' setting for container 'a'."},
+    {"bad protocol",
+     R"({"family":"f","containerDefinitions":[{"name":"a","image":"i","memory":64,"portMappings":[{"containerPort":80,"protocol":"sctp"}]}]})",
+     "ClientException: Invalid 'protocol' setting for container 'a'."},
+    {"health check interval too small",
+     R"({"family":"f","containerDefinitions":[{"name":"a","image":"i","memory":64,"healthCheck":{"command":["CMD","true"],"interval":4}}]})",
+     "ClientException: Invalid 'healthCheck' setting for container 'a'. The 'interval' must be between 5 and 300."},
+    {"health check interval too big",
+     R"({"family":"f","containerDefinitions":[{"name":"a","image":"i","memory":64,"healthCheck":{"command":["CMD","true"],"interval":301}}]})",
+     "ClientException: Invalid 'healthCheck' setting for container 'a'. The 'interval' must be between 5 and 300."},
+    {"health check timeout",
+     R"({"family":"f","containerDefinitions":[{"name":"a","image":"i","memory":64,"healthCheck":{"command":["CMD","true"],"timeout":61}}]})",
+     "ClientException: Invalid 'healthCheck' setting for container 'a'. The 'timeout' must be between 2 and 60."},
+    {"health check retries",
+     R"({"family":"f","containerDefinitions":[{"name":"a","image":"i","memory":64,"healthCheck":{"command":["CMD","true"],"retries":0}}]})",
+     "ClientException: Invalid 'healthCheck' setting for container 'a'. The 'retries' must be between 1 and 10."},
+    {"health check start period",
+     R"({"family":"f","containerDefinitions":[{"name":"a","image":"i","memory":64,"healthCheck":{"command":["CMD","true"],"startPeriod":301}}]})",
+     "ClientException: Invalid 'healthCheck' setting for container 'a'. The 'startPeriod' must be between 0 and 300."},
+    {"health check command",
+     R"({"family":"f","containerDefinitions":[{"name":"a","image":"i","memory":64,"healthCheck":{"command":["curl","x"]}}]})",
+     "ClientException: Invalid 'healthCheck' setting for container 'a'. The command must start with CMD or CMD-SHELL."},
+    {"fargate bridge",
+     R"({"family":"f","requiresCompatibilities":["FARGATE"],"cpu":"256","memory":"512","containerDefinitions":[{"name":"a","image":"i"}]})",
+     "ClientException: Fargate only supports network mode \u2018awsvpc\u2019."},
+    {"fargate without cpu",
+     R"({"family":"f","requiresCompatibilities":["FARGATE"],"networkMode":"awsvpc","memory":"512","containerDefinitions":[{"name":"a","image":"i"}]})",
+     "ClientException: Fargate requires that 'cpu' be defined at the task level."},
+    {"fargate without memory",
+     R"({"family":"f","requiresCompatibilities":["FARGATE"],"networkMode":"awsvpc","cpu":"256","containerDefinitions":[{"name":"a","image":"i"}]})",
+     "ClientException: Fargate requires that 'memory' be defined at the task level."},
+    {"fargate bad pair",
+     R"({"family":"f","requiresCompatibilities":["FARGATE"],"networkMode":"awsvpc","cpu":"256","memory":"4096","containerDefinitions":[{"name":"a","image":"i"}]})",
+     "ClientException: No Fargate configuration exists for given values."},
+    {"task cpu unparsable", R"({"family":"f","cpu":"lots","containerDefinitions":[{"name":"a","image":"i","memory":64}]})",
+     "ClientException: Invalid 'cpu' setting for task."},
+    {"task cpu too small", R"({"family":"f","cpu":"64","containerDefinitions":[{"name":"a","image":"i","memory":64}]})",
+     "ClientException: Invalid 'cpu' setting for task. The value must be between 128 and 196608 CPU units."},
+    {"task memory unparsable", R"({"family":"f","memory":"1TBish","containerDefinitions":[{"name":"a","image":"i","memory":64}]})",
+     "ClientException: Invalid 'memory' setting for task."},
+};
+
+class InvalidTaskDefinition : public ::testing::TestWithParam<Case> {};
+
+TEST_P(InvalidTaskDefinition, GetsAwsClientException) {
+  auto r = validate(GetParam().request);
+  ASSERT_FALSE(r.ok()) << GetParam().what;
+  EXPECT_EQ(r.error().code + ": " + r.error().message, GetParam().error) << GetParam().what;
+  EXPECT_EQ(r.error().error_class, ErrorClass::kInvalid);
+}
+
+INSTANTIATE_TEST_SUITE_P(Rules, InvalidTaskDefinition, ::testing::ValuesIn(kInvalid));
+
+TEST(TaskDefinitionRules, FillsAwsDefaults) {
+  auto r = validate(R"({"family":"web","containerDefinitions":[{"name":"app","image":"outyet","memory":128,
+      "portMappings":[{"containerPort":8080}],
+      "healthCheck":{"command":["CMD-SHELL","true"]}}]})");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  const auto& doc = r->doc;
+  EXPECT_EQ(doc.at("networkMode").as_string(), "bridge");
+  EXPECT_EQ(doc.at("compatibilities").as_array().size(), 1u);
+  EXPECT_FALSE(doc.contains("cpu"));
+  const auto& c = doc.at("containerDefinitions").as_array()[0].as_object();
+  EXPECT_EQ(c.at("cpu").as_int64(), 0);
+  EXPECT_TRUE(c.at("essential").as_bool());
+  EXPECT_TRUE(c.at("environment").as_array().empty());
+  const auto& pm = c.at("portMappings").as_array()[0].as_object();
+  EXPECT_EQ(pm.at("hostPort").as_int64(), 0);  // dynamic in bridge mode
+  EXPECT_EQ(pm.at("protocol").as_string(), "tcp");
+  const auto& hc = c.at("healthCheck").as_object();
+  EXPECT_EQ(hc.at("interval").as_int64(), 30);
+  EXPECT_EQ(hc.at("timeout").as_int64(), 5);
+  EXPECT_EQ(hc.at("retries").as_int64(), 3);
+  EXPECT_FALSE(hc.contains("startPeriod"));
+}
+
+TEST(TaskDefinitionRules, AwsvpcFillsHostPortAndFargateCompatibility) {
+  auto r = validate(R"({"family":"web","networkMode":"awsvpc","requiresCompatibilities":["FARGATE"],
+      "cpu":"0.5 vCPU","memory":"1 GB","containerDefinitions":[{"name":"app","image":"outyet",
+      "portMappings":[{"containerPort":8080}]}]})");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->doc.at("cpu").as_string(), "512");
+  EXPECT_EQ(r->doc.at("memory").as_string(), "1024");
+  const auto& pm = r->doc.at("containerDefinitions").as_array()[0].as_object().at("portMappings").as_array()[0];
+  EXPECT_EQ(pm.as_object().at("hostPort").as_int64(), 8080);
+  EXPECT_EQ(r->doc.at("compatibilities").as_array().size(), 2u);
+}
+
+TEST(TaskDefinitionRules, TaskSizeSpellings) {
+  EXPECT_EQ(parse_task_cpu("1024"), 1024);
+  EXPECT_EQ(parse_task_cpu("1 vCPU"), 1024);
+  EXPECT_EQ(parse_task_cpu("2vcpu"), 2048);
+  EXPECT_EQ(parse_task_cpu("0.25 vCPU"), 256);
+  EXPECT_EQ(parse_task_cpu("one"), std::nullopt);
+  EXPECT_EQ(parse_task_memory("512"), 512);
+  EXPECT_EQ(parse_task_memory("1GB"), 1024);
+  EXPECT_EQ(parse_task_memory("2 GB"), 2048);
+  EXPECT_EQ(parse_task_memory("0.5GB"), 512);
+  EXPECT_EQ(parse_task_memory("GB"), std::nullopt);
+}
+
+TEST(TaskDefinitionRules, FargatePairs) {
+  EXPECT_TRUE(fargate_pair_valid(256, 512));
+  EXPECT_TRUE(fargate_pair_valid(256, 2048));
+  EXPECT_FALSE(fargate_pair_valid(256, 3072));
+  EXPECT_TRUE(fargate_pair_valid(512, 4096));
+  EXPECT_FALSE(fargate_pair_valid(512, 5120));
+  EXPECT_TRUE(fargate_pair_valid(4096, 30720));
+  EXPECT_TRUE(fargate_pair_valid(8192, 20480));
+  EXPECT_FALSE(fargate_pair_valid(8192, 17408));
+  EXPECT_TRUE(fargate_pair_valid(16384, 122880));
+  EXPECT_FALSE(fargate_pair_valid(128, 512));
+}
+
+TEST(TaskDefinitionRules, ReservationOfATask) {
+  auto bridge = validate(R"({"family":"f","containerDefinitions":[
+      {"name":"a","image":"i","cpu":128,"memory":256,"memoryReservation":128,"portMappings":[{"containerPort":80,"hostPort":8080},{"containerPort":81}]},
+      {"name":"b","image":"i","cpu":64,"memory":64}]})");
+  ASSERT_TRUE(bridge.ok());
+  Reservation r = reservation_of(bridge->doc);
+  EXPECT_EQ(r.cpu, 192);
+  EXPECT_EQ(r.memory, 192);  // memoryReservation of a, memory of b
+  ASSERT_EQ(r.ports.size(), 1u);
+  EXPECT_EQ(r.ports[0].port, 8080);
+
+  auto sized = validate(R"({"family":"f","cpu":"1 vCPU","memory":"1GB","networkMode":"host",
+      "containerDefinitions":[{"name":"a","image":"i","portMappings":[{"containerPort":80}]}]})");
+  ASSERT_TRUE(sized.ok());
+  r = reservation_of(sized->doc);
+  EXPECT_EQ(r.cpu, 1024);
+  EXPECT_EQ(r.memory, 1024);
+  ASSERT_EQ(r.ports.size(), 1u);
+  EXPECT_EQ(r.ports[0].port, 80);
+}
+
+}  // namespace
+}  // namespace berth::ecs
