@@ -157,7 +157,7 @@ const Service* FrontDoor::find_service(std::string_view signing_name) const {
 
 FrontDoor::Shape FrontDoor::guess_shape(const ApiRequest& req) const {
   std::string_view target = header(req.headers, "X-Amz-Target");
-  if (!target.empty()) {
+  if (!target.empty() || header(req.headers, "Content-Type").starts_with("application/x-amz-json")) {
     Shape shape{Protocol::kJson, {}, nullptr};
     auto it = by_target_prefix_.find(target.substr(0, target.find('.')));
     if (it != by_target_prefix_.end()) shape.service = it->second;

@@ -1,9 +1,13 @@
 #include "api/xml_writer.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
+#include <vector>
 
 #include "api/envelope.h"
 #include "core/time_format.h"
@@ -116,11 +120,22 @@ TEST(Envelope, ErrorClassStatus) {
 }
 
 // Writes sample envelopes for testdata/check_envelopes.py (botocore's own
-// parsers) when BERTH_API_ENVELOPE_DIR is set; otherwise does nothing.
+// parsers) into BERTH_API_ENVELOPE_DIR, or a temp dir when it is unset; the
+// ctest `api_envelopes_botocore` (tests/api) runs both steps.
 TEST(Envelope, DumpForBotocoreCheck) {
-  const char* dir = std::getenv("BERTH_API_ENVELOPE_DIR");
-  if (dir == nullptr) GTEST_SKIP() << "set BERTH_API_ENVELOPE_DIR to dump envelopes";
-  auto dump = [&](const char* name, const std::string& body) { std::ofstream(std::string(dir) + "/" + name) << body; };
+  const char* env_dir = std::getenv("BERTH_API_ENVELOPE_DIR");
+  std::string dir = env_dir ? env_dir : std::string();
+  if (dir.empty()) {
+    char tmpl[] = "/tmp/berth-envelopes-XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    dir = tmpl;
+  }
+  std::vector<std::string> written;
+  auto dump = [&](const char* name, const std::string& body) {
+    std::string path = dir + "/" + name;
+    std::ofstream(path) << body;
+    written.push_back(path);
+  };
   dump("query_success.xml", query_success());
   std::string out;
   write_query_error(out, kElbv2Xmlns, {400, "TargetGroupNotFound", "One or more <target> groups not found"}, "rid-q");
@@ -132,6 +147,13 @@ TEST(Envelope, DumpForBotocoreCheck) {
   out.clear();
   write_json_error(out, "ClusterNotFoundException", "Cluster not found.");
   dump("json_error.json", out);
+  for (const auto& path : written) {
+    std::ifstream in(path);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    EXPECT_FALSE(text.empty()) << path;
+    if (!env_dir) std::remove(path.c_str());
+  }
+  if (!env_dir) ::rmdir(dir.c_str());
 }
 
 }  // namespace
