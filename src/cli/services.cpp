@@ -16,6 +16,11 @@
 #include "ecr/daemon_wiring.h"
 #endif
 
+#if BERTH_HAVE_ELB
+#include "core/log.h"
+#include "elb/elb_daemon.h"
+#endif
+
 #if BERTH_HAVE_ECS
 #include "core/log.h"
 #include "ecs/ecs.h"
@@ -43,6 +48,15 @@ void register_services(ServiceRegistry& services, DaemonContext& ctx) {
     services.set_registry([shared](net::Request& r) { return shared->registry().handle(r); });
   } else {
     log::error("berth", "ecr: ", ecr.error().message);
+  }
+#endif
+#if BERTH_HAVE_ELB
+  if (auto elb = elb::start_elb(ctx.db, ctx.clock, ctx.loops, ctx.bind_address, ctx.region, ctx.account_id)) {
+    std::shared_ptr<elb::ElbDaemon> shared = std::move(*elb);
+    services.add(shared->take_service());
+    services.on_stop([shared] { shared->stop(); });
+  } else {
+    log::error("berth", "elb: ", elb.error().message);
   }
 #endif
 #if BERTH_HAVE_ECS

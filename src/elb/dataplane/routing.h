@@ -1,0 +1,119 @@
+// elb/dataplane/routing: the immutable routing snapshot the data plane
+// reads, and the pure decisions on it (which load balancer, which rule,
+// which target group, which target). No store, no I/O, no lock.
+//
+//   Snapshot
+//     ports: 80 ──> [LbRoute by DNS name (Host)] ──> rules by priority, default last
+//                                                     └─ RouteAction: forward ─> [(group index, weight)]
+//     groups: [GroupRoute] ──> targets (address, port, health, draining)
+//
+// A snapshot is built by the control plane (elb/routing_builder) and swapped
+// whole; each loop keeps its own pointer. Counters that requests update
+// (round robin position, outstanding requests) are atomics owned by the
+// snapshot, so a request never needs a lock.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ec2/security_group_rules.h"
+
+namespace berth::elb::dp {
+
+enum class Health : uint8_t { kInitial, kHealthy, kUnhealthy };
+enum class Algorithm : uint8_t { kRoundRobin, kLeastOutstanding, kWeightedRandom };
+
+struct TargetRoute {
+  std::string key;      // registration key (model.h)
+  std::string address;  // dotted quad to connect to
+  uint16_t port = 0;
+  Health health = Health::kInitial;
+  // Requests in flight to this target, across loops (least outstanding requests).
+  std::shared_ptr<std::atomic<int32_t>> outstanding = std::make_shared<std::atomic<int32_t>>(0);
+};
+
+struct GroupRoute {
+  std::string arn;
+  Algorithm algorithm = Algorithm::kRoundRobin;
+  // Registered, not draining. Draining targets get no new requests.
+  std::vector<TargetRoute> targets;
+  std::shared_ptr<std::atomic<uint32_t>> next = std::make_shared<std::atomic<uint32_t>>(0);
+};
+
+struct MatchCondition {
+  enum class Field : uint8_t { kPath, kHost, kHeader, kMethod, kQuery, kSourceIp };
+  Field field = Field::kPath;
+  std::string header_name;                                 // kHeader
+  std::vector<std::string> values;                         // globs (kPath/kHost/kHeader/kQuery values), methods
+  std::vector<std::pair<std::string, std::string>> pairs;  // kQuery: key glob ("" any), value glob
+  std::vector<ec2::Cidr> cidrs;                            // kSourceIp
+};
+
+struct RouteAction {
+  enum class Type : uint8_t { kForward, kFixedResponse, kRedirect };
+  Type type = Type::kForward;
+  std::vector<std::pair<size_t, uint32_t>> groups;  // (index into Snapshot::groups, weight)
+  unsigned fixed_status = 200;
+  std::string fixed_content_type;
+  std::string fixed_body;
+  unsigned redirect_status = 301;
+  std::string redirect_protocol, redirect_port, redirect_host, redirect_path, redirect_query;
+};
+
+struct RouteRule {
+  int64_t priority = 0;  // 0 = default rule
+  std::vector<MatchCondition> conditions;
+  RouteAction action;
+};
+
+struct LbRoute {
+  std::string arn;
+  std::string dns_name;  // lower case
+  std::vector<ec2::GroupId> security_groups;
+  std::vector<RouteRule> rules;  // by ascending priority, default last
+  uint32_t idle_timeout_seconds = 60;
+  bool drop_invalid_header_fields = false;
+};
+
+struct PortRoute {
+  uint16_t port = 0;
+  std::vector<LbRoute> load_balancers;  // creation order
+};
+
+struct Snapshot {
+  std::vector<GroupRoute> groups;
+  std::map<uint16_t, PortRoute> ports;
+};
+
+// What a request looks like to the rules.
+struct RequestView {
+  std::string_view method;
+  std::string_view path;   // target up to '?'
+  std::string_view query;  // after '?'
+  std::string_view host;   // Host header, as sent
+  ec2::IpAddress source;
+  // Header lookup by case-insensitive name; every value of that name.
+  std::vector<std::pair<std::string_view, std::string_view>> headers;
+};
+
+// '*' any run, '?' one character.
+bool glob_match(std::string_view pattern, std::string_view text, bool case_insensitive);
+bool condition_matches(const MatchCondition& c, const RequestView& r);
+// The first rule whose conditions all match (the default rule matches always).
+const RouteRule* match_rule(const LbRoute& lb, const RequestView& r);
+// The load balancer a Host names on a port; the only one when the Host names none.
+const LbRoute* pick_load_balancer(const PortRoute& port, std::string_view host);
+// A group of a forward action by weight; `roll` is any random number.
+size_t pick_group(const RouteAction& action, uint64_t roll);
+// A target of a group: healthy ones first; if none is healthy, all (fail
+// open, as ALB does). `exclude` is a target index already tried (or -1).
+// nullopt when the group has no registered target.
+std::optional<size_t> pick_target(const GroupRoute& group, long exclude, uint64_t roll);
+
+}  // namespace berth::elb::dp

@@ -1,0 +1,155 @@
+#include "elb/health/health_checker.h"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http.hpp>
+
+#include <mutex>
+
+namespace berth::elb {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
+
+asio::awaitable<ProbeResult> probe_once(asio::io_context& io, ProbeSpec spec) {
+  boost::system::error_code ec;
+  auto address = asio::ip::make_address(spec.address, ec);
+  if (ec) co_return ProbeResult{ProbeOutcome::kFailed, 0};
+  beast::tcp_stream stream(io);
+  stream.expires_after(spec.timeout);
+  auto [cec] = co_await stream.async_connect(tcp::endpoint(address, spec.port), kUseTuple);
+  if (cec == beast::error::timeout) co_return ProbeResult{ProbeOutcome::kTimeout, 0};
+  if (cec) co_return ProbeResult{ProbeOutcome::kFailed, 0};
+  std::string request = "GET " + spec.path + " HTTP/1.1\r\nHost: " + spec.address + ":" + std::to_string(spec.port) +
+                        "\r\nUser-Agent: ELB-HealthChecker/2.0\r\nAccept-Encoding: gzip, compressed\r\n"
+                        "Connection: close\r\n\r\n";
+  auto [wec, wn] = co_await asio::async_write(stream, asio::buffer(request), kUseTuple);
+  if (wec == beast::error::timeout) co_return ProbeResult{ProbeOutcome::kTimeout, 0};
+  if (wec) co_return ProbeResult{ProbeOutcome::kFailed, 0};
+  beast::flat_buffer buffer;
+  http::response_parser<http::string_body> parser;
+  parser.body_limit(1 << 20);
+  auto [rec, rn] = co_await http::async_read_header(stream, buffer, parser, kUseTuple);
+  if (rec == beast::error::timeout) co_return ProbeResult{ProbeOutcome::kTimeout, 0};
+  if (rec) co_return ProbeResult{ProbeOutcome::kFailed, 0};
+  stream.socket().close(ec);
+  unsigned status = parser.get().result_int();
+  if (matcher_accepts(spec.matcher, status)) co_return ProbeResult{ProbeOutcome::kPass, status};
+  co_return ProbeResult{ProbeOutcome::kCodeMismatch, status};
+}
+
+struct HealthChecker::State {
+  asio::io_context* io = nullptr;
+  mutable std::mutex mutex;
+  struct Entry {
+    ProbeSpec spec;
+    HealthState health;
+    uint64_t session = 0;
+  };
+  std::map<std::string, Entry, std::less<>> entries;
+  uint64_t next_session = 1;
+  std::function<void()> on_change;
+  bool stopped = false;
+};
+
+namespace {
+
+asio::awaitable<void> run_session(std::shared_ptr<HealthChecker::State> st, std::string key, uint64_t session) {
+  asio::steady_timer timer(*st->io);
+  for (;;) {
+    ProbeSpec spec;
+    {
+      std::lock_guard lock(st->mutex);
+      auto it = st->entries.find(key);
+      if (st->stopped || it == st->entries.end() || it->second.session != session) co_return;
+      spec = it->second.spec;
+      it->second.health.checking();
+    }
+    auto started = std::chrono::steady_clock::now();
+    ProbeResult result = co_await probe_once(*st->io, spec);
+    std::function<void()> notify;
+    {
+      std::lock_guard lock(st->mutex);
+      auto it = st->entries.find(key);
+      if (st->stopped || it == st->entries.end() || it->second.session != session) co_return;
+      if (it->second.health.record(result)) notify = st->on_change;
+    }
+    if (notify) notify();
+    timer.expires_at(started + spec.interval);
+    co_await timer.async_wait(kUseTuple);
+  }
+}
+
+}  // namespace
+
+HealthChecker::HealthChecker(asio::io_context& io, std::function<void()> on_change) : state_(std::make_shared<State>()) {
+  state_->io = &io;
+  state_->on_change = std::move(on_change);
+}
+
+HealthChecker::~HealthChecker() { stop(); }
+
+void HealthChecker::update(std::vector<ProbeSpec> specs) {
+  std::vector<std::pair<std::string, uint64_t>> start;
+  {
+    std::lock_guard lock(state_->mutex);
+    if (state_->stopped) return;
+    std::map<std::string, ProbeSpec, std::less<>> wanted;
+    for (auto& s : specs) wanted.emplace(s.key, std::move(s));
+    for (auto it = state_->entries.begin(); it != state_->entries.end();) {
+      if (!wanted.count(it->first)) it = state_->entries.erase(it);
+      else ++it;
+    }
+    for (auto& [key, spec] : wanted) {
+      auto it = state_->entries.find(key);
+      if (it == state_->entries.end()) {
+        uint64_t session = state_->next_session++;
+        state_->entries.emplace(key, State::Entry{spec, HealthState(spec.healthy_threshold, spec.unhealthy_threshold), session});
+        start.emplace_back(key, session);
+      } else if (!(it->second.spec == spec)) {
+        bool target_moved = it->second.spec.address != spec.address || it->second.spec.port != spec.port;
+        it->second.health.set_thresholds(spec.healthy_threshold, spec.unhealthy_threshold);
+        it->second.spec = spec;
+        if (target_moved) {
+          // A different endpoint: start over from initial.
+          it->second.health = HealthState(spec.healthy_threshold, spec.unhealthy_threshold);
+          it->second.session = state_->next_session++;
+          start.emplace_back(key, it->second.session);
+        }
+      }
+    }
+  }
+  for (auto& [key, session] : start)
+    asio::co_spawn(*state_->io, run_session(state_, key, session), asio::detached);
+}
+
+std::optional<TargetHealthView> HealthChecker::health(std::string_view key) const {
+  std::lock_guard lock(state_->mutex);
+  auto it = state_->entries.find(key);
+  if (it == state_->entries.end()) return std::nullopt;
+  const auto& h = it->second.health;
+  return TargetHealthView{h.state(), h.reason(), h.description()};
+}
+
+std::map<std::string, dp::Health, std::less<>> HealthChecker::healths() const {
+  std::lock_guard lock(state_->mutex);
+  std::map<std::string, dp::Health, std::less<>> out;
+  for (const auto& [key, e] : state_->entries) out.emplace(key, e.health.health());
+  return out;
+}
+
+void HealthChecker::stop() {
+  std::lock_guard lock(state_->mutex);
+  state_->stopped = true;
+  state_->on_change = nullptr;
+}
+
+}  // namespace berth::elb

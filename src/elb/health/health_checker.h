@@ -1,0 +1,62 @@
+// elb/health/health_checker: one probing session per target per target
+// group (envoy's health_checker_base: sessions with their own timers that
+// only flip health bits). Sessions run on one event loop; the results live
+// in memory, read by DescribeTargetHealth (HealthSource) and by the routing
+// builder, which publishes them to the data plane in a new snapshot.
+//
+//   update(specs) ──> sessions: probe (GET path, timeout) ─> HealthState ─changed─> on_change()
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "elb/dataplane/routing.h"
+#include "elb/elb_service.h"
+#include "elb/health/health_state.h"
+
+namespace berth::elb {
+
+struct ProbeSpec {
+  std::string key;  // registration key
+  std::string address;
+  uint16_t port = 0;
+  std::string path = "/";
+  std::string matcher = "200";
+  std::chrono::milliseconds interval{30'000};
+  std::chrono::milliseconds timeout{5'000};
+  int healthy_threshold = 5;
+  int unhealthy_threshold = 2;
+
+  bool operator==(const ProbeSpec&) const = default;
+};
+
+// One HTTP health check: connect, GET path with `User-Agent: ELB-HealthChecker/2.0`, read the status.
+boost::asio::awaitable<ProbeResult> probe_once(boost::asio::io_context& io, ProbeSpec spec);
+
+class HealthChecker final : public HealthSource {
+ public:
+  HealthChecker(boost::asio::io_context& io, std::function<void()> on_change);
+  ~HealthChecker() override;
+
+  // The sessions to run; others stop. Any thread.
+  void update(std::vector<ProbeSpec> specs);
+  std::optional<TargetHealthView> health(std::string_view key) const override;
+  std::map<std::string, dp::Health, std::less<>> healths() const;
+  // No more callbacks; sessions end at their next wake-up.
+  void stop();
+
+  struct State;
+
+ private:
+  std::shared_ptr<State> state_;
+};
+
+}  // namespace berth::elb

@@ -1,0 +1,229 @@
+#include "elb/routing_builder.h"
+
+#include <algorithm>
+
+#include "core/log.h"
+#include "ec2/instances.h"
+#include "elb/elb_store.h"
+
+namespace berth::elb {
+namespace {
+
+dp::MatchCondition compile_condition(const Condition& c) {
+  using F = dp::MatchCondition::Field;
+  dp::MatchCondition m;
+  m.values = c.values;
+  if (c.field == "path-pattern") m.field = F::kPath;
+  else if (c.field == "host-header") m.field = F::kHost;
+  else if (c.field == "http-header") m.field = F::kHeader;
+  else if (c.field == "http-request-method") m.field = F::kMethod;
+  else if (c.field == "query-string") m.field = F::kQuery;
+  else if (c.field == "source-ip") m.field = F::kSourceIp;
+  m.header_name = c.header_name;
+  for (const auto& p : c.pairs) m.pairs.emplace_back(p.key, p.value);
+  if (m.field == F::kSourceIp)
+    for (const auto& v : c.values) {
+      auto cidr = v.find(':') == std::string::npos ? ec2::Cidr::parse_v4(v) : ec2::Cidr::parse_v6(v);
+      if (cidr) m.cidrs.push_back(*cidr);
+    }
+  return m;
+}
+
+dp::RouteAction compile_action(const std::vector<Action>& actions, const std::map<std::string, size_t>& group_index) {
+  dp::RouteAction out;
+  if (actions.empty()) return out;
+  const Action& a = actions.back();  // the terminal action
+  if (a.type == "fixed-response") {
+    out.type = dp::RouteAction::Type::kFixedResponse;
+    out.fixed_status = static_cast<unsigned>(std::stoul(a.fixed_status));
+    out.fixed_content_type = a.fixed_content_type;
+    out.fixed_body = a.fixed_body;
+  } else if (a.type == "redirect") {
+    out.type = dp::RouteAction::Type::kRedirect;
+    out.redirect_status = a.redirect_status == "HTTP_302" ? 302 : 301;
+    out.redirect_protocol = a.redirect_protocol;
+    out.redirect_port = a.redirect_port;
+    out.redirect_host = a.redirect_host;
+    out.redirect_path = a.redirect_path;
+    out.redirect_query = a.redirect_query;
+  } else {
+    out.type = dp::RouteAction::Type::kForward;
+    auto add = [&](const std::string& arn, int64_t weight) {
+      auto it = group_index.find(arn);
+      if (it != group_index.end() && weight > 0) out.groups.emplace_back(it->second, static_cast<uint32_t>(weight));
+    };
+    if (a.groups.empty()) add(a.target_group_arn, 1);
+    for (const auto& g : a.groups) add(g.target_group_arn, g.weight);
+  }
+  return out;
+}
+
+std::string attribute(const std::map<std::string, std::string>& attrs, const std::string& key, std::string fallback) {
+  auto it = attrs.find(key);
+  return it == attrs.end() ? fallback : it->second;
+}
+
+std::string target_address(const Registration& r, const TargetGroup& tg, const AddressBook& addresses) {
+  if (tg.target_type == "ip") return r.id;
+  auto it = addresses.find(r.id);
+  return it == addresses.end() ? std::string() : it->second;
+}
+
+}  // namespace
+
+std::shared_ptr<const dp::Snapshot> build_snapshot(const Config& config, const HealthMap& health,
+                                                   const AddressBook& addresses) {
+  auto snap = std::make_shared<dp::Snapshot>();
+  std::map<std::string, size_t> group_index;
+  for (const auto& tg : config.target_groups) {
+    dp::GroupRoute g;
+    g.arn = tg.arn;
+    std::string algo = attribute(tg.attributes, "load_balancing.algorithm.type", "round_robin");
+    g.algorithm = algo == "least_outstanding_requests" ? dp::Algorithm::kLeastOutstanding
+                  : algo == "weighted_random"          ? dp::Algorithm::kWeightedRandom
+                                                       : dp::Algorithm::kRoundRobin;
+    for (const auto& r : config.registrations) {
+      if (r.target_group_arn != tg.arn || r.deregistered_ms != 0) continue;
+      std::string address = target_address(r, tg, addresses);
+      if (address.empty()) continue;
+      dp::TargetRoute t;
+      t.key = registration_key(r.target_group_arn, r.id, r.port);
+      t.address = address;
+      t.port = static_cast<uint16_t>(r.port);
+      auto h = health.find(t.key);
+      t.health = h == health.end() ? dp::Health::kInitial : h->second;
+      g.targets.push_back(std::move(t));
+    }
+    group_index.emplace(tg.arn, snap->groups.size());
+    snap->groups.push_back(std::move(g));
+  }
+  for (const auto& l : config.listeners) {
+    auto lb = std::find_if(config.load_balancers.begin(), config.load_balancers.end(),
+                           [&](const LoadBalancer& x) { return x.arn == l.load_balancer_arn; });
+    if (lb == config.load_balancers.end()) continue;
+    dp::LbRoute route;
+    route.arn = lb->arn;
+    route.dns_name = lb->dns_name;
+    for (auto& c : route.dns_name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (const auto& g : lb->security_groups)
+      if (auto id = ec2::GroupId::parse(g)) route.security_groups.push_back(*id);
+    route.idle_timeout_seconds = static_cast<uint32_t>(std::stoul(attribute(lb->attributes, "idle_timeout.timeout_seconds", "60")));
+    route.drop_invalid_header_fields =
+        attribute(lb->attributes, "routing.http.drop_invalid_header_fields.enabled", "false") == "true";
+    std::vector<const Rule*> rules;
+    for (const auto& r : config.rules)
+      if (r.listener_arn == l.arn) rules.push_back(&r);
+    std::sort(rules.begin(), rules.end(), [](const Rule* a, const Rule* b) { return a->priority < b->priority; });
+    for (const auto* r : rules) {
+      dp::RouteRule rr;
+      rr.priority = r->priority;
+      for (const auto& c : r->conditions) rr.conditions.push_back(compile_condition(c));
+      rr.action = compile_action(r->actions, group_index);
+      route.rules.push_back(std::move(rr));
+    }
+    dp::RouteRule def;
+    def.action = compile_action(l.default_actions, group_index);
+    route.rules.push_back(std::move(def));
+    auto& port = snap->ports[static_cast<uint16_t>(l.port)];
+    port.port = static_cast<uint16_t>(l.port);
+    port.load_balancers.push_back(std::move(route));
+  }
+  return snap;
+}
+
+std::vector<ProbeSpec> probe_specs(const Config& config, const AddressBook& addresses) {
+  std::vector<ProbeSpec> out;
+  for (const auto& tg : config.target_groups) {
+    bool used = false;
+    auto uses = [&](const std::vector<Action>& actions) {
+      for (const auto& a : actions) {
+        if (a.target_group_arn == tg.arn) used = true;
+        for (const auto& g : a.groups)
+          if (g.target_group_arn == tg.arn) used = true;
+      }
+    };
+    for (const auto& l : config.listeners) uses(l.default_actions);
+    for (const auto& r : config.rules) uses(r.actions);
+    if (!used) continue;
+    for (const auto& r : config.registrations) {
+      if (r.target_group_arn != tg.arn || r.deregistered_ms != 0) continue;
+      ProbeSpec s;
+      s.key = registration_key(r.target_group_arn, r.id, r.port);
+      s.address = target_address(r, tg, addresses);
+      if (s.address.empty()) continue;
+      s.port = static_cast<uint16_t>(tg.health_check_port == "traffic-port" ? r.port : std::stoll(tg.health_check_port));
+      s.path = tg.health_check_path;
+      s.matcher = tg.matcher;
+      s.interval = std::chrono::seconds(tg.health_check_interval);
+      s.timeout = std::chrono::seconds(tg.health_check_timeout);
+      s.healthy_threshold = static_cast<int>(tg.healthy_threshold);
+      s.unhealthy_threshold = static_cast<int>(tg.unhealthy_threshold);
+      out.push_back(std::move(s));
+    }
+  }
+  return out;
+}
+
+RoutingBuilder::RoutingBuilder(store::Database& db, Publish publish, HealthChecker* checker)
+    : db_(db), publish_(std::move(publish)), checker_(checker) {}
+
+Status RoutingBuilder::start() {
+  if (auto st = reload(); !st) return st;
+  subscription_ = db_.subscribe([this](const std::vector<store::Change>& changes) {
+    bool relevant = std::any_of(changes.begin(), changes.end(), [](const store::Change& c) {
+      return c.table == kObjectsTable || c.table == ec2::kInstancesTable;
+    });
+    if (!relevant) return;
+    if (auto st = reload(); !st) log::error("elb", "reloading routing: ", st.error().message);
+  });
+  return Ok{};
+}
+
+Status RoutingBuilder::reload() {
+  struct Loaded {
+    Config config;
+    AddressBook addresses;
+  };
+  auto loaded = db_.read([](store::Tx& tx) -> Result<Loaded> {
+    auto config = load_config(tx);
+    if (!config) return std::move(config).error();
+    Loaded out{std::move(*config), {}};
+    for (const auto& tg : out.config.target_groups) {
+      if (tg.target_type != "instance") continue;
+      for (const auto& r : out.config.registrations) {
+        if (r.target_group_arn != tg.arn || out.addresses.count(r.id)) continue;
+        auto instance = ec2::find_instance(tx, r.id);
+        if (!instance) return std::move(instance).error();
+        if (!*instance || (*instance)->state != ec2::InstanceState::kRunning) continue;
+        // The host plays the internet: an instance's ports answer on its public (loopback) address.
+        out.addresses.emplace(r.id, (*instance)->public_ip.empty() ? (*instance)->private_ip : (*instance)->public_ip);
+      }
+    }
+    return out;
+  });
+  if (!loaded) return std::move(loaded).error();
+  std::vector<ProbeSpec> specs;
+  {
+    std::lock_guard lock(mutex_);
+    config_ = std::move(loaded->config);
+    addresses_ = std::move(loaded->addresses);
+    specs = probe_specs(config_, addresses_);
+  }
+  if (checker_) checker_->update(std::move(specs));
+  rebuild();
+  return Ok{};
+}
+
+void RoutingBuilder::rebuild() {
+  HealthMap health = checker_ ? checker_->healths() : HealthMap{};
+  std::shared_ptr<const dp::Snapshot> snap;
+  {
+    std::lock_guard lock(mutex_);
+    snap = build_snapshot(config_, health, addresses_);
+  }
+  publish_(std::move(snap));
+}
+
+void RoutingBuilder::stop() { subscription_.reset(); }
+
+}  // namespace berth::elb

@@ -1,0 +1,62 @@
+// elb/routing_builder: turns the stored configuration plus the health
+// checker's memory into the data plane's Snapshot, and the probe list into
+// health-check sessions. Runs on the change feed (after every committed elb
+// or ec2 instance change) and on every health change; never on a request path.
+//
+//   store ──load_config──> Config ─┐
+//   instances (ec2) ──addresses────┼─ build_snapshot ──> Proxy::publish
+//   HealthChecker::healths() ──────┘       └─ probe_specs ──> HealthChecker::update
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/error.h"
+#include "elb/dataplane/routing.h"
+#include "elb/health/health_checker.h"
+#include "elb/model.h"
+#include "store/store.h"
+
+namespace berth::elb {
+
+// Instance id -> the address the load balancer connects to.
+using AddressBook = std::map<std::string, std::string, std::less<>>;
+using HealthMap = std::map<std::string, dp::Health, std::less<>>;
+
+// Pure: the snapshot for a configuration. Draining targets are left out;
+// targets without a health entry are initial.
+std::shared_ptr<const dp::Snapshot> build_snapshot(const Config& config, const HealthMap& health,
+                                                   const AddressBook& addresses);
+// Pure: one probe per registered, non-draining target of every target group
+// a listener or rule uses.
+std::vector<ProbeSpec> probe_specs(const Config& config, const AddressBook& addresses);
+
+class RoutingBuilder {
+ public:
+  using Publish = std::function<void(std::shared_ptr<const dp::Snapshot>)>;
+  RoutingBuilder(store::Database& db, Publish publish, HealthChecker* checker);
+
+  // Loads, publishes and subscribes to the change feed.
+  Status start();
+  // Re-reads the store (what the subscription does).
+  Status reload();
+  // Rebuilds from the last configuration with fresh health (health changes).
+  void rebuild();
+  void stop();
+
+ private:
+  store::Database& db_;
+  Publish publish_;
+  HealthChecker* checker_;
+  std::mutex mutex_;
+  Config config_;
+  AddressBook addresses_;
+  store::Subscription subscription_;
+};
+
+}  // namespace berth::elb
