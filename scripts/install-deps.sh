@@ -10,7 +10,7 @@ packages=(
   libssl-dev libsqlite3-dev sqlite3 ca-certificates
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   # runtime parts (containers, images)
-  runc umoci skopeo podman iproute2 util-linux
+  runc umoci skopeo podman iproute2 util-linux busybox-static
   # the image test makes a throwaway CA for its HTTPS tag server
   openssl
   # clients the integration tests drive, as users do

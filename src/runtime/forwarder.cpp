@@ -1,0 +1,215 @@
+#include "runtime/forwarder.h"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/asio/redirect_error.hpp>
+
+#include <unistd.h>
+
+#include <future>
+#include <list>
+
+#include "core/log.h"
+#include "runtime/netns.h"
+
+namespace berth::runtime {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+using namespace asio::experimental::awaitable_operators;
+
+namespace {
+
+constexpr auto kConnectTimeout = std::chrono::seconds(5);
+
+ec2::IpAddress to_ip(const asio::ip::address& a) {
+  if (a.is_v4()) return ec2::IpAddress::from_v4_bytes(a.to_v4().to_bytes());
+  return ec2::IpAddress::from_v6_bytes(a.to_v6().to_bytes());
+}
+
+}  // namespace
+
+// One listener: an acceptor, the task's namespace fd, and the connections
+// it opened (closed with it).
+struct Listener {
+  ListenerSpec spec;
+  tcp::acceptor acceptor;
+  int netns_fd = -1;
+  ec2::IpAddress address;
+  std::list<std::weak_ptr<tcp::socket>> sockets;
+
+  Listener(asio::io_context& io, ListenerSpec s) : spec(std::move(s)), acceptor(io) {}
+  ~Listener() {
+    if (netns_fd >= 0) ::close(netns_fd);
+  }
+  void track(const std::shared_ptr<tcp::socket>& s) {
+    sockets.remove_if([](const auto& w) { return w.expired(); });
+    sockets.push_back(s);
+  }
+  void close_all() {
+    boost::system::error_code ec;
+    acceptor.close(ec);
+    for (auto& w : sockets)
+      if (auto s = w.lock()) s->close(ec);
+    sockets.clear();
+  }
+};
+
+struct Forwarders::Impl {
+  SecurityGroupSource groups;
+  std::shared_ptr<std::atomic<uint64_t>> dropped;
+  asio::io_context io{1};
+  asio::executor_work_guard<asio::io_context::executor_type> work{io.get_executor()};
+  std::thread thread;
+  mutable std::mutex mutex;  // guards listeners' map (not the data path)
+  std::multimap<std::string, std::shared_ptr<Listener>> listeners;
+
+  static asio::awaitable<void> pipe(std::shared_ptr<tcp::socket> from, std::shared_ptr<tcp::socket> to) {
+    char buf[16384];
+    boost::system::error_code ec;
+    for (;;) {
+      size_t n = co_await from->async_read_some(asio::buffer(buf), asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) break;
+      co_await asio::async_write(*to, asio::buffer(buf, n), asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) break;
+    }
+    // Half-close the other side so the peer sees the end of the stream.
+    to->shutdown(tcp::socket::shutdown_send, ec);
+  }
+
+  asio::awaitable<void> serve(std::shared_ptr<Listener> l, std::shared_ptr<tcp::socket> client) {
+    boost::system::error_code ec;
+    auto remote = client->remote_endpoint(ec);
+    if (ec) co_return;
+    auto table = groups ? groups() : nullptr;
+    ec2::Connection c{.source = to_ip(remote.address()),
+                      .source_groups = {},
+                      .destination = l->address,
+                      .destination_groups = l->spec.destination_groups,
+                      .protocol = ec2::IpProtocol::tcp(),
+                      .port = l->spec.host_port};
+    if (!table || !ec2::connection_allowed(c, *table)) {
+      dropped->fetch_add(1);
+      client->close(ec);
+      co_return;
+    }
+    int fd = socket_in_netns(l->netns_fd, AF_INET, SOCK_STREAM);
+    if (fd < 0) {
+      client->close(ec);
+      co_return;
+    }
+    auto upstream = std::make_shared<tcp::socket>(io);
+    upstream->assign(tcp::v4(), fd, ec);
+    if (ec) {
+      ::close(fd);
+      client->close(ec);
+      co_return;
+    }
+    l->track(upstream);
+    asio::steady_timer timer(io, kConnectTimeout);
+    auto result = co_await (
+        upstream->async_connect(tcp::endpoint(asio::ip::address_v4::loopback(), l->spec.container_port),
+                                asio::redirect_error(asio::use_awaitable, ec)) ||
+        timer.async_wait(asio::use_awaitable));
+    if (result.index() != 0 || ec) {
+      // Refused inside the task: reset the client, as a closed port would.
+      client->set_option(asio::socket_base::linger(true, 0), ec);
+      client->close(ec);
+      upstream->close(ec);
+      co_return;
+    }
+    client->set_option(tcp::no_delay(true), ec);
+    upstream->set_option(tcp::no_delay(true), ec);
+    co_await (pipe(client, upstream) && pipe(upstream, client));
+  }
+
+  asio::awaitable<void> accept_loop(std::shared_ptr<Listener> l) {
+    for (;;) {
+      auto client = std::make_shared<tcp::socket>(io);
+      boost::system::error_code ec;
+      co_await l->acceptor.async_accept(*client, asio::redirect_error(asio::use_awaitable, ec));
+      if (ec == asio::error::operation_aborted || !l->acceptor.is_open()) co_return;
+      if (ec) continue;
+      l->track(client);
+      asio::co_spawn(io, serve(l, client), asio::detached);
+    }
+  }
+};
+
+Forwarders::Forwarders(SecurityGroupSource groups)
+    : dropped_(std::make_shared<std::atomic<uint64_t>>(0)), impl_(std::make_unique<Impl>()) {
+  impl_->groups = std::move(groups);
+  impl_->dropped = dropped_;
+  impl_->thread = std::thread([this] { impl_->io.run(); });
+}
+
+Forwarders::~Forwarders() {
+  std::vector<std::string> owners;
+  {
+    std::lock_guard lock(impl_->mutex);
+    for (const auto& [o, l] : impl_->listeners) owners.push_back(o);
+  }
+  for (const auto& o : owners) close_owner(o);
+  impl_->work.reset();
+  impl_->io.stop();
+  impl_->thread.join();
+}
+
+Status Forwarders::listen(const ListenerSpec& spec) {
+  boost::system::error_code ec;
+  auto address = asio::ip::make_address(spec.bind_ip, ec);
+  if (ec) return Error::invalid("InvalidAddress", "not an IP address: " + spec.bind_ip);
+  auto l = std::make_shared<Listener>(impl_->io, spec);
+  l->address = to_ip(address);
+  l->netns_fd = open_netns(spec.netns_name);
+  if (l->netns_fd < 0) return Error::internal("network namespace " + spec.netns_name + " is gone");
+  tcp::endpoint endpoint(address, spec.host_port);
+  l->acceptor.open(endpoint.protocol(), ec);
+  if (!ec) l->acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec) l->acceptor.bind(endpoint, ec);
+  if (!ec) l->acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec == asio::error::address_in_use)
+    return Error::conflict("PortInUse", spec.bind_ip + ":" + std::to_string(spec.host_port) + " is in use");
+  if (ec == boost::system::errc::address_not_available)
+    return Error::invalid("InvalidAddress", spec.bind_ip + " is not an address of this host");
+  if (ec) return Error::internal("listen " + spec.bind_ip + ":" + std::to_string(spec.host_port) + ": " + ec.message());
+  {
+    std::lock_guard lock(impl_->mutex);
+    impl_->listeners.emplace(spec.owner, l);
+  }
+  asio::co_spawn(impl_->io, impl_->accept_loop(l), asio::detached);
+  return Ok{};
+}
+
+void Forwarders::close_owner(const std::string& owner) {
+  std::vector<std::shared_ptr<Listener>> closing;
+  {
+    std::lock_guard lock(impl_->mutex);
+    auto [b, e] = impl_->listeners.equal_range(owner);
+    for (auto it = b; it != e; ++it) closing.push_back(it->second);
+    impl_->listeners.erase(b, e);
+  }
+  if (closing.empty()) return;
+  std::promise<void> done;
+  asio::post(impl_->io, [&] {
+    for (auto& l : closing) l->close_all();
+    done.set_value();
+  });
+  // The io thread never calls close_owner, so this cannot wait on itself.
+  done.get_future().wait();
+}
+
+size_t Forwarders::listener_count() const {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->listeners.size();
+}
+
+}  // namespace berth::runtime

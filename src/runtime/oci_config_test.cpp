@@ -1,0 +1,162 @@
+#include "runtime/oci_config.h"
+
+#include <boost/json/parse.hpp>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+
+namespace berth::runtime {
+namespace {
+
+namespace json = boost::json;
+
+ImageConfig busybox_like() {
+  auto c = parse_image_config(R"({"architecture":"amd64","config":{
+      "Env":["PATH=/bin","GREETING=hi"],"Entrypoint":["/bin/httpd"],"Cmd":["-f","-p","80"],
+      "WorkingDir":"/www","User":"1000:1000","StopSignal":"SIGQUIT"}})");
+  EXPECT_TRUE(c.ok());
+  return *c;
+}
+
+json::object config_of(const ImageConfig& image, const ContainerSpec& spec) {
+  auto text = make_oci_config(image, spec, {"/r/rootfs", "/run/netns/berth-t", "/berth/t_web", {1000, 1000}});
+  EXPECT_TRUE(text.ok()) << (text.ok() ? "" : text.error().message);
+  return json::parse(*text).as_object();
+}
+
+std::vector<std::string> strings(const json::value& v) {
+  std::vector<std::string> out;
+  for (const auto& e : v.as_array()) out.emplace_back(e.as_string());
+  return out;
+}
+
+TEST(ImageConfig, Parses) {
+  auto c = busybox_like();
+  EXPECT_EQ(c.entrypoint, std::vector<std::string>{"/bin/httpd"});
+  EXPECT_EQ(c.cmd, (std::vector<std::string>{"-f", "-p", "80"}));
+  EXPECT_EQ(c.working_dir, "/www");
+  EXPECT_EQ(c.user, "1000:1000");
+  EXPECT_EQ(c.stop_signal, "SIGQUIT");
+  EXPECT_TRUE(parse_image_config("{}").ok());
+  EXPECT_FALSE(parse_image_config("[").ok());
+}
+
+TEST(OciConfig, DockerMergeOfEntrypointAndCommand) {
+  auto image = busybox_like();
+  ContainerSpec spec;
+  EXPECT_EQ(process_args(image, spec), (std::vector<std::string>{"/bin/httpd", "-f", "-p", "80"}));
+  spec.command = std::vector<std::string>{"-p", "8080"};
+  EXPECT_EQ(process_args(image, spec), (std::vector<std::string>{"/bin/httpd", "-p", "8080"}));
+  ContainerSpec ep;
+  ep.entry_point = std::vector<std::string>{"/bin/sh", "-c"};
+  EXPECT_EQ(process_args(image, ep), (std::vector<std::string>{"/bin/sh", "-c"}));  // image Cmd dropped
+  ep.command = std::vector<std::string>{"echo hi"};
+  EXPECT_EQ(process_args(image, ep), (std::vector<std::string>{"/bin/sh", "-c", "echo hi"}));
+}
+
+TEST(OciConfig, EnvironmentOverridesImage) {
+  ContainerSpec spec;
+  spec.environment = {{"GREETING", "hello"}, {"NEW", "1"}};
+  auto env = process_env(busybox_like(), spec);
+  EXPECT_EQ(env, (std::vector<std::string>{"PATH=/bin", "GREETING=hello", "NEW=1"}));
+  auto defaulted = process_env(ImageConfig{}, ContainerSpec{});
+  ASSERT_FALSE(defaulted.empty());
+  EXPECT_EQ(defaulted[0].rfind("PATH=", 0), 0u);
+}
+
+TEST(OciConfig, ProcessRootLimitsAndNamespaces) {
+  ContainerSpec spec;
+  spec.name = "web";
+  spec.working_directory = "/srv";
+  spec.readonly_root_filesystem = true;
+  spec.memory_mib = 64;
+  spec.memory_reservation_mib = 32;
+  spec.cpu_shares = 256;
+  spec.pids_limit = 100;
+  spec.ulimits = {{"nofile", 4096, 8192}, {"nproc", 50, 60}};
+  spec.hostname = "box";
+  auto c = config_of(busybox_like(), spec);
+  const auto& process = c.at("process").as_object();
+  EXPECT_EQ(process.at("terminal").as_bool(), false);
+  EXPECT_EQ(process.at("cwd").as_string(), "/srv");
+  EXPECT_EQ(process.at("user").at("uid").as_int64(), 1000);
+  EXPECT_TRUE(process.at("noNewPrivileges").as_bool());
+  EXPECT_EQ(strings(process.at("capabilities").at("bounding")),
+            (std::vector<std::string>{"CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"}));
+  const auto& rlimits = process.at("rlimits").as_array();
+  ASSERT_EQ(rlimits.size(), 2u);
+  EXPECT_EQ(rlimits[0].at("type").as_string(), "RLIMIT_NOFILE");
+  EXPECT_EQ(rlimits[0].at("soft").as_int64(), 4096);
+  EXPECT_EQ(rlimits[1].at("type").as_string(), "RLIMIT_NPROC");
+  EXPECT_EQ(c.at("root").at("path").as_string(), "/r/rootfs");
+  EXPECT_TRUE(c.at("root").at("readonly").as_bool());
+  EXPECT_EQ(c.at("hostname").as_string(), "box");
+  const auto& linux = c.at("linux").as_object();
+  EXPECT_EQ(linux.at("cgroupsPath").as_string(), "/berth/t_web");
+  const auto& res = linux.at("resources").as_object();
+  EXPECT_EQ(res.at("memory").at("limit").as_int64(), 64 << 20);
+  EXPECT_EQ(res.at("memory").at("swap").as_int64(), 64 << 20);
+  EXPECT_EQ(res.at("memory").at("reservation").as_int64(), 32 << 20);
+  EXPECT_EQ(res.at("cpu").at("shares").as_int64(), 256);
+  EXPECT_EQ(res.at("pids").at("limit").as_int64(), 100);
+  bool network_path = false;
+  for (const auto& ns : linux.at("namespaces").as_array())
+    if (ns.at("type").as_string() == "network") network_path = ns.at("path").as_string() == "/run/netns/berth-t";
+  EXPECT_TRUE(network_path);
+  auto masked = strings(linux.at("maskedPaths"));
+  EXPECT_NE(std::find(masked.begin(), masked.end(), "/proc/kcore"), masked.end());
+  auto ro = strings(linux.at("readonlyPaths"));
+  EXPECT_NE(std::find(ro.begin(), ro.end(), "/proc/sys"), ro.end());
+}
+
+TEST(OciConfig, SeccompDeniesDockersList) {
+  auto c = config_of(busybox_like(), ContainerSpec{});
+  const auto& seccomp = c.at("linux").at("seccomp").as_object();
+  EXPECT_EQ(seccomp.at("defaultAction").as_string(), "SCMP_ACT_ALLOW");
+  const auto& rule = seccomp.at("syscalls").as_array()[0].as_object();
+  EXPECT_EQ(rule.at("action").as_string(), "SCMP_ACT_ERRNO");
+  auto names = strings(rule.at("names"));
+  for (const char* s : {"keyctl", "add_key", "request_key", "mount", "umount2", "unshare", "setns", "kexec_load",
+                        "open_by_handle_at", "init_module", "finit_module", "delete_module", "bpf",
+                        "perf_event_open", "ptrace", "reboot", "swapon", "swapoff", "pivot_root", "acct"})
+    EXPECT_NE(std::find(names.begin(), names.end(), s), names.end()) << s;
+  EXPECT_EQ(std::find(names.begin(), names.end(), "read"), names.end());
+}
+
+TEST(OciConfig, NothingToRunIsInvalid) {
+  auto r = make_oci_config(ImageConfig{}, ContainerSpec{}, {});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().error_class, ErrorClass::kInvalid);
+}
+
+TEST(OciConfig, UsersByIdAndName) {
+  auto dir = std::filesystem::temp_directory_path() / ("berth-user-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir / "etc");
+  std::ofstream(dir / "etc" / "passwd") << "root:x:0:0:root:/root:/bin/sh\nwww:x:33:44::/var/www:/bin/false\n";
+  std::ofstream(dir / "etc" / "group") << "root:x:0:\nstaff:x:50:\n";
+  auto ids = resolve_user(dir.string(), "www");
+  ASSERT_TRUE(ids.ok());
+  EXPECT_EQ(ids->uid, 33u);
+  EXPECT_EQ(ids->gid, 44u);
+  ids = resolve_user(dir.string(), "www:staff");
+  ASSERT_TRUE(ids.ok());
+  EXPECT_EQ(ids->gid, 50u);
+  ids = resolve_user(dir.string(), "1001:7");
+  ASSERT_TRUE(ids.ok());
+  EXPECT_EQ(ids->uid, 1001u);
+  EXPECT_EQ(ids->gid, 7u);
+  EXPECT_FALSE(resolve_user(dir.string(), "nobody-here").ok());
+  std::filesystem::remove_all(dir);
+}
+
+TEST(OciConfig, SignalNames) {
+  EXPECT_EQ(signal_number("SIGTERM"), 15);
+  EXPECT_EQ(signal_number("QUIT"), 3);
+  EXPECT_EQ(signal_number("9"), 9);
+  EXPECT_EQ(signal_number("SIGBOGUS"), 0);
+}
+
+}  // namespace
+}  // namespace berth::runtime

@@ -1,0 +1,495 @@
+// Start, stop, state and adoption. The monitor, health checks and logs are
+// in runtime_monitor.cpp.
+#include "runtime/runc_runtime.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "core/log.h"
+#include "runtime/netns.h"
+#include "runtime/oci_config.h"
+#include "runtime/subprocess.h"
+#include "runtime/task_record.h"
+
+namespace berth::runtime {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr std::chrono::seconds kDefaultStopTimeout{30};
+constexpr const char* kLog = "runtime";
+
+bool valid_id(const std::string& id) {
+  if (id.empty() || id.size() > 64) return false;
+  for (char c : id)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') return false;
+  return id != "." && id != "..";
+}
+
+// Loopback addresses are where this host answers; anything else (a VPC
+// private address) has no interface here.
+bool is_local_address(const std::string& ip) { return ip.rfind("127.", 0) == 0; }
+
+bool write_file_atomic(const fs::path& path, const std::string& text) {
+  fs::path tmp = path;
+  tmp += ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out << text;
+    if (!out.flush()) return false;
+  }
+  std::error_code ec;
+  fs::rename(tmp, path, ec);
+  return !ec;
+}
+
+std::string log_tail(const fs::path& path, size_t max) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  std::string text = s.str();
+  if (text.size() > max) text = text.substr(text.size() - max);
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+  return text;
+}
+
+Error init_error(const std::string& message) {
+  return Error::internal("ResourceInitializationError: " + message);
+}
+
+}  // namespace
+
+const char* to_string(ContainerStatus status) {
+  switch (status) {
+    case ContainerStatus::kPending: return "PENDING";
+    case ContainerStatus::kRunning: return "RUNNING";
+    case ContainerStatus::kStopped: return "STOPPED";
+  }
+  return "PENDING";
+}
+
+const char* to_string(HealthStatus status) {
+  switch (status) {
+    case HealthStatus::kUnknown: return "UNKNOWN";
+    case HealthStatus::kHealthy: return "HEALTHY";
+    case HealthStatus::kUnhealthy: return "UNHEALTHY";
+  }
+  return "UNKNOWN";
+}
+
+RuncTaskRuntime::RuncTaskRuntime(RuncRuntimeOptions options)
+    : options_(std::move(options)),
+      root_(options_.data_dir / "runtime"),
+      runc_((root_ / "runc").string(), options_.runc),
+      images_(root_ / "images", options_.umoci),
+      forwarders_(options_.security_groups) {
+  std::error_code ec;
+  for (const char* d : {"runc", "images", "tasks", "logs"}) fs::create_directories(root_ / d, ec);
+  // Containers outlive `runc run -d`; as their subreaper the daemon gets
+  // their exit status with waitpid, as containerd's shim does.
+  ::prctl(PR_SET_CHILD_SUBREAPER, 1);
+  monitor_ = std::jthread([this](std::stop_token stop) { monitor_loop(stop); });
+}
+
+RuncTaskRuntime::~RuncTaskRuntime() {
+  monitor_.request_stop();
+  changed_.notify_all();
+  if (monitor_.joinable()) monitor_.join();
+  std::vector<std::jthread> threads;
+  {
+    std::lock_guard lock(mutex_);
+    for (auto& [id, t] : tasks_) {
+      if (t->stopper.joinable()) t->stopper.request_stop(), threads.push_back(std::move(t->stopper));
+      for (auto& h : t->health) h.request_stop(), threads.push_back(std::move(h));
+      t->health.clear();
+    }
+  }
+  changed_.notify_all();
+  threads.clear();  // joins, without the lock the threads take
+}
+
+fs::path RuncTaskRuntime::log_path(const std::string& task_id, const std::string& container) const {
+  return root_ / "logs" / task_id / (container + ".log");
+}
+
+TaskState RuncTaskRuntime::snapshot(const TaskRecord& task) const {
+  TaskState s;
+  s.task_id = task.spec.task_id;
+  s.stopped = task.released;
+  s.stop_cause = task.cause;
+  s.stopped_reason = task.reason;
+  s.bindings = task.bindings;
+  bool any_check = false, all_healthy = true, any_unhealthy = false;
+  for (const auto& c : task.containers) {
+    s.containers.push_back(c.state);
+    if (!c.spec.essential || !c.spec.health_check) continue;
+    any_check = true;
+    any_unhealthy = any_unhealthy || c.state.health == HealthStatus::kUnhealthy;
+    all_healthy = all_healthy && c.state.health == HealthStatus::kHealthy;
+  }
+  s.health = !any_check ? HealthStatus::kUnknown
+             : any_unhealthy ? HealthStatus::kUnhealthy
+             : all_healthy   ? HealthStatus::kHealthy
+                             : HealthStatus::kUnknown;
+  return s;
+}
+
+Status RuncTaskRuntime::listen_all(TaskRecord& task) {
+  std::vector<std::string> addresses;
+  if (!task.spec.public_ip.empty()) addresses.push_back(task.spec.public_ip);
+  if (!task.spec.private_ip.empty() && task.spec.private_ip != task.spec.public_ip &&
+      is_local_address(task.spec.private_ip))
+    addresses.push_back(task.spec.private_ip);
+  std::vector<ec2::GroupId> groups;
+  for (const auto& g : task.spec.security_group_ids)
+    if (auto id = ec2::GroupId::parse(g)) groups.push_back(*id);
+
+  if (task.spec.network_mode == NetworkMode::kNone) return Ok{};
+  for (const auto& c : task.spec.containers) {
+    for (const auto& m : c.port_mappings) {
+      if (m.protocol != "tcp" && !m.protocol.empty()) continue;
+      if (m.container_port == 0) return Error::invalid("InvalidPortMapping", "containerPort 0");
+      uint16_t requested = task.spec.network_mode == NetworkMode::kBridge ? m.host_port : m.container_port;
+      uint16_t host_port = requested;
+      for (size_t i = 0; i < addresses.size(); ++i) {
+        // The first address picks the port (dynamic or static); the others
+        // must take the same one, as one host port on every interface.
+        auto port = i == 0 ? ports_.allocate(addresses[i], requested) : ports_.allocate(addresses[i], host_port);
+        if (!port) return std::move(port).error();
+        host_port = *port;
+        task.listening.push_back({addresses[i], host_port, m.container_port});
+        auto listened = forwarders_.listen(
+            {task.spec.task_id, addresses[i], host_port, m.container_port, task.netns, groups});
+        if (!listened) return listened;
+      }
+      task.bindings.push_back({c.name, "0.0.0.0", m.container_port, host_port, "tcp"});
+    }
+  }
+  return Ok{};
+}
+
+Result<int> RuncTaskRuntime::run_container(TaskRecord& task, size_t index, const CachedImage& image) {
+  auto& c = task.containers[index];
+  fs::path dir = root_ / "tasks" / task.spec.task_id / c.spec.name;
+  std::error_code ec;
+  for (const char* d : {"upper", "work", "rootfs"}) fs::create_directories(dir / d, ec);
+  if (ec) return init_error("cannot create " + dir.string() + ": " + ec.message());
+  std::string options = "lowerdir=" + image.rootfs + ",upperdir=" + (dir / "upper").string() +
+                        ",workdir=" + (dir / "work").string();
+  if (::mount("overlay", (dir / "rootfs").c_str(), "overlay", 0, options.c_str()) != 0)
+    return init_error("overlay mount failed: " + std::string(std::strerror(errno)));
+
+  auto user = resolve_user(image.rootfs, c.spec.user.empty() ? image.config.user : c.spec.user);
+  if (!user) return init_error(user.error().message);
+  auto config = make_oci_config(image.config, c.spec,
+                                {(dir / "rootfs").string(), netns_path(task.netns), "/berth/" + c.runc_id, *user});
+  if (!config) return init_error(config.error().message);
+  if (!write_file_atomic(dir / "config.json", *config)) return init_error("cannot write config.json");
+
+  fs::path log = log_path(task.spec.task_id, c.spec.name);
+  fs::create_directories(log.parent_path(), ec);
+  int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+  if (fd < 0) return init_error("cannot open " + log.string());
+  auto pid = runc_.run_detached({c.runc_id, dir.string(), (dir / "pid").string()}, fd);
+  ::close(fd);
+  if (!pid) {
+    // runc prints why it failed on the stderr it shares with the container.
+    std::string detail = log_tail(log, 400);
+    return init_error("runc run " + c.runc_id + ": " + pid.error().message + (detail.empty() ? "" : ": " + detail));
+  }
+  return *pid;
+}
+
+Result<TaskState> RuncTaskRuntime::start(const TaskSpec& spec) {
+  if (!valid_id(spec.task_id)) return Error::invalid("InvalidParameter", "bad task id '" + spec.task_id + "'");
+  if (spec.containers.empty()) return Error::invalid("InvalidParameter", "a task needs a container");
+  std::set<std::string> names;
+  for (const auto& c : spec.containers)
+    if (!valid_id(c.name) || !names.insert(c.name).second)
+      return Error::invalid("InvalidParameter", "bad or repeated container name '" + c.name + "'");
+
+  auto task = std::make_unique<TaskRecord>();
+  task->spec = spec;
+  task->netns = "berth-" + spec.task_id;
+  {
+    std::lock_guard lock(mutex_);
+    if (tasks_.count(spec.task_id)) return Error::already_exists("TaskExists", "task " + spec.task_id + " exists");
+    // Reserved while it starts; the monitor skips a task without containers.
+    tasks_.emplace(spec.task_id, nullptr);
+  }
+  auto fail = [&](Error e) -> Result<TaskState> {
+    release(*task);
+    std::lock_guard lock(mutex_);
+    tasks_.erase(spec.task_id);
+    return e;
+  };
+
+  std::vector<CachedImage> images;
+  for (const auto& c : spec.containers) {
+    auto image = images_.ensure(c.image);
+    if (!image) {
+      std::lock_guard lock(mutex_);
+      tasks_.erase(spec.task_id);
+      return std::move(image).error();
+    }
+    images.push_back(std::move(*image));
+  }
+  for (size_t i = 0; i < spec.containers.size(); ++i) {
+    const auto& c = spec.containers[i];
+    ContainerRecord r;
+    r.spec = c;
+    r.runc_id = spec.task_id + "_" + c.name;
+    r.stop_timeout = c.stop_timeout.value_or(kDefaultStopTimeout);
+    // The definition's signal, else the image's STOPSIGNAL, else SIGTERM.
+    const std::string& name = !c.stop_signal.empty() ? c.stop_signal : images[i].config.stop_signal;
+    int sig = name.empty() ? SIGTERM : signal_number(name);
+    r.stop_signal = sig > 0 ? sig : SIGTERM;
+    r.state.name = c.name;
+    r.state.runtime_id = r.runc_id;
+    task->containers.push_back(std::move(r));
+  }
+
+  std::error_code ec;
+  fs::create_directories(root_ / "tasks" / spec.task_id, ec);
+  if (auto made = create_netns(task->netns); !made) {
+    if (made.error().error_class != ErrorClass::kAlreadyExists) return fail(init_error(made.error().message));
+    (void)delete_netns(task->netns);  // left by a task of the same id that was never cleaned
+    if (auto again = create_netns(task->netns); !again) return fail(init_error(again.error().message));
+  }
+  if (auto listened = listen_all(*task); !listened) return fail(std::move(listened).error());
+  // Written before runc runs, so a daemon killed in between finds (and
+  // removes) what it started.
+  fs::path record = root_ / "tasks" / spec.task_id / "task.json";
+  if (!write_file_atomic(record, task_record_json(*task))) return fail(init_error("cannot write task.json"));
+  for (size_t i = 0; i < task->containers.size(); ++i) {
+    auto pid = run_container(*task, i, images[i]);
+    if (!pid) return fail(std::move(pid).error());
+    auto& c = task->containers[i];
+    c.pid = *pid;
+    c.state.pid = *pid;
+    c.state.status = ContainerStatus::kRunning;
+    c.started = std::chrono::steady_clock::now();
+  }
+  write_file_atomic(record, task_record_json(*task));
+
+  std::lock_guard lock(mutex_);
+  auto& slot = tasks_[spec.task_id];
+  slot = std::move(task);
+  start_health_checks(*slot);
+  return snapshot(*slot);
+}
+
+void RuncTaskRuntime::start_health_checks(TaskRecord& task) {
+  for (size_t i = 0; i < task.containers.size(); ++i)
+    if (task.containers[i].spec.health_check && task.containers[i].state.status == ContainerStatus::kRunning)
+      task.health.emplace_back([this, id = task.spec.task_id, i](std::stop_token stop) { health_loop(stop, id, i); });
+}
+
+void RuncTaskRuntime::release(TaskRecord& task) {
+  for (auto& h : task.health) h.request_stop();
+  changed_.notify_all();
+  task.health.clear();
+  for (auto& c : task.containers) {
+    if (c.state.status == ContainerStatus::kRunning) {
+      (void)runc_.kill(c.runc_id, SIGKILL);  // it may have exited meanwhile
+    }
+    (void)runc_.remove(c.runc_id, true);  // not found: never created
+    if (c.waitable && c.pid > 0) ::waitpid(c.pid, nullptr, WNOHANG);
+    fs::path dir = root_ / "tasks" / task.spec.task_id / c.spec.name;
+    ::umount2((dir / "rootfs").c_str(), MNT_DETACH);
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+  }
+  forwarders_.close_owner(task.spec.task_id);
+  for (const auto& l : task.listening) ports_.release(l.ip, l.host_port);
+  if (!task.netns.empty()) {
+    if (auto d = delete_netns(task.netns); !d) log::warn(kLog, "task ", task.spec.task_id, ": ", d.error().message);
+  }
+  std::error_code ec;
+  fs::remove_all(root_ / "tasks" / task.spec.task_id, ec);
+}
+
+Status RuncTaskRuntime::stop(const std::string& task_id, const std::string& reason) {
+  std::lock_guard lock(mutex_);
+  auto it = tasks_.find(task_id);
+  if (it == tasks_.end() || !it->second) return Error::not_found("TaskNotFound", "task " + task_id + " not found");
+  auto& task = *it->second;
+  if (task.stopping || task.released) return Ok{};
+  begin_stop(task, StopCause::kUserInitiated, reason.empty() ? "Task stopped by user" : reason);
+  return Ok{};
+}
+
+void RuncTaskRuntime::begin_stop(TaskRecord& task, StopCause cause, std::string reason) {
+  task.stopping = true;
+  task.cause = cause;
+  task.reason = std::move(reason);
+  task.stopper = std::jthread([this, id = task.spec.task_id](std::stop_token stop) { stop_sequence(stop, id); });
+}
+
+void RuncTaskRuntime::stop_sequence(std::stop_token stop, std::string task_id) {
+  using Clock = std::chrono::steady_clock;
+  struct Target {
+    std::string runc_id;
+    int signal;
+    Clock::time_point deadline;
+    bool killed = false;
+  };
+  std::vector<Target> targets;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = tasks_.find(task_id);
+    if (it == tasks_.end() || !it->second) return;
+    for (const auto& c : it->second->containers)
+      if (c.state.status == ContainerStatus::kRunning)
+        targets.push_back({c.runc_id, c.stop_signal, Clock::now() + c.stop_timeout});
+  }
+  // A container that exited meanwhile refuses the signal: nothing to do.
+  for (const auto& t : targets) (void)runc_.kill(t.runc_id, t.signal);
+  while (!stop.stop_requested()) {
+    std::vector<std::string> to_kill;
+    {
+      std::unique_lock lock(mutex_);
+      auto it = tasks_.find(task_id);
+      if (it == tasks_.end() || !it->second) return;
+      bool all_stopped = true;
+      for (auto& t : targets) {
+        for (const auto& c : it->second->containers) {
+          if (c.runc_id != t.runc_id || c.state.status != ContainerStatus::kRunning) continue;
+          all_stopped = false;
+          if (!t.killed && Clock::now() >= t.deadline) {
+            t.killed = true;
+            to_kill.push_back(t.runc_id);
+          }
+        }
+      }
+      if (all_stopped) return;
+      if (to_kill.empty()) changed_.wait_for(lock, stop, std::chrono::milliseconds(50), [] { return false; });
+    }
+    for (const auto& id : to_kill) (void)runc_.kill(id, SIGKILL);
+  }
+}
+
+Result<TaskState> RuncTaskRuntime::state(const std::string& task_id) const {
+  std::lock_guard lock(mutex_);
+  auto it = tasks_.find(task_id);
+  if (it == tasks_.end() || !it->second) return Error::not_found("TaskNotFound", "task " + task_id + " not found");
+  return snapshot(*it->second);
+}
+
+std::vector<TaskState> RuncTaskRuntime::list() const {
+  std::lock_guard lock(mutex_);
+  std::vector<TaskState> out;
+  for (const auto& [id, t] : tasks_)
+    if (t) out.push_back(snapshot(*t));
+  return out;
+}
+
+Status RuncTaskRuntime::forget(const std::string& task_id) {
+  std::unique_ptr<TaskRecord> gone;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = tasks_.find(task_id);
+    if (it == tasks_.end() || !it->second) return Error::not_found("TaskNotFound", "task " + task_id + " not found");
+    if (!it->second->released) return Error::conflict("TaskRunning", "task " + task_id + " has not stopped");
+    gone = std::move(it->second);
+    tasks_.erase(it);
+  }
+  gone.reset();  // joins its stopper, outside the lock
+  return Ok{};
+}
+
+std::vector<TaskState> RuncTaskRuntime::adopt() {
+  std::vector<std::unique_ptr<TaskRecord>> found;
+  std::set<std::string> known_runc_ids;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(root_ / "tasks", ec)) {
+    std::string id = entry.path().filename().string();
+    {
+      std::lock_guard lock(mutex_);
+      if (tasks_.count(id)) {
+        if (tasks_[id])
+          for (const auto& c : tasks_[id]->containers) known_runc_ids.insert(c.runc_id);
+        continue;
+      }
+    }
+    std::ifstream in(entry.path() / "task.json");
+    std::ostringstream text;
+    text << in.rdbuf();
+    auto record = parse_task_record(text.str());
+    if (!record) {
+      log::warn(kLog, "adopt: ", entry.path().string(), ": ", record.error().message);
+      fs::remove_all(entry.path(), ec);
+      continue;
+    }
+    auto& task = **record;
+    bool any_running = false;
+    for (auto& c : task.containers) {
+      known_runc_ids.insert(c.runc_id);
+      auto st = runc_.state(c.runc_id);
+      bool running = st && st->status == "running" && st->pid > 0;
+      if (running) c.pid = st->pid;
+      if (c.pid > 0) {
+        int status = 0;
+        pid_t r = ::waitpid(c.pid, &status, WNOHANG);
+        if (r == c.pid) {
+          running = false;
+          c.state.exit_code = exit_code_of(status);
+        } else if (r < 0) {
+          c.waitable = false;
+        }
+      }
+      c.state.pid = c.pid;
+      c.state.status = running ? ContainerStatus::kRunning : ContainerStatus::kStopped;
+      c.started = std::chrono::steady_clock::now();
+      any_running = any_running || running;
+    }
+    if (any_running) {
+      for (const auto& l : task.listening) {
+        ports_.claim(l.ip, l.host_port);
+        std::vector<ec2::GroupId> groups;
+        for (const auto& g : task.spec.security_group_ids)
+          if (auto gid = ec2::GroupId::parse(g)) groups.push_back(*gid);
+        if (auto r = forwarders_.listen({task.spec.task_id, l.ip, l.host_port, l.container_port, task.netns, groups}); !r)
+          log::warn(kLog, "adopt ", task.spec.task_id, ": ", r.error().message);
+      }
+    }
+    found.push_back(std::move(*record));
+  }
+
+  // runc containers no task owns (a daemon killed while starting one).
+  if (auto all = runc_.list())
+    for (const auto& s : *all)
+      if (!known_runc_ids.count(s.id)) {
+        log::info(kLog, "adopt: removing orphan container ", s.id);
+        (void)runc_.remove(s.id, true);
+      }
+
+  std::vector<TaskState> out;
+  std::lock_guard lock(mutex_);
+  for (auto& task : found) {
+    bool essential_gone = false;
+    for (const auto& c : task->containers)
+      essential_gone = essential_gone || (c.spec.essential && c.state.status == ContainerStatus::kStopped);
+    std::string id = task->spec.task_id;
+    auto& slot = tasks_[id];
+    slot = std::move(task);
+    if (essential_gone) begin_stop(*slot, StopCause::kEssentialContainerExited, "Essential container in task exited");
+    else start_health_checks(*slot);
+    out.push_back(snapshot(*slot));
+  }
+  changed_.notify_all();
+  return out;
+}
+
+}  // namespace berth::runtime

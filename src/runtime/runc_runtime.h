@@ -1,0 +1,93 @@
+// runtime/runc_runtime: TaskRuntime on runc, the host agent of one machine.
+//
+//   <data>/runtime/
+//     runc/                     runc --root (its private state)
+//     images/<digest>/rootfs    ImageCache, read-only lower layers
+//     tasks/<task>/task.json    what adoption needs (written before runc runs)
+//     tasks/<task>/<c>/         config.json, upper/, work/, rootfs/ (overlay)
+//     logs/<task>/<c>.log       container stdout+stderr, rotated to .log.1
+//   /run/netns/berth-<task>     the task's network namespace
+//   cgroups /berth/<task>_<c>   memory, cpu, pids limits (runc makes them)
+//
+// Threads: the caller's (start/stop/state), one monitor (exit detection
+// every kPollInterval, OOM, log rotation, cleanup), one per stopping task
+// (signal, wait stopTimeout, SIGKILL), one per container health check, and
+// the forwarders' event loop. The daemon is the containers' subreaper, so
+// exit codes come from waitpid; a container adopted from an earlier daemon
+// is watched by pid and its exit code is unknown.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "runtime/forwarder.h"
+#include "runtime/image_cache.h"
+#include "runtime/ports.h"
+#include "runtime/runc.h"
+#include "runtime/runtime.h"
+
+namespace berth::runtime {
+
+struct RuncRuntimeOptions {
+  std::filesystem::path data_dir;  // <data_dir>/runtime/... is ours
+  std::string runc = "runc";
+  std::string umoci = "umoci";
+  SecurityGroupSource security_groups;
+  EventHandler on_event;
+  uint64_t log_max_bytes = 10u << 20;
+  std::chrono::milliseconds poll_interval{50};
+};
+
+struct TaskRecord;
+
+class RuncTaskRuntime final : public TaskRuntime {
+ public:
+  explicit RuncTaskRuntime(RuncRuntimeOptions options);
+  // Leaves containers running (they are adopted by the next instance).
+  ~RuncTaskRuntime() override;
+
+  Result<TaskState> start(const TaskSpec& spec) override;
+  Status stop(const std::string& task_id, const std::string& reason) override;
+  Result<TaskState> state(const std::string& task_id) const override;
+  std::vector<TaskState> list() const override;
+  std::vector<TaskState> adopt() override;
+  Status forget(const std::string& task_id) override;
+  uint64_t dropped_connections() const override { return forwarders_.dropped(); }
+
+  size_t listener_count() const { return forwarders_.listener_count(); }
+  std::filesystem::path log_path(const std::string& task_id, const std::string& container) const;
+
+ private:
+  void monitor_loop(std::stop_token stop);
+  void poll_once();
+  void health_loop(std::stop_token stop, std::string task_id, size_t index);
+  void stop_sequence(std::stop_token stop, std::string task_id);
+  void begin_stop(TaskRecord& task, StopCause cause, std::string reason);
+  void release(TaskRecord& task);
+  Result<int> run_container(TaskRecord& task, size_t index, const CachedImage& image);
+  Status listen_all(TaskRecord& task);
+  void start_health_checks(TaskRecord& task);
+  void emit(const std::vector<TaskEvent>& events);
+  TaskState snapshot(const TaskRecord& task) const;
+  void rotate_logs();
+
+  RuncRuntimeOptions options_;
+  std::filesystem::path root_;
+  Runc runc_;
+  ImageCache images_;
+  PortAllocator ports_;
+  Forwarders forwarders_;
+
+  mutable std::mutex mutex_;
+  std::condition_variable_any changed_;
+  std::map<std::string, std::unique_ptr<TaskRecord>> tasks_;
+  std::jthread monitor_;
+};
+
+}  // namespace berth::runtime

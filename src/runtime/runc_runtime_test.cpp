@@ -1,0 +1,377 @@
+// Real containers through runc: needs root, runc, overlayfs and
+// /bin/busybox (busybox-static), as CI has.
+#include "runtime/runc_runtime.h"
+
+#include <gtest/gtest.h>
+
+#include <condition_variable>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "core/ids.h"
+#include "runtime/netns.h"
+#include "runtime/runtime_test_support.h"
+#include "runtime/subprocess.h"
+
+namespace berth::runtime {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using testing::GroupsHolder;
+
+constexpr const char* kGroup = "sg-0123456789abcdef0";
+
+std::string read_all(const fs::path& p) {
+  std::ifstream in(p);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+class RuncRuntimeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("berth-rt-" + ids::random_hex(8));
+    fs::create_directories(dir_);
+    rootfs_ = testing::busybox_rootfs(dir_);
+    runtime_ = make_runtime();
+  }
+  void TearDown() override {
+    if (runtime_)
+      for (const auto& t : runtime_->list()) {
+        (void)runtime_->stop(t.task_id, "test over");
+        wait_stopped(t.task_id, 40s);
+      }
+    runtime_.reset();
+    fs::remove_all(dir_);
+  }
+
+  std::unique_ptr<RuncTaskRuntime> make_runtime() {
+    RuncRuntimeOptions o;
+    o.data_dir = dir_;
+    o.security_groups = groups_.source();
+    o.on_event = [this](const TaskEvent& e) {
+      std::lock_guard lock(mutex_);
+      events_.push_back(e);
+      cv_.notify_all();
+    };
+    return std::make_unique<RuncTaskRuntime>(o);
+  }
+
+  ContainerSpec busybox(std::string name, std::vector<std::string> command) {
+    ContainerSpec c;
+    c.name = std::move(name);
+    c.image.prepared_rootfs = rootfs_;
+    c.image.prepared_config_json = R"({"config":{"Env":["PATH=/bin"],"Cmd":["/bin/sh"]}})";
+    c.command = std::move(command);
+    c.stop_timeout = 1s;
+    return c;
+  }
+
+  TaskSpec task(std::vector<ContainerSpec> containers, NetworkMode mode = NetworkMode::kBridge) {
+    TaskSpec t;
+    t.task_id = "t" + ids::random_hex(12);
+    t.containers = std::move(containers);
+    t.network_mode = mode;
+    t.public_ip = testing::private_loopback(1);
+    t.private_ip = "172.31.5.9";  // not local: not listened on
+    t.security_group_ids = {kGroup};
+    return t;
+  }
+
+  bool wait_stopped(const std::string& id, std::chrono::milliseconds limit) {
+    auto deadline = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < deadline) {
+      auto s = runtime_->state(id);
+      if (!s || s->stopped) return true;
+      std::this_thread::sleep_for(20ms);
+    }
+    return false;
+  }
+
+  template <class Pred>
+  bool wait_event(Pred pred, std::chrono::milliseconds limit) {
+    std::unique_lock lock(mutex_);
+    return cv_.wait_for(lock, limit, [&] {
+      for (const auto& e : events_)
+        if (pred(e)) return true;
+      return false;
+    });
+  }
+
+  // The task left nothing behind: runc state, netns, mounts, cgroups,
+  // listeners, task dir.
+  void expect_no_leaks(const TaskState& t) {
+    EXPECT_FALSE(netns_exists("berth-" + t.task_id));
+    EXPECT_FALSE(testing::mounted_under((dir_ / "runtime" / "tasks").string()));
+    EXPECT_FALSE(fs::exists(dir_ / "runtime" / "tasks" / t.task_id));
+    auto list = run_program({"runc", "--root", (dir_ / "runtime" / "runc").string(), "list", "-q"}, 10s);
+    ASSERT_TRUE(list.ok());
+    EXPECT_EQ(list->out, "");
+    for (const auto& c : t.containers) {
+      EXPECT_FALSE(fs::exists("/sys/fs/cgroup/memory/berth/" + c.runtime_id)) << c.runtime_id;
+      EXPECT_FALSE(fs::exists("/sys/fs/cgroup/pids/berth/" + c.runtime_id)) << c.runtime_id;
+    }
+    EXPECT_EQ(runtime_->listener_count(), 0u);
+  }
+
+  std::string http_get(const std::string& ip, uint16_t port) {
+    // httpd may still be starting: the forwarder then resets the client.
+    for (int i = 0; i < 100; ++i) {
+      auto r = testing::exchange(ip, port, "GET / HTTP/1.0\r\n\r\n");
+      if (!r.empty()) return r;
+      std::this_thread::sleep_for(30ms);
+    }
+    return "";
+  }
+
+  fs::path dir_;
+  std::string rootfs_;
+  GroupsHolder groups_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::vector<TaskEvent> events_;
+  std::unique_ptr<RuncTaskRuntime> runtime_;
+};
+
+TEST_F(RuncRuntimeTest, BridgeHttpdBehindSecurityGroupsAndNothingLeaks) {
+  auto web = busybox("web", {"/bin/httpd", "-f", "-p", "8080", "-h", "/www"});
+  web.port_mappings = {{8080, 0, "tcp"}};
+  web.memory_mib = 64;
+  web.cpu_shares = 256;
+  web.pids_limit = 50;
+  auto spec = task({web});
+  groups_.set(testing::table_with(kGroup, 0));  // the group exists, no ingress rule
+  auto started = runtime_->start(spec);
+  ASSERT_TRUE(started.ok()) << started.error().message;
+  ASSERT_EQ(started->bindings.size(), 1u);
+  uint16_t port = started->bindings[0].host_port;
+  EXPECT_GE(port, PortAllocator::kDynamicFirst);
+  EXPECT_EQ(started->bindings[0].container_port, 8080);
+  EXPECT_EQ(started->containers[0].status, ContainerStatus::kRunning);
+
+  // Dropped: accepted, closed without a byte, counted.
+  EXPECT_EQ(testing::exchange(spec.public_ip, port, "GET / HTTP/1.0\r\n\r\n"), "");
+  EXPECT_EQ(runtime_->dropped_connections(), 1u);
+
+  groups_.set(testing::table_with(kGroup, port));
+  auto page = http_get(spec.public_ip, port);
+  EXPECT_NE(page.find("hello berth"), std::string::npos) << page;
+  EXPECT_EQ(runtime_->dropped_connections(), 1u);
+
+  // The limits reached the cgroup.
+  std::string cg = "/berth/" + started->containers[0].runtime_id;
+  EXPECT_EQ(read_all("/sys/fs/cgroup/memory" + cg + "/memory.limit_in_bytes"), std::to_string(64 << 20) + "\n");
+  EXPECT_EQ(read_all("/sys/fs/cgroup/cpu" + cg + "/cpu.shares"), "256\n");
+  EXPECT_EQ(read_all("/sys/fs/cgroup/pids" + cg + "/pids.max"), "50\n");
+
+  ASSERT_TRUE(runtime_->stop(spec.task_id, "").ok());
+  ASSERT_TRUE(wait_stopped(spec.task_id, 10s));
+  auto st = runtime_->state(spec.task_id);
+  ASSERT_TRUE(st.ok());
+  EXPECT_EQ(st->stop_cause, StopCause::kUserInitiated);
+  EXPECT_EQ(st->stopped_reason, "Task stopped by user");
+  EXPECT_EQ(st->containers[0].status, ContainerStatus::kStopped);
+  // httpd is pid 1 with no TERM handler, so TERM is ignored and SIGKILL ends it.
+  EXPECT_EQ(st->containers[0].exit_code, 137);
+  expect_no_leaks(*st);
+  EXPECT_EQ(testing::exchange(spec.public_ip, port, "GET / HTTP/1.0\r\n\r\n", 500ms), "");
+  EXPECT_TRUE(wait_event([&](const TaskEvent& e) { return e.kind == EventKind::kTaskStopped && e.task_id == spec.task_id; }, 1s));
+  EXPECT_TRUE(runtime_->forget(spec.task_id).ok());
+  EXPECT_FALSE(runtime_->state(spec.task_id).ok());
+}
+
+TEST_F(RuncRuntimeTest, StaticHostPortConflictLeavesNothing) {
+  auto web = busybox("web", {"/bin/httpd", "-f", "-p", "80", "-h", "/www"});
+  web.port_mappings = {{80, 50123, "tcp"}};
+  auto first = task({web});
+  first.public_ip = testing::private_loopback(2);
+  ASSERT_TRUE(runtime_->start(first).ok());
+  auto second = task({web});
+  second.public_ip = first.public_ip;
+  auto r = runtime_->start(second);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().error_class, ErrorClass::kConflict);
+  EXPECT_FALSE(runtime_->state(second.task_id).ok());
+  EXPECT_FALSE(netns_exists("berth-" + second.task_id));
+  EXPECT_EQ(runtime_->listener_count(), 1u);
+  // awsvpc and host mode: the container port itself.
+  auto own = busybox("web", {"/bin/httpd", "-f", "-p", "8081", "-h", "/www"});
+  own.port_mappings = {{8081, 0, "tcp"}};
+  auto vpc = task({own}, NetworkMode::kAwsvpc);
+  vpc.public_ip = testing::private_loopback(3);
+  groups_.set(testing::table_with(kGroup, 8081));
+  auto started = runtime_->start(vpc);
+  ASSERT_TRUE(started.ok()) << started.error().message;
+  EXPECT_EQ(started->bindings[0].host_port, 8081);
+  EXPECT_NE(http_get(vpc.public_ip, 8081).find("hello berth"), std::string::npos);
+}
+
+TEST_F(RuncRuntimeTest, EssentialExitCodeLogsAndEnvironment) {
+  auto c = busybox("job", {"/bin/sh", "-c", "echo out $GREETING; echo err >&2; exit 3"});
+  c.environment = {{"GREETING", "hi"}};
+  auto spec = task({c}, NetworkMode::kNone);
+  ASSERT_TRUE(runtime_->start(spec).ok());
+  ASSERT_TRUE(wait_stopped(spec.task_id, 10s));
+  auto st = runtime_->state(spec.task_id);
+  EXPECT_EQ(st->containers[0].exit_code, 3);
+  EXPECT_EQ(st->containers[0].reason, "");
+  EXPECT_EQ(st->stop_cause, StopCause::kEssentialContainerExited);
+  EXPECT_EQ(st->stopped_reason, "Essential container in task exited");
+  auto log = read_all(runtime_->log_path(spec.task_id, "job"));
+  EXPECT_NE(log.find("out hi"), std::string::npos) << log;
+  EXPECT_NE(log.find("err"), std::string::npos) << log;
+  expect_no_leaks(*st);
+  EXPECT_TRUE(wait_event([&](const TaskEvent& e) {
+    return e.kind == EventKind::kContainerExited && e.container_name == "job";
+  }, 1s));
+}
+
+TEST_F(RuncRuntimeTest, MemoryLimitOomKill) {
+  auto c = busybox("hog", {"/bin/sh", "-c", "head -c 200m /dev/zero | tail"});
+  c.memory_mib = 32;
+  auto spec = task({c}, NetworkMode::kNone);
+  ASSERT_TRUE(runtime_->start(spec).ok());
+  ASSERT_TRUE(wait_stopped(spec.task_id, 30s));
+  auto st = runtime_->state(spec.task_id);
+  EXPECT_EQ(st->containers[0].reason, "OutOfMemoryError: Container killed due to memory usage");
+  EXPECT_EQ(st->containers[0].exit_code, 137);
+  EXPECT_EQ(st->stop_cause, StopCause::kEssentialContainerExited);
+  expect_no_leaks(*st);
+}
+
+TEST_F(RuncRuntimeTest, StopSignalThenKillAfterStopTimeout) {
+  auto polite = busybox("polite", {"/bin/sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.1; done"});
+  auto stubborn = busybox("stubborn", {"/bin/sh", "-c", "trap '' TERM; while true; do sleep 0.1; done"});
+  stubborn.stop_timeout = 2s;
+  auto spec = task({polite, stubborn}, NetworkMode::kNone);
+  ASSERT_TRUE(runtime_->start(spec).ok());
+  std::this_thread::sleep_for(300ms);  // let the shells set their traps
+  auto t0 = std::chrono::steady_clock::now();
+  ASSERT_TRUE(runtime_->stop(spec.task_id, "Scaling down").ok());
+  ASSERT_TRUE(wait_stopped(spec.task_id, 15s));
+  auto took = std::chrono::steady_clock::now() - t0;
+  auto st = runtime_->state(spec.task_id);
+  EXPECT_EQ(st->containers[0].exit_code, 0);
+  EXPECT_EQ(st->containers[1].exit_code, 137);
+  EXPECT_EQ(st->stopped_reason, "Scaling down");
+  EXPECT_GE(took, 1900ms);
+  EXPECT_LT(took, 6s);
+  expect_no_leaks(*st);
+}
+
+TEST_F(RuncRuntimeTest, HealthChecksHealthyAndUnhealthy) {
+  auto good = busybox("good", {"/bin/sh", "-c", "touch /tmp/ok; while true; do sleep 1; done"});
+  good.health_check = HealthCheck{{"CMD-SHELL", "test -f /tmp/ok"}, 1s, 2s, 2, 0s};
+  auto bad = busybox("bad", {"/bin/sh", "-c", "while true; do sleep 1; done"});
+  bad.health_check = HealthCheck{{"CMD", "/bin/false"}, 1s, 2s, 2, 0s};
+  bad.essential = false;
+  auto spec = task({good, bad}, NetworkMode::kNone);
+  ASSERT_TRUE(runtime_->start(spec).ok());
+  EXPECT_EQ(runtime_->state(spec.task_id)->containers[0].health, HealthStatus::kUnknown);
+  EXPECT_TRUE(wait_event([&](const TaskEvent& e) {
+    return e.kind == EventKind::kHealthChanged && e.container_name == "bad";
+  }, 10s));
+  auto st = runtime_->state(spec.task_id);
+  EXPECT_EQ(st->containers[0].health, HealthStatus::kHealthy);
+  EXPECT_EQ(st->containers[1].health, HealthStatus::kUnhealthy);
+  EXPECT_EQ(st->health, HealthStatus::kHealthy);  // only essential containers count
+}
+
+TEST_F(RuncRuntimeTest, AdoptionAfterRestartRebindsAndDoesNotDuplicate) {
+  auto web = busybox("web", {"/bin/httpd", "-f", "-p", "8080", "-h", "/www"});
+  web.port_mappings = {{8080, 0, "tcp"}};
+  auto spec = task({web});
+  spec.public_ip = testing::private_loopback(4);
+  auto started = runtime_->start(spec);
+  ASSERT_TRUE(started.ok()) << started.error().message;
+  uint16_t port = started->bindings[0].host_port;
+  groups_.set(testing::table_with(kGroup, port));
+  ASSERT_NE(http_get(spec.public_ip, port).find("hello berth"), std::string::npos);
+
+  runtime_.reset();  // the daemon goes away; the container does not
+  EXPECT_EQ(testing::exchange(spec.public_ip, port, "GET / HTTP/1.0\r\n\r\n", 300ms), "");
+  auto t0 = std::chrono::steady_clock::now();
+  runtime_ = make_runtime();
+  auto adopted = runtime_->adopt();
+  ASSERT_EQ(adopted.size(), 1u);
+  EXPECT_EQ(adopted[0].task_id, spec.task_id);
+  EXPECT_EQ(adopted[0].containers[0].status, ContainerStatus::kRunning);
+  ASSERT_EQ(adopted[0].bindings.size(), 1u);
+  EXPECT_EQ(adopted[0].bindings[0].host_port, port);
+  auto page = testing::exchange(spec.public_ip, port, "GET / HTTP/1.0\r\n\r\n");
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 1s);
+  EXPECT_NE(page.find("hello berth"), std::string::npos);
+  EXPECT_TRUE(runtime_->adopt().empty());  // nothing adopted twice
+  EXPECT_EQ(runtime_->list().size(), 1u);
+  // A dynamic port of the adopted task is not handed out again.
+  auto other = busybox("web", {"/bin/httpd", "-f", "-p", "8080", "-h", "/www"});
+  other.port_mappings = {{8080, port, "tcp"}};
+  auto clash = task({other});
+  clash.public_ip = spec.public_ip;
+  EXPECT_FALSE(runtime_->start(clash).ok());
+
+  ASSERT_TRUE(runtime_->stop(spec.task_id, "").ok());
+  ASSERT_TRUE(wait_stopped(spec.task_id, 10s));
+  expect_no_leaks(*runtime_->state(spec.task_id));
+}
+
+TEST_F(RuncRuntimeTest, ContainerExitedWhileDaemonWasDownIsCleanedUpOnAdopt) {
+  auto spec = task({busybox("job", {"/bin/sh", "-c", "sleep 0.5; exit 4"})}, NetworkMode::kNone);
+  ASSERT_TRUE(runtime_->start(spec).ok());
+  runtime_.reset();
+  std::this_thread::sleep_for(1s);
+  runtime_ = make_runtime();
+  auto adopted = runtime_->adopt();
+  ASSERT_EQ(adopted.size(), 1u);
+  EXPECT_EQ(adopted[0].containers[0].status, ContainerStatus::kStopped);
+  ASSERT_TRUE(wait_stopped(spec.task_id, 10s));
+  auto st = runtime_->state(spec.task_id);
+  // Still our (subreaped) child in this process, so the code is known.
+  EXPECT_EQ(st->containers[0].exit_code, 4);
+  expect_no_leaks(*st);
+}
+
+TEST_F(RuncRuntimeTest, ImageFromOciLayoutUnpackedOnceAndMissingImage) {
+  fs::path layout = dir_ / "layout";
+  std::string digest = testing::busybox_layout(rootfs_, layout);
+  ContainerSpec c;
+  c.name = "app";
+  c.image.layout_dir = layout.string();
+  c.image.manifest_digest = digest;
+  c.command = std::vector<std::string>{"/bin/sh", "-c", "echo image=$FROM_IMAGE; exit 0"};
+  auto first = task({c}, NetworkMode::kNone);
+  ASSERT_TRUE(runtime_->start(first).ok());
+  ASSERT_TRUE(wait_stopped(first.task_id, 10s));
+  EXPECT_EQ(runtime_->state(first.task_id)->containers[0].exit_code, 0);
+  EXPECT_NE(read_all(runtime_->log_path(first.task_id, "app")).find("image=yes"), std::string::npos);
+  fs::path cached = dir_ / "runtime" / "images" / digest.substr(7);
+  ASSERT_TRUE(fs::exists(cached / "rootfs" / "bin" / "busybox"));
+  auto stamp = fs::last_write_time(cached);
+  auto second = task({c}, NetworkMode::kNone);
+  ASSERT_TRUE(runtime_->start(second).ok());
+  ASSERT_TRUE(wait_stopped(second.task_id, 10s));
+  EXPECT_EQ(fs::last_write_time(cached), stamp);  // not unpacked again
+
+  c.image.manifest_digest = "sha256:" + std::string(64, 'a');
+  auto missing = runtime_->start(task({c}, NetworkMode::kNone));
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().error_class, ErrorClass::kNotFound);
+  EXPECT_EQ(missing.error().message.rfind("CannotPullContainerError: ", 0), 0u) << missing.error().message;
+}
+
+TEST_F(RuncRuntimeTest, SeccompFilterAndMaskedPathsApply) {
+  auto c = busybox("probe", {"/bin/sh", "-c", "cat /proc/self/status; echo firmware=$(ls /sys/firmware | wc -l)"});
+  auto spec = task({c}, NetworkMode::kNone);
+  ASSERT_TRUE(runtime_->start(spec).ok());
+  ASSERT_TRUE(wait_stopped(spec.task_id, 10s));
+  auto log = read_all(runtime_->log_path(spec.task_id, "probe"));
+  EXPECT_NE(log.find("Seccomp:\t2"), std::string::npos) << log;  // a filter is installed
+  EXPECT_NE(log.find("NoNewPrivs:\t1"), std::string::npos) << log;
+  EXPECT_NE(log.find("firmware=0"), std::string::npos) << log;  // masked: an empty tmpfs
+}
+
+}  // namespace
+}  // namespace berth::runtime

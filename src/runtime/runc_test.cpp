@@ -1,0 +1,78 @@
+#include "runtime/runc.h"
+
+#include <gtest/gtest.h>
+
+#include "runtime/task_record.h"
+
+namespace berth::runtime {
+namespace {
+
+TEST(Runc, ArgvFromOptions) {
+  Runc runc("/d/runtime/runc");
+  EXPECT_EQ(runc.run_argv({"t_web", "/b", "/b/pid"}),
+            (std::vector<std::string>{"runc", "--root", "/d/runtime/runc", "run", "--detach", "--bundle", "/b",
+                                      "--pid-file", "/b/pid", "t_web"}));
+  EXPECT_EQ(runc.kill_argv("t_web", 15), (std::vector<std::string>{"runc", "--root", "/d/runtime/runc", "kill", "t_web", "15"}));
+  EXPECT_EQ(runc.delete_argv("x", true), (std::vector<std::string>{"runc", "--root", "/d/runtime/runc", "delete", "--force", "x"}));
+  EXPECT_EQ(runc.exec_argv({"x", {"/bin/sh", "-c", "true"}}),
+            (std::vector<std::string>{"runc", "--root", "/d/runtime/runc", "exec", "x", "/bin/sh", "-c", "true"}));
+  EXPECT_EQ(runc.list_argv().back(), "json");
+}
+
+TEST(Runc, ParsesStateAndList) {
+  auto s = parse_runc_state(R"({"ociVersion":"1.0.2-dev","id":"t_web","pid":4242,"status":"running",
+                               "bundle":"/b","rootfs":"/b/rootfs","created":"2026-01-01T00:00:00Z","owner":""})");
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(s->id, "t_web");
+  EXPECT_EQ(s->pid, 4242);
+  EXPECT_EQ(s->status, "running");
+  EXPECT_EQ(s->bundle, "/b");
+  auto none = parse_runc_list("null\n");
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->empty());
+  auto two = parse_runc_list(R"([{"id":"a","pid":1,"status":"stopped"},{"id":"b","pid":0,"status":"created"}])");
+  ASSERT_TRUE(two.ok());
+  ASSERT_EQ(two->size(), 2u);
+  EXPECT_EQ((*two)[1].status, "created");
+  EXPECT_FALSE(parse_runc_state("not json").ok());
+}
+
+TEST(TaskRecord, RoundTripsWhatAdoptionNeeds) {
+  TaskRecord t;
+  t.spec.task_id = "abc";
+  t.spec.network_mode = NetworkMode::kAwsvpc;
+  t.spec.public_ip = "127.0.0.9";
+  t.spec.security_group_ids = {"sg-12345678"};
+  t.netns = "berth-abc";
+  ContainerRecord c;
+  c.spec.name = "web";
+  c.spec.essential = true;
+  c.spec.health_check = HealthCheck{{"CMD-SHELL", "true"}, std::chrono::seconds(5), std::chrono::seconds(2), 2,
+                                    std::chrono::seconds(1)};
+  c.runc_id = "abc_web";
+  c.pid = 77;
+  c.stop_signal = 3;
+  c.stop_timeout = std::chrono::seconds(7);
+  t.containers.push_back(c);
+  t.bindings.push_back({"web", "0.0.0.0", 80, 80, "tcp"});
+  t.listening.push_back({"127.0.0.9", 80, 80});
+  auto back = parse_task_record(task_record_json(t));
+  ASSERT_TRUE(back.ok());
+  const auto& r = **back;
+  EXPECT_EQ(r.spec.task_id, "abc");
+  EXPECT_EQ(r.spec.network_mode, NetworkMode::kAwsvpc);
+  EXPECT_EQ(r.spec.security_group_ids, std::vector<std::string>{"sg-12345678"});
+  ASSERT_EQ(r.containers.size(), 1u);
+  EXPECT_EQ(r.containers[0].pid, 77);
+  EXPECT_EQ(r.containers[0].stop_signal, 3);
+  EXPECT_EQ(r.containers[0].stop_timeout, std::chrono::seconds(7));
+  ASSERT_TRUE(r.containers[0].spec.health_check);
+  EXPECT_EQ(r.containers[0].spec.health_check->retries, 2);
+  EXPECT_EQ(r.containers[0].spec.health_check->command[1], "true");
+  ASSERT_EQ(r.listening.size(), 1u);
+  EXPECT_EQ(r.listening[0].host_port, 80);
+  EXPECT_FALSE(parse_task_record("{}").ok());
+}
+
+}  // namespace
+}  // namespace berth::runtime

@@ -1,0 +1,181 @@
+// runtime: the host agent's narrow driver boundary (STYLE.md, "containerd /
+// runc"). The ECS side speaks only these value types and TaskRuntime;
+// nothing runc-specific crosses it.
+//
+//   ecs (task state machine)
+//      │ start / stop / state / list / adopt / forget
+//      ▼
+//   TaskRuntime ──────────────── TaskEvent callback (container exited,
+//      │                          health changed, task stopped)
+//      ▼
+//   RuncTaskRuntime (runc_runtime.h): image cache, bundle, runc, netns,
+//   port forwarders, health checks, logs, adoption
+//
+// A task is a group of containers sharing one network namespace. The
+// runtime owns the task from start() until forget(): once every container
+// has exited and the task's resources are released, state() keeps
+// answering (exit codes, reasons) until the caller forgets the task.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/error.h"
+#include "ec2/connection_policy.h"
+
+namespace berth::runtime {
+
+// Where an image's root filesystem comes from. Either an OCI image layout
+// (what ecr::write_oci_layout writes) with the manifest digest, which is
+// also the cache key, or a prepared root filesystem plus its image config
+// JSON (tests and benchmarks, which have no registry).
+struct ImageSource {
+  std::string layout_dir;       // OCI image layout with index.json
+  std::string manifest_digest;  // "sha256:..."; cache key
+  std::string ref_name;         // org.opencontainers.image.ref.name in index.json; empty: the only manifest
+  std::string prepared_rootfs;  // if set: used read-only as is, no unpack
+  std::string prepared_config_json;  // image config JSON for prepared_rootfs ({"config":{...}})
+};
+
+struct PortMapping {
+  uint16_t container_port = 0;
+  uint16_t host_port = 0;  // 0: dynamic (bridge), or = container_port (host, awsvpc)
+  std::string protocol = "tcp";  // only tcp is forwarded
+};
+
+struct Ulimit {
+  std::string name;  // "nofile", "nproc", ... (ECS names)
+  int64_t soft = 0;
+  int64_t hard = 0;
+};
+
+struct HealthCheck {
+  std::vector<std::string> command;  // ["CMD", ...] or ["CMD-SHELL", "..."]
+  std::chrono::seconds interval{30};
+  std::chrono::seconds timeout{5};
+  int retries = 3;
+  std::chrono::seconds start_period{0};
+};
+
+struct ContainerSpec {
+  std::string name;
+  ImageSource image;
+  bool essential = true;
+  std::optional<std::vector<std::string>> entry_point;  // replaces the image's Entrypoint
+  std::optional<std::vector<std::string>> command;      // replaces the image's Cmd
+  std::vector<std::pair<std::string, std::string>> environment;  // added to / replacing the image's Env
+  std::string working_directory;
+  std::string user;  // "uid", "uid:gid", "name", "name:group"
+  std::string hostname;
+  bool readonly_root_filesystem = false;
+  int64_t memory_mib = 0;              // hard limit; 0: none
+  int64_t memory_reservation_mib = 0;  // soft limit; 0: none
+  int64_t cpu_shares = 0;              // 0: runc's default (1024)
+  int64_t pids_limit = 0;              // 0: none
+  std::vector<Ulimit> ulimits;
+  std::optional<std::chrono::seconds> stop_timeout;  // default 30 s
+  std::string stop_signal;  // empty: the image's StopSignal, else SIGTERM
+  std::vector<PortMapping> port_mappings;
+  std::optional<HealthCheck> health_check;
+};
+
+enum class NetworkMode { kBridge, kHost, kAwsvpc, kNone };
+
+struct TaskSpec {
+  std::string task_id;  // [A-Za-z0-9_.-]+, e.g. the ECS task id
+  std::vector<ContainerSpec> containers;
+  NetworkMode network_mode = NetworkMode::kBridge;
+  // Where host ports answer: bridge/host: the instance's public IP (a
+  // 127.x address) and private IP; awsvpc: the task's own. Addresses
+  // that are not local to this host (private ranges) are not listened on.
+  std::string public_ip;
+  std::string private_ip;
+  std::vector<std::string> security_group_ids;  // destination groups of every connection
+};
+
+struct NetworkBinding {
+  std::string container_name;
+  std::string bind_ip;
+  uint16_t container_port = 0;
+  uint16_t host_port = 0;
+  std::string protocol = "tcp";
+};
+
+enum class ContainerStatus { kPending, kRunning, kStopped };
+enum class HealthStatus { kUnknown, kHealthy, kUnhealthy };
+
+struct ContainerState {
+  std::string name;
+  std::string runtime_id;  // runc container id
+  ContainerStatus status = ContainerStatus::kPending;
+  std::optional<int> exit_code;  // unknown when it exited while the daemon was down
+  std::string reason;            // "OutOfMemoryError: Container killed due to memory usage", ...
+  HealthStatus health = HealthStatus::kUnknown;
+  int pid = 0;
+};
+
+// Why the runtime ended a task (ECS maps these to stopCode/stoppedReason).
+enum class StopCause { kNone, kUserInitiated, kEssentialContainerExited, kTaskFailedToStart };
+
+struct TaskState {
+  std::string task_id;
+  bool stopped = false;  // every container exited and resources released
+  StopCause stop_cause = StopCause::kNone;
+  std::string stopped_reason;  // the reason given to stop(), or the runtime's
+  HealthStatus health = HealthStatus::kUnknown;  // task health: unhealthy if any essential is
+  std::vector<ContainerState> containers;
+  std::vector<NetworkBinding> bindings;
+};
+
+enum class EventKind { kContainerExited, kHealthChanged, kTaskStopped };
+
+struct TaskEvent {
+  EventKind kind = EventKind::kContainerExited;
+  std::string task_id;
+  std::string container_name;  // empty for kTaskStopped
+  TaskState state;             // snapshot after the change
+};
+
+// Called on a runtime thread, never with a runtime lock held: it may call
+// state() or stop(); it must not block for long.
+using EventHandler = std::function<void(const TaskEvent&)>;
+
+// The security-group snapshot the forwarders decide connections with; called
+// once per accepted connection (keep it cheap: an atomic load).
+using SecurityGroupSource = std::function<std::shared_ptr<const ec2::SecurityGroupTable>()>;
+
+class TaskRuntime {
+ public:
+  virtual ~TaskRuntime() = default;
+
+  // Starts every container; returns once they run (bindings assigned and
+  // listening). Errors: kInvalid (bad spec), kAlreadyExists (task id known),
+  // kConflict (host port taken), kNotFound ("CannotPullContainerError: ..."
+  // image not there), kInternal (runc failed: "ResourceInitializationError:
+  // ..."). On error nothing of the task is left behind.
+  virtual Result<TaskState> start(const TaskSpec& spec) = 0;
+  // Begins stopping: stop signal, SIGKILL after stop timeout. Returns at
+  // once; kTaskStopped follows. kNotFound for an unknown task; stopping a
+  // stopped task is Ok.
+  virtual Status stop(const std::string& task_id, const std::string& reason) = 0;
+  virtual Result<TaskState> state(const std::string& task_id) const = 0;
+  virtual std::vector<TaskState> list() const = 0;
+  // After a restart: re-attaches the tasks found in the data dir (their
+  // forwarders bound again on the same ports), cleans up what is left of
+  // tasks whose containers are gone (those are returned stopped).
+  virtual std::vector<TaskState> adopt() = 0;
+  // Drops a stopped task from memory. kConflict while it runs.
+  virtual Status forget(const std::string& task_id) = 0;
+  // Connections dropped by security groups, over all forwarders.
+  virtual uint64_t dropped_connections() const = 0;
+};
+
+const char* to_string(ContainerStatus status);  // "PENDING", "RUNNING", "STOPPED"
+const char* to_string(HealthStatus status);     // "UNKNOWN", "HEALTHY", "UNHEALTHY"
+
+}  // namespace berth::runtime

@@ -1,0 +1,197 @@
+// The monitor (exit detection, OOM, cleanup of finished tasks, log
+// rotation) and the container health checks of RuncTaskRuntime.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <fstream>
+
+#include "core/log.h"
+#include "runtime/runc_runtime.h"
+#include "runtime/subprocess.h"
+#include "runtime/task_record.h"
+
+namespace berth::runtime {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* kOomReason = "OutOfMemoryError: Container killed due to memory usage";
+constexpr auto kRotateEvery = std::chrono::seconds(1);
+
+// cgroup v1: memory.oom_control has "oom_kill N" (kernel 4.13+); v2:
+// memory.events has "oom_kill N".
+bool oom_killed(const std::string& cgroup) {
+  for (const std::string& path : {"/sys/fs/cgroup/memory" + cgroup + "/memory.oom_control",
+                                 "/sys/fs/cgroup" + cgroup + "/memory.events"}) {
+    std::ifstream in(path);
+    std::string key;
+    long long value = 0;
+    while (in >> key >> value)
+      if (key == "oom_kill") return value > 0;
+  }
+  return false;
+}
+
+}  // namespace
+
+void RuncTaskRuntime::emit(const std::vector<TaskEvent>& events) {
+  if (!options_.on_event) return;
+  for (const auto& e : events) options_.on_event(e);
+}
+
+void RuncTaskRuntime::monitor_loop(std::stop_token stop) {
+  auto last_rotate = std::chrono::steady_clock::now();
+  while (!stop.stop_requested()) {
+    poll_once();
+    if (std::chrono::steady_clock::now() - last_rotate >= kRotateEvery) {
+      rotate_logs();
+      last_rotate = std::chrono::steady_clock::now();
+    }
+    std::unique_lock lock(mutex_);
+    changed_.wait_for(lock, stop, options_.poll_interval, [] { return false; });
+  }
+}
+
+void RuncTaskRuntime::poll_once() {
+  std::vector<TaskEvent> events;
+  std::vector<TaskRecord*> finished;
+  {
+    std::lock_guard lock(mutex_);
+    for (auto& [id, task] : tasks_) {
+      if (!task || task->released || task->releasing) continue;
+      for (auto& c : task->containers) {
+        if (c.state.status != ContainerStatus::kRunning || c.pid <= 0) continue;
+        bool exited = false;
+        if (c.waitable) {
+          int status = 0;
+          pid_t r = ::waitpid(c.pid, &status, WNOHANG);
+          if (r == c.pid) {
+            exited = true;
+            c.state.exit_code = exit_code_of(status);
+          } else if (r < 0 && errno == ECHILD) {
+            c.waitable = false;
+          }
+        }
+        if (!c.waitable && !exited) exited = ::kill(c.pid, 0) != 0 && errno == ESRCH;
+        if (!exited) continue;
+        c.state.status = ContainerStatus::kStopped;
+        if (oom_killed("/berth/" + c.runc_id)) c.state.reason = kOomReason;
+        log::info("runtime", "task ", id, " container ", c.spec.name, " exited ",
+                  c.state.exit_code ? std::to_string(*c.state.exit_code) : "(unknown)");
+        if (c.spec.essential && !task->stopping)
+          begin_stop(*task, StopCause::kEssentialContainerExited, "Essential container in task exited");
+        events.push_back({EventKind::kContainerExited, id, c.spec.name, snapshot(*task)});
+      }
+      bool all_stopped = true;
+      for (const auto& c : task->containers) all_stopped = all_stopped && c.state.status == ContainerStatus::kStopped;
+      if (all_stopped) {
+        task->releasing = true;
+        finished.push_back(task.get());
+      }
+    }
+  }
+  if (!events.empty()) changed_.notify_all();
+  // Releasing runs runc and unmounts: outside the lock. A releasing task
+  // cannot be forgotten, so the pointers stay valid.
+  for (auto* task : finished) {
+    std::vector<std::jthread> health;
+    {
+      std::lock_guard lock(mutex_);
+      health = std::move(task->health);
+      task->health.clear();
+    }
+    for (auto& h : health) h.request_stop();
+    changed_.notify_all();
+    health.clear();
+    release(*task);
+    std::lock_guard lock(mutex_);
+    task->released = true;
+    task->releasing = false;
+    if (task->cause == StopCause::kNone) {
+      task->cause = StopCause::kEssentialContainerExited;
+      task->reason = "Essential container in task exited";
+    }
+    events.push_back({EventKind::kTaskStopped, task->spec.task_id, "", snapshot(*task)});
+  }
+  emit(events);
+}
+
+void RuncTaskRuntime::rotate_logs() {
+  std::vector<fs::path> logs;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& [id, task] : tasks_)
+      if (task && !task->released)
+        for (const auto& c : task->containers) logs.push_back(log_path(id, c.spec.name));
+  }
+  for (const auto& path : logs) {
+    std::error_code ec;
+    auto size = fs::file_size(path, ec);
+    if (ec || size <= options_.log_max_bytes) continue;
+    // copytruncate: the container holds the file open with O_APPEND, so
+    // after truncation its next write lands at the new start.
+    fs::path old = path;
+    old += ".1";
+    fs::copy_file(path, old, fs::copy_options::overwrite_existing, ec);
+    fs::resize_file(path, 0, ec);
+  }
+}
+
+void RuncTaskRuntime::health_loop(std::stop_token stop, std::string task_id, size_t index) {
+  HealthCheck check;
+  std::string runc_id;
+  std::chrono::steady_clock::time_point started;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = tasks_.find(task_id);
+    if (it == tasks_.end() || !it->second) return;
+    const auto& c = it->second->containers[index];
+    check = *c.spec.health_check;
+    runc_id = c.runc_id;
+    started = c.started;
+  }
+  std::vector<std::string> args;
+  if (check.command.size() >= 2 && check.command[0] == "CMD-SHELL") {
+    args = {"/bin/sh", "-c", check.command[1]};
+  } else if (check.command.size() >= 2 && check.command[0] == "CMD") {
+    args.assign(check.command.begin() + 1, check.command.end());
+  } else {
+    log::warn("runtime", "task ", task_id, ": health check needs CMD or CMD-SHELL");
+    return;
+  }
+  auto interval = std::max<std::chrono::milliseconds>(check.interval, std::chrono::milliseconds(100));
+  auto timeout = std::max<std::chrono::milliseconds>(check.timeout, std::chrono::milliseconds(100));
+  while (!stop.stop_requested()) {
+    {
+      std::unique_lock lock(mutex_);
+      changed_.wait_for(lock, stop, interval, [] { return false; });
+    }
+    if (stop.stop_requested()) return;
+    auto code = runc_.exec({runc_id, args}, timeout);
+    bool passed = code && *code == 0;
+    std::vector<TaskEvent> events;
+    {
+      std::lock_guard lock(mutex_);
+      auto it = tasks_.find(task_id);
+      if (it == tasks_.end() || !it->second || it->second->released) return;
+      auto& task = *it->second;
+      auto& c = task.containers[index];
+      if (c.state.status != ContainerStatus::kRunning) return;
+      HealthStatus before = c.state.health;
+      if (passed) {
+        c.health_failures = 0;
+        c.state.health = HealthStatus::kHealthy;
+      } else if (std::chrono::steady_clock::now() - started >= check.start_period) {
+        // Failures inside the start period do not count (Docker's rule).
+        if (++c.health_failures >= std::max(1, check.retries)) c.state.health = HealthStatus::kUnhealthy;
+      }
+      if (c.state.health != before) events.push_back({EventKind::kHealthChanged, task_id, c.spec.name, snapshot(task)});
+    }
+    emit(events);
+  }
+}
+
+}  // namespace berth::runtime
