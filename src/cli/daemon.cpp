@@ -12,6 +12,7 @@
 #include <cstdio>
 
 #include "api/front_door.h"
+#include "cli/access_log.h"
 #include "cli/data_dir.h"
 #include "cli/router.h"
 #include "cli/services.h"
@@ -25,6 +26,7 @@ namespace berth::cli {
 namespace {
 
 constexpr std::chrono::milliseconds kShutdownGrace{5000};
+constexpr std::chrono::milliseconds kAccessLogFlush{200};
 constexpr std::string_view kRegion = "us-east-1";
 
 int fail(std::string_view what, const Error& error) {
@@ -59,7 +61,8 @@ int run_serve(const Options& options) {
   Router router(front_door, (*iam)->account_id());
   net::ServerOptions server_options;
   server_options.max_body_bytes = api::kMaxApiBodyBytes;
-  if (access_log_fd >= 0) server_options.access_log = net::make_access_log_to_fd(access_log_fd);
+  BufferedAccessLog access_log(access_log_fd);
+  if (access_log_fd >= 0) server_options.access_log = access_log.logger();
   net::HttpServer server(loops, [&router](net::Request& r) { return router.handle(r); }, server_options);
   auto endpoint = server.listen(options.bind, options.port);
   if (!endpoint) return fail("listening on " + options.bind + ":" + std::to_string(options.port), endpoint.error());
@@ -85,6 +88,8 @@ int run_serve(const Options& options) {
         boost::asio::detached);
   });
 
+  if (access_log_fd >= 0) access_log.flush_periodically(loops, kAccessLogFlush);
+
   auto ready_us =
       std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started).count();
   log::info("berth", "serving ", ctx.endpoint(), " (account ", ctx.account_id, ", data dir ", *dir, ", ",
@@ -93,6 +98,7 @@ int run_serve(const Options& options) {
 
   auto& hooks = registry.stop_hooks();
   for (auto it = hooks.rbegin(); it != hooks.rend(); ++it) (*it)();
+  access_log.flush_this_thread();  // loop 0 ran here; the other loops' threads flushed as they ended
   if (access_log_fd >= 0) ::close(access_log_fd);
   log::info("berth", "stopped");
   return 0;
