@@ -219,6 +219,10 @@ Result<TaskState> RuncTaskRuntime::start(const TaskSpec& spec) {
     if (!valid_id(c.name) || !names.insert(c.name).second)
       return Error::invalid("InvalidParameter", "bad or repeated container name '" + c.name + "'");
 
+  auto t0 = std::chrono::steady_clock::now();
+  auto ms_since = [&t0] {
+    return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0).count() / 1000.0;
+  };
   auto task = std::make_unique<TaskRecord>();
   task->spec = spec;
   task->netns = "berth-" + spec.task_id;
@@ -237,7 +241,21 @@ Result<TaskState> RuncTaskRuntime::start(const TaskSpec& spec) {
 
   std::vector<CachedImage> images;
   for (const auto& c : spec.containers) {
-    auto image = images_.ensure(c.image);
+    ImageSource source = c.image;
+    if (source.layout_dir.empty() && source.prepared_rootfs.empty()) {
+      auto resolved = options_.resolve_image
+                          ? options_.resolve_image(c.image_reference)
+                          : Result<ImageSource>(Error::not_found(
+                                "CannotPullContainerError",
+                                "CannotPullContainerError: no image source for '" + c.image_reference + "'"));
+      if (!resolved) {
+        std::lock_guard lock(mutex_);
+        tasks_.erase(spec.task_id);
+        return std::move(resolved).error();
+      }
+      source = std::move(*resolved);
+    }
+    auto image = images_.ensure(source);
     if (!image) {
       std::lock_guard lock(mutex_);
       tasks_.erase(spec.task_id);
@@ -267,7 +285,9 @@ Result<TaskState> RuncTaskRuntime::start(const TaskSpec& spec) {
     (void)delete_netns(task->netns);  // left by a task of the same id that was never cleaned
     if (auto again = create_netns(task->netns); !again) return fail(init_error(again.error().message));
   }
+  double netns_ms = ms_since();
   if (auto listened = listen_all(*task); !listened) return fail(std::move(listened).error());
+  double listen_ms = ms_since();
   // Written before runc runs, so a daemon killed in between finds (and
   // removes) what it started.
   fs::path record = root_ / "tasks" / spec.task_id / "task.json";
@@ -282,6 +302,8 @@ Result<TaskState> RuncTaskRuntime::start(const TaskSpec& spec) {
     c.started = std::chrono::steady_clock::now();
   }
   write_file_atomic(record, task_record_json(*task));
+  log::debug(kLog, "task ", spec.task_id, " started: netns at ", netns_ms, " ms, listening at ", listen_ms,
+             " ms, running at ", ms_since(), " ms");
 
   std::lock_guard lock(mutex_);
   auto& slot = tasks_[spec.task_id];

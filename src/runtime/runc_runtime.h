@@ -40,6 +40,7 @@ struct RuncRuntimeOptions {
   std::string umoci = "umoci";
   SecurityGroupSource security_groups;
   EventHandler on_event;
+  ImageResolver resolve_image;  // for containers given only an image_reference
   uint64_t log_max_bytes = 10u << 20;
   std::chrono::milliseconds poll_interval{50};
 };

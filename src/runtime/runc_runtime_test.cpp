@@ -360,6 +360,30 @@ TEST_F(RuncRuntimeTest, ImageFromOciLayoutUnpackedOnceAndMissingImage) {
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.error().error_class, ErrorClass::kNotFound);
   EXPECT_EQ(missing.error().message.rfind("CannotPullContainerError: ", 0), 0u) << missing.error().message;
+
+  // Only a reference: the resolver the daemon supplies is asked.
+  ContainerSpec by_reference;
+  by_reference.name = "app";
+  by_reference.image_reference = "123456789012.dkr.ecr.us-east-1.amazonaws.com/busybox:latest";
+  by_reference.command = c.command;
+  auto no_resolver = runtime_->start(task({by_reference}, NetworkMode::kNone));
+  ASSERT_FALSE(no_resolver.ok());
+  EXPECT_EQ(no_resolver.error().code, "CannotPullContainerError");
+  runtime_.reset();
+  RuncRuntimeOptions o;
+  o.data_dir = dir_;
+  std::vector<std::string> asked;
+  o.resolve_image = [&](const std::string& reference) -> Result<ImageSource> {
+    asked.push_back(reference);
+    return ImageSource{layout.string(), digest, "", "", ""};
+  };
+  runtime_ = std::make_unique<RuncTaskRuntime>(o);
+  auto third = task({by_reference}, NetworkMode::kNone);
+  ASSERT_TRUE(runtime_->start(third).ok());
+  ASSERT_TRUE(wait_stopped(third.task_id, 10s));
+  EXPECT_EQ(runtime_->state(third.task_id)->containers[0].exit_code, 0);
+  EXPECT_EQ(asked, std::vector<std::string>{by_reference.image_reference});
+  EXPECT_EQ(fs::last_write_time(cached), stamp);
 }
 
 TEST_F(RuncRuntimeTest, SeccompFilterAndMaskedPathsApply) {

@@ -62,8 +62,15 @@ struct HealthCheck {
   std::chrono::seconds start_period{0};
 };
 
+// What the daemon wiring supplies to turn a task definition's `image`
+// ("<registry>/<repo>:<tag>", "...@sha256:...") into an ImageSource, e.g.
+// with ecr::write_oci_layout (the runtime links no registry code). Errors
+// should be kNotFound with "CannotPullContainerError: ..." messages.
+using ImageResolver = std::function<Result<ImageSource>(const std::string& image_reference)>;
+
 struct ContainerSpec {
   std::string name;
+  std::string image_reference;  // used through the ImageResolver when `image` is empty
   ImageSource image;
   bool essential = true;
   std::optional<std::vector<std::string>> entry_point;  // replaces the image's Entrypoint
