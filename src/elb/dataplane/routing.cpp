@@ -143,11 +143,15 @@ std::optional<size_t> pick_target(const GroupRoute& group, long exclude, uint64_
     }
     if (best) return best;
   } else {
-    size_t start = group.algorithm == Algorithm::kWeightedRandom ? static_cast<size_t>(roll)
-                                                                 : group.next->fetch_add(1, std::memory_order_relaxed);
-    for (size_t k = 0; k < n; ++k) {
-      size_t i = (start + k) % n;
-      if (eligible(i)) return i;
+    // The k-th eligible target, so skipped ones do not double their neighbour's share.
+    size_t eligible_count = 0;
+    for (size_t i = 0; i < n; ++i) eligible_count += eligible(i) ? 1 : 0;
+    if (eligible_count > 0) {
+      size_t k = (group.algorithm == Algorithm::kWeightedRandom ? static_cast<size_t>(roll)
+                                                                : group.next->fetch_add(1, std::memory_order_relaxed)) %
+                 eligible_count;
+      for (size_t i = 0; i < n; ++i)
+        if (eligible(i) && k-- == 0) return i;
     }
   }
   // Only the excluded target is eligible: with a retry that means no other target.
