@@ -108,11 +108,15 @@ class BadInput(unittest.TestCase):
         self.assert_alive()
 
     def test_serialization_exception_for_a_served_json_service(self):
-        # With no JSON service built in, the JSON shape still answers UnknownOperationException.
+        served = call_json(self.d, ECR + "DescribeRepositories", b"{}", service="ecr")[0] == 200
         status, out, _ = call_json(self.d, ECR + "DescribeRepositories", b"{", service="ecr")
-        code = json.loads(out)["__type"]
-        self.assertIn(code, ("SerializationException", "UnknownOperationException"))
         self.assertEqual(status, 400)
+        # With no JSON service built in, the JSON shape still answers UnknownOperationException.
+        self.assertEqual(json.loads(out)["__type"], "SerializationException" if served else "UnknownOperationException")
+        if served:
+            for body in (b'{"a":' + b"[" * 100 + b"]" * 100 + b"}", b'{"a":"\xff"}', b"[]", b"null"):
+                status, out, _ = call_json(self.d, ECR + "DescribeRepositories", body, service="ecr")
+                self.assertEqual((status, json.loads(out)["__type"]), (400, "SerializationException"), body)
 
     def test_oversized_bodies(self):
         big = b"Action=CreateUser&Version=2010-05-08&UserName=" + b"x" * (10 * 1024 * 1024 + 10)
