@@ -1,0 +1,103 @@
+// The command line, the data-dir files and the top-level router.
+#include <sys/stat.h>
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <vector>
+
+#include "cli/data_dir.h"
+#include "cli/options.h"
+#include "cli/router.h"
+#include "net/test_support.h"
+
+namespace berth::cli {
+namespace {
+
+namespace http = boost::beast::http;
+
+Result<Options> parse(std::vector<std::string> words) {
+  std::vector<char*> argv;
+  for (auto& w : words) argv.push_back(w.data());
+  return parse_options(argv);
+}
+
+TEST(Options, ServeAndEnv) {
+  auto o = parse({"berth", "serve", "--data-dir", "/d", "--bind=127.0.0.2", "--port", "0"});
+  ASSERT_TRUE(o.ok()) << o.error().message;
+  EXPECT_EQ(o->command, Command::kServe);
+  EXPECT_EQ(o->data_dir, "/d");
+  EXPECT_EQ(o->bind, "127.0.0.2");
+  EXPECT_EQ(o->port, 0);
+  auto d = parse({"berth", "serve"});
+  EXPECT_EQ(d->bind, "127.0.0.1");
+  EXPECT_EQ(d->port, 4566);
+  auto e = parse({"berth", "env", "--data-dir=/x"});
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(e->command, Command::kEnv);
+  EXPECT_EQ(e->data_dir, "/x");
+  EXPECT_FALSE(parse({"berth", "env", "--port", "1"}).ok());
+  EXPECT_FALSE(parse({"berth", "serve", "--port", "65536"}).ok());
+  EXPECT_FALSE(parse({"berth", "serve", "--port"}).ok());
+  EXPECT_FALSE(parse({"berth", "fly"}).ok());
+  EXPECT_EQ(parse({"berth"})->command, Command::kHelp);
+}
+
+TEST(DataDir, PrivateFilesRoundTrip) {
+  auto dir = prepare_data_dir(std::filesystem::temp_directory_path().string() + "/berth-cli-test-" +
+                              std::to_string(::getpid()) + "/nested");
+  ASSERT_TRUE(dir.ok()) << dir.error().message;
+  ASSERT_TRUE(write_credentials(*dir, {"AKIAEXAMPLE", "secret/with+chars="}).ok());
+  ASSERT_TRUE(write_endpoint(*dir, "http://127.0.0.2:4566").ok());
+  struct stat st {};
+  ASSERT_EQ(::stat((*dir + "/credentials").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  ASSERT_EQ(::stat(dir->c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0700u);
+  auto c = read_credentials(*dir);
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->access_key_id, "AKIAEXAMPLE");
+  EXPECT_EQ(c->secret_access_key, "secret/with+chars=");
+  EXPECT_EQ(*read_endpoint(*dir), "http://127.0.0.2:4566");
+  EXPECT_FALSE(read_endpoint(*dir + "/missing").ok());
+  std::filesystem::remove_all(std::filesystem::path(*dir).parent_path());
+}
+
+TEST(Router, HealthRegistryAndFrontDoor) {
+  auto db = store::Database::open(":memory:");
+  ASSERT_TRUE(db.ok());
+  auto iam = iam::Iam::open(*db, SystemClock::instance());
+  ASSERT_TRUE(iam.ok());
+  api::FrontDoor door(**iam, SystemClock::instance());
+  Router router(door, (*iam)->account_id());
+  net::testing::TestServer server([&](net::Request& r) { return router.handle(r); });
+
+  auto get = [&](std::string_view path) {
+    net::testing::RawClient c(server.port());
+    c.send("GET " + std::string(path) + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    return c.read_until("\r\n\r\n{", 1, 2000) + c.read_until("}", 1, 500);
+  };
+  std::string health = get("/_berth/health");
+  EXPECT_EQ(health.rfind("HTTP/1.1 200", 0), 0u) << health;
+  EXPECT_NE(health.find("\"account\":\"" + (*iam)->account_id() + "\""), std::string::npos) << health;
+  EXPECT_EQ(get("/_berth/other").rfind("HTTP/1.1 404", 0), 0u);
+  // No registry registered: /v2/ is a 404 in OCI's error shape, not the front door.
+  std::string v2 = get("/v2/");
+  EXPECT_EQ(v2.rfind("HTTP/1.1 404", 0), 0u) << v2;
+  EXPECT_NE(v2.find("UNSUPPORTED"), std::string::npos) << v2;
+  router.set_registry([](net::Request& r) -> net::Task<net::Response> {
+    co_return net::Response(http::status::unauthorized, "{\"registry\":\"" + std::string(r.path()) + "\"}",
+                            "application/json");
+  });
+  std::string hooked = get("/v2/repo/manifests/latest");
+  EXPECT_EQ(hooked.rfind("HTTP/1.1 401", 0), 0u) << hooked;
+  EXPECT_NE(hooked.find("{\"registry\":\"/v2/repo/manifests/latest\"}"), std::string::npos) << hooked;
+  EXPECT_EQ(get("/v2").rfind("HTTP/1.1 401", 0), 0u);
+  // "/v20" is not the registry: the front door answers (unsigned -> AWS error).
+  std::string api = get("/v20");
+  EXPECT_EQ(api.rfind("HTTP/1.1 403", 0), 0u) << api;
+  EXPECT_NE(api.find("MissingAuthenticationToken"), std::string::npos) << api;
+}
+
+}  // namespace
+}  // namespace berth::cli
