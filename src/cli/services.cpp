@@ -60,8 +60,11 @@ void register_services(ServiceRegistry& services, DaemonContext& ctx) {
   }
 #endif
 #if BERTH_HAVE_ECS
-  if (auto ecs = ecs::make_ecs_service(ctx.db, ecs::Options{ctx.region, ctx.account_id})) {
-    services.add(std::move(*ecs));
+  // No TaskLauncher yet: tasks are placed and recorded; the runtime plugs in here.
+  if (auto ecs = ecs::EcsDaemon::start(ctx.db, ctx.clock, ctx.loops.at(0), ecs::Options{ctx.region, ctx.account_id})) {
+    std::shared_ptr<ecs::EcsDaemon> shared = std::move(*ecs);
+    services.add(shared->take_service());
+    services.on_stop([shared] { shared->stop(); });
   } else {
     log::error("berth", "ecs: ", ecs.error().message);
   }

@@ -18,6 +18,8 @@
 #include <memory>
 #include <string>
 
+#include <boost/asio/io_context.hpp>
+
 #include "api/service.h"
 #include "core/clock.h"
 #include "core/error.h"
@@ -36,5 +38,29 @@ Status prepare_ecs_store(store::Database& db);
 // prepare_ecs_store, then the Service with every operation. The Database
 // must outlive the Service.
 Result<api::Service> make_ecs_service(store::Database& db, Options options);
+
+class TaskLauncher;  // tasks.h: the runtime's side of the task boundary
+class InstanceReconciler;
+class TaskDispatcher;
+
+// What `berth serve` runs: the Service, the container-instance reconciler
+// (change feed + a timer on `loop`) and the task dispatcher. Without a
+// launcher tasks stay PENDING (nothing runs them) and StopTask stops them
+// at once.
+class EcsDaemon {
+ public:
+  static Result<std::unique_ptr<EcsDaemon>> start(store::Database& db, const Clock& clock,
+                                                  boost::asio::io_context& loop, Options options,
+                                                  TaskLauncher* launcher = nullptr);
+  ~EcsDaemon();
+  api::Service take_service() { return std::move(service_); }
+  void stop();
+
+ private:
+  EcsDaemon() = default;
+  api::Service service_;
+  std::unique_ptr<InstanceReconciler> instances_;
+  std::unique_ptr<TaskDispatcher> tasks_;
+};
 
 }  // namespace berth::ecs

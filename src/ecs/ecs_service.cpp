@@ -1,4 +1,6 @@
 #include "ecs/common.h"
+#include "ecs/container_instances.h"
+#include "ecs/tasks.h"
 
 namespace berth::ecs {
 
@@ -13,7 +15,30 @@ Result<api::Service> make_ecs_service(store::Database& db, Options options) {
   add_cluster_operations(service, ctx);
   add_task_definition_operations(service, ctx);
   add_tag_operations(service, ctx);
+  add_container_instance_operations(service, ctx);
+  add_task_operations(service, ctx);
   return service;
+}
+
+Result<std::unique_ptr<EcsDaemon>> EcsDaemon::start(store::Database& db, const Clock& clock,
+                                                    boost::asio::io_context& loop, Options options,
+                                                    TaskLauncher* launcher) {
+  auto service = make_ecs_service(db, options);
+  if (!service) return std::move(service).error();
+  std::unique_ptr<EcsDaemon> d(new EcsDaemon());
+  d->service_ = std::move(*service);
+  d->instances_ = std::make_unique<InstanceReconciler>(db, clock, options);
+  d->instances_->start(loop);
+  d->tasks_ = std::make_unique<TaskDispatcher>(db, clock, options, launcher);
+  d->tasks_->start();
+  return d;
+}
+
+EcsDaemon::~EcsDaemon() { stop(); }
+
+void EcsDaemon::stop() {
+  if (tasks_) tasks_->stop();
+  if (instances_) instances_->stop();
 }
 
 }  // namespace berth::ecs

@@ -31,6 +31,9 @@ CREATE TABLE ecs_tasks (
 CREATE INDEX ecs_tasks_by_cluster ON ecs_tasks(cluster, desired_status);
 CREATE INDEX ecs_tasks_by_instance ON ecs_tasks(container_instance_id);
 )sql"},
+    {2, "tasks remember whether a runtime was asked to run them", R"sql(
+ALTER TABLE ecs_tasks ADD COLUMN launched INTEGER NOT NULL DEFAULT 0;
+)sql"},
 };
 
 }  // namespace

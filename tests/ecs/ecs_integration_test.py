@@ -264,6 +264,134 @@ class EcsIntegrationTest(unittest.TestCase):
         desc = self.ecs.describe_task_definition(taskDefinition="fg:1", include=["TAGS"])
         self.assertEqual(desc["tags"], [{"key": "k", "value": "v"}])
 
+    def wait_for_instances(self, cluster, n, timeout=5.0):
+        """Polls list-container-instances until n are there; returns (arns, seconds waited)."""
+        start = time.time()
+        while True:
+            arns = self.ecs.list_container_instances(cluster=cluster)["containerInstanceArns"]
+            if len(arns) >= n or time.time() - start > timeout:
+                return arns, time.time() - start
+            time.sleep(0.1)
+
+    def test_container_instances_from_run_instances(self):
+        self.daemon.ecs("create-cluster", "--cluster-name", "cap")
+        run = self.daemon.ec2("run-instances", "--image-id", ECS_AMI, "--instance-type", "t2.micro",
+                              "--user-data", "#!/bin/bash\necho ECS_CLUSTER=cap >> /etc/ecs/ecs.config")
+        instance_id = run["Instances"][0]["InstanceId"]
+        # A plain AL2 instance has no agent: it never registers.
+        self.daemon.ec2("run-instances", "--image-id", AL2_AMI, "--instance-type", "t2.micro",
+                        "--user-data", "ECS_CLUSTER=cap")
+        arns, waited = self.wait_for_instances("cap", 1)
+        self.assertEqual(len(arns), 1, "no container instance within 5 s")
+        self.assertLess(waited, 5.0)
+        time.sleep(1.5)
+        self.assertEqual(len(self.ecs.list_container_instances(cluster="cap")["containerInstanceArns"]), 1)
+        self.assertRegex(arns[0], r"^arn:aws:ecs:us-east-1:%s:container-instance/cap/[0-9a-f]{32}$" % ACCOUNT_RE)
+        ci = self.daemon.ecs("describe-container-instances", "--cluster", "cap",
+                             "--container-instances", arns[0])["containerInstances"][0]
+        self.assertEqual(ci["ec2InstanceId"], instance_id)
+        self.assertEqual(ci["status"], "ACTIVE")
+        self.assertTrue(ci["agentConnected"])
+        registered = {r["name"]: r for r in ci["registeredResources"]}
+        self.assertEqual(registered["CPU"]["integerValue"], 1024)
+        self.assertEqual(registered["MEMORY"]["integerValue"], 993)
+        self.assertEqual(sorted(registered["PORTS"]["stringSetValue"]), ["22", "2375", "2376", "51678", "51679"])
+        self.assertEqual(registered["PORTS_UDP"]["stringSetValue"], [])
+        attributes = {a["name"]: a.get("value") for a in ci["attributes"]}
+        self.assertEqual(attributes["ecs.instance-type"], "t2.micro")
+        self.assertEqual(attributes["ecs.ami-id"], ECS_AMI)
+        self.assertEqual(attributes["ecs.os-type"], "linux")
+        self.assertEqual(attributes["ecs.availability-zone"], run["Instances"][0]["Placement"]["AvailabilityZone"])
+        self.assertIn("com.amazonaws.ecs.capability.docker-remote-api.1.18", attributes)
+        cluster = self.daemon.ecs("describe-clusters", "--clusters", "cap")["clusters"][0]
+        self.assertEqual(cluster["registeredContainerInstancesCount"], 1)
+
+        # Teardown out of order gives AWS's errors; in order it works.
+        err = self.cli_error(self.daemon.ecs("delete-cluster", "--cluster", "cap", check=False))
+        self.assertIn("(ClusterContainsContainerInstancesException) when calling the DeleteCluster operation: "
+                      "The Cluster cannot be deleted while Container Instances are active or draining.", err)
+        self.daemon.ec2("terminate-instances", "--instance-ids", instance_id)
+        deadline = time.time() + 5
+        while self.ecs.list_container_instances(cluster="cap")["containerInstanceArns"] and time.time() < deadline:
+            time.sleep(0.1)
+        self.assertEqual(self.ecs.list_container_instances(cluster="cap")["containerInstanceArns"], [])
+        gone = self.ecs.describe_container_instances(cluster="cap", containerInstances=arns)["containerInstances"][0]
+        self.assertEqual(gone["status"], "INACTIVE")
+        self.assertFalse(gone["agentConnected"])
+        self.assertEqual(self.daemon.ecs("delete-cluster", "--cluster", "cap")["cluster"]["status"], "INACTIVE")
+
+    def test_run_task_placement_and_teardown(self):
+        self.ecs.create_cluster(clusterName="run")
+        err = self.cli_error(self.daemon.ecs("run-task", "--cluster", "run", "--task-definition", "never-registered",
+                                             check=False))
+        self.assertIn("TaskDefinition not found.", err)
+        td = json.loads(json.dumps(OUTYET_TASK))
+        td["family"] = "outyet-run"
+        td["containerDefinitions"][0]["cpu"] = 64
+        uri = write_json(self.files, "outyet-run.json", td)
+        self.daemon.ecs("register-task-definition", "--cli-input-json", uri)
+        err = self.cli_error(self.daemon.ecs("run-task", "--cluster", "run", "--task-definition", "outyet-run",
+                                             check=False))
+        self.assertIn("(InvalidParameterException) when calling the RunTask operation: No Container Instances "
+                      "were found in your cluster.", err)
+        run = self.daemon.ec2("run-instances", "--image-id", ECS_AMI, "--instance-type", "t2.micro",
+                              "--user-data", "ECS_CLUSTER=run")
+        instance_id = run["Instances"][0]["InstanceId"]
+        arns, _ = self.wait_for_instances("run", 1)
+        self.assertEqual(len(arns), 1)
+        # 993 MiB: seven tasks of 128 fit, the eighth does not.
+        placed = self.daemon.ecs("run-task", "--cluster", "run", "--task-definition", "outyet-run", "--count", "7")
+        self.assertEqual(len(placed["tasks"]), 7)
+        self.assertEqual(placed["failures"], [])
+        self.assertEqual({t["lastStatus"] for t in placed["tasks"]}, {"PENDING"})
+        full = self.daemon.ecs("run-task", "--cluster", "run", "--task-definition", "outyet-run")
+        self.assertEqual(full["tasks"], [])
+        self.assertEqual(full["failures"], [{"arn": arns[0], "reason": "RESOURCE:MEMORY"}])
+        ci = self.ecs.describe_container_instances(cluster="run", containerInstances=arns)["containerInstances"][0]
+        remaining = {r["name"]: r for r in ci["remainingResources"]}
+        self.assertEqual(remaining["MEMORY"]["integerValue"], 993 - 7 * 128)
+        self.assertEqual(remaining["CPU"]["integerValue"], 1024 - 7 * 64)
+        self.assertEqual(ci["pendingTasksCount"], 7)
+        listed = self.daemon.ecs("list-tasks", "--cluster", "run")["taskArns"]
+        self.assertEqual(sorted(listed), sorted(t["taskArn"] for t in placed["tasks"]))
+        described = self.daemon.ecs("describe-tasks", "--cluster", "run", "--tasks", listed[0])["tasks"][0]
+        self.assertEqual(described["desiredStatus"], "RUNNING")
+        self.assertEqual(described["containerInstanceArn"], arns[0])
+
+        stopped = self.daemon.ecs("stop-task", "--cluster", "run", "--task", listed[0], "--reason", "done")["task"]
+        self.assertEqual(stopped["desiredStatus"], "STOPPED")
+        self.assertEqual(stopped["stoppedReason"], "done")
+        self.assertEqual(stopped["stopCode"], "UserInitiated")
+        self.daemon.ec2("terminate-instances", "--instance-ids", instance_id)
+        deadline = time.time() + 5
+        while self.ecs.list_tasks(cluster="run")["taskArns"] and time.time() < deadline:
+            time.sleep(0.1)
+        self.assertEqual(self.ecs.list_tasks(cluster="run")["taskArns"], [])
+        reasons = {t["stoppedReason"] for t in self.ecs.describe_tasks(cluster="run", tasks=listed[1:])["tasks"]}
+        self.assertEqual(reasons, {"Host EC2 (instance %s) terminated." % instance_id})
+        self.assertEqual(self.ecs.delete_cluster(cluster="run")["cluster"]["status"], "INACTIVE")
+
+    def test_registration_survives_sigkill(self):
+        daemon = Daemon()
+        daemon.start()
+        try:
+            daemon.ecs("create-cluster", "--cluster-name", "k")
+            daemon.ec2("run-instances", "--image-id", ECS_AMI, "--instance-type", "t3.small", "--user-data",
+                       "ECS_CLUSTER=k")
+            ecs = daemon.boto3("ecs")
+            deadline = time.time() + 5
+            while not ecs.list_container_instances(cluster="k")["containerInstanceArns"] and time.time() < deadline:
+                time.sleep(0.1)
+            before = ecs.list_container_instances(cluster="k")["containerInstanceArns"]
+            self.assertEqual(len(before), 1)
+            daemon.kill()
+            daemon.start()
+            time.sleep(1.5)
+            after = daemon.boto3("ecs").list_container_instances(cluster="k")["containerInstanceArns"]
+            self.assertEqual(after, before)  # neither lost nor registered twice
+        finally:
+            daemon.cleanup()
+
 
 if __name__ == "__main__":
     BERTH = sys.argv.pop(1)
