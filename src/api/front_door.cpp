@@ -111,6 +111,15 @@ net::Response render_success(const Service& service, std::string_view operation,
     case Protocol::kQuery: {
       r.body.reserve(body.size() + 2 * operation.size() + 200);
       XmlWriter w(r.body);
+      if (body.empty()) {
+        // An operation without output (DeleteUser, AttachUserPolicy...): AWS
+        // sends the metadata only, no empty <OpResult/>.
+        std::string name = std::string(operation) + "Response";
+        w.open_with_xmlns(name, service.xmlns).open("ResponseMetadata").leaf("RequestId", request_id);
+        w.close("ResponseMetadata").close(name);
+        r.set("Content-Type", kXmlContentType);
+        break;
+      }
       begin_query_response(w, operation, service.xmlns);
       r.body.append(body);
       end_query_response(w, operation, request_id);

@@ -131,6 +131,17 @@ TEST_F(FrontDoorTest, GetCallerIdentity) {
   EXPECT_NE(r.find("x-amzn-RequestId: "), std::string::npos);
 }
 
+TEST_F(FrontDoorTest, OperationWithoutOutputSendsMetadataOnly) {
+  ASSERT_TRUE(iam_->create_user("temp", "/").ok());
+  std::string r = roundtrip(query(admin_, "iam", "Action=DeleteUser&Version=2010-05-08&UserName=temp"));
+  EXPECT_EQ(status(r), 200) << r;
+  EXPECT_NE(r.find("<DeleteUserResponse xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\"><ResponseMetadata>"
+                   "<RequestId>"),
+            std::string::npos)
+      << r;
+  EXPECT_EQ(r.find("DeleteUserResult"), std::string::npos) << r;
+}
+
 TEST_F(FrontDoorTest, AuthFailuresPerProtocol) {
   std::string unsigned_query =
       "POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 43\r\n\r\n"
