@@ -71,6 +71,11 @@ struct Forwarders::Impl {
   std::thread thread;
   mutable std::mutex mutex;  // guards listeners' map (not the data path)
   std::multimap<std::string, std::shared_ptr<Listener>> listeners;
+  struct Route {
+    ListenerSpec spec;
+    std::shared_ptr<int> netns_fd;
+  };
+  std::map<std::pair<std::string, uint16_t>, Route> routes;  // (ip, port)
 
   static asio::awaitable<void> pipe(std::shared_ptr<tcp::socket> from, std::shared_ptr<tcp::socket> to) {
     char buf[16384];
@@ -156,6 +161,7 @@ Forwarders::~Forwarders() {
   {
     std::lock_guard lock(impl_->mutex);
     for (const auto& [o, l] : impl_->listeners) owners.push_back(o);
+    impl_->routes.clear();
   }
   for (const auto& o : owners) close_owner(o);
   impl_->work.reset();
@@ -189,10 +195,49 @@ Status Forwarders::listen(const ListenerSpec& spec) {
   return Ok{};
 }
 
+void Forwarders::add_route(const ListenerSpec& spec) {
+  int fd = open_netns(spec.netns_name);
+  auto holder = std::shared_ptr<int>(new int(fd), [](int* p) {
+    if (*p >= 0) ::close(*p);
+    delete p;
+  });
+  std::lock_guard lock(impl_->mutex);
+  impl_->routes[{spec.bind_ip, spec.host_port}] = {spec, std::move(holder)};
+}
+
+Result<PrivateRoute> Forwarders::open_route(const std::string& ip, uint16_t port, const ec2::IpAddress& source,
+                                            std::span<const ec2::GroupId> source_groups) {
+  Impl::Route route;
+  {
+    std::lock_guard lock(impl_->mutex);
+    auto it = impl_->routes.find({ip, port});
+    if (it == impl_->routes.end())
+      return Error::not_found("NoRoute", "nothing published at " + ip + ":" + std::to_string(port));
+    route = it->second;
+  }
+  auto destination = ec2::IpAddress::parse(ip);
+  auto table = impl_->groups ? impl_->groups() : nullptr;
+  ec2::Connection c{.source = source,
+                    .source_groups = source_groups,
+                    .destination = destination.value_or(ec2::IpAddress()),
+                    .destination_groups = route.spec.destination_groups,
+                    .protocol = ec2::IpProtocol::tcp(),
+                    .port = port};
+  if (!table || !ec2::connection_allowed(c, *table)) {
+    dropped_->fetch_add(1);
+    return Error{ErrorClass::kDenied, "ConnectionDropped", "dropped by security groups"};
+  }
+  int fd = socket_in_netns(*route.netns_fd, AF_INET, SOCK_STREAM | SOCK_NONBLOCK);
+  if (fd < 0) return Error::unavailable("cannot open a socket in " + route.spec.netns_name);
+  return PrivateRoute{fd, route.spec.container_port};
+}
+
 void Forwarders::close_owner(const std::string& owner) {
   std::vector<std::shared_ptr<Listener>> closing;
   {
     std::lock_guard lock(impl_->mutex);
+    for (auto it = impl_->routes.begin(); it != impl_->routes.end();)
+      it = it->second.spec.owner == owner ? impl_->routes.erase(it) : std::next(it);
     auto [b, e] = impl_->listeners.equal_range(owner);
     for (auto it = b; it != e; ++it) closing.push_back(it->second);
     impl_->listeners.erase(b, e);
@@ -209,7 +254,7 @@ void Forwarders::close_owner(const std::string& owner) {
 
 size_t Forwarders::listener_count() const {
   std::lock_guard lock(impl_->mutex);
-  return impl_->listeners.size();
+  return impl_->listeners.size() + impl_->routes.size();
 }
 
 }  // namespace berth::runtime

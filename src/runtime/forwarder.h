@@ -47,7 +47,12 @@ class Forwarders {
   // Binds and starts accepting. kConflict when the address is in use,
   // kInvalid when it is not an address of this host.
   Status listen(const ListenerSpec& spec);
-  // Closes the owner's listeners and their open connections; waits for it.
+  // A published port with no socket (a non-local private address), for open_route.
+  void add_route(const ListenerSpec& spec);
+  // See TaskRuntime::open_private_route. Takes a short lock (the route map).
+  Result<PrivateRoute> open_route(const std::string& ip, uint16_t port, const ec2::IpAddress& source,
+                                  std::span<const ec2::GroupId> source_groups);
+  // Closes the owner's listeners, routes and open connections; waits for it.
   void close_owner(const std::string& owner);
   size_t listener_count() const;
   uint64_t dropped() const { return dropped_->load(); }

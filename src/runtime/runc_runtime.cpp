@@ -164,14 +164,40 @@ Status RuncTaskRuntime::listen_all(TaskRecord& task) {
       uint16_t host_port = requested;
       for (size_t i = 0; i < addresses.size(); ++i) {
         // The first address picks the port (dynamic or static); the others
-        // must take the same one, as one host port on every interface.
-        auto port = i == 0 ? ports_.allocate(addresses[i], requested) : ports_.allocate(addresses[i], host_port);
-        if (!port) return std::move(port).error();
-        host_port = *port;
-        task.listening.push_back({addresses[i], host_port, m.container_port});
-        auto listened = forwarders_.listen(
-            {task.spec.task_id, addresses[i], host_port, m.container_port, task.netns, groups});
-        if (!listened) return listened;
+        // must take the same one, as one host port on every interface. A
+        // dynamic port some other program holds is skipped.
+        for (int attempt = 0;; ++attempt) {
+          auto port = i == 0 ? ports_.allocate(addresses[i], requested) : ports_.allocate(addresses[i], host_port);
+          if (!port) return std::move(port).error();
+          auto listened = forwarders_.listen(
+              {task.spec.task_id, addresses[i], *port, m.container_port, task.netns, groups});
+          if (!listened && i == 0 && requested == 0 && attempt < 16 &&
+              listened.error().error_class == ErrorClass::kConflict) {
+            ports_.release(addresses[i], *port);
+            continue;
+          }
+          if (!listened) {
+            ports_.release(addresses[i], *port);
+            return listened;
+          }
+          host_port = *port;
+          task.listening.push_back({addresses[i], host_port, m.container_port});
+          break;
+        }
+      }
+      // A private address that is not local (a VPC address) has no socket:
+      // the load balancer reaches it through open_private_route().
+      if (!task.spec.private_ip.empty() && !is_local_address(task.spec.private_ip)) {
+        if (host_port == 0) {
+          auto port = ports_.allocate(task.spec.private_ip, 0);
+          if (!port) return std::move(port).error();
+          host_port = *port;
+        } else if (!ports_.claim(task.spec.private_ip, host_port)) {
+          return Error::conflict("PortInUse", "host port " + std::to_string(host_port) + " is in use on " +
+                                                  task.spec.private_ip);
+        }
+        task.listening.push_back({task.spec.private_ip, host_port, m.container_port});
+        forwarders_.add_route({task.spec.task_id, task.spec.private_ip, host_port, m.container_port, task.netns, groups});
       }
       task.bindings.push_back({c.name, "0.0.0.0", m.container_port, host_port, "tcp"});
     }
@@ -365,7 +391,6 @@ void RuncTaskRuntime::stop_sequence(std::stop_token stop, std::string task_id) {
     std::string runc_id;
     int signal;
     Clock::time_point deadline;
-    bool killed = false;
   };
   std::vector<Target> targets;
   {
@@ -389,8 +414,10 @@ void RuncTaskRuntime::stop_sequence(std::stop_token stop, std::string task_id) {
         for (const auto& c : it->second->containers) {
           if (c.runc_id != t.runc_id || c.state.status != ContainerStatus::kRunning) continue;
           all_stopped = false;
-          if (!t.killed && Clock::now() >= t.deadline) {
-            t.killed = true;
+          if (Clock::now() >= t.deadline) {
+            // Again every second: a kill can fail while runc is busy with
+            // the container (a health check's exec holds its state lock).
+            t.deadline = Clock::now() + std::chrono::seconds(1);
             to_kill.push_back(t.runc_id);
           }
         }
@@ -398,8 +425,15 @@ void RuncTaskRuntime::stop_sequence(std::stop_token stop, std::string task_id) {
       if (all_stopped) return;
       if (to_kill.empty()) changed_.wait_for(lock, stop, std::chrono::milliseconds(50), [] { return false; });
     }
-    for (const auto& id : to_kill) (void)runc_.kill(id, SIGKILL);
+    for (const auto& id : to_kill)
+      if (auto k = runc_.kill(id, SIGKILL); !k) log::warn(kLog, "kill ", id, ": ", k.error().message);
   }
+}
+
+Result<PrivateRoute> RuncTaskRuntime::open_private_route(const std::string& ip, uint16_t port,
+                                                         const ec2::IpAddress& source,
+                                                         std::span<const ec2::GroupId> source_groups) {
+  return forwarders_.open_route(ip, port, source, source_groups);
 }
 
 Result<TaskState> RuncTaskRuntime::state(const std::string& task_id) const {
@@ -482,8 +516,12 @@ std::vector<TaskState> RuncTaskRuntime::adopt() {
         std::vector<ec2::GroupId> groups;
         for (const auto& g : task.spec.security_group_ids)
           if (auto gid = ec2::GroupId::parse(g)) groups.push_back(*gid);
-        if (auto r = forwarders_.listen({task.spec.task_id, l.ip, l.host_port, l.container_port, task.netns, groups}); !r)
+        ListenerSpec spec{task.spec.task_id, l.ip, l.host_port, l.container_port, task.netns, groups};
+        if (!is_local_address(l.ip)) {
+          forwarders_.add_route(spec);
+        } else if (auto r = forwarders_.listen(spec); !r) {
           log::warn(kLog, "adopt ", task.spec.task_id, ": ", r.error().message);
+        }
       }
     }
     found.push_back(std::move(*record));

@@ -60,6 +60,8 @@ class RuncTaskRuntime final : public TaskRuntime {
   std::vector<TaskState> adopt() override;
   Status forget(const std::string& task_id) override;
   uint64_t dropped_connections() const override { return forwarders_.dropped(); }
+  Result<PrivateRoute> open_private_route(const std::string& ip, uint16_t port, const ec2::IpAddress& source,
+                                          std::span<const ec2::GroupId> source_groups) override;
 
   size_t listener_count() const { return forwarders_.listener_count(); }
   std::filesystem::path log_path(const std::string& task_id, const std::string& container) const;

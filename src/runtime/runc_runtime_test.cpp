@@ -161,6 +161,29 @@ TEST_F(RuncRuntimeTest, BridgeHttpdBehindSecurityGroupsAndNothingLeaks) {
   EXPECT_NE(page.find("hello berth"), std::string::npos) << page;
   EXPECT_EQ(runtime_->dropped_connections(), 1u);
 
+  // The load balancer's way in, on the private (VPC) address: the task's
+  // group admits the ALB's group, not a source without it.
+  auto alb = *ec2::GroupId::parse("sg-0aaaaaaaaaaaaaaaa");
+  {
+    ec2::SecurityGroup task_group{*ec2::GroupId::parse(kGroup), "vpc-1", {}, {}};
+    task_group.ingress.push_back(*ec2::make_rule(ec2::RuleDirection::kIngress, "tcp", port, port,
+                                                 ec2::GroupPeer{alb, ""}));
+    ec2::SecurityGroup alb_group{alb, "vpc-1", {}, {}};
+    std::vector<ec2::SecurityGroup> all{task_group, alb_group};
+    groups_.set(ec2::SecurityGroupTable::build(all));
+  }
+  auto source = *ec2::IpAddress::parse("172.31.9.9");
+  auto denied = runtime_->open_private_route(spec.private_ip, port, source, {});
+  ASSERT_FALSE(denied.ok());
+  EXPECT_EQ(denied.error().error_class, ErrorClass::kDenied);
+  EXPECT_EQ(runtime_->dropped_connections(), 2u);
+  EXPECT_EQ(runtime_->open_private_route(spec.private_ip, port + 1, source, std::span(&alb, 1)).error().error_class,
+            ErrorClass::kNotFound);
+  auto route = runtime_->open_private_route(spec.private_ip, port, source, std::span(&alb, 1));
+  ASSERT_TRUE(route.ok()) << route.error().message;
+  EXPECT_EQ(route->container_port, 8080);
+  EXPECT_NE(testing::exchange_on(route->fd, 8080, "GET / HTTP/1.0\r\n\r\n").find("hello berth"), std::string::npos);
+
   // The limits reached the cgroup.
   std::string cg = "/berth/" + started->containers[0].runtime_id;
   EXPECT_EQ(read_all("/sys/fs/cgroup/memory" + cg + "/memory.limit_in_bytes"), std::to_string(64 << 20) + "\n");
@@ -196,7 +219,7 @@ TEST_F(RuncRuntimeTest, StaticHostPortConflictLeavesNothing) {
   EXPECT_EQ(r.error().error_class, ErrorClass::kConflict);
   EXPECT_FALSE(runtime_->state(second.task_id).ok());
   EXPECT_FALSE(netns_exists("berth-" + second.task_id));
-  EXPECT_EQ(runtime_->listener_count(), 1u);
+  EXPECT_EQ(runtime_->listener_count(), 2u);  // the public listener and the private route
   // awsvpc and host mode: the container port itself.
   auto own = busybox("web", {"/bin/httpd", "-f", "-p", "8081", "-h", "/www"});
   own.port_mappings = {{8081, 0, "tcp"}};

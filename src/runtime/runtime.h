@@ -22,6 +22,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -156,6 +157,16 @@ using EventHandler = std::function<void(const TaskEvent&)>;
 // once per accepted connection (keep it cheap: an atomic load).
 using SecurityGroupSource = std::function<std::shared_ptr<const ec2::SecurityGroupTable>()>;
 
+// A way into a task for the load balancer, which reaches targets on their
+// private (VPC) addresses that have no socket on this host: a TCP socket
+// already inside the task's network namespace, not yet connected; the
+// caller connects it to 127.0.0.1:container_port (asio: assign, then
+// async_connect) and owns it.
+struct PrivateRoute {
+  int fd = -1;
+  uint16_t container_port = 0;
+};
+
 class TaskRuntime {
  public:
   virtual ~TaskRuntime() = default;
@@ -178,8 +189,16 @@ class TaskRuntime {
   virtual std::vector<TaskState> adopt() = 0;
   // Drops a stopped task from memory. kConflict while it runs.
   virtual Status forget(const std::string& task_id) = 0;
-  // Connections dropped by security groups, over all forwarders.
+  // Connections dropped by security groups, over all forwarders and routes.
   virtual uint64_t dropped_connections() const = 0;
+  // The connection decision for ip:port (a task's or instance's private
+  // address) from `source` carrying `source_groups` (the ALB's groups),
+  // against the task's groups. kNotFound: nothing published there (treat
+  // as refused); kDenied: dropped by security groups (treat as a connect
+  // timeout, no answer).
+  virtual Result<PrivateRoute> open_private_route(const std::string& ip, uint16_t port,
+                                                  const ec2::IpAddress& source,
+                                                  std::span<const ec2::GroupId> source_groups) = 0;
 };
 
 const char* to_string(ContainerStatus status);  // "PENDING", "RUNNING", "STOPPED"

@@ -35,6 +35,17 @@ bool oom_killed(const std::string& cgroup) {
   return false;
 }
 
+// For a process that is not our child: gone, or dead and waiting for a
+// parent that is not us to reap it.
+bool gone_or_zombie(int pid) {
+  if (::kill(pid, 0) != 0) return errno == ESRCH;
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat;
+  std::getline(in, stat);
+  auto close = stat.rfind(')');
+  return close != std::string::npos && close + 2 < stat.size() && stat[close + 2] == 'Z';
+}
+
 }  // namespace
 
 void RuncTaskRuntime::emit(const std::vector<TaskEvent>& events) {
@@ -72,10 +83,12 @@ void RuncTaskRuntime::poll_once() {
             exited = true;
             c.state.exit_code = exit_code_of(status);
           } else if (r < 0 && errno == ECHILD) {
+            log::warn("runtime", "task ", id, " container ", c.spec.name, " pid ", c.pid,
+                      " is not our child: watching it by pid");
             c.waitable = false;
           }
         }
-        if (!c.waitable && !exited) exited = ::kill(c.pid, 0) != 0 && errno == ESRCH;
+        if (!c.waitable && !exited) exited = gone_or_zombie(c.pid);
         if (!exited) continue;
         c.state.status = ContainerStatus::kStopped;
         if (oom_killed("/berth/" + c.runc_id)) c.state.reason = kOomReason;

@@ -1,6 +1,7 @@
 #include "runtime/runtime_test_support.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -16,6 +17,9 @@
 namespace berth::runtime::testing {
 
 namespace fs = std::filesystem;
+
+static std::string exchange_fd(int fd, const std::string& ip, uint16_t port, const std::string& request,
+                               std::chrono::milliseconds timeout);
 
 std::string busybox_rootfs(const fs::path& dir) {
   fs::path root = dir / "busybox-rootfs";
@@ -49,9 +53,19 @@ std::string busybox_layout(const fs::path& rootfs, const fs::path& layout) {
   return std::string(index.at("manifests").as_array().at(0).at("digest").as_string());
 }
 
+std::string exchange_on(int fd, uint16_t port, const std::string& request) {
+  int flags = ::fcntl(fd, F_GETFL);
+  ::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+  return exchange_fd(fd, "127.0.0.1", port, request, std::chrono::milliseconds(3000));
+}
+
 std::string exchange(const std::string& ip, uint16_t port, const std::string& request,
                      std::chrono::milliseconds timeout) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  return exchange_fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), ip, port, request, timeout);
+}
+
+static std::string exchange_fd(int fd, const std::string& ip, uint16_t port, const std::string& request,
+                               std::chrono::milliseconds timeout) {
   timeval tv{static_cast<time_t>(timeout.count() / 1000), static_cast<suseconds_t>((timeout.count() % 1000) * 1000)};
   ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);

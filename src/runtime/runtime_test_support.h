@@ -27,6 +27,10 @@ std::string busybox_layout(const std::filesystem::path& rootfs, const std::files
 std::string exchange(const std::string& ip, uint16_t port, const std::string& request,
                      std::chrono::milliseconds timeout = std::chrono::milliseconds(3000));
 
+// Connects the (non-blocking) socket `fd` to 127.0.0.1:port, exchanges as
+// above, closes it.
+std::string exchange_on(int fd, uint16_t port, const std::string& request);
+
 // Groups: one group `id`, with tcp ingress from 127.0.0.0/8 on `port` if
 // port != 0 (else no ingress rule).
 std::shared_ptr<const ec2::SecurityGroupTable> table_with(const std::string& id, uint16_t port);
