@@ -353,7 +353,10 @@ void RuncTaskRuntime::release(TaskRecord& task) {
       (void)runc_.kill(c.runc_id, SIGKILL);  // it may have exited meanwhile
     }
     (void)runc_.remove(c.runc_id, true);  // not found: never created
-    if (c.waitable && c.pid > 0) ::waitpid(c.pid, nullptr, WNOHANG);
+    if (c.waitable && c.pid > 0 && c.state.status == ContainerStatus::kRunning) {
+      // Killed here (a start that failed half-way): reap it, or it stays a zombie of ours.
+      for (int i = 0; i < 200 && ::waitpid(c.pid, nullptr, WNOHANG) == 0; ++i) ::usleep(10'000);
+    }
     fs::path dir = root_ / "tasks" / task.spec.task_id / c.spec.name;
     ::umount2((dir / "rootfs").c_str(), MNT_DETACH);
     std::error_code ec;

@@ -48,8 +48,9 @@ class RuncRuntimeTest : public ::testing::Test {
     fs::remove_all(dir_);
   }
 
-  std::unique_ptr<RuncTaskRuntime> make_runtime() {
+  std::unique_ptr<RuncTaskRuntime> make_runtime(uint64_t log_max_bytes = 10u << 20) {
     RuncRuntimeOptions o;
+    o.log_max_bytes = log_max_bytes;
     o.data_dir = dir_;
     o.security_groups = groups_.source();
     o.on_event = [this](const TaskEvent& e) {
@@ -250,6 +251,22 @@ TEST_F(RuncRuntimeTest, EssentialExitCodeLogsAndEnvironment) {
   EXPECT_TRUE(wait_event([&](const TaskEvent& e) {
     return e.kind == EventKind::kContainerExited && e.container_name == "job";
   }, 1s));
+}
+
+TEST_F(RuncRuntimeTest, LogsRotateAtTheLimit) {
+  runtime_ = make_runtime(64 * 1024);
+  auto c = busybox("chatty", {"/bin/sh", "-c", "head -c 300000 /dev/zero | tr '\\0' x; echo; while true; do sleep 1; done"});
+  auto spec = task({c}, NetworkMode::kNone);
+  ASSERT_TRUE(runtime_->start(spec).ok());
+  auto log = runtime_->log_path(spec.task_id, "chatty");
+  fs::path rotated = log;
+  rotated += ".1";
+  auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (!fs::exists(rotated) && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(50ms);
+  ASSERT_TRUE(fs::exists(rotated));
+  EXPECT_GE(fs::file_size(rotated), 300000u);
+  std::this_thread::sleep_for(200ms);
+  EXPECT_LT(fs::file_size(log), 64u * 1024);
 }
 
 TEST_F(RuncRuntimeTest, MemoryLimitOomKill) {

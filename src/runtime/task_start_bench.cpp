@@ -10,6 +10,9 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
+#include <thread>
+#include <unistd.h>
 #include <string>
 #include <vector>
 
@@ -34,6 +37,24 @@ Summary summarize(std::vector<double> ms) {
   std::sort(ms.begin(), ms.end());
   auto at = [&](double q) { return ms[std::min(ms.size() - 1, static_cast<size_t>(q * (ms.size() - 1) + 0.5))]; };
   return {at(0.5), at(0.9), ms.front(), ms.back()};
+}
+
+// Zombie children of this process: processes reparented to the subreaper
+// that nobody reaps would pile up in a long-running daemon.
+int zombie_children() {
+  int n = 0;
+  for (const auto& e : fs::directory_iterator("/proc")) {
+    std::ifstream in(e.path() / "stat");
+    std::string stat;
+    if (!std::getline(in, stat)) continue;
+    auto close = stat.rfind(')');
+    if (close == std::string::npos) continue;
+    std::istringstream rest(stat.substr(close + 2));
+    char state;
+    int ppid;
+    if (rest >> state >> ppid && state == 'Z' && ppid == ::getpid()) ++n;
+  }
+  return n;
 }
 
 long rss_kib() {
@@ -103,6 +124,7 @@ int main(int argc, char** argv) {
 
   std::vector<double> start_ms;
   long rss_before = 0, rss_after = 0;
+  int zombies = 0;
   {
     RuncRuntimeOptions o;
     o.data_dir = dir;
@@ -140,11 +162,12 @@ int main(int argc, char** argv) {
     for (const auto& id : running) (void)runtime.stop(id, "");
     for (const auto& id : running)
       while (!runtime.state(id)->stopped) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    zombies = zombie_children();
   }
   fs::remove_all(dir);
 
-  std::printf("{\"tasks\": %d, %s, %s, \"concurrent\": %d, \"rss_per_task_kib\": %.1f}\n", tasks,
+  std::printf("{\"tasks\": %d, %s, %s, \"concurrent\": %d, \"rss_per_task_kib\": %.1f, \"zombie_children\": %d}\n", tasks,
               json_of("runtime_start", summarize(start_ms)).c_str(), json_of("runc_run_detach", summarize(floor_ms)).c_str(),
-              concurrent, concurrent ? static_cast<double>(rss_after - rss_before) / concurrent : 0.0);
+              concurrent, concurrent ? static_cast<double>(rss_after - rss_before) / concurrent : 0.0, zombies);
   return 0;
 }
