@@ -13,6 +13,7 @@
 #include <atomic>
 #include <future>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <set>
 #include <unordered_map>
@@ -85,13 +86,18 @@ struct Proxy::State : std::enable_shared_from_this<Proxy::State> {
   mutable std::mutex ports_mutex;  // control plane only: which ports are open
   std::set<uint16_t> ports;
 
-  const Snapshot& current(LoopSlot& slot) {
+  // This loop's own copy of the latest snapshot (DESIGN.md, notes on speed):
+  // its reference count and round-robin positions are touched by this loop
+  // only, so requests on different loops share no cache line.
+  const std::shared_ptr<const Snapshot>& current(LoopSlot& slot) {
     uint64_t g = generation.load(std::memory_order_acquire);
     if (g != slot.cached_generation || !slot.cached) {
-      slot.cached = snapshot.load(std::memory_order_acquire);
+      auto copy = std::make_shared<Snapshot>(*snapshot.load(std::memory_order_acquire));
+      for (auto& group : copy->groups) group.next = std::make_shared<std::atomic<uint32_t>>(0);
+      slot.cached = std::move(copy);
       slot.cached_generation = g;
     }
-    return *slot.cached;
+    return slot.cached;
   }
 };
 
@@ -208,7 +214,9 @@ Task<ForwardResult> forward(State& st, LoopSlot& slot, const GroupRoute& group, 
       co_return out;
     }
     const TargetRoute& target = group.targets[*index];
-    Outstanding outstanding(*target.outstanding);
+    // Only least-outstanding-requests reads the shared counter; others leave it alone.
+    std::optional<Outstanding> outstanding;
+    if (group.algorithm == Algorithm::kLeastOutstanding) outstanding.emplace(*target.outstanding);
     bool refused = false;
     for (;;) {
       auto conn = slot.pool.take(target.key);
@@ -307,9 +315,11 @@ Task<void> serve_client(std::shared_ptr<State> st, size_t loop_index, tcp::socke
   socket.set_option(tcp::no_delay(true), ec);
   ec2::IpAddress source = to_ip(remote.address());
   std::string client_ip = remote.address().to_string();
+  // Security groups are stateful: the table at accept time decides for the
+  // whole connection (a rule revoked later drops new connections only).
   auto table = st->groups ? st->groups() : ec2::SecurityGroupTable::empty();
   {
-    const Snapshot& snap = st->current(slot);
+    const Snapshot& snap = *st->current(slot);
     auto it = snap.ports.find(port);
     if (it == snap.ports.end()) co_return;
     bool any = std::any_of(it->second.load_balancers.begin(), it->second.load_balancers.end(),
@@ -318,9 +328,10 @@ Task<void> serve_client(std::shared_ptr<State> st, size_t loop_index, tcp::socke
   }
   beast::tcp_stream client(std::move(socket));
   beast::flat_buffer buffer;
+  std::vector<std::pair<std::string_view, std::string_view>> header_views;
   for (;;) {
     // The snapshot may change between requests; hold this one for the request.
-    std::shared_ptr<const Snapshot> hold = (st->current(slot), slot.cached);
+    std::shared_ptr<const Snapshot> hold = st->current(slot);
     const Snapshot& snap = *hold;
     auto port_it = snap.ports.find(port);
     if (port_it == snap.ports.end() || st->stopped) break;
@@ -347,10 +358,11 @@ Task<void> serve_client(std::shared_ptr<State> st, size_t loop_index, tcp::socke
     view.query = q == std::string_view::npos ? std::string_view() : target.substr(q + 1);
     view.host = req[http::field::host];
     view.source = source;
-    for (const auto& f : req) view.headers.emplace_back(f.name_string(), f.value());
+    header_views.clear();
+    for (const auto& f : req) header_views.emplace_back(f.name_string(), f.value());
+    view.headers = std::move(header_views);
     const LbRoute* lb = pick_load_balancer(port_it->second, view.host);
     if (!lb) break;
-    table = st->groups ? st->groups() : ec2::SecurityGroupTable::empty();
     if (!admitted(*lb, source, port, *table)) break;  // drop
     bool keep = req.keep_alive() && !st->stopped;
     if (req.method() == http::verb::trace) {
@@ -365,6 +377,7 @@ Task<void> serve_client(std::shared_ptr<State> st, size_t loop_index, tcp::socke
       }
     }
     const RouteRule* rule = match_rule(*lb, view);
+    header_views = std::move(view.headers);
     if (!rule) {
       if (!co_await write_raw(client, alb_error_response(503, keep)) || !keep) break;
       continue;
