@@ -16,6 +16,7 @@
 #include <sstream>
 
 #include "core/log.h"
+#include "runtime/cgroups.h"
 #include "runtime/netns.h"
 #include "runtime/oci_config.h"
 #include "runtime/subprocess.h"
@@ -219,7 +220,7 @@ Result<int> RuncTaskRuntime::run_container(TaskRecord& task, size_t index, const
   auto user = resolve_user(image.rootfs, c.spec.user.empty() ? image.config.user : c.spec.user);
   if (!user) return init_error(user.error().message);
   auto config = make_oci_config(image.config, c.spec,
-                                {(dir / "rootfs").string(), netns_path(task.netns), "/berth/" + c.runc_id, *user});
+                                {(dir / "rootfs").string(), netns_path(task.netns), container_cgroup(task.spec.task_id, c.spec.name), *user});
   if (!config) return init_error(config.error().message);
   if (!write_file_atomic(dir / "config.json", *config)) return init_error("cannot write config.json");
 
@@ -311,6 +312,8 @@ Result<TaskState> RuncTaskRuntime::start(const TaskSpec& spec) {
     (void)delete_netns(task->netns);  // left by a task of the same id that was never cleaned
     if (auto again = create_netns(task->netns); !again) return fail(init_error(again.error().message));
   }
+  if (auto cg = create_task_cgroup(spec.task_id, spec.memory_mib, spec.cpu_shares); !cg)
+    return fail(init_error(cg.error().message));
   double netns_ms = ms_since();
   if (auto listened = listen_all(*task); !listened) return fail(std::move(listened).error());
   double listen_ms = ms_since();
@@ -362,6 +365,7 @@ void RuncTaskRuntime::release(TaskRecord& task) {
     std::error_code ec;
     fs::remove_all(dir, ec);
   }
+  remove_task_cgroup(task.spec.task_id);
   forwarders_.close_owner(task.spec.task_id);
   for (const auto& l : task.listening) ports_.release(l.ip, l.host_port);
   if (!task.netns.empty()) {

@@ -7,7 +7,8 @@
 //     tasks/<task>/<c>/         config.json, upper/, work/, rootfs/ (overlay)
 //     logs/<task>/<c>.log       container stdout+stderr, rotated to .log.1
 //   /run/netns/berth-<task>     the task's network namespace
-//   cgroups /berth/<task>_<c>   memory, cpu, pids limits (runc makes them)
+//   cgroups /berth/<task>       task cpu/memory (cgroups.h)
+//   cgroups /berth/<task>/<c>   container memory, cpu, pids limits (runc makes them)
 //
 // Threads: the caller's (start/stop/state), one monitor (exit detection
 // every kPollInterval, OOM, log rotation, cleanup), one per stopping task

@@ -111,10 +111,8 @@ class RuncRuntimeTest : public ::testing::Test {
     auto list = run_program({"runc", "--root", (dir_ / "runtime" / "runc").string(), "list", "-q"}, 10s);
     ASSERT_TRUE(list.ok());
     EXPECT_EQ(list->out, "");
-    for (const auto& c : t.containers) {
-      EXPECT_FALSE(fs::exists("/sys/fs/cgroup/memory/berth/" + c.runtime_id)) << c.runtime_id;
-      EXPECT_FALSE(fs::exists("/sys/fs/cgroup/pids/berth/" + c.runtime_id)) << c.runtime_id;
-    }
+    for (const char* controller : {"memory", "cpu", "pids", "devices", "freezer"})
+      EXPECT_FALSE(fs::exists(std::string("/sys/fs/cgroup/") + controller + "/berth/" + t.task_id)) << controller;
     EXPECT_EQ(runtime_->listener_count(), 0u);
   }
 
@@ -186,7 +184,7 @@ TEST_F(RuncRuntimeTest, BridgeHttpdBehindSecurityGroupsAndNothingLeaks) {
   EXPECT_NE(testing::exchange_on(route->fd, 8080, "GET / HTTP/1.0\r\n\r\n").find("hello berth"), std::string::npos);
 
   // The limits reached the cgroup.
-  std::string cg = "/berth/" + started->containers[0].runtime_id;
+  std::string cg = "/berth/" + spec.task_id + "/web";
   EXPECT_EQ(read_all("/sys/fs/cgroup/memory" + cg + "/memory.limit_in_bytes"), std::to_string(64 << 20) + "\n");
   EXPECT_EQ(read_all("/sys/fs/cgroup/cpu" + cg + "/cpu.shares"), "256\n");
   EXPECT_EQ(read_all("/sys/fs/cgroup/pids" + cg + "/pids.max"), "50\n");
@@ -278,6 +276,22 @@ TEST_F(RuncRuntimeTest, MemoryLimitOomKill) {
   auto st = runtime_->state(spec.task_id);
   EXPECT_EQ(st->containers[0].reason, "OutOfMemoryError: Container killed due to memory usage");
   EXPECT_EQ(st->containers[0].exit_code, 137);
+  EXPECT_EQ(st->stop_cause, StopCause::kEssentialContainerExited);
+  expect_no_leaks(*st);
+}
+
+TEST_F(RuncRuntimeTest, TaskLevelMemoryLimitAppliesToAllContainers) {
+  auto idle = busybox("idle", {"/bin/sh", "-c", "while true; do sleep 1; done"});
+  auto hog = busybox("hog", {"/bin/sh", "-c", "head -c 200m /dev/zero | tail"});
+  auto spec = task({idle, hog}, NetworkMode::kAwsvpc);
+  spec.memory_mib = 32;  // FARGATE: no container limit, the task's
+  spec.cpu_shares = 512;
+  ASSERT_TRUE(runtime_->start(spec).ok());
+  EXPECT_EQ(read_all("/sys/fs/cgroup/cpu/berth/" + spec.task_id + "/cpu.shares"), "512\n");
+  ASSERT_TRUE(wait_stopped(spec.task_id, 30s));
+  auto st = runtime_->state(spec.task_id);
+  EXPECT_EQ(st->containers[1].reason, "OutOfMemoryError: Container killed due to memory usage");
+  EXPECT_EQ(st->containers[1].exit_code, 137);
   EXPECT_EQ(st->stop_cause, StopCause::kEssentialContainerExited);
   expect_no_leaks(*st);
 }

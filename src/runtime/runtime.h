@@ -104,6 +104,10 @@ struct TaskSpec {
   std::string public_ip;
   std::string private_ip;
   std::vector<std::string> security_group_ids;  // destination groups of every connection
+  // Task-level limits (task definition cpu/memory; FARGATE): a cgroup
+  // around all the task's containers. 0: none.
+  int64_t memory_mib = 0;
+  int64_t cpu_shares = 0;
 };
 
 struct NetworkBinding {

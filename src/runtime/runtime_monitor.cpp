@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "core/log.h"
+#include "runtime/cgroups.h"
 #include "runtime/runc_runtime.h"
 #include "runtime/subprocess.h"
 #include "runtime/task_record.h"
@@ -20,20 +21,6 @@ namespace {
 
 constexpr const char* kOomReason = "OutOfMemoryError: Container killed due to memory usage";
 constexpr auto kRotateEvery = std::chrono::seconds(1);
-
-// cgroup v1: memory.oom_control has "oom_kill N" (kernel 4.13+); v2:
-// memory.events has "oom_kill N".
-bool oom_killed(const std::string& cgroup) {
-  for (const std::string& path : {"/sys/fs/cgroup/memory" + cgroup + "/memory.oom_control",
-                                 "/sys/fs/cgroup" + cgroup + "/memory.events"}) {
-    std::ifstream in(path);
-    std::string key;
-    long long value = 0;
-    while (in >> key >> value)
-      if (key == "oom_kill") return value > 0;
-  }
-  return false;
-}
 
 // For a process that is not our child: gone, or dead and waiting for a
 // parent that is not us to reap it.
@@ -91,7 +78,9 @@ void RuncTaskRuntime::poll_once() {
         if (!c.waitable && !exited) exited = gone_or_zombie(c.pid);
         if (!exited) continue;
         c.state.status = ContainerStatus::kStopped;
-        if (oom_killed("/berth/" + c.runc_id)) c.state.reason = kOomReason;
+        // The container's own limit, or the task's (FARGATE) around it.
+        if (oom_killed(container_cgroup(id, c.spec.name)) || oom_killed(task_cgroup(id)))
+          c.state.reason = kOomReason;
         log::info("runtime", "task ", id, " container ", c.spec.name, " exited ",
                   c.state.exit_code ? std::to_string(*c.state.exit_code) : "(unknown)");
         if (c.spec.essential && !task->stopping)
