@@ -146,6 +146,44 @@ class Backend:
         self.server.server_close()
 
 
+class RawBackend:
+    """A TCP server that answers every connection with fixed bytes (None: read and never answer)."""
+
+    def __init__(self, address, answer, port=8080):
+        self.address = address
+        self.answer = answer
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind((address, port))
+        self.sock.listen(64)
+        self.held = []
+        threading.Thread(target=self.serve, daemon=True).start()
+
+    def serve(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self.handle, args=(conn,), daemon=True).start()
+
+    def handle(self, conn):
+        try:
+            conn.recv(65536)
+            if self.answer is None:
+                self.held.append(conn)  # hang: keep it open, say nothing
+                return
+            conn.sendall(self.answer)
+            conn.close()
+        except OSError:
+            pass
+
+    def stop(self):
+        self.sock.close()
+        for c in self.held:
+            c.close()
+
+
 def request(address, port, host, path="/", method="GET", headers=None, body=None, timeout=10):
     """One request on a fresh connection; returns (status, headers dict, body bytes)."""
     conn = http.client.HTTPConnection(address, port, timeout=timeout)
@@ -491,6 +529,62 @@ class ElbIntegrationTest(unittest.TestCase):
         status, headers, body = request(self.daemon.address, port, dns, "/")
         self.assertEqual(status, 502)
         self.assertIn(b"502 Bad Gateway", body)
+
+    def test_faulty_backends_and_bad_requests(self):
+        hang = RawBackend("%s.30" % self.daemon.prefix, None)
+        garbage = RawBackend("%s.31" % self.daemon.prefix, b"this is not http\r\n\r\n")
+        short = RawBackend("%s.32" % self.daemon.prefix,
+                           b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly a part")
+        self.backends.extend([hang, garbage, short])
+        port = 8070
+        lb = self.create_lb("faults")
+        self.open_listener_port(lb, port)
+        groups = {}
+        for name, backend in (("hang", hang), ("garbage", garbage), ("short", short)):
+            groups[name] = self.create_tg("fault-" + name)
+            self.daemon.cli("elbv2", "register-targets", "--target-group-arn", groups[name]["TargetGroupArn"],
+                            "--targets", "Id=%s" % backend.address)
+        listener = self.daemon.cli("elbv2", "create-listener", "--load-balancer-arn", lb["LoadBalancerArn"],
+                                   "--protocol", "HTTP", "--port", str(port), "--default-actions",
+                                   "Type=forward,TargetGroupArn=" + groups["garbage"]["TargetGroupArn"])["Listeners"][0]
+        for priority, name in ((1, "hang"), (2, "short")):
+            self.daemon.cli("elbv2", "create-rule", "--listener-arn", listener["ListenerArn"], "--priority",
+                            str(priority), "--conditions", "Field=path-pattern,Values=/%s" % name, "--actions",
+                            "Type=forward,TargetGroupArn=" + groups[name]["TargetGroupArn"])
+        self.elb.modify_load_balancer_attributes(LoadBalancerArn=lb["LoadBalancerArn"], Attributes=[
+            {"Key": "idle_timeout.timeout_seconds", "Value": "1"}])
+        dns = lb["DNSName"]
+        time.sleep(0.2)
+        # Garbage: 502; a body shorter than its Content-Length: 504; no answer within the idle timeout: 504.
+        status, headers, body = request(self.daemon.address, port, dns, "/")
+        self.assertEqual((status, headers["server"]), (502, "awselb/2.0"))
+        self.assertEqual(len(body), 122)
+        status, _, _ = request(self.daemon.address, port, dns, "/short")
+        self.assertEqual(status, 504)
+        started = time.time()
+        status, _, body = request(self.daemon.address, port, dns, "/hang")
+        self.assertEqual(status, 504)
+        self.assertIn(b"504 Gateway Time-out", body)
+        self.assertLess(time.time() - started, 5)
+        # Health reasons: a hanging target times out, garbage fails the checks.
+        h = self.wait_health(groups["hang"]["TargetGroupArn"], {hang.address: "unhealthy"})[hang.address]
+        self.assertEqual((h["Reason"], h["Description"]), ("Target.Timeout", "Request timed out"))
+        h = self.wait_health(groups["garbage"]["TargetGroupArn"], {garbage.address: "unhealthy"})[garbage.address]
+        self.assertEqual(h["Reason"], "Target.FailedHealthChecks")
+        # Bad requests: an oversized header and a smuggling attempt get 400 and a closed connection.
+        for raw in (b"GET / HTTP/1.1\r\nHost: " + dns.encode() + b"\r\nX-Big: " + b"a" * 70000 + b"\r\n\r\n",
+                    b"POST / HTTP/1.1\r\nHost: " + dns.encode() +
+                    b"\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"):
+            with socket.create_connection((self.daemon.address, port), timeout=5) as c:
+                c.sendall(raw)
+                got = b""
+                while True:
+                    chunk = c.recv(65536)
+                    if not chunk:
+                        break
+                    got += chunk
+            self.assertTrue(got.startswith(b"HTTP/1.1 400 Bad Request\r\n"), got[:200])
+            self.assertIn(b"Server: awselb/2.0", got)
 
     def test_shared_port_by_host_and_security_group_admit(self):
         a_backend = self.backend("a", 20)
