@@ -155,11 +155,13 @@ Result<std::string> list_task_definitions(Context& ctx, const json::object& in) 
   if (!page) return std::move(page).error();
   return ctx.db.read([&](store::Tx& tx) -> Result<std::string> {
     // Families in name order, revisions in number order; DESC reverses both.
-    std::string sql = "SELECT family, revision FROM ecs_task_definitions WHERE status = ?1 AND family LIKE ?2 "
-                      "ESCAPE '\\' ORDER BY family " + order + ", revision " + order + " LIMIT ?3 OFFSET ?4";
+    // Here familyPrefix is the full family name (the model says so), unlike
+    // ListTaskDefinitionFamilies' prefix.
+    std::string sql = "SELECT family, revision FROM ecs_task_definitions WHERE status = ?1 AND (?2 = '' OR family = ?2) "
+                      "ORDER BY family " + order + ", revision " + order + " LIMIT ?3 OFFSET ?4";
     auto stmt = tx.prepare(sql);
     if (!stmt) return std::move(stmt).error();
-    stmt->bind_all(st, like_prefix(prefix->value_or("")), static_cast<int64_t>(page->max + 1),
+    stmt->bind_all(st, prefix->value_or(""), static_cast<int64_t>(page->max + 1),
                    static_cast<int64_t>(page->offset));
     json::array arns;
     bool more = false;

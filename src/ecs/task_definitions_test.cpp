@@ -73,6 +73,8 @@ TEST_F(TaskDefinitionsTest, ListsFilterSortAndPaginate) {
   auto desc = ok("ListTaskDefinitions", R"({"familyPrefix":"web","sort":"DESC"})");
   EXPECT_EQ(desc.at("taskDefinitionArns").as_array()[0].as_string(),
             "arn:aws:ecs:us-east-1:123456789012:task-definition/web:2");
+  // ListTaskDefinitions' familyPrefix is a whole family name.
+  EXPECT_TRUE(ok("ListTaskDefinitions", R"({"familyPrefix":"we"})").at("taskDefinitionArns").as_array().empty());
   auto inactive = ok("ListTaskDefinitions", R"({"status":"INACTIVE"})");
   EXPECT_EQ(inactive.at("taskDefinitionArns").as_array().size(), 1u);
   auto p1 = ok("ListTaskDefinitions", R"({"maxResults":2})");

@@ -150,7 +150,9 @@ Status apply_task_status(store::Database& db, const TaskReport& report, WallTime
           c["networkBindings"] = std::move(bindings);
         }
       }
-      if (c.contains("networkBindings") && t.doc.at("launchType").as_string() == "EC2") {
+      // Bindings hold the instance's ports, except an awsvpc task's (its own ENI's).
+      if (c.contains("networkBindings") && t.doc.at("launchType").as_string() == "EC2" &&
+          t.doc.at("attachments").as_array().empty()) {
         for (const auto& b : c.at("networkBindings").as_array()) {
           if (!ports.empty()) ports += ",";
           ports += std::to_string(b.at("hostPort").as_int64()) + "/" + std::string(b.at("protocol").as_string());

@@ -1,0 +1,252 @@
+#include "ecs/runtime_launcher.h"
+
+#include <boost/json/array.hpp>
+
+#include "core/log.h"
+
+namespace berth::ecs {
+namespace {
+
+namespace json = boost::json;
+
+std::optional<std::vector<std::string>> strings(const json::object& o, std::string_view key) {
+  auto it = o.find(key);
+  if (it == o.end() || !it->value().is_array()) return std::nullopt;
+  std::vector<std::string> out;
+  for (const auto& v : it->value().as_array()) {
+    if (v.is_string()) out.emplace_back(v.as_string());
+  }
+  return out;
+}
+
+std::string text(const json::object& o, std::string_view key) {
+  auto it = o.find(key);
+  return it != o.end() && it->value().is_string() ? std::string(it->value().as_string()) : std::string();
+}
+
+int64_t integer(const json::object& o, std::string_view key) {
+  auto it = o.find(key);
+  return it != o.end() && it->value().is_int64() ? it->value().as_int64() : 0;
+}
+
+// environment: [{name, value}] merged into `env`, a later name replacing an earlier one.
+void merge_environment(std::vector<std::pair<std::string, std::string>>& env, const json::object& o) {
+  auto it = o.find("environment");
+  if (it == o.end() || !it->value().is_array()) return;
+  for (const auto& e : it->value().as_array()) {
+    if (!e.is_object()) continue;
+    std::string name = text(e.as_object(), "name");
+    std::string value = text(e.as_object(), "value");
+    bool replaced = false;
+    for (auto& [n, v] : env) {
+      if (n == name) {
+        v = value;
+        replaced = true;
+      }
+    }
+    if (!replaced) env.emplace_back(name, value);
+  }
+}
+
+const char* health_text(runtime::HealthStatus h) { return runtime::to_string(h); }
+
+}  // namespace
+
+runtime::TaskSpec task_spec_for(const LaunchRequest& r) {
+  runtime::TaskSpec spec;
+  spec.task_id = r.task_id;
+  std::string mode = text(r.task_definition, "networkMode");
+  spec.network_mode = mode == "host"     ? runtime::NetworkMode::kHost
+                      : mode == "awsvpc" ? runtime::NetworkMode::kAwsvpc
+                      : mode == "none"   ? runtime::NetworkMode::kNone
+                                         : runtime::NetworkMode::kBridge;
+  spec.public_ip = r.public_ip;
+  spec.private_ip = r.private_ip;
+  spec.security_group_ids = r.security_group_ids;
+  const json::array* overrides = nullptr;
+  if (auto it = r.overrides.find("containerOverrides"); it != r.overrides.end() && it->value().is_array()) {
+    overrides = &it->value().as_array();
+  }
+  for (const auto& cv : r.task_definition.at("containerDefinitions").as_array()) {
+    const auto& c = cv.as_object();
+    runtime::ContainerSpec s;
+    s.name = text(c, "name");
+    s.image_reference = text(c, "image");
+    s.essential = !c.contains("essential") || !c.at("essential").is_bool() || c.at("essential").as_bool();
+    s.entry_point = strings(c, "entryPoint");
+    s.command = strings(c, "command");
+    merge_environment(s.environment, c);
+    s.working_directory = text(c, "workingDirectory");
+    s.user = text(c, "user");
+    s.hostname = text(c, "hostname");
+    s.readonly_root_filesystem = c.contains("readonlyRootFilesystem") && c.at("readonlyRootFilesystem").is_bool() &&
+                                 c.at("readonlyRootFilesystem").as_bool();
+    s.memory_mib = integer(c, "memory");
+    s.memory_reservation_mib = integer(c, "memoryReservation");
+    s.cpu_shares = integer(c, "cpu");
+    if (int64_t t = integer(c, "stopTimeout"); t > 0) s.stop_timeout = std::chrono::seconds(t);
+    if (auto it = c.find("ulimits"); it != c.end() && it->value().is_array()) {
+      for (const auto& u : it->value().as_array()) {
+        if (!u.is_object()) continue;
+        s.ulimits.push_back({text(u.as_object(), "name"), integer(u.as_object(), "softLimit"),
+                             integer(u.as_object(), "hardLimit")});
+      }
+    }
+    if (auto it = c.find("portMappings"); it != c.end() && it->value().is_array()) {
+      for (const auto& p : it->value().as_array()) {
+        const auto& pm = p.as_object();
+        runtime::PortMapping m;
+        m.container_port = static_cast<uint16_t>(integer(pm, "containerPort"));
+        m.host_port = static_cast<uint16_t>(integer(pm, "hostPort"));
+        m.protocol = pm.contains("protocol") ? text(pm, "protocol") : "tcp";
+        s.port_mappings.push_back(m);
+      }
+    }
+    if (auto it = c.find("healthCheck"); it != c.end() && it->value().is_object()) {
+      const auto& h = it->value().as_object();
+      runtime::HealthCheck hc;
+      hc.command = strings(h, "command").value_or(std::vector<std::string>());
+      if (int64_t v = integer(h, "interval")) hc.interval = std::chrono::seconds(v);
+      if (int64_t v = integer(h, "timeout")) hc.timeout = std::chrono::seconds(v);
+      if (int64_t v = integer(h, "retries")) hc.retries = static_cast<int>(v);
+      hc.start_period = std::chrono::seconds(integer(h, "startPeriod"));
+      s.health_check = std::move(hc);
+    }
+    if (overrides) {
+      for (const auto& ov : *overrides) {
+        if (!ov.is_object() || text(ov.as_object(), "name") != s.name) continue;
+        const auto& o = ov.as_object();
+        if (auto cmd = strings(o, "command")) s.command = std::move(cmd);
+        merge_environment(s.environment, o);
+        if (o.contains("cpu")) s.cpu_shares = integer(o, "cpu");
+        if (o.contains("memory")) s.memory_mib = integer(o, "memory");
+        if (o.contains("memoryReservation")) s.memory_reservation_mib = integer(o, "memoryReservation");
+      }
+    }
+    spec.containers.push_back(std::move(s));
+  }
+  return spec;
+}
+
+TaskReport report_for(const runtime::TaskState& state) {
+  TaskReport r;
+  r.task_id = state.task_id;
+  r.last_status = state.stopped ? "STOPPED" : "RUNNING";
+  r.health_status = health_text(state.health);
+  if (state.stopped) {
+    switch (state.stop_cause) {
+      case runtime::StopCause::kEssentialContainerExited:
+        r.stop_code = "EssentialContainerExited";
+        r.stopped_reason = "Essential container in task exited";
+        break;
+      case runtime::StopCause::kTaskFailedToStart:
+        r.stop_code = "TaskFailedToStart";
+        r.stopped_reason = state.stopped_reason;
+        break;
+      case runtime::StopCause::kUserInitiated:
+        r.stop_code = "UserInitiated";
+        r.stopped_reason = state.stopped_reason.empty() ? "Task stopped by user" : state.stopped_reason;
+        break;
+      case runtime::StopCause::kNone:
+        r.stopped_reason = state.stopped_reason;
+        break;
+    }
+  }
+  for (const auto& c : state.containers) {
+    ContainerReport cr;
+    cr.name = c.name;
+    cr.runtime_id = c.runtime_id;
+    cr.last_status = runtime::to_string(c.status);
+    cr.exit_code = c.exit_code;
+    cr.reason = c.reason;
+    cr.health_status = health_text(c.health);
+    for (const auto& b : state.bindings) {
+      if (b.container_name != c.name) continue;
+      // The agent shows 0.0.0.0 for bridge bindings (reference §2.5).
+      cr.network_bindings.push_back({"0.0.0.0", b.container_port, b.host_port, b.protocol});
+    }
+    r.containers.push_back(std::move(cr));
+  }
+  return r;
+}
+
+RuntimeTaskLauncher::RuntimeTaskLauncher(store::Database& db, const Clock& clock, runtime::TaskRuntime& runtime)
+    : db_(db), clock_(clock), runtime_(runtime), worker_([this](std::stop_token stop) { work(stop); }) {}
+
+RuntimeTaskLauncher::~RuntimeTaskLauncher() {
+  worker_.request_stop();
+  wake_.notify_all();
+}
+
+void RuntimeTaskLauncher::launch(const LaunchRequest& request) {
+  {
+    std::lock_guard lock(mutex_);
+    queue_.push_back(request);
+  }
+  wake_.notify_one();
+}
+
+void RuntimeTaskLauncher::stop(const std::string& task_id, const std::string& reason) {
+  auto s = runtime_.stop(task_id, reason);
+  if (s.ok()) return;
+  if (s.error().error_class == ErrorClass::kNotFound) {
+    // The runtime never had it (a start that failed, or lost across a
+    // restart): nothing runs, so it is stopped.
+    TaskReport r;
+    r.task_id = task_id;
+    r.last_status = "STOPPED";
+    report(r);
+    return;
+  }
+  log::warn("ecs", "stopping task ", task_id, ": ", s.error().message);
+}
+
+void RuntimeTaskLauncher::on_event(const runtime::TaskEvent& event) {
+  report(report_for(event.state));
+  if (event.kind == runtime::EventKind::kTaskStopped) (void)runtime_.forget(event.task_id);
+}
+
+void RuntimeTaskLauncher::report(const TaskReport& r) {
+  if (auto s = apply_task_status(db_, r, clock_.now()); !s) {
+    log::warn("ecs", "task ", r.task_id, " status: ", s.error().message);
+  }
+}
+
+void RuntimeTaskLauncher::work(std::stop_token stop) {
+  for (;;) {
+    LaunchRequest request;
+    {
+      std::unique_lock lock(mutex_);
+      if (!wake_.wait(lock, stop, [this] { return !queue_.empty(); })) return;
+      request = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    auto started = runtime_.start(task_spec_for(request));
+    if (started) {
+      report(report_for(*started));
+      continue;
+    }
+    if (started.error().error_class == ErrorClass::kAlreadyExists) {
+      // Adopted after a restart, or launched twice: report what runs.
+      if (auto state = runtime_.state(request.task_id)) report(report_for(*state));
+      continue;
+    }
+    // Nothing of the task is left behind on error (runtime.h); the message
+    // is AWS's reason ("CannotPullContainerError: ...", "ResourceInitializationError: ...").
+    TaskReport failed;
+    failed.task_id = request.task_id;
+    failed.last_status = "STOPPED";
+    failed.stop_code = "TaskFailedToStart";
+    failed.stopped_reason = started.error().message;
+    for (const auto& c : request.task_definition.at("containerDefinitions").as_array()) {
+      ContainerReport cr;
+      cr.name = text(c.as_object(), "name");
+      cr.last_status = "STOPPED";
+      cr.reason = started.error().message;
+      failed.containers.push_back(std::move(cr));
+    }
+    report(failed);
+  }
+}
+
+}  // namespace berth::ecs

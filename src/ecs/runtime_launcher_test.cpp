@@ -1,0 +1,119 @@
+// The ECS <-> runtime mappings: a task definition with overrides becomes the
+// runtime's TaskSpec; the runtime's TaskState becomes ECS's TaskReport.
+#include "ecs/runtime_launcher.h"
+
+#include <gtest/gtest.h>
+
+#include <boost/json/parse.hpp>
+
+namespace berth::ecs {
+namespace {
+
+namespace json = boost::json;
+
+LaunchRequest request() {
+  LaunchRequest r;
+  r.task_id = "0123456789abcdef0123456789abcdef";
+  r.launch_type = "EC2";
+  r.public_ip = "127.100.0.5";
+  r.private_ip = "172.31.0.5";
+  r.security_group_ids = {"sg-1"};
+  r.task_definition = json::parse(R"({"family":"web","networkMode":"bridge","containerDefinitions":[
+      {"name":"app","image":"127.0.0.1:4566/outyet:latest","cpu":256,"memory":128,"memoryReservation":64,
+       "essential":true,"entryPoint":["/outyet"],"command":["-poll","5s"],
+       "environment":[{"name":"A","value":"1"},{"name":"B","value":"2"}],
+       "portMappings":[{"containerPort":8080,"hostPort":0,"protocol":"tcp"}],
+       "healthCheck":{"command":["CMD-SHELL","true"],"interval":10,"timeout":2,"retries":4,"startPeriod":1},
+       "ulimits":[{"name":"nofile","softLimit":1024,"hardLimit":4096}],"stopTimeout":5,
+       "workingDirectory":"/","user":"1000","readonlyRootFilesystem":true},
+      {"name":"side","image":"busybox","memory":32,"essential":false}]})")
+                          .as_object();
+  r.overrides = json::parse(R"({"containerOverrides":[{"name":"app","command":["-poll","1s"],
+      "environment":[{"name":"B","value":"3"},{"name":"C","value":"4"}],"memory":256},{"name":"side"}]})")
+                    .as_object();
+  return r;
+}
+
+TEST(RuntimeLauncher, TaskSpecFromDefinitionAndOverrides) {
+  runtime::TaskSpec spec = task_spec_for(request());
+  EXPECT_EQ(spec.task_id, "0123456789abcdef0123456789abcdef");
+  EXPECT_EQ(spec.network_mode, runtime::NetworkMode::kBridge);
+  EXPECT_EQ(spec.public_ip, "127.100.0.5");
+  EXPECT_EQ(spec.private_ip, "172.31.0.5");
+  EXPECT_EQ(spec.security_group_ids, std::vector<std::string>{"sg-1"});
+  ASSERT_EQ(spec.containers.size(), 2u);
+  const auto& app = spec.containers[0];
+  EXPECT_EQ(app.image_reference, "127.0.0.1:4566/outyet:latest");
+  EXPECT_TRUE(app.essential);
+  EXPECT_EQ(*app.entry_point, std::vector<std::string>{"/outyet"});
+  EXPECT_EQ(*app.command, (std::vector<std::string>{"-poll", "1s"}));  // overridden
+  std::vector<std::pair<std::string, std::string>> env{{"A", "1"}, {"B", "3"}, {"C", "4"}};
+  EXPECT_EQ(app.environment, env);
+  EXPECT_EQ(app.memory_mib, 256);  // overridden
+  EXPECT_EQ(app.memory_reservation_mib, 64);
+  EXPECT_EQ(app.cpu_shares, 256);
+  EXPECT_EQ(app.working_directory, "/");
+  EXPECT_EQ(app.user, "1000");
+  EXPECT_TRUE(app.readonly_root_filesystem);
+  EXPECT_EQ(app.stop_timeout, std::chrono::seconds(5));
+  ASSERT_EQ(app.ulimits.size(), 1u);
+  EXPECT_EQ(app.ulimits[0].hard, 4096);
+  ASSERT_EQ(app.port_mappings.size(), 1u);
+  EXPECT_EQ(app.port_mappings[0].container_port, 8080);
+  EXPECT_EQ(app.port_mappings[0].host_port, 0);
+  ASSERT_TRUE(app.health_check.has_value());
+  EXPECT_EQ(app.health_check->interval, std::chrono::seconds(10));
+  EXPECT_EQ(app.health_check->retries, 4);
+  EXPECT_EQ(app.health_check->start_period, std::chrono::seconds(1));
+  EXPECT_FALSE(spec.containers[1].essential);
+  EXPECT_FALSE(spec.containers[1].command.has_value());
+
+  LaunchRequest awsvpc = request();
+  awsvpc.task_definition["networkMode"] = "awsvpc";
+  EXPECT_EQ(task_spec_for(awsvpc).network_mode, runtime::NetworkMode::kAwsvpc);
+}
+
+TEST(RuntimeLauncher, ReportsFromRuntimeState) {
+  runtime::TaskState s;
+  s.task_id = "t1";
+  s.health = runtime::HealthStatus::kHealthy;
+  runtime::ContainerState c;
+  c.name = "app";
+  c.runtime_id = "berth-t1-app";
+  c.status = runtime::ContainerStatus::kRunning;
+  c.health = runtime::HealthStatus::kHealthy;
+  s.containers.push_back(c);
+  s.bindings.push_back({"app", "127.100.0.5", 8080, 49153, "tcp"});
+  TaskReport running = report_for(s);
+  EXPECT_EQ(running.last_status, "RUNNING");
+  EXPECT_EQ(running.health_status, "HEALTHY");
+  ASSERT_EQ(running.containers.size(), 1u);
+  EXPECT_EQ(running.containers[0].last_status, "RUNNING");
+  EXPECT_EQ(running.containers[0].runtime_id, "berth-t1-app");
+  ASSERT_EQ(running.containers[0].network_bindings.size(), 1u);
+  EXPECT_EQ(running.containers[0].network_bindings[0].host_port, 49153);
+  EXPECT_EQ(running.containers[0].network_bindings[0].bind_ip, "0.0.0.0");
+
+  s.stopped = true;
+  s.stop_cause = runtime::StopCause::kEssentialContainerExited;
+  s.containers[0].status = runtime::ContainerStatus::kStopped;
+  s.containers[0].exit_code = 137;
+  s.containers[0].reason = "OutOfMemoryError: Container killed due to memory usage";
+  TaskReport stopped = report_for(s);
+  EXPECT_EQ(stopped.last_status, "STOPPED");
+  EXPECT_EQ(stopped.stop_code, "EssentialContainerExited");
+  EXPECT_EQ(stopped.stopped_reason, "Essential container in task exited");
+  EXPECT_EQ(stopped.containers[0].exit_code, 137);
+  EXPECT_EQ(stopped.containers[0].last_status, "STOPPED");
+
+  s.stop_cause = runtime::StopCause::kTaskFailedToStart;
+  s.stopped_reason = "CannotPullContainerError: image not found";
+  EXPECT_EQ(report_for(s).stop_code, "TaskFailedToStart");
+  EXPECT_EQ(report_for(s).stopped_reason, "CannotPullContainerError: image not found");
+  s.stop_cause = runtime::StopCause::kUserInitiated;
+  s.stopped_reason = "";
+  EXPECT_EQ(report_for(s).stopped_reason, "Task stopped by user");
+}
+
+}  // namespace
+}  // namespace berth::ecs
