@@ -44,9 +44,12 @@ Result<std::unique_ptr<ElbDaemon>> start_elb(store::Database& db, const Clock& c
   auto* publisher = d->groups_.get();
   d->proxy_ = std::make_unique<dp::Proxy>(loops, proxy_options, [publisher] { return publisher->current(); });
   Daemon* raw = d.get();
-  d->checker_ = std::make_unique<HealthChecker>(loops.at(0), [raw] {
-    if (raw->builder_) raw->builder_->rebuild();
-  });
+  d->checker_ = std::make_unique<HealthChecker>(
+      loops.at(0),
+      [raw] {
+        if (raw->builder_) raw->builder_->rebuild();
+      },
+      [publisher] { return publisher->current(); });
   ElbOptions options;
   options.region = region;
   options.account_id = account_id;

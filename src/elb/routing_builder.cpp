@@ -4,6 +4,7 @@
 
 #include "core/log.h"
 #include "ec2/instances.h"
+#include "elb/api_support.h"
 #include "elb/elb_store.h"
 
 namespace berth::elb {
@@ -66,7 +67,13 @@ std::string attribute(const std::map<std::string, std::string>& attrs, const std
 std::string target_address(const Registration& r, const TargetGroup& tg, const AddressBook& addresses) {
   if (tg.target_type == "ip") return r.id;
   auto it = addresses.find(r.id);
-  return it == addresses.end() ? std::string() : it->second;
+  return it == addresses.end() ? std::string() : it->second.address;
+}
+
+std::vector<std::string> target_groups_of(const Registration& r, const TargetGroup& tg, const AddressBook& addresses) {
+  if (tg.target_type == "ip") return {};
+  auto it = addresses.find(r.id);
+  return it == addresses.end() ? std::vector<std::string>() : it->second.groups;
 }
 
 }  // namespace
@@ -90,6 +97,8 @@ std::shared_ptr<const dp::Snapshot> build_snapshot(const Config& config, const H
       t.key = registration_key(r.target_group_arn, r.id, r.port);
       t.address = address;
       t.port = static_cast<uint16_t>(r.port);
+      for (const auto& g : target_groups_of(r, tg, addresses))
+        if (auto id = ec2::GroupId::parse(g)) t.groups.push_back(*id);
       auto h = health.find(t.key);
       t.health = h == health.end() ? dp::Health::kInitial : h->second;
       g.targets.push_back(std::move(t));
@@ -158,6 +167,11 @@ std::vector<ProbeSpec> probe_specs(const Config& config, const AddressBook& addr
       s.timeout = std::chrono::seconds(tg.health_check_timeout);
       s.healthy_threshold = static_cast<int>(tg.healthy_threshold);
       s.unhealthy_threshold = static_cast<int>(tg.unhealthy_threshold);
+      s.target_groups = target_groups_of(r, tg, addresses);
+      if (!s.target_groups.empty())
+        for (const auto& lb_arn : load_balancers_of_group(config, tg.arn))
+          for (const auto& lb : config.load_balancers)
+            if (lb.arn == lb_arn) s.source_groups.insert(s.source_groups.end(), lb.security_groups.begin(), lb.security_groups.end());
       out.push_back(std::move(s));
     }
   }
@@ -196,7 +210,9 @@ Status RoutingBuilder::reload() {
         if (!instance) return std::move(instance).error();
         if (!*instance || (*instance)->state != ec2::InstanceState::kRunning) continue;
         // The host plays the internet: an instance's ports answer on its public (loopback) address.
-        out.addresses.emplace(r.id, (*instance)->public_ip.empty() ? (*instance)->private_ip : (*instance)->public_ip);
+        const auto& i = **instance;
+        out.addresses.emplace(r.id, InstanceEndpoint{i.public_ip.empty() ? i.private_ip : i.public_ip,
+                                                     i.security_group_ids});
       }
     }
     return out;

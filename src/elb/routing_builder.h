@@ -24,8 +24,13 @@
 
 namespace berth::elb {
 
-// Instance id -> the address the load balancer connects to.
-using AddressBook = std::map<std::string, std::string, std::less<>>;
+// What the builder knows of an instance target.
+struct InstanceEndpoint {
+  std::string address;  // where its ports answer (public loopback address, else private)
+  std::vector<std::string> groups;
+};
+// Instance id -> endpoint (running instances only).
+using AddressBook = std::map<std::string, InstanceEndpoint, std::less<>>;
 using HealthMap = std::map<std::string, dp::Health, std::less<>>;
 
 // Pure: the snapshot for a configuration. Draining targets are left out;

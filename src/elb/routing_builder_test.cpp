@@ -60,7 +60,7 @@ Config sample() {
 TEST(BuildSnapshot, ListenersRulesGroupsTargets) {
   Config c = sample();
   HealthMap health{{registration_key("arn:tg/a", "127.0.0.2", 9000), dp::Health::kHealthy}};
-  AddressBook book{{"i-0abc", "127.100.0.7"}};
+  AddressBook book{{"i-0abc", {"127.100.0.7", {"sg-0aaaaaaaaaaaaaaaa"}}}};
   auto snap = build_snapshot(c, health, book);
   ASSERT_EQ(snap->ports.size(), 1u);
   const auto& port = snap->ports.at(8081);
@@ -83,12 +83,14 @@ TEST(BuildSnapshot, ListenersRulesGroupsTargets) {
   const auto& b = snap->groups[1];
   ASSERT_EQ(b.targets.size(), 1u);
   EXPECT_EQ(b.targets[0].address, "127.100.0.7");
+  ASSERT_EQ(b.targets[0].groups.size(), 1u);
+  EXPECT_TRUE(a.targets[0].groups.empty());
   EXPECT_EQ(b.targets[0].health, dp::Health::kInitial);
 }
 
 TEST(ProbeSpecs, OnlyGroupsInUseAndNotDraining) {
   Config c = sample();
-  auto specs = probe_specs(c, AddressBook{{"i-0abc", "127.100.0.7"}});
+  auto specs = probe_specs(c, AddressBook{{"i-0abc", {"127.100.0.7", {"sg-0aaaaaaaaaaaaaaaa"}}}});
   ASSERT_EQ(specs.size(), 2u);
   EXPECT_EQ(specs[0].address, "127.0.0.2");
   EXPECT_EQ(specs[0].port, 9000);
@@ -96,6 +98,9 @@ TEST(ProbeSpecs, OnlyGroupsInUseAndNotDraining) {
   EXPECT_EQ(specs[0].interval, std::chrono::seconds(5));
   EXPECT_EQ(specs[0].healthy_threshold, 2);
   EXPECT_EQ(specs[1].address, "127.100.0.7");
+  EXPECT_TRUE(specs[0].target_groups.empty());
+  EXPECT_EQ(specs[1].target_groups, std::vector<std::string>{"sg-0aaaaaaaaaaaaaaaa"});
+  EXPECT_EQ(specs[1].source_groups, std::vector<std::string>{"sg-0123456789abcdef0"});
   c.target_groups[0].health_check_port = "9999";
   EXPECT_EQ(probe_specs(c, {})[0].port, 9999);
 }

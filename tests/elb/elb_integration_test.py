@@ -586,6 +586,44 @@ class ElbIntegrationTest(unittest.TestCase):
             self.assertTrue(got.startswith(b"HTTP/1.1 400 Bad Request\r\n"), got[:200])
             self.assertIn(b"Server: awselb/2.0", got)
 
+    def test_instance_target_reached_through_source_group(self):
+        # The seed's pattern: the instances' group admits the ALB's group only.
+        alb_sg = self.ec2.create_security_group(GroupName="inst-alb-sg", Description="alb", VpcId=self.vpc)["GroupId"]
+        app_sg = self.ec2.create_security_group(GroupName="inst-app-sg", Description="app", VpcId=self.vpc)["GroupId"]
+        port = random.randint(20000, 60000)
+        self.ec2.authorize_security_group_ingress(GroupId=alb_sg, IpPermissions=[{
+            "IpProtocol": "tcp", "FromPort": 8060, "ToPort": 8060, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+        run = self.daemon.cli("ec2", "run-instances", "--image-id", "ami-05c13eab67c5d8861", "--instance-type",
+                              "t2.micro", "--security-group-ids", app_sg)
+        instance = run["Instances"][0]
+        self.daemon.cli("ec2", "wait", "instance-running", "--instance-ids", instance["InstanceId"])
+        app = Backend("instance", instance["PublicIpAddress"], port)
+        self.backends.append(app)
+        lb = self.create_lb("inst", "--security-groups", alb_sg)
+        tg = self.daemon.cli("elbv2", "create-target-group", "--name", "inst", "--protocol", "HTTP", "--port",
+                             str(port), "--vpc-id", self.vpc, "--health-check-path", "/health",
+                             "--health-check-interval-seconds", "5", "--health-check-timeout-seconds", "2",
+                             "--healthy-threshold-count", "2")["TargetGroups"][0]
+        self.daemon.cli("elbv2", "create-listener", "--load-balancer-arn", lb["LoadBalancerArn"], "--protocol",
+                        "HTTP", "--port", "8060", "--default-actions",
+                        "Type=forward,TargetGroupArn=" + tg["TargetGroupArn"])
+        self.assertCode(self.daemon.cli("elbv2", "register-targets", "--target-group-arn", tg["TargetGroupArn"],
+                                        "--targets", "Id=i-0123456789abcdef0", check=False), "InvalidTarget")
+        self.daemon.cli("elbv2", "register-targets", "--target-group-arn", tg["TargetGroupArn"], "--targets",
+                        "Id=" + instance["InstanceId"])
+        # No rule admits the load balancer's group yet: checks time out, requests get 504.
+        h = self.wait_health(tg["TargetGroupArn"], {instance["InstanceId"]: "unhealthy"})[instance["InstanceId"]]
+        self.assertEqual(h["Reason"], "Target.Timeout")
+        status, _, _ = request(self.daemon.address, 8060, lb["DNSName"])
+        self.assertEqual(status, 504)
+        self.assertEqual(app.requests, 0)
+        self.ec2.authorize_security_group_ingress(GroupId=app_sg, IpPermissions=[{
+            "IpProtocol": "tcp", "FromPort": port, "ToPort": port, "UserIdGroupPairs": [{"GroupId": alb_sg}]}])
+        self.wait_health(tg["TargetGroupArn"], {instance["InstanceId"]: "healthy"})
+        status, _, body = request(self.daemon.address, 8060, lb["DNSName"])
+        self.assertEqual(status, 200)
+        self.assertEqual(json.loads(body)["backend"], "instance")
+
     def test_shared_port_by_host_and_security_group_admit(self):
         a_backend = self.backend("a", 20)
         b_backend = self.backend("b", 21)

@@ -202,18 +202,38 @@ struct ForwardResult {
   Response response;
 };
 
-Task<ForwardResult> forward(State& st, LoopSlot& slot, const GroupRoute& group, Request& req, uint32_t idle_seconds) {
+// Connections to an instance target carry the load balancer's groups: the
+// target's ingress (e.g. a --source-group rule) must admit them.
+bool reaches(const TargetRoute& target, const LbRoute& lb, const ec2::SecurityGroupTable& table) {
+  if (target.groups.empty()) return true;
+  ec2::Connection c;
+  c.source_groups = lb.security_groups;
+  c.destination = ec2::IpAddress::parse(target.address).value_or(ec2::IpAddress());
+  c.destination_groups = target.groups;
+  c.port = target.port;
+  return ec2::flow_allowed(c, table);
+}
+
+Task<ForwardResult> forward(State& st, LoopSlot& slot, const LbRoute& lb, const ec2::SecurityGroupTable& table,
+                            const GroupRoute& group, Request& req, uint32_t idle_seconds) {
   ForwardResult out;
+  bool blocked = false;
   bool head = req.method() == http::verb::head;
   auto timeout = std::chrono::seconds(idle_seconds);
   long tried = -1;
   for (int attempt = 0; attempt < 2; ++attempt) {
     auto index = pick_target(group, tried, slot.rng());
     if (!index) {
-      out.alb_status = attempt == 0 ? 503 : 502;
+      out.alb_status = blocked ? 504 : attempt == 0 ? 503 : 502;
       co_return out;
     }
     const TargetRoute& target = group.targets[*index];
+    if (!reaches(target, lb, table)) {
+      // On AWS the SYN is dropped and the connect times out (504); try another target first.
+      blocked = true;
+      tried = static_cast<long>(*index);
+      continue;
+    }
     // Only least-outstanding-requests reads the shared counter; others leave it alone.
     std::optional<Outstanding> outstanding;
     if (group.algorithm == Algorithm::kLeastOutstanding) outstanding.emplace(*target.outstanding);
@@ -254,7 +274,7 @@ Task<ForwardResult> forward(State& st, LoopSlot& slot, const GroupRoute& group, 
     }
     if (refused) tried = static_cast<long>(*index);
   }
-  out.alb_status = 502;
+  out.alb_status = blocked ? 504 : 502;
   co_return out;
 }
 
@@ -402,7 +422,7 @@ Task<void> serve_client(std::shared_ptr<State> st, size_t loop_index, tcp::socke
     req.version(11);
     req.keep_alive(true);
     add_forwarded_headers(req, client_ip, port, slot);
-    ForwardResult result = co_await forward(*st, slot, group, req, idle);
+    ForwardResult result = co_await forward(*st, slot, *lb, *table, group, req, idle);
     if (result.alb_status) {
       bool k = keep && result.alb_status != 502;
       if (!co_await write_raw(client, alb_error_response(result.alb_status, k)) || !k) break;

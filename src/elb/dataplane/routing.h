@@ -34,6 +34,9 @@ struct TargetRoute {
   std::string address;  // dotted quad to connect to
   uint16_t port = 0;
   Health health = Health::kInitial;
+  // The target's security groups (instance targets); empty for IP targets,
+  // which berth cannot tie to an ENI, so no group check applies to them.
+  std::vector<ec2::GroupId> groups;
   // Requests in flight to this target, across loops (least outstanding requests).
   std::shared_ptr<std::atomic<int32_t>> outstanding = std::make_shared<std::atomic<int32_t>>(0);
 };

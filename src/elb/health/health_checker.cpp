@@ -57,10 +57,29 @@ struct HealthChecker::State {
   std::map<std::string, Entry, std::less<>> entries;
   uint64_t next_session = 1;
   std::function<void()> on_change;
+  HealthChecker::Groups groups;
   bool stopped = false;
 };
 
 namespace {
+
+bool flow_allowed(const ProbeSpec& spec, const HealthChecker::Groups& groups) {
+  if (spec.target_groups.empty() || !groups) return true;
+  auto to_ids = [](const std::vector<std::string>& in) {
+    std::vector<ec2::GroupId> out;
+    for (const auto& g : in)
+      if (auto id = ec2::GroupId::parse(g)) out.push_back(*id);
+    return out;
+  };
+  auto source = to_ids(spec.source_groups);
+  auto target = to_ids(spec.target_groups);
+  ec2::Connection c;
+  c.source_groups = source;
+  c.destination = ec2::IpAddress::parse(spec.address).value_or(ec2::IpAddress());
+  c.destination_groups = target;
+  c.port = spec.port;
+  return ec2::flow_allowed(c, *groups());
+}
 
 asio::awaitable<void> run_session(std::shared_ptr<HealthChecker::State> st, std::string key, uint64_t session) {
   asio::steady_timer timer(*st->io);
@@ -74,7 +93,8 @@ asio::awaitable<void> run_session(std::shared_ptr<HealthChecker::State> st, std:
       it->second.health.checking();
     }
     auto started = std::chrono::steady_clock::now();
-    ProbeResult result = co_await probe_once(*st->io, spec);
+    ProbeResult result{ProbeOutcome::kTimeout, 0};
+    if (flow_allowed(spec, st->groups)) result = co_await probe_once(*st->io, spec);
     std::function<void()> notify;
     {
       std::lock_guard lock(st->mutex);
@@ -90,8 +110,10 @@ asio::awaitable<void> run_session(std::shared_ptr<HealthChecker::State> st, std:
 
 }  // namespace
 
-HealthChecker::HealthChecker(asio::io_context& io, std::function<void()> on_change) : state_(std::make_shared<State>()) {
+HealthChecker::HealthChecker(asio::io_context& io, std::function<void()> on_change, Groups groups)
+    : state_(std::make_shared<State>()) {
   state_->io = &io;
+  state_->groups = std::move(groups);
   state_->on_change = std::move(on_change);
 }
 

@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "ec2/connection_policy.h"
 #include "elb/dataplane/routing.h"
 #include "elb/elb_service.h"
 #include "elb/health/health_state.h"
@@ -34,6 +35,10 @@ struct ProbeSpec {
   std::chrono::milliseconds timeout{5'000};
   int healthy_threshold = 5;
   int unhealthy_threshold = 2;
+  // Instance targets: the load balancer's groups must reach the target's
+  // (flow_allowed); a refused flow is a probe that times out, as on AWS.
+  std::vector<std::string> source_groups;
+  std::vector<std::string> target_groups;
 
   bool operator==(const ProbeSpec&) const = default;
 };
@@ -43,7 +48,8 @@ boost::asio::awaitable<ProbeResult> probe_once(boost::asio::io_context& io, Prob
 
 class HealthChecker final : public HealthSource {
  public:
-  HealthChecker(boost::asio::io_context& io, std::function<void()> on_change);
+  using Groups = std::function<std::shared_ptr<const ec2::SecurityGroupTable>()>;
+  HealthChecker(boost::asio::io_context& io, std::function<void()> on_change, Groups groups = {});
   ~HealthChecker() override;
 
   // The sessions to run; others stop. Any thread.
