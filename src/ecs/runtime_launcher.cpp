@@ -3,6 +3,7 @@
 #include <boost/json/array.hpp>
 
 #include "core/log.h"
+#include "ecs/task_definition_rules.h"
 
 namespace berth::ecs {
 namespace {
@@ -63,6 +64,14 @@ runtime::TaskSpec task_spec_for(const LaunchRequest& r) {
   spec.public_ip = r.public_ip;
   spec.private_ip = r.private_ip;
   spec.security_group_ids = r.security_group_ids;
+  // Task-level sizes (a cgroup around the task; what FARGATE enforces):
+  // the definition's, or the RunTask overrides'.
+  for (const json::object* o : {&r.task_definition, &r.overrides}) {
+    if (auto cpu = text(*o, "cpu"); !cpu.empty()) spec.cpu_shares = parse_task_cpu(cpu).value_or(spec.cpu_shares);
+    if (auto mem = text(*o, "memory"); !mem.empty()) {
+      spec.memory_mib = parse_task_memory(mem).value_or(spec.memory_mib);
+    }
+  }
   const json::array* overrides = nullptr;
   if (auto it = r.overrides.find("containerOverrides"); it != r.overrides.end() && it->value().is_array()) {
     overrides = &it->value().as_array();

@@ -67,10 +67,18 @@ TEST(RuntimeLauncher, TaskSpecFromDefinitionAndOverrides) {
   EXPECT_EQ(app.health_check->start_period, std::chrono::seconds(1));
   EXPECT_FALSE(spec.containers[1].essential);
   EXPECT_FALSE(spec.containers[1].command.has_value());
+  EXPECT_EQ(spec.memory_mib, 0);  // no task-level sizes
+  EXPECT_EQ(spec.cpu_shares, 0);
 
   LaunchRequest awsvpc = request();
   awsvpc.task_definition["networkMode"] = "awsvpc";
-  EXPECT_EQ(task_spec_for(awsvpc).network_mode, runtime::NetworkMode::kAwsvpc);
+  awsvpc.task_definition["cpu"] = "512";
+  awsvpc.task_definition["memory"] = "1024";
+  awsvpc.overrides["memory"] = "2048";
+  runtime::TaskSpec sized = task_spec_for(awsvpc);
+  EXPECT_EQ(sized.network_mode, runtime::NetworkMode::kAwsvpc);
+  EXPECT_EQ(sized.cpu_shares, 512);
+  EXPECT_EQ(sized.memory_mib, 2048);
 }
 
 TEST(RuntimeLauncher, ReportsFromRuntimeState) {
