@@ -440,6 +440,24 @@ TEST_F(RuncRuntimeTest, ImageFromOciLayoutUnpackedOnceAndMissingImage) {
   EXPECT_EQ(fs::last_write_time(cached), stamp);
 }
 
+TEST_F(RuncRuntimeTest, UserHostnameWorkdirUlimitsAndReadonlyRoot) {
+  auto c = busybox("probe", {"/bin/sh", "-c",
+                             "echo uid=$(id -u) gid=$(id -g) host=$(hostname) cwd=$(pwd) nofile=$(ulimit -n); "
+                             "touch /newfile 2>/dev/null; echo write=$?; touch /tmp/x; echo tmp=$?"});
+  c.user = "www";
+  c.hostname = "box1";
+  c.working_directory = "/www";
+  c.ulimits = {{"nofile", 2048, 4096}};
+  c.readonly_root_filesystem = true;
+  auto spec = task({c}, NetworkMode::kNone);
+  ASSERT_TRUE(runtime_->start(spec).ok());
+  ASSERT_TRUE(wait_stopped(spec.task_id, 10s));
+  auto log = read_all(runtime_->log_path(spec.task_id, "probe"));
+  EXPECT_NE(log.find("uid=33 gid=33 host=box1 cwd=/www nofile=2048"), std::string::npos) << log;
+  EXPECT_NE(log.find("write=1"), std::string::npos) << log;  // read-only root
+  EXPECT_NE(log.find("tmp=1"), std::string::npos) << log;    // /tmp is part of the root here
+}
+
 TEST_F(RuncRuntimeTest, SeccompFilterAndMaskedPathsApply) {
   auto c = busybox("probe", {"/bin/sh", "-c", "cat /proc/self/status; echo firmware=$(ls /sys/firmware | wc -l)"});
   auto spec = task({c}, NetworkMode::kNone);

@@ -27,7 +27,7 @@ std::string busybox_rootfs(const fs::path& dir) {
   for (const char* d : {"bin", "proc", "dev", "sys", "tmp", "etc", "www"}) fs::create_directories(root / d);
   fs::copy_file("/bin/busybox", root / "bin" / "busybox");
   for (const char* applet : {"sh", "httpd", "sleep", "head", "tail", "true", "false", "test", "touch", "echo",
-                             "cat", "ls", "wc", "tr"})
+                             "cat", "ls", "wc", "tr", "id", "hostname", "pwd"})
     fs::create_symlink("busybox", root / "bin" / applet);
   std::ofstream(root / "www" / "index.html") << "hello berth\n";
   std::ofstream(root / "etc" / "passwd") << "root:x:0:0:root:/root:/bin/sh\nwww:x:33:33::/www:/bin/false\n";
