@@ -404,7 +404,9 @@ Result<std::string> run_or_start(Context& ctx, const api::CallContext& call, con
         }
       }
     } else if (cands->empty()) {
-      return invalid_parameter("No Container Instances were found in your cluster.");  // reference §2.11
+      // Reference §2.11; that AWS answers the same when every instance is
+      // DRAINING is unverified.
+      return invalid_parameter("No Container Instances were found in your cluster.");
     }
     Demand demand;
     demand.cpu = reservation.cpu;

@@ -185,6 +185,40 @@ TEST_F(TasksTest, AwsvpcAndFargate) {
             "ClusterContainsTasksException: The Cluster cannot be deleted while Tasks are active.");
 }
 
+TEST_F(TasksTest, StartTaskAndPlacementOptions) {
+  run_instance("t2.micro", "ECS_CLUSTER=web");
+  run_instance("t3.small", "ECS_CLUSTER=web");
+  settle();
+  auto arns = ok("ListContainerInstances", R"({"cluster":"web"})").at("containerInstanceArns").as_array();
+  ASSERT_EQ(arns.size(), 2u);
+  std::string micro(arns[0].as_string()), small(arns[1].as_string());
+
+  auto started = ok("StartTask", R"({"cluster":"web","taskDefinition":"outyet","containerInstances":[")" + small +
+                                     R"(","0123456789abcdef0123456789abcdef"]})");
+  ASSERT_EQ(started.at("tasks").as_array().size(), 1u);
+  EXPECT_EQ(started.at("tasks").as_array()[0].at("containerInstanceArn").as_string(), small);
+  ASSERT_EQ(started.at("failures").as_array().size(), 1u);
+  EXPECT_EQ(started.at("failures").as_array()[0].at("reason").as_string(), "MISSING");
+
+  auto member = ok("RunTask", R"({"cluster":"web","taskDefinition":"static","count":2,
+      "placementConstraints":[{"type":"memberOf","expression":"attribute:ecs.instance-type == t2.micro"}]})");
+  ASSERT_EQ(member.at("tasks").as_array().size(), 1u);  // one static port 8080 per instance
+  EXPECT_EQ(member.at("tasks").as_array()[0].at("containerInstanceArn").as_string(), micro);
+  ASSERT_EQ(member.at("failures").as_array().size(), 2u);  // micro: port taken; small: not a member
+
+  // binpack on memory: the micro (less memory left) first.
+  auto packed = ok("RunTask", R"({"cluster":"web","taskDefinition":"outyet",
+      "placementStrategy":[{"type":"binpack","field":"memory"}]})");
+  EXPECT_EQ(packed.at("tasks").as_array()[0].at("containerInstanceArn").as_string(), micro);
+  EXPECT_EQ(fails("RunTask", R"({"cluster":"web","taskDefinition":"outyet",
+      "placementStrategy":[{"type":"binpack","field":"disk"}]})").rfind("InvalidParameterException", 0), 0u);
+  // DRAINING instances take no new tasks.
+  ok("UpdateContainerInstancesState", R"({"cluster":"web","containerInstances":[")" + micro + R"(",")" + small +
+                                          R"("],"status":"DRAINING"})");
+  EXPECT_EQ(fails("RunTask", R"({"cluster":"web","taskDefinition":"outyet"})"),
+            "InvalidParameterException: No Container Instances were found in your cluster.");
+}
+
 struct FakeLauncher : TaskLauncher {
   std::vector<LaunchRequest> launched;
   std::vector<std::pair<std::string, std::string>> stopped;
