@@ -2,6 +2,7 @@
 // comes from the checker's memory (HealthSource); registration and draining
 // from the store.
 #include <algorithm>
+#include <map>
 
 #include "ec2/instances.h"
 #include "ec2/security_group_rules.h"
@@ -169,9 +170,19 @@ Result<std::string> describe_target_health(const Context& ctx, const api::QueryV
   std::vector<const Registration*> regs;
   for (const auto& r : config->registrations)
     if (r.target_group_arn == *arn && !expired(r, *tg, now_ms)) regs.push_back(&r);
+  // Instance targets that are not running are unused (§3.3, Target.InvalidState).
+  std::map<std::string, std::string> instance_states;
+  if (tg->target_type == "instance")
+    for (const auto* r : regs) {
+      auto instance = ec2::get_instance(ctx.db, r->id, ctx.clock.now());
+      instance_states[r->id] = instance ? std::string(ec2::state_name(instance->state)) : "terminated";
+    }
   auto health_of = [&](const Registration& r) -> TargetHealthView {
     if (r.deregistered_ms != 0)
       return {"draining", "Target.DeregistrationInProgress", "Target deregistration is in progress"};
+    if (auto it = instance_states.find(r.id); it != instance_states.end() && it->second != "running")
+      return {"unused", "Target.InvalidState",
+              "Target is in the " + std::string(it->second == "terminated" ? "terminated" : "stopped") + " state"};
     if (!in_use)
       return {"unused", "Target.NotInUse", "Target group is not configured to receive traffic from the load balancer"};
     if (ctx.health)

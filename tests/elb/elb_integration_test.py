@@ -623,6 +623,10 @@ class ElbIntegrationTest(unittest.TestCase):
         status, _, body = request(self.daemon.address, 8060, lb["DNSName"])
         self.assertEqual(status, 200)
         self.assertEqual(json.loads(body)["backend"], "instance")
+        self.ec2.stop_instances(InstanceIds=[instance["InstanceId"]])
+        h = self.health(tg["TargetGroupArn"])[instance["InstanceId"]]
+        self.assertEqual((h["State"], h["Reason"]), ("unused", "Target.InvalidState"))
+        self.assertEqual(h["Description"], "Target is in the stopped state")
 
     def test_shared_port_by_host_and_security_group_admit(self):
         a_backend = self.backend("a", 20)
