@@ -307,6 +307,11 @@ Result<TaskState> RuncTaskRuntime::start(const TaskSpec& spec) {
 
   std::error_code ec;
   fs::create_directories(root_ / "tasks" / spec.task_id, ec);
+  // Written before anything is made, again once it listens and once its
+  // containers run: a daemon killed at any point finds (and removes or
+  // adopts) what it made.
+  fs::path record = root_ / "tasks" / spec.task_id / "task.json";
+  if (!write_file_atomic(record, task_record_json(*task))) return fail(init_error("cannot write task.json"));
   if (auto made = create_netns(task->netns); !made) {
     if (made.error().error_class != ErrorClass::kAlreadyExists) return fail(init_error(made.error().message));
     (void)delete_netns(task->netns);  // left by a task of the same id that was never cleaned
@@ -317,9 +322,6 @@ Result<TaskState> RuncTaskRuntime::start(const TaskSpec& spec) {
   double netns_ms = ms_since();
   if (auto listened = listen_all(*task); !listened) return fail(std::move(listened).error());
   double listen_ms = ms_since();
-  // Written before runc runs, so a daemon killed in between finds (and
-  // removes) what it started.
-  fs::path record = root_ / "tasks" / spec.task_id / "task.json";
   if (!write_file_atomic(record, task_record_json(*task))) return fail(init_error("cannot write task.json"));
   for (size_t i = 0; i < task->containers.size(); ++i) {
     auto pid = run_container(*task, i, images[i]);
