@@ -2,7 +2,13 @@
 // /bin/busybox (busybox-static), as CI has.
 #include "runtime/runc_runtime.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <condition_variable>
 #include <fstream>
@@ -13,6 +19,8 @@
 #include "runtime/netns.h"
 #include "runtime/runtime_test_support.h"
 #include "runtime/subprocess.h"
+
+extern char** environ;
 
 namespace berth::runtime {
 namespace {
@@ -370,6 +378,49 @@ TEST_F(RuncRuntimeTest, AdoptionAfterRestartRebindsAndDoesNotDuplicate) {
   ASSERT_TRUE(runtime_->stop(spec.task_id, "").ok());
   ASSERT_TRUE(wait_stopped(spec.task_id, 10s));
   expect_no_leaks(*runtime_->state(spec.task_id));
+}
+
+TEST_F(RuncRuntimeTest, AdoptionAfterTheDaemonIsKilledWithSigkill) {
+  std::string task_id = "t" + ids::random_hex(12);
+  std::string ip = testing::private_loopback(5);
+  int out[2];
+  ASSERT_EQ(::pipe2(out, O_CLOEXEC), 0);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, out[1], 1);
+  std::vector<std::string> args = {BERTH_RUNTIME_TEST_HELPER, dir_.string(), rootfs_, ip, task_id};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t daemon = 0;
+  ASSERT_EQ(::posix_spawn(&daemon, argv[0], &actions, nullptr, argv.data(), environ), 0);
+  posix_spawn_file_actions_destroy(&actions);
+  ::close(out[1]);
+  pollfd p{out[0], POLLIN, 0};
+  ASSERT_EQ(::poll(&p, 1, 20000), 1);
+  char buf[32] = {};
+  ASSERT_GT(::read(out[0], buf, sizeof buf - 1), 0);
+  ::close(out[0]);
+  auto port = static_cast<uint16_t>(std::atoi(buf));
+  ASSERT_GE(port, PortAllocator::kDynamicFirst);
+
+  ::kill(daemon, SIGKILL);
+  ::waitpid(daemon, nullptr, 0);
+  groups_.set(testing::table_with(kGroup, port));
+  auto t0 = std::chrono::steady_clock::now();
+  auto adopted = runtime_->adopt();
+  ASSERT_EQ(adopted.size(), 1u);
+  EXPECT_EQ(adopted[0].task_id, task_id);
+  EXPECT_EQ(adopted[0].containers[0].status, ContainerStatus::kRunning);
+  EXPECT_NE(http_get(ip, port).find("hello berth"), std::string::npos);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 1s);
+  EXPECT_EQ(runtime_->list().size(), 1u);
+
+  ASSERT_TRUE(runtime_->stop(task_id, "").ok());
+  ASSERT_TRUE(wait_stopped(task_id, 10s));
+  auto st = runtime_->state(task_id);
+  EXPECT_EQ(st->containers[0].status, ContainerStatus::kStopped);
+  expect_no_leaks(*st);
 }
 
 TEST_F(RuncRuntimeTest, ContainerExitedWhileDaemonWasDownIsCleanedUpOnAdopt) {
