@@ -322,6 +322,21 @@ Result<ValidatedTaskDefinition> validate_task_definition(const json::object& in)
     return client_exception("A task definition must have at least one essential container.");  // unverified
   }
 
+  // Task definitions take memberOf constraints only (the model's
+  // TaskDefinitionPlacementConstraint); wording unverified.
+  if (auto it = in.find("placementConstraints"); it != in.end() && !it->value().is_null()) {
+    if (!it->value().is_array()) return client_exception("Invalid placementConstraints.");
+    for (const auto& k : it->value().as_array()) {
+      if (!k.is_object()) return client_exception("Invalid placementConstraints.");
+      auto type = opt_string(k.as_object(), "type");
+      auto expression = opt_string(k.as_object(), "expression");
+      if (!type || !expression || type->value_or("") != "memberOf" || !*expression) {
+        return client_exception("Invalid placement constraint: task definitions only support memberOf constraints "
+                                "with an expression.");
+      }
+    }
+  }
+
   json::array requires_attributes;
   auto require = [&](std::string_view name) {
     for (const auto& a : requires_attributes) {
@@ -382,8 +397,10 @@ Reservation reservation_of(const json::object& td) {
   for (const auto& cv : td.at("containerDefinitions").as_array()) {
     const auto& c = cv.as_object();
     if (c.contains("cpu") && c.at("cpu").is_int64()) cpu_sum += c.at("cpu").as_int64();
-    if (c.contains("memoryReservation")) memory_sum += c.at("memoryReservation").as_int64();
-    else if (c.contains("memory")) memory_sum += c.at("memory").as_int64();
+    auto reservation = c.find("memoryReservation");
+    auto memory = c.find("memory");
+    if (reservation != c.end() && reservation->value().is_int64()) memory_sum += reservation->value().as_int64();
+    else if (memory != c.end() && memory->value().is_int64()) memory_sum += memory->value().as_int64();
     if (mode == "awsvpc" || mode == "none") continue;  // awsvpc tasks have ports of their own ENI
     for (const auto& pv : c.at("portMappings").as_array()) {
       const auto& p = pv.as_object();

@@ -67,8 +67,32 @@ Result<json::object> read_overrides(const json::object& in, const json::object& 
           return invalid_parameter("Override for container named " + name->value_or("") +
                                    " is not a container in the TaskDefinition.");  // observed wording
         }
+        // Types the runtime and the reservation arithmetic rely on.
+        for (std::string_view k : {"cpu", "memory", "memoryReservation"}) {
+          auto v = opt_int(o.as_object(), k);
+          if (!v) return std::move(v).error();
+          if (*v && **v < 0) return invalid_parameter("Invalid " + std::string(k) + " override for container " + **name + ".");  // unverified
+        }
+        if (auto cmd = string_list(o.as_object(), "command"); !cmd) return std::move(cmd).error();
+        if (const auto* env = opt_array(o.as_object(), "environment")) {
+          for (const auto& e : *env) {
+            if (!e.is_object()) return invalid_parameter("Invalid parameter at 'overrides.containerOverrides.environment'");
+            auto n = opt_string(e.as_object(), "name");
+            auto v = opt_string(e.as_object(), "value");
+            if (!n) return std::move(n).error();
+            if (!v) return std::move(v).error();
+          }
+        } else if (o.as_object().contains("environment") && !o.as_object().at("environment").is_null()) {
+          return invalid_parameter("Invalid parameter at 'overrides.containerOverrides.environment'");
+        }
       }
       containers = out.at("containerOverrides").as_array();
+    }
+    for (std::string_view k : {"cpu", "memory"}) {
+      auto v = opt_string(out, k);
+      if (!v) return std::move(v).error();
+      bool parses = !*v || (k == "cpu" ? parse_task_cpu(**v) : parse_task_memory(**v)).has_value();
+      if (!parses) return invalid_parameter("Invalid " + std::string(k) + " override: " + **v + ".");  // unverified
     }
   }
   // AWS echoes one entry per container, with just the name when not overridden.
@@ -92,7 +116,7 @@ json::object effective_definition(json::object td, const json::object& overrides
     for (const auto& o : overrides.at("containerOverrides").as_array()) {
       if (o.at("name") != c.at("name")) continue;
       for (std::string_view k : {"cpu", "memory", "memoryReservation"}) {
-        if (o.as_object().contains(k)) c[k] = o.at(k);
+        if (auto it = o.as_object().find(k); it != o.as_object().end() && it->value().is_int64()) c[k] = it->value();
       }
     }
   }
@@ -371,7 +395,9 @@ Result<std::string> run_or_start(Context& ctx, const api::CallContext& call, con
           !vpc->as_object().at("subnets").is_array() || vpc->as_object().at("subnets").as_array().empty()) {
         return invalid_parameter("Network Configuration must be provided when networkMode 'awsvpc' is specified.");  // observed
       }
-      subnet = std::string(vpc->as_object().at("subnets").as_array()[0].as_string());
+      const auto& first = vpc->as_object().at("subnets").as_array()[0];
+      if (!first.is_string()) return invalid_parameter("Invalid parameter at 'networkConfiguration.awsvpcConfiguration.subnets'");
+      subnet = std::string(first.as_string());
     }
     if (r.launch_type == "FARGATE") {
       bool compatible = false;

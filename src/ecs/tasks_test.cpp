@@ -86,6 +86,16 @@ TEST_F(TasksTest, RunTaskPlacesAndChargesTheInstance) {
   ASSERT_EQ(small.at("tasks").as_array().size(), 1u);
   EXPECT_EQ(small.at("tasks").as_array()[0].at("overrides").at("containerOverrides").as_array()[0].at("memory").as_int64(),
             100);
+  // Wrongly typed overrides are refused, not a crash.
+  for (std::string_view bad : {R"({"containerOverrides":[{"name":"outyet","memory":"lots"}]})",
+                               R"({"containerOverrides":[{"name":"outyet","command":"run"}]})",
+                               R"({"containerOverrides":[{"name":"outyet","environment":[5]}]})",
+                               R"({"memory":"huge"})"}) {
+    EXPECT_EQ(fails("RunTask", R"({"cluster":"web","taskDefinition":"outyet","overrides":)" + std::string(bad) + "}")
+                  .rfind("InvalidParameterException", 0),
+              0u)
+        << bad;
+  }
   EXPECT_EQ(fails("RunTask", R"({"cluster":"web","taskDefinition":"outyet","overrides":{"containerOverrides":[
       {"name":"nope"}]}})"),
             "InvalidParameterException: Override for container named nope is not a container in the TaskDefinition.");
@@ -159,6 +169,9 @@ TEST_F(TasksTest, DescribeListStopAndDeleteClusterOrder) {
 TEST_F(TasksTest, AwsvpcAndFargate) {
   ok("RegisterTaskDefinition", R"({"family":"fg","networkMode":"awsvpc","requiresCompatibilities":["FARGATE"],
       "cpu":"256","memory":"512","containerDefinitions":[{"name":"a","image":"i","portMappings":[{"containerPort":8080}]}]})");
+  EXPECT_EQ(fails("RunTask", R"({"cluster":"web","taskDefinition":"fg","launchType":"FARGATE",
+      "networkConfiguration":{"awsvpcConfiguration":{"subnets":[7]}}})").rfind("InvalidParameterException", 0),
+            0u);
   EXPECT_EQ(fails("RunTask", R"({"cluster":"web","taskDefinition":"fg","launchType":"FARGATE"})"),
             "InvalidParameterException: Network Configuration must be provided when networkMode 'awsvpc' is specified.");
   EXPECT_EQ(fails("RunTask", R"({"cluster":"web","taskDefinition":"outyet","launchType":"FARGATE"})"),

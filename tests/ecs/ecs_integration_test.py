@@ -371,6 +371,78 @@ class EcsIntegrationTest(unittest.TestCase):
         self.assertEqual(reasons, {"Host EC2 (instance %s) terminated." % instance_id})
         self.assertEqual(self.ecs.delete_cluster(cluster="run")["cluster"]["status"], "INACTIVE")
 
+    def test_wrongly_typed_input_is_a_400_never_a_500(self):
+        """Every top-level member (and every container definition member) replaced by every JSON type."""
+        self.ecs.create_cluster(clusterName="fuzz")
+        self.ecs.register_task_definition(family="fuzz", containerDefinitions=[
+            {"name": "a", "image": "i", "memory": 64, "portMappings": [{"containerPort": 80}]}])
+        samples = {
+            "CreateCluster": {"clusterName": "fuzz2", "tags": [{"key": "k", "value": "v"}],
+                              "settings": [{"name": "containerInsights", "value": "enabled"}],
+                              "capacityProviders": ["FARGATE"],
+                              "defaultCapacityProviderStrategy": [{"capacityProvider": "FARGATE", "weight": 1}]},
+            "DescribeClusters": {"clusters": ["fuzz"], "include": ["TAGS"]},
+            "ListClusters": {"maxResults": 5, "nextToken": "b1.0"},
+            "UpdateCluster": {"cluster": "fuzz", "settings": [{"name": "containerInsights", "value": "enabled"}]},
+            "PutClusterCapacityProviders": {"cluster": "fuzz", "capacityProviders": ["FARGATE"],
+                                            "defaultCapacityProviderStrategy": []},
+            "RegisterTaskDefinition": {"family": "fuzz", "networkMode": "bridge", "cpu": "256", "memory": "512",
+                                       "requiresCompatibilities": ["EC2"], "placementConstraints": [],
+                                       "volumes": [], "tags": [{"key": "k", "value": "v"}],
+                                       "containerDefinitions": [{
+                                           "name": "a", "image": "i", "memory": 64, "memoryReservation": 32,
+                                           "cpu": 10, "essential": True, "command": ["x"],
+                                           "environment": [{"name": "A", "value": "1"}],
+                                           "portMappings": [{"containerPort": 80, "hostPort": 0}],
+                                           "healthCheck": {"command": ["CMD", "true"], "interval": 10}}]},
+            "DescribeTaskDefinition": {"taskDefinition": "fuzz", "include": ["TAGS"]},
+            "ListTaskDefinitions": {"familyPrefix": "fuzz", "status": "ACTIVE", "sort": "DESC", "maxResults": 2},
+            "ListTaskDefinitionFamilies": {"familyPrefix": "f", "status": "ALL"},
+            "DeregisterTaskDefinition": {"taskDefinition": "fuzz:1"},
+            "TagResource": {"resourceArn": "arn:aws:ecs:us-east-1:000000000000:cluster/fuzz",
+                            "tags": [{"key": "k", "value": "v"}]},
+            "ListContainerInstances": {"cluster": "fuzz", "filter": "attribute:ecs.os-type == linux",
+                                       "status": "ACTIVE", "maxResults": 3},
+            "DescribeContainerInstances": {"cluster": "fuzz", "containerInstances": ["x"], "include": ["TAGS"]},
+            "UpdateContainerInstancesState": {"cluster": "fuzz", "containerInstances": ["x"], "status": "DRAINING"},
+            "DeregisterContainerInstance": {"cluster": "fuzz", "containerInstance": "x", "force": True},
+            "RunTask": {"cluster": "fuzz", "taskDefinition": "fuzz", "count": 1, "startedBy": "me", "group": "g",
+                        "overrides": {"containerOverrides": [{"name": "a", "memory": 32, "command": ["y"]}]},
+                        "placementConstraints": [{"type": "distinctInstance"}],
+                        "placementStrategy": [{"type": "binpack", "field": "memory"}],
+                        "networkConfiguration": {"awsvpcConfiguration": {"subnets": ["subnet-1"]}},
+                        "tags": [{"key": "k", "value": "v"}]},
+            "StartTask": {"cluster": "fuzz", "taskDefinition": "fuzz", "containerInstances": ["x"]},
+            "StopTask": {"cluster": "fuzz", "task": "x", "reason": "r"},
+            "DescribeTasks": {"cluster": "fuzz", "tasks": ["x"], "include": ["TAGS"]},
+            "ListTasks": {"cluster": "fuzz", "family": "fuzz", "desiredStatus": "RUNNING", "maxResults": 2},
+        }
+        values = [None, 7, -1, 2 ** 63, "x", "", True, [], [7], [None], ["x"], [{}], {}, {"a": 1}]
+        problems = []
+        for op, sample in samples.items():
+            variants = []
+            for key in sample:
+                for v in values:
+                    variants.append(dict(sample, **{key: v}))
+            if op == "RegisterTaskDefinition":
+                container = sample["containerDefinitions"][0]
+                for key in container:
+                    for v in values:
+                        variants.append(dict(sample, containerDefinitions=[dict(container, **{key: v})]))
+            if op == "RunTask":
+                override = sample["overrides"]["containerOverrides"][0]
+                for key in ["memory", "cpu", "memoryReservation", "command", "environment"]:
+                    for v in values:
+                        variants.append(dict(sample, overrides={"containerOverrides": [dict(override, **{key: v})]}))
+                for key in ["cpu", "memory"]:
+                    for v in values:
+                        variants.append(dict(sample, overrides={key: v}))
+            for payload in variants:
+                status, answer = self.daemon.raw_call(op, payload)
+                if status not in (200, 400) or (status == 400 and "__type" not in answer):
+                    problems.append((op, payload, status, answer))
+        self.assertEqual(problems[:5], [], "%d problems" % len(problems))
+
     def test_registration_survives_sigkill(self):
         daemon = Daemon()
         daemon.start()
