@@ -190,6 +190,37 @@ Result<json::object> container(const json::value& v, std::string_view mode, cons
   if (task.cpu && *cpu && **cpu > *task.cpu) {
     return client_exception("The 'cpu' setting for container '" + name + "' is greater than for the task.");  // unverified
   }
+  // Members the runtime reads must have their model types (botocore checks
+  // them client-side; a hand-made request gets this, wording unverified).
+  for (std::string_view key : {"command", "entryPoint", "links", "dnsServers", "dnsSearchDomains",
+                               "dockerSecurityOptions"}) {
+    if (!string_list(c, key)) return invalid_container(key, name);
+  }
+  if (auto it = c.find("environment"); it != c.end() && !it->value().is_null()) {
+    if (!it->value().is_array()) return invalid_container("environment", name);
+    for (const auto& e : it->value().as_array()) {
+      if (!e.is_object()) return invalid_container("environment", name);
+      auto n = opt_string(e.as_object(), "name");
+      auto v = opt_string(e.as_object(), "value");
+      if (!n || !v) return invalid_container("environment", name);
+    }
+  }
+  for (std::string_view key : {"workingDirectory", "user", "hostname"}) {
+    if (!opt_string(c, key)) return invalid_container(key, name);
+  }
+  if (auto v = opt_int(c, "stopTimeout"); !v || (*v && (**v < 0 || **v > 120))) {
+    return invalid_container("stopTimeout", name);
+  }
+  if (auto it = c.find("ulimits"); it != c.end() && !it->value().is_null()) {
+    if (!it->value().is_array()) return invalid_container("ulimits", name);
+    for (const auto& u : it->value().as_array()) {
+      if (!u.is_object()) return invalid_container("ulimits", name);
+      auto n = opt_string(u.as_object(), "name");
+      auto soft = opt_int(u.as_object(), "softLimit");
+      auto hard = opt_int(u.as_object(), "hardLimit");
+      if (!n || !*n || !soft || !hard) return invalid_container("ulimits", name);
+    }
+  }
   auto essential = opt_bool(c, "essential");
   if (!essential) return invalid_container("essential", name);
   if (essential->value_or(true)) essential_seen = true;
@@ -370,6 +401,9 @@ Result<ValidatedTaskDefinition> validate_task_definition(const json::object& in)
   }
   doc["networkMode"] = mode;
   doc["revision"] = 0;
+  if (in.contains("volumes") && !in.at("volumes").is_null() && !in.at("volumes").is_array()) {
+    return client_exception("Invalid volumes.");  // unverified wording
+  }
   doc["volumes"] = in.contains("volumes") && in.at("volumes").is_array() ? in.at("volumes") : json::array();
   doc["status"] = "ACTIVE";
   doc["requiresAttributes"] = std::move(requires_attributes);

@@ -437,6 +437,25 @@ class EcsIntegrationTest(unittest.TestCase):
                 for key in ["cpu", "memory"]:
                     for v in values:
                         variants.append(dict(sample, overrides={key: v}))
+            # One level down: members of objects, and of the first object of lists.
+            for key, value in sample.items():
+                inner = value[0] if isinstance(value, list) and value and isinstance(value[0], dict) else value
+                if not isinstance(inner, dict):
+                    continue
+                for k2 in inner:
+                    for v in values:
+                        changed = dict(inner, **{k2: v})
+                        variants.append(dict(sample, **{key: [changed] if isinstance(value, list) else changed}))
+            container = sample.get("containerDefinitions", [{}])[0]
+            for key in ("portMappings", "healthCheck", "environment"):
+                if key not in container:
+                    continue
+                inner = container[key][0] if isinstance(container[key], list) else container[key]
+                for k2 in inner:
+                    for v in values:
+                        changed = dict(inner, **{k2: v})
+                        variants.append(dict(sample, containerDefinitions=[
+                            dict(container, **{key: [changed] if isinstance(container[key], list) else changed})]))
             for payload in variants:
                 status, answer = self.daemon.raw_call(op, payload)
                 if status not in (200, 400) or (status == 400 and "__type" not in answer):
