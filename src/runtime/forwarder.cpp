@@ -29,6 +29,8 @@ using namespace asio::experimental::awaitable_operators;
 namespace {
 
 constexpr auto kConnectTimeout = std::chrono::seconds(5);
+constexpr auto kDropHold = std::chrono::seconds(60);
+constexpr int kMaxHeld = 256;
 
 ec2::IpAddress to_ip(const asio::ip::address& a) {
   if (a.is_v4()) return ec2::IpAddress::from_v4_bytes(a.to_v4().to_bytes());
@@ -66,6 +68,7 @@ struct Listener {
 struct Forwarders::Impl {
   SecurityGroupSource groups;
   std::shared_ptr<std::atomic<uint64_t>> dropped;
+  std::shared_ptr<std::atomic<int>> held = std::make_shared<std::atomic<int>>(0);
   asio::io_context io{1};
   asio::executor_work_guard<asio::io_context::executor_type> work{io.get_executor()};
   std::thread thread;
@@ -103,6 +106,23 @@ struct Forwarders::Impl {
                       .port = l->spec.host_port};
     if (!table || !ec2::connection_allowed(c, *table)) {
       dropped->fetch_add(1);
+      // AWS drops the packets, so the client waits until it gives up. The
+      // handshake is already done here; the nearest thing is to answer
+      // nothing and hold the connection until the client closes it or
+      // kDropHold passes (a bounded number of them, then close at once).
+      if (held->load() >= kMaxHeld) {
+        client->close(ec);
+        co_return;
+      }
+      held->fetch_add(1);
+      char sink[512];
+      asio::steady_timer hold(io, kDropHold);
+      for (;;) {
+        auto r = co_await (client->async_read_some(asio::buffer(sink), asio::redirect_error(asio::use_awaitable, ec)) ||
+                           hold.async_wait(asio::use_awaitable));
+        if (r.index() != 0 || ec) break;
+      }
+      held->fetch_sub(1);
       client->close(ec);
       co_return;
     }

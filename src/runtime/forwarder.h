@@ -4,7 +4,9 @@
 //   client ──> ADDR:host_port (acceptor, host netns)
 //                 │ ec2::connection_allowed(source, no source groups,
 //                 │   destination = ADDR, destination groups = task's)
-//                 │   no  → close, no byte sent, dropped_ += 1
+//                 │   no  → dropped_ += 1, no byte ever sent; held open
+//                 │         (unread) until the client gives up, as a
+//                 │         dropped SYN makes it wait on AWS
 //                 ▼ yes
 //              socket created inside the task's netns
 //                 ──> 127.0.0.1:container_port ──> bytes both ways
