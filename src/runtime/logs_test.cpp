@@ -1,0 +1,34 @@
+#include "runtime/logs.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <fstream>
+
+namespace berth::runtime {
+namespace {
+
+namespace fs = std::filesystem;
+
+TEST(Logs, RotatedPartFirstContainersByNameTailBounded) {
+  fs::path data = fs::temp_directory_path() / ("berth-logs-" + std::to_string(::getpid()));
+  fs::path dir = data / "runtime" / "logs" / "t1";
+  fs::create_directories(dir);
+  std::ofstream(dir / "web.log.1") << "old\n";
+  std::ofstream(dir / "web.log") << "new\n";
+  std::ofstream(dir / "app.log") << "0123456789";
+  auto logs = read_logs(data, "t1");
+  ASSERT_TRUE(logs.ok());
+  ASSERT_EQ(logs->size(), 2u);
+  EXPECT_EQ((*logs)[0].container, "app");
+  EXPECT_EQ((*logs)[1].container, "web");
+  EXPECT_EQ((*logs)[1].text, "old\nnew\n");
+  auto tail = read_logs(data, "t1", 4);
+  EXPECT_EQ((*tail)[0].text, "6789");
+  EXPECT_EQ(read_logs(data, "t2").error().error_class, ErrorClass::kNotFound);
+  EXPECT_EQ(read_logs(data, "../x").error().error_class, ErrorClass::kInvalid);
+  fs::remove_all(data);
+}
+
+}  // namespace
+}  // namespace berth::runtime
