@@ -12,6 +12,8 @@
 //
 //   "ec2_instances" change feed + timer ──> InstanceReconciler ──Tx──> ecs_container_instances
 //   "ecs_tasks" change feed ──> TaskDispatcher ──> TaskLauncher (the runtime) ──apply_task_status──> ecs_tasks
+//                                                   runtime_launcher.h: RuntimeTaskLauncher over runtime::TaskRuntime
+//                                                   (library berth_ecs_runtime; berth serve does not wire it yet)
 #pragma once
 
 #include <chrono>
