@@ -429,6 +429,12 @@ Task<void> serve_client(std::shared_ptr<State> st, size_t loop_index, tcp::socke
       continue;
     }
     Response& res = result.response;
+    unsigned code = res.result_int();
+    // A target that ends its body by closing (HTTP/1.0 style) gets a length
+    // here, so the client connection can stay alive.
+    if (req.method() != http::verb::head && !res.chunked() && !res.has_content_length() && code >= 200 &&
+        code != 204 && code != 304)
+      res.content_length(res.body().size());
     strip_hop_by_hop(res.base());
     res.version(11);
     res.keep_alive(keep);

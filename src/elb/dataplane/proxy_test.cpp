@@ -129,6 +129,34 @@ TEST_F(ProxyTest, ForwardsWithForwardedHeadersAndKeepAlive) {
   EXPECT_EQ(RawClient::occurrences(both, "HTTP/1.1 200 OK"), 2) << both;
 }
 
+TEST_F(ProxyTest, CloseDelimitedTargetBodyGetsALength) {
+  // A raw HTTP/1.0-style target: no Content-Length, the body ends at close.
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  ::inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(fd, 8), 0);
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  std::thread target([fd] {
+    int c = ::accept(fd, nullptr, nullptr);
+    char buf[4096];
+    (void)::recv(c, buf, sizeof buf, 0);
+    std::string_view answer = "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil close";
+    (void)::send(c, answer.data(), answer.size(), MSG_NOSIGNAL);
+    ::close(c);
+  });
+  publish({ntohs(addr.sin_port)});
+  RawClient c(port_);
+  c.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+  std::string r = c.read_until("until close", 1, 5000);
+  target.join();
+  ::close(fd);
+  EXPECT_NE(r.find("Content-Length: 11\r\n"), std::string::npos) << r;
+  EXPECT_FALSE(c.wait_closed(200));  // the client connection stays open
+}
+
 TEST_F(ProxyTest, FixedResponseAndNoTarget) {
   publish({});
   std::string fixed = get("/fixed");
