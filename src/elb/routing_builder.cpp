@@ -231,13 +231,12 @@ Status RoutingBuilder::reload() {
 }
 
 void RoutingBuilder::rebuild() {
+  // Health changes (loop 0) and store changes (API threads) both rebuild;
+  // building and publishing under one lock keeps an older snapshot from
+  // being published after a newer one.
+  std::lock_guard lock(mutex_);
   HealthMap health = checker_ ? checker_->healths() : HealthMap{};
-  std::shared_ptr<const dp::Snapshot> snap;
-  {
-    std::lock_guard lock(mutex_);
-    snap = build_snapshot(config_, health, addresses_);
-  }
-  publish_(std::move(snap));
+  publish_(build_snapshot(config_, health, addresses_));
 }
 
 void RoutingBuilder::stop() { subscription_.reset(); }
