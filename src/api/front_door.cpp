@@ -100,8 +100,8 @@ WireError too_large_error(Protocol protocol) {
   return {413, "RequestEntityTooLarge", std::move(message)};
 }
 
-net::Response render_success(const Service& service, std::string_view operation, std::string_view body,
-                             std::string_view request_id) {
+net::Response render_success(const Service& service, std::string_view operation, const OperationSpec& spec,
+                             std::string_view body, std::string_view request_id) {
   net::Response r;
   switch (service.protocol) {
     case Protocol::kJson:
@@ -111,7 +111,7 @@ net::Response render_success(const Service& service, std::string_view operation,
     case Protocol::kQuery: {
       r.body.reserve(body.size() + 2 * operation.size() + 200);
       XmlWriter w(r.body);
-      if (body.empty()) {
+      if (!spec.has_output) {
         // An operation without output (DeleteUser, AttachUserPolicy...): AWS
         // sends the metadata only, no empty <OpResult/>.
         std::string name = std::string(operation) + "Response";
@@ -278,7 +278,7 @@ net::Response FrontDoor::answer(const ApiRequest& req) {
       }
       return render_error(shape.protocol, shape.xmlns, to_wire(error, shape.protocol), request_id);
     }
-    return render_success(service, operation, *result, request_id);
+    return render_success(service, operation, spec, *result, request_id);
   } catch (const std::exception& e) {
     log::error("api", service.signing_name, ":", operation, " threw: ", e.what(), " (request ", request_id, ")");
   } catch (...) {

@@ -54,6 +54,10 @@ using Operation = std::function<Result<std::string>(const CallContext&, const Op
 struct OperationSpec {
   Operation run;
   bool read_only = false;  // allowed under ReadOnlyAccess (Describe*, List*, Get*)
+  // Query protocol: an operation whose model has no output shape (IAM's
+  // DeleteUser) answers with the metadata only; every other one keeps its
+  // <OpResult> wrapper even when empty, since botocore looks it up.
+  bool has_output = true;
 };
 
 struct Service {
@@ -68,6 +72,10 @@ struct Service {
     bool read_only = name.rfind("Describe", 0) == 0 || name.rfind("List", 0) == 0 || name.rfind("Get", 0) == 0 ||
                      name.rfind("BatchGet", 0) == 0;
     operations[std::move(name)] = OperationSpec{std::move(run), read_only};
+  }
+  void add_without_output(std::string name, Operation run) {
+    add(name, std::move(run));
+    operations[name].has_output = false;
   }
 };
 

@@ -20,18 +20,6 @@ Result<api::Service> make_elb_service(store::Database& db, const Clock& clock, E
   add_listener_operations(service, ctx);
   add_rule_operations(service, ctx);
   add_tag_operations(service, ctx);
-  // Every ELBv2 operation has an output shape with a resultWrapper, and
-  // botocore looks the wrapper up even when the shape is empty
-  // (<RegisterTargetsResult/>, as AWS sends it). The front door answers an
-  // empty body with metadata only (right for IAM's output-less operations),
-  // so an empty ELBv2 result is handed over as a single space.
-  for (auto& [name, spec] : service.operations) {
-    spec.run = [run = std::move(spec.run)](const api::CallContext& call, const api::OperationInput& in) {
-      auto out = run(call, in);
-      if (out && out->empty()) return Result<std::string>(std::string(" "));
-      return out;
-    };
-  }
   return service;
 }
 

@@ -231,12 +231,12 @@ api::Service make_iam_service(Iam& iam) {
   service.add("CreateUser", bind(create_user));
   service.add("GetUser", bind(get_user));
   service.add("ListUsers", bind(list_users));
-  service.add("DeleteUser", bind(delete_user));
+  service.add_without_output("DeleteUser", bind(delete_user));
   service.add("CreateAccessKey", bind(create_access_key));
   service.add("ListAccessKeys", bind(list_access_keys));
-  service.add("DeleteAccessKey", bind(delete_access_key));
-  service.add("AttachUserPolicy", bind(attach_user_policy));
-  service.add("DetachUserPolicy", bind(detach_user_policy));
+  service.add_without_output("DeleteAccessKey", bind(delete_access_key));
+  service.add_without_output("AttachUserPolicy", bind(attach_user_policy));
+  service.add_without_output("DetachUserPolicy", bind(detach_user_policy));
   service.add("ListAttachedUserPolicies", bind(list_attached_user_policies));
   return service;
 }
