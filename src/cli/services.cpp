@@ -26,11 +26,25 @@
 #include "ecs/ecs.h"
 #endif
 
+#if BERTH_HAVE_ECS_RUNTIME && BERTH_HAVE_ECR && BERTH_HAVE_EC2_API
+#define BERTH_WIRE_TASK_RUNTIME 1
+#include <cstdlib>
+#include <string_view>
+
+#include "cli/task_runtime_wiring.h"
+#endif
+
 namespace berth::cli {
 
 void register_services(ServiceRegistry& services, DaemonContext& ctx) {
   services.add(iam::make_iam_service(ctx.iam));
   services.add(iam::make_sts_service(ctx.iam));
+#if BERTH_HAVE_ECR
+  std::shared_ptr<ecr::Ecr> ecr_shared;  // the registry; the task runtime pulls from it too
+#endif
+#if BERTH_WIRE_TASK_RUNTIME
+  std::shared_ptr<TaskRuntimeWiring> task_runtime;  // ELB may use task_runtime->runtime() (open_private_route)
+#endif
 #if BERTH_HAVE_EC2_API
   ec2::Ec2Options ec2_options;
   ec2_options.region = ctx.region;
@@ -44,10 +58,28 @@ void register_services(ServiceRegistry& services, DaemonContext& ctx) {
 #if BERTH_HAVE_ECR
   if (auto ecr = ecr::open_for_daemon(ctx.db, ctx.iam, ctx.clock, ctx.data_dir + "/ecr", ctx.account_id, ctx.region)) {
     std::shared_ptr<ecr::Ecr> shared = std::move(*ecr);
+    ecr_shared = shared;
     services.add(shared->service());
     services.set_registry([shared](net::Request& r) { return shared->registry().handle(r); });
   } else {
     log::error("berth", "ecr: ", ecr.error().message);
+  }
+#endif
+#if BERTH_WIRE_TASK_RUNTIME
+  // The host agent: runs the tasks ECS places. Its stop hook is added
+  // before ELB's and ECS's, so it runs after them (hooks run in reverse).
+  // BERTH_TASK_RUNTIME=none leaves it out: tasks are placed and stay
+  // PENDING (API and placement tests, machines without runc or root).
+  const char* runtime_mode = std::getenv("BERTH_TASK_RUNTIME");
+  if (runtime_mode && std::string_view(runtime_mode) == "none") {
+    log::info("berth", "task runtime: off (BERTH_TASK_RUNTIME=none); tasks stay PENDING");
+  } else if (ecr_shared) {
+    if (auto wiring = TaskRuntimeWiring::start(ctx, ecr_shared)) {
+      task_runtime = std::move(*wiring);
+      services.on_stop([task_runtime] { task_runtime->stop(); });
+    } else {
+      log::error("berth", "task runtime: ", wiring.error().message);
+    }
   }
 #endif
 #if BERTH_HAVE_ELB
@@ -60,8 +92,13 @@ void register_services(ServiceRegistry& services, DaemonContext& ctx) {
   }
 #endif
 #if BERTH_HAVE_ECS
-  // No TaskLauncher yet: tasks are placed and recorded; the runtime plugs in here.
-  if (auto ecs = ecs::EcsDaemon::start(ctx.db, ctx.clock, ctx.loops.at(0), ecs::Options{ctx.region, ctx.account_id})) {
+  // Without a task runtime, tasks are placed and recorded but stay PENDING.
+  ecs::TaskLauncher* launcher = nullptr;
+#if BERTH_WIRE_TASK_RUNTIME
+  if (task_runtime) launcher = task_runtime->launcher();
+#endif
+  if (auto ecs = ecs::EcsDaemon::start(ctx.db, ctx.clock, ctx.loops.at(0), ecs::Options{ctx.region, ctx.account_id},
+                                       launcher)) {
     std::shared_ptr<ecs::EcsDaemon> shared = std::move(*ecs);
     services.add(shared->take_service());
     services.on_stop([shared] { shared->stop(); });

@@ -41,9 +41,11 @@ class Daemon:
         if self.log:
             self.log.close()
         self.log = open(os.path.join(self.data_dir, "serve.log"), "ab")
+        # API and placement only: without the task runtime, placed tasks stay
+        # PENDING (ecs_run_task_test.py runs them).
         self.proc = subprocess.Popen(
             [BERTH, "serve", "--data-dir", self.data_dir, "--bind", self.address, "--port", str(self.port)],
-            stdout=self.log, stderr=self.log)
+            stdout=self.log, stderr=self.log, env=dict(os.environ, BERTH_TASK_RUNTIME="none"))
         deadline = time.time() + 15
         while time.time() < deadline:
             try:
