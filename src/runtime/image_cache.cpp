@@ -125,6 +125,10 @@ Result<CachedImage> ImageCache::unpack(const ImageSource& source) {
     fs::remove_all(tmp, ec);
     return Error::internal("CannotPullContainerError: unpack failed: " + (r ? r->err : r.error().message));
   }
+  // The image's "/" is not in its layers, so umoci creates it under the
+  // daemon's umask (077): a container running as a non-root user could not
+  // even reach its own entrypoint. Docker gives the root 0755.
+  fs::permissions(tmp / "rootfs", fs::perms(0755), ec);
   {
     std::ofstream out(tmp / "image-config.json", std::ios::binary);
     out << image->config_json;

@@ -212,6 +212,9 @@ Result<int> RuncTaskRuntime::run_container(TaskRecord& task, size_t index, const
   std::error_code ec;
   for (const char* d : {"upper", "work", "rootfs"}) fs::create_directories(dir / d, ec);
   if (ec) return init_error("cannot create " + dir.string() + ": " + ec.message());
+  // overlayfs takes the merged root's mode from the upper dir: give it the
+  // image root's, not the daemon's private umask.
+  fs::permissions(dir / "upper", fs::status(image.rootfs, ec).permissions(), ec);
   std::string options = "lowerdir=" + image.rootfs + ",upperdir=" + (dir / "upper").string() +
                         ",workdir=" + (dir / "work").string();
   if (::mount("overlay", (dir / "rootfs").c_str(), "overlay", 0, options.c_str()) != 0)

@@ -4,6 +4,8 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+
+#include <sys/stat.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
@@ -491,6 +493,26 @@ TEST_F(RuncRuntimeTest, ImageFromOciLayoutUnpackedOnceAndMissingImage) {
   EXPECT_EQ(runtime_->state(third.task_id)->containers[0].exit_code, 0);
   EXPECT_EQ(asked, std::vector<std::string>{by_reference.image_reference});
   EXPECT_EQ(fs::last_write_time(cached), stamp);
+}
+
+TEST_F(RuncRuntimeTest, NonRootUserReachesItsImageUnderThePrivateDaemonUmask) {
+  // berth serve runs with umask 077; the image root and the overlay's upper
+  // dir must still let a non-root container user reach its entrypoint.
+  mode_t old_mask = ::umask(077);
+  fs::path layout = dir_ / "layout";
+  std::string digest = testing::busybox_layout(rootfs_, layout);
+  ContainerSpec c;
+  c.name = "app";
+  c.image.layout_dir = layout.string();
+  c.image.manifest_digest = digest;
+  c.user = "65532";
+  c.command = std::vector<std::string>{"/bin/sh", "-c", "exit 7"};
+  auto t = task({c}, NetworkMode::kNone);
+  auto started = runtime_->start(t);
+  ::umask(old_mask);
+  ASSERT_TRUE(started.ok()) << started.error().message;
+  ASSERT_TRUE(wait_stopped(t.task_id, 10s));
+  EXPECT_EQ(runtime_->state(t.task_id)->containers[0].exit_code, 7);
 }
 
 TEST_F(RuncRuntimeTest, UserHostnameWorkdirUlimitsAndReadonlyRoot) {
