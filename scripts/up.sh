@@ -1,10 +1,9 @@
 #!/usr/bin/env bash
-# Installs, builds and starts the main job in the foreground.
-# Today that is outyet on :8080; once the platform lands, this starts
-# berth with the outyet workshop stack deployed.
+# Installs, builds, starts `berth serve` in the background and deploys the
+# outyet workshop stack on it (ECR image, ECS container instance and task,
+# Application Load Balancer); prints the load balancer's URL.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 scripts/build.sh
-echo "outyet: http://127.0.0.1:8080/  (Ctrl-C stops it)"
-exec build/outyet -http :8080
+exec scripts/workshop.sh

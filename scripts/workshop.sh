@@ -53,6 +53,11 @@ instance_sg=$(group_id outyet-instance-sg)
 if [ "$instance_sg" = None ]; then
   instance_sg=$(aws ec2 create-security-group --group-name outyet-instance-sg --description "outyet instances" --vpc-id "$vpc" --query GroupId)
   aws ec2 authorize-security-group-ingress --group-id "$instance_sg" --protocol tcp --port 0-65535 --source-group "$alb_sg" >/dev/null
+  # berth's load balancer still reaches instances on their public (loopback)
+  # address, from 127.0.0.1, rather than through the task's private route
+  # with its own groups; until it does, the host is admitted to the dynamic
+  # port range as well.
+  aws ec2 authorize-security-group-ingress --group-id "$instance_sg" --protocol tcp --port 49153-65535 --cidr 127.0.0.1/32 >/dev/null
 fi
 aws ecs create-cluster --cluster-name outyet >/dev/null
 ami=$(aws ec2 describe-images --owners amazon --filters 'Name=name,Values=amzn2-ami-ecs-hvm-*' --query 'Images[0].ImageId')
@@ -93,7 +98,7 @@ fi
 tg_arn=$(aws elbv2 describe-target-groups --names outyet-tg --query 'TargetGroups[0].TargetGroupArn' 2>/dev/null || true)
 if [ -z "$tg_arn" ] || [ "$tg_arn" = None ]; then
   tg_arn=$(aws elbv2 create-target-group --name outyet-tg --protocol HTTP --port 8080 --vpc-id "$vpc" \
-    --target-type instance --health-check-path / --health-check-interval-seconds 5 --healthy-threshold-count 2 \
+    --target-type instance --health-check-path / --health-check-interval-seconds 5 --health-check-timeout-seconds 2 --healthy-threshold-count 2 \
     --query 'TargetGroups[0].TargetGroupArn')
 fi
 if [ "$(aws elbv2 describe-listeners --load-balancer-arn "$lb_arn" --query 'length(Listeners)')" = 0 ]; then
