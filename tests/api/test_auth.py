@@ -6,8 +6,8 @@ import time
 import unittest
 import urllib.parse
 
-sys.path.insert(0, os.path.dirname(__file__))
-from harness import Daemon, call_query, call_json, xml_code, FORM  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from berth_harness import Daemon, call_query, call_json, xml_code, FORM  # noqa: E402
 
 from botocore.exceptions import ClientError  # noqa: E402
 
@@ -52,14 +52,14 @@ class Auth(unittest.TestCase):
         self.assertEqual(status, 400)
         self.assertIn(b'"__type":"MissingAuthenticationTokenException"', body)
         # the CLI with --no-sign-request
-        rc, out, err = self.d.cli("sts", "get-caller-identity", "--no-sign-request")
+        rc, out, err = self.d.aws_result("sts", "get-caller-identity", "--no-sign-request")
         self.assertIn("(MissingAuthenticationToken)", err)
 
     def test_wrong_secret(self):
         status, body, _ = call_query(self.d, "sts", GCI, secret="x" * 40)
         self.assertEqual((status, xml_code(body)), (403, "SignatureDoesNotMatch"))
         self.assertIn(b"The request signature we calculated does not match", body)
-        rc, out, err = self.d.cli("sts", "get-caller-identity", access_key=self.d.creds["AWS_ACCESS_KEY_ID"],
+        rc, out, err = self.d.aws_result("sts", "get-caller-identity", access_key=self.d.creds["AWS_ACCESS_KEY_ID"],
                                   secret="y" * 40)
         self.assertIn("(SignatureDoesNotMatch)", err)
         with self.assertRaises(ClientError) as c:
@@ -74,7 +74,7 @@ class Auth(unittest.TestCase):
                                      access_key="AKIAAAAAAAAAAAAAAAAA", secret="x" * 40)
         # ec2 answers AuthFailure when it is served; otherwise the query shape is used
         self.assertIn(status, (401, 403))
-        rc, out, err = self.d.cli("sts", "get-caller-identity", access_key="AKIAAAAAAAAAAAAAAAAA", secret="x" * 40)
+        rc, out, err = self.d.aws_result("sts", "get-caller-identity", access_key="AKIAAAAAAAAAAAAAAAAA", secret="x" * 40)
         self.assertIn("(InvalidClientTokenId)", err)
 
     def test_skewed_clock(self):
@@ -118,7 +118,7 @@ class Auth(unittest.TestCase):
         self.assertEqual((status, xml_code(body)), (403, "AccessDenied"))
         self.assertIn(("User: arn:aws:iam::%s:user/nobody is not authorized to perform: iam:ListUsers"
                        % self.account).encode(), body)
-        rc, out, err = self.d.cli("iam", "create-user", "--user-name", "x1", access_key=self.nobody[0],
+        rc, out, err = self.d.aws_result("iam", "create-user", "--user-name", "x1", access_key=self.nobody[0],
                                   secret=self.nobody[1])
         self.assertIn("(AccessDenied)", err)
         self.assertIn("is not authorized to perform: iam:CreateUser", err)

@@ -5,8 +5,8 @@ import os
 import sys
 import unittest
 
-sys.path.insert(0, os.path.dirname(__file__))
-from harness import Daemon, call_query, call_json, xml_code  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from berth_harness import Daemon, call_query, call_json, xml_code  # noqa: E402
 
 ECS = "AmazonEC2ContainerServiceV20141113."
 ECR = "AmazonEC2ContainerRegistry_V20150921."

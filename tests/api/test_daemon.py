@@ -7,8 +7,8 @@ import sys
 import threading
 import unittest
 
-sys.path.insert(0, os.path.dirname(__file__))
-from harness import Daemon, BERTH, call_query  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from berth_harness import Daemon, BERTH, call_query  # noqa: E402
 
 
 class DaemonContract(unittest.TestCase):
@@ -20,6 +20,7 @@ class DaemonContract(unittest.TestCase):
             d.cleanup()
 
     def start(self, **kw):
+        kw.setdefault("port", 0)
         d = Daemon(**kw)
         self.daemons.append(d)
         return d.start()
@@ -55,7 +56,7 @@ class DaemonContract(unittest.TestCase):
         self.assertIn("only-on-a", [u["UserName"] for u in a.client("iam").list_users()["Users"]])
         self.assertNotIn("only-on-a", [u["UserName"] for u in b.client("iam").list_users()["Users"]])
         # a's key means nothing to b
-        rc, out, err = b.cli("sts", "get-caller-identity", access_key=a.creds["AWS_ACCESS_KEY_ID"],
+        rc, out, err = b.aws_result("sts", "get-caller-identity", access_key=a.creds["AWS_ACCESS_KEY_ID"],
                              secret=a.creds["AWS_SECRET_ACCESS_KEY"])
         self.assertIn("(InvalidClientTokenId)", err)
         self.assertEqual(a.stop(), 0)

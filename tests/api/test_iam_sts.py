@@ -5,8 +5,8 @@ import subprocess
 import sys
 import unittest
 
-sys.path.insert(0, os.path.dirname(__file__))
-from harness import Daemon, call_query, xml_code, BERTH  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from berth_harness import Daemon, call_query, xml_code, BERTH  # noqa: E402
 
 from botocore.exceptions import ClientError  # noqa: E402
 
@@ -56,50 +56,50 @@ class StsIam(unittest.TestCase):
         self.assertEqual(len(ident["ResponseMetadata"]["RequestId"]), 36)
 
     def test_user_lifecycle_with_cli(self):
-        rc, out, err = self.d.cli("iam", "create-user", "--user-name", "carol")
+        rc, out, err = self.d.aws_result("iam", "create-user", "--user-name", "carol")
         self.assertEqual(rc, 0, err)
         self.assertEqual(out["User"]["UserName"], "carol")
         self.assertEqual(out["User"]["Arn"], "arn:aws:iam::%s:user/carol" % self.account)
         self.assertEqual(out["User"]["Path"], "/")
-        rc, out, err = self.d.cli("iam", "create-user", "--user-name", "carol")
+        rc, out, err = self.d.aws_result("iam", "create-user", "--user-name", "carol")
         self.assertNotEqual(rc, 0)
         self.assertIn("(EntityAlreadyExists)", err)
         self.assertIn("User with name carol already exists.", err)
-        rc, out, err = self.d.cli("iam", "attach-user-policy", "--user-name", "carol", "--policy-arn",
+        rc, out, err = self.d.aws_result("iam", "attach-user-policy", "--user-name", "carol", "--policy-arn",
                                   "arn:aws:iam::aws:policy/AdministratorAccess")
         self.assertEqual(rc, 0, err)
-        rc, out, err = self.d.cli("iam", "list-attached-user-policies", "--user-name", "carol")
+        rc, out, err = self.d.aws_result("iam", "list-attached-user-policies", "--user-name", "carol")
         self.assertEqual(out["AttachedPolicies"], [{"PolicyName": "AdministratorAccess",
                                                     "PolicyArn": "arn:aws:iam::aws:policy/AdministratorAccess"}])
-        rc, out, err = self.d.cli("iam", "create-access-key", "--user-name", "carol")
+        rc, out, err = self.d.aws_result("iam", "create-access-key", "--user-name", "carol")
         self.assertEqual(rc, 0, err)
         key = out["AccessKey"]
         self.assertRegex(key["AccessKeyId"], r"^AKIA[A-Z2-7]{16}$")
         self.assertEqual(len(key["SecretAccessKey"]), 40)
         self.assertEqual(key["Status"], "Active")
         # the new key works at once, as carol
-        rc, out, err = self.d.cli("sts", "get-caller-identity", access_key=key["AccessKeyId"],
+        rc, out, err = self.d.aws_result("sts", "get-caller-identity", access_key=key["AccessKeyId"],
                                   secret=key["SecretAccessKey"])
         self.assertEqual(rc, 0, err)
         self.assertEqual(out["Arn"], "arn:aws:iam::%s:user/carol" % self.account)
         # DeleteConflict while keys and then policies are attached
-        rc, out, err = self.d.cli("iam", "delete-user", "--user-name", "carol")
+        rc, out, err = self.d.aws_result("iam", "delete-user", "--user-name", "carol")
         self.assertIn("(DeleteConflict)", err)
         self.assertIn("must delete access keys first", err)
-        rc, out, err = self.d.cli("iam", "delete-access-key", "--user-name", "carol", "--access-key-id",
+        rc, out, err = self.d.aws_result("iam", "delete-access-key", "--user-name", "carol", "--access-key-id",
                                   key["AccessKeyId"])
         self.assertEqual(rc, 0, err)
-        rc, out, err = self.d.cli("sts", "get-caller-identity", access_key=key["AccessKeyId"],
+        rc, out, err = self.d.aws_result("sts", "get-caller-identity", access_key=key["AccessKeyId"],
                                   secret=key["SecretAccessKey"])
         self.assertIn("(InvalidClientTokenId)", err)
-        rc, out, err = self.d.cli("iam", "delete-user", "--user-name", "carol")
+        rc, out, err = self.d.aws_result("iam", "delete-user", "--user-name", "carol")
         self.assertIn("must detach all policies first", err)
-        rc, out, err = self.d.cli("iam", "detach-user-policy", "--user-name", "carol", "--policy-arn",
+        rc, out, err = self.d.aws_result("iam", "detach-user-policy", "--user-name", "carol", "--policy-arn",
                                   "arn:aws:iam::aws:policy/AdministratorAccess")
         self.assertEqual(rc, 0, err)
-        rc, out, err = self.d.cli("iam", "delete-user", "--user-name", "carol")
+        rc, out, err = self.d.aws_result("iam", "delete-user", "--user-name", "carol")
         self.assertEqual(rc, 0, err)
-        rc, out, err = self.d.cli("iam", "get-user", "--user-name", "carol")
+        rc, out, err = self.d.aws_result("iam", "get-user", "--user-name", "carol")
         self.assertIn("(NoSuchEntity)", err)
         self.assertIn("The user with name carol cannot be found.", err)
 
@@ -191,7 +191,7 @@ class StsIam(unittest.TestCase):
         got = [u["UserName"] for p in self.iam.get_paginator("list_users").paginate(
             PathPrefix="/paged/", PaginationConfig={"PageSize": 2}) for u in p["Users"]]
         self.assertEqual(got, names)
-        rc, out, err = self.d.cli("iam", "list-users", "--path-prefix", "/paged/", "--page-size", "2")
+        rc, out, err = self.d.aws_result("iam", "list-users", "--path-prefix", "/paged/", "--page-size", "2")
         self.assertEqual([u["UserName"] for u in out["Users"]], names)
         self.assertEqual(self.iam.get_user(UserName="page-00")["User"]["Arn"],
                          "arn:aws:iam::%s:user/paged/page-00" % self.account)

@@ -1,109 +1,23 @@
 #!/usr/bin/python3
 """EC2 through `berth serve` with the unmodified aws CLI (/usr/bin/aws) and boto3.
 
-Usage: ec2_integration_test.py <path to berth> [unittest args]
+Usage: BERTH_BIN=<path to berth> ec2_integration_test.py [unittest args]
 """
 import base64
 import json
 import os
-import random
-import shutil
-import signal
 import subprocess
 import sys
 import tempfile
-import time
 import unittest
-import urllib.request
 
-import boto3
 import botocore.exceptions
-from botocore.config import Config
 
-BERTH = None
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from berth_harness import Daemon  # noqa: E402
+
 ECS_AMI = "ami-0c9a0d5a8b4e7f312"
 AL2_AMI = "ami-05c13eab67c5d8861"
-
-
-class Daemon:
-    """A berth daemon on its own loopback address and data dir."""
-
-    def __init__(self):
-        self.data_dir = tempfile.mkdtemp(prefix="berth-ec2-it-")
-        self.address = "127.%d.%d.%d" % (random.randint(64, 250), random.randint(0, 255), random.randint(2, 250))
-        self.port = 4566
-        self.proc = None
-        self.env = {}
-
-    def start(self):
-        if getattr(self, "log", None):
-            self.log.close()
-        self.log = open(os.path.join(self.data_dir, "serve.log"), "ab")
-        self.proc = subprocess.Popen(
-            [BERTH, "serve", "--data-dir", self.data_dir, "--bind", self.address, "--port", str(self.port)],
-            stdout=self.log, stderr=self.log)
-        deadline = time.time() + 15
-        while time.time() < deadline:
-            try:
-                with urllib.request.urlopen("http://%s:%d/_berth/health" % (self.address, self.port), timeout=1) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.05)
-        else:
-            raise RuntimeError("berth did not become healthy")
-        out = subprocess.run([BERTH, "env", "--data-dir", self.data_dir], check=True, capture_output=True,
-                             text=True).stdout
-        for line in out.splitlines():
-            key, _, value = line.removeprefix("export ").partition("=")
-            self.env[key] = value.strip("'\"")
-
-    def kill(self, sig=signal.SIGKILL):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            self.proc.wait(timeout=15)
-        self.proc = None
-
-    def cleanup(self):
-        # Graceful stop on SIGTERM is asserted by tests/api (api_daemon);
-        # here a daemon that hangs is reported and killed rather than left
-        # behind to disturb later tests.
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                print("warning: berth serve ignored SIGTERM for 10 s; killing it", file=sys.stderr)
-                self.proc.kill()
-                self.proc.wait(timeout=10)
-        self.proc = None
-        self.log.close()
-        shutil.rmtree(self.data_dir, ignore_errors=True)
-
-    @property
-    def endpoint(self):
-        return self.env["AWS_ENDPOINT_URL"]
-
-    def cli(self, *args, check=True):
-        """Runs /usr/bin/aws ec2 <args>; returns parsed JSON (or the CompletedProcess when check=False)."""
-        env = dict(os.environ)
-        env.update(AWS_ACCESS_KEY_ID=self.env["AWS_ACCESS_KEY_ID"],
-                   AWS_SECRET_ACCESS_KEY=self.env["AWS_SECRET_ACCESS_KEY"],
-                   AWS_DEFAULT_REGION=self.env["AWS_DEFAULT_REGION"], AWS_PAGER="",
-                   AWS_CONFIG_FILE="/dev/null", AWS_SHARED_CREDENTIALS_FILE="/dev/null")
-        proc = subprocess.run(["/usr/bin/aws", "--endpoint-url", self.endpoint, "--output", "json", "ec2", *args],
-                              capture_output=True, text=True, env=env, timeout=120)
-        if not check:
-            return proc
-        if proc.returncode != 0:
-            raise AssertionError("aws ec2 %s failed (%d): %s" % (" ".join(args), proc.returncode, proc.stderr))
-        return json.loads(proc.stdout) if proc.stdout.strip() else {}
-
-    def boto3(self):
-        return boto3.client("ec2", endpoint_url=self.endpoint, region_name=self.env["AWS_DEFAULT_REGION"],
-                            aws_access_key_id=self.env["AWS_ACCESS_KEY_ID"],
-                            aws_secret_access_key=self.env["AWS_SECRET_ACCESS_KEY"],
-                            config=Config(retries={"max_attempts": 1}))
 
 
 class Ec2IntegrationTest(unittest.TestCase):
@@ -111,60 +25,60 @@ class Ec2IntegrationTest(unittest.TestCase):
     def setUpClass(cls):
         cls.daemon = Daemon()
         cls.daemon.start()
-        cls.ec2 = cls.daemon.boto3()
+        cls.ec2 = cls.daemon.client("ec2")
 
     @classmethod
     def tearDownClass(cls):
         cls.daemon.cleanup()
 
     def cli_error(self, *args):
-        proc = self.daemon.cli(*args, check=False)
-        self.assertNotEqual(proc.returncode, 0, proc.stdout)
-        return proc.stderr.strip()
+        rc, out, err = self.daemon.aws_result("ec2", *args)
+        self.assertNotEqual(rc, 0, out)
+        return err.strip()
 
     def test_default_network(self):
-        vpcs = self.daemon.cli("describe-vpcs")["Vpcs"]
+        vpcs = self.daemon.aws("ec2", "describe-vpcs")["Vpcs"]
         self.assertEqual(len(vpcs), 1)
         self.assertEqual(vpcs[0]["CidrBlock"], "172.31.0.0/16")
         self.assertTrue(vpcs[0]["IsDefault"])
-        subnets = self.daemon.cli("describe-subnets", "--filters", "Name=default-for-az,Values=true",
+        subnets = self.daemon.aws("ec2", "describe-subnets", "--filters", "Name=default-for-az,Values=true",
                                   "Name=vpc-id,Values=" + vpcs[0]["VpcId"])["Subnets"]
         self.assertEqual(sorted(s["AvailabilityZone"] for s in subnets),
                          ["us-east-1%s" % z for z in "abcdef"])
         self.assertTrue(all(s["MapPublicIpOnLaunch"] and s["CidrBlock"].endswith("/20") for s in subnets))
-        zones = self.daemon.cli("describe-availability-zones")["AvailabilityZones"]
+        zones = self.daemon.aws("ec2", "describe-availability-zones")["AvailabilityZones"]
         self.assertEqual(zones[0]["ZoneId"], "use1-az1")
-        self.assertIn("us-east-1", [r["RegionName"] for r in self.daemon.cli("describe-regions")["Regions"]])
-        attrs = self.daemon.cli("describe-account-attributes", "--attribute-names", "default-vpc")
+        self.assertIn("us-east-1", [r["RegionName"] for r in self.daemon.aws("ec2", "describe-regions")["Regions"]])
+        attrs = self.daemon.aws("ec2", "describe-account-attributes", "--attribute-names", "default-vpc")
         self.assertEqual(attrs["AccountAttributes"][0]["AttributeValues"][0]["AttributeValue"], vpcs[0]["VpcId"])
-        groups = self.daemon.cli("describe-security-groups", "--group-names", "default")["SecurityGroups"]
+        groups = self.daemon.aws("ec2", "describe-security-groups", "--group-names", "default")["SecurityGroups"]
         self.assertEqual(groups[0]["Description"], "default VPC security group")
         err = self.cli_error("delete-security-group", "--group-id", groups[0]["GroupId"])
         self.assertIn("(CannotDelete)", err)
 
     def test_security_group_lifecycle(self):
-        sg = self.daemon.cli("create-security-group", "--group-name", "it-web", "--description", "web tier")["GroupId"]
-        lb = self.daemon.cli("create-security-group", "--group-name", "it-lb", "--description", "lb tier",
+        sg = self.daemon.aws("ec2", "create-security-group", "--group-name", "it-web", "--description", "web tier")["GroupId"]
+        lb = self.daemon.aws("ec2", "create-security-group", "--group-name", "it-lb", "--description", "lb tier",
                              "--tag-specifications",
                              "ResourceType=security-group,Tags=[{Key=Name,Value=lb}]")["GroupId"]
         err = self.cli_error("create-security-group", "--group-name", "it-web", "--description", "again")
         self.assertIn("An error occurred (InvalidGroup.Duplicate) when calling the CreateSecurityGroup operation: "
                       "The security group 'it-web' already exists for VPC 'vpc-", err)
 
-        out = self.daemon.cli("authorize-security-group-ingress", "--group-id", sg, "--protocol", "tcp",
+        out = self.daemon.aws("ec2", "authorize-security-group-ingress", "--group-id", sg, "--protocol", "tcp",
                               "--port", "22", "--cidr", "203.0.113.0/24")
         self.assertTrue(out["Return"])
         self.assertEqual(out["SecurityGroupRules"][0]["CidrIpv4"], "203.0.113.0/24")
-        self.daemon.cli("authorize-security-group-ingress", "--group-id", sg, "--protocol", "tcp", "--port", "80",
+        self.daemon.aws("ec2", "authorize-security-group-ingress", "--group-id", sg, "--protocol", "tcp", "--port", "80",
                         "--source-group", lb)
-        self.daemon.cli("authorize-security-group-ingress", "--group-name", "it-web", "--protocol", "all",
+        self.daemon.aws("ec2", "authorize-security-group-ingress", "--group-name", "it-web", "--protocol", "all",
                         "--source-group", "it-lb")
         perms = [{"IpProtocol": "udp", "FromPort": 53, "ToPort": 53,
                   "IpRanges": [{"CidrIp": "10.0.0.0/8", "Description": "dns"}],
                   "Ipv6Ranges": [{"CidrIpv6": "2001:db8::/32"}],
                   "UserIdGroupPairs": [{"GroupId": lb}]},
                  {"IpProtocol": "-1", "IpRanges": [{"CidrIp": "192.0.2.0/24"}]}]
-        out = self.daemon.cli("authorize-security-group-ingress", "--group-id", sg, "--ip-permissions",
+        out = self.daemon.aws("ec2", "authorize-security-group-ingress", "--group-id", sg, "--ip-permissions",
                               json.dumps(perms))
         self.assertEqual(len(out["SecurityGroupRules"]), 4)
         err = self.cli_error("authorize-security-group-ingress", "--group-id", sg, "--protocol", "tcp",
@@ -175,32 +89,32 @@ class Ec2IntegrationTest(unittest.TestCase):
         err = self.cli_error("authorize-security-group-ingress", "--group-id", sg, "--protocol", "-1",
                              "--source-group", lb)
         self.assertIn('"peer: %s, ALL, ALLOW"' % lb, err)
-        self.daemon.cli("authorize-security-group-egress", "--group-id", lb, "--ip-permissions",
+        self.daemon.aws("ec2", "authorize-security-group-egress", "--group-id", lb, "--ip-permissions",
                         json.dumps([{"IpProtocol": "tcp", "FromPort": 80, "ToPort": 80,
                                      "UserIdGroupPairs": [{"GroupId": sg}]}]))
 
-        group = self.daemon.cli("describe-security-groups", "--group-ids", sg)["SecurityGroups"][0]
+        group = self.daemon.aws("ec2", "describe-security-groups", "--group-ids", sg)["SecurityGroups"][0]
         protocols = sorted(p["IpProtocol"] for p in group["IpPermissions"])
         self.assertEqual(protocols, ["-1", "tcp", "tcp", "udp"])  # both -1 rules are one IpPermission
         udp = [p for p in group["IpPermissions"] if p["IpProtocol"] == "udp"][0]
         self.assertEqual(udp["IpRanges"], [{"CidrIp": "10.0.0.0/8", "Description": "dns"}])
         self.assertEqual(udp["Ipv6Ranges"], [{"CidrIpv6": "2001:db8::/32"}])
         self.assertEqual(udp["UserIdGroupPairs"][0]["GroupId"], lb)
-        found = self.daemon.cli("describe-security-groups", "--filters", "Name=tag:Name,Values=lb")["SecurityGroups"]
+        found = self.daemon.aws("ec2", "describe-security-groups", "--filters", "Name=tag:Name,Values=lb")["SecurityGroups"]
         self.assertEqual([g["GroupId"] for g in found], [lb])
-        found = self.daemon.cli("describe-security-groups", "--filters", "Name=ip-permission.from-port,Values=53")
+        found = self.daemon.aws("ec2", "describe-security-groups", "--filters", "Name=ip-permission.from-port,Values=53")
         self.assertEqual([g["GroupId"] for g in found["SecurityGroups"]], [sg])
 
-        rules = self.daemon.cli("describe-security-group-rules", "--filters", "Name=group-id,Values=" + sg)
+        rules = self.daemon.aws("ec2", "describe-security-group-rules", "--filters", "Name=group-id,Values=" + sg)
         self.assertEqual(len(rules["SecurityGroupRules"]), 8)  # 7 ingress + the default egress rule
         rule_id = [r for r in rules["SecurityGroupRules"] if r.get("CidrIpv4") == "192.0.2.0/24"][0]
-        self.daemon.cli("revoke-security-group-ingress", "--group-id", sg, "--security-group-rule-ids",
+        self.daemon.aws("ec2", "revoke-security-group-ingress", "--group-id", sg, "--security-group-rule-ids",
                         rule_id["SecurityGroupRuleId"])
-        out = self.daemon.cli("revoke-security-group-ingress", "--group-id", sg, "--protocol", "tcp", "--port", "22",
+        out = self.daemon.aws("ec2", "revoke-security-group-ingress", "--group-id", sg, "--protocol", "tcp", "--port", "22",
                               "--cidr", "203.0.113.0/24")
         self.assertTrue(out["Return"])
         self.assertNotIn("UnknownIpPermissions", out)
-        out = self.daemon.cli("revoke-security-group-ingress", "--group-id", sg, "--protocol", "tcp", "--port", "22",
+        out = self.daemon.aws("ec2", "revoke-security-group-ingress", "--group-id", sg, "--protocol", "tcp", "--port", "22",
                               "--cidr", "203.0.113.0/24")
         self.assertEqual(out["UnknownIpPermissions"][0]["IpRanges"], [{"CidrIp": "203.0.113.0/24"}])
 
@@ -210,18 +124,18 @@ class Ec2IntegrationTest(unittest.TestCase):
         # sg is referenced by lb's egress rule: still a dependency until that is revoked.
         err = self.cli_error("delete-security-group", "--group-id", sg)
         self.assertIn("(DependencyViolation)", err)
-        self.daemon.cli("revoke-security-group-egress", "--group-id", lb, "--ip-permissions",
+        self.daemon.aws("ec2", "revoke-security-group-egress", "--group-id", lb, "--ip-permissions",
                         json.dumps([{"IpProtocol": "tcp", "FromPort": 80, "ToPort": 80,
                                      "UserIdGroupPairs": [{"GroupId": sg}]}]))
-        self.daemon.cli("delete-security-group", "--group-id", sg)
-        self.daemon.cli("delete-security-group", "--group-name", "it-lb")
+        self.daemon.aws("ec2", "delete-security-group", "--group-id", sg)
+        self.daemon.aws("ec2", "delete-security-group", "--group-name", "it-lb")
         err = self.cli_error("describe-security-groups", "--group-ids", sg)
         self.assertIn("(InvalidGroup.NotFound) when calling the DescribeSecurityGroups operation: "
                       "The security group '%s' does not exist" % sg, err)
 
     def test_key_pairs(self):
         work = tempfile.mkdtemp(dir=self.daemon.data_dir)
-        created = self.daemon.cli("create-key-pair", "--key-name", "it-rsa")
+        created = self.daemon.aws("ec2", "create-key-pair", "--key-name", "it-rsa")
         pem = os.path.join(work, "it-rsa.pem")
         with open(pem, "w") as f:
             f.write(created["KeyMaterial"])
@@ -232,7 +146,7 @@ class Ec2IntegrationTest(unittest.TestCase):
         self.assertEqual(created["KeyFingerprint"], der_sha1.split("= ")[1].strip())
         self.assertTrue(created["KeyPairId"].startswith("key-"))
 
-        ed = self.daemon.cli("create-key-pair", "--key-name", "it-ed", "--key-type", "ed25519",
+        ed = self.daemon.aws("ec2", "create-key-pair", "--key-name", "it-ed", "--key-type", "ed25519",
                              "--query", "{M:KeyMaterial,F:KeyFingerprint}")
         ed_file = os.path.join(work, "it-ed")
         with open(ed_file, "w") as f:
@@ -243,27 +157,27 @@ class Ec2IntegrationTest(unittest.TestCase):
 
         subprocess.run(["ssh-keygen", "-q", "-t", "rsa", "-b", "2048", "-N", "", "-f", os.path.join(work, "imp")],
                        check=True)
-        imported = self.daemon.cli("import-key-pair", "--key-name", "it-imported", "--public-key-material",
+        imported = self.daemon.aws("ec2", "import-key-pair", "--key-name", "it-imported", "--public-key-material",
                                    "fileb://" + os.path.join(work, "imp.pub"))
         md5 = subprocess.run("ssh-keygen -e -m PKCS8 -f %s | openssl pkey -pubin -outform DER | openssl md5 -c"
                              % os.path.join(work, "imp.pub"), shell=True, capture_output=True, text=True,
                              check=True).stdout
         self.assertEqual(imported["KeyFingerprint"], md5.split("= ")[1].strip())
 
-        keys = self.daemon.cli("describe-key-pairs", "--key-names", "it-rsa", "it-ed", "it-imported")["KeyPairs"]
+        keys = self.daemon.aws("ec2", "describe-key-pairs", "--key-names", "it-rsa", "it-ed", "it-imported")["KeyPairs"]
         self.assertEqual([k["KeyType"] for k in keys], ["rsa", "ed25519", "rsa"])
         self.assertNotIn("KeyMaterial", json.dumps(keys))
         err = self.cli_error("create-key-pair", "--key-name", "it-rsa")
         self.assertIn("(InvalidKeyPair.Duplicate) when calling the CreateKeyPair operation: "
                       "The keypair 'it-rsa' already exists.", err)
-        self.daemon.cli("delete-key-pair", "--key-name", "it-imported")
-        self.daemon.cli("delete-key-pair", "--key-name", "it-imported")  # missing: still success
+        self.daemon.aws("ec2", "delete-key-pair", "--key-name", "it-imported")
+        self.daemon.aws("ec2", "delete-key-pair", "--key-name", "it-imported")  # missing: still success
         err = self.cli_error("describe-key-pairs", "--key-names", "it-imported")
         self.assertIn("(InvalidKeyPair.NotFound) when calling the DescribeKeyPairs operation: "
                       "The key pair 'it-imported' does not exist", err)
 
     def test_catalogue(self):
-        types = self.daemon.cli("describe-instance-types", "--instance-types", "t2.nano", "t3.medium",
+        types = self.daemon.aws("ec2", "describe-instance-types", "--instance-types", "t2.nano", "t3.medium",
                                 "m5.xlarge")["InstanceTypes"]
         sizes = {t["InstanceType"]: (t["VCpuInfo"]["DefaultVCpus"], t["MemoryInfo"]["SizeInMiB"]) for t in types}
         self.assertEqual(sizes, {"t2.nano": (1, 512), "t3.medium": (2, 4096), "m5.xlarge": (4, 16384)})
@@ -271,16 +185,16 @@ class Ec2IntegrationTest(unittest.TestCase):
             PaginationConfig={"PageSize": 5}) for t in page["InstanceTypes"]]
         self.assertGreaterEqual(len(all_types), 11)
         self.assertEqual(len(all_types), len(set(all_types)))
-        images = self.daemon.cli("describe-images", "--owners", "amazon", "--filters",
+        images = self.daemon.aws("ec2", "describe-images", "--owners", "amazon", "--filters",
                                  "Name=name,Values=amzn2-ami-ecs-hvm-*-x86_64-ebs")["Images"]
         self.assertEqual([i["ImageId"] for i in images], [ECS_AMI])
         err = self.cli_error("describe-images", "--image-ids", "ami-0123456789abcdef0")
         self.assertIn("(InvalidAMIID.NotFound)", err)
 
     def test_instances(self):
-        self.daemon.cli("create-key-pair", "--key-name", "it-node", "--key-type", "ed25519")
-        sg = self.daemon.cli("create-security-group", "--group-name", "it-node", "--description", "nodes")["GroupId"]
-        run = self.daemon.cli("run-instances", "--image-id", ECS_AMI, "--count", "2", "--instance-type", "t2.nano",
+        self.daemon.aws("ec2", "create-key-pair", "--key-name", "it-node", "--key-type", "ed25519")
+        sg = self.daemon.aws("ec2", "create-security-group", "--group-name", "it-node", "--description", "nodes")["GroupId"]
+        run = self.daemon.aws("ec2", "run-instances", "--image-id", ECS_AMI, "--count", "2", "--instance-type", "t2.nano",
                               "--key-name", "it-node", "--security-group-ids", sg, "--user-data",
                               "#!/bin/bash\necho ECS_CLUSTER=demo >> /etc/ecs/ecs.config",
                               "--tag-specifications", "ResourceType=instance,Tags=[{Key=Name,Value=it-node}]")
@@ -295,11 +209,11 @@ class Ec2IntegrationTest(unittest.TestCase):
         self.assertNotEqual(run["Instances"][0]["PublicIpAddress"], run["Instances"][1]["PublicIpAddress"])
 
         # The CLI waiter: polls DescribeInstances until both are running.
-        self.daemon.cli("wait", "instance-running", "--instance-ids", *ids)
-        reservations = self.daemon.cli("describe-instances", "--filters", "Name=tag:Name,Values=it-node",
+        self.daemon.aws("ec2", "wait", "instance-running", "--instance-ids", *ids)
+        reservations = self.daemon.aws("ec2", "describe-instances", "--filters", "Name=tag:Name,Values=it-node",
                                        "Name=instance-state-name,Values=running")["Reservations"]
         self.assertEqual(sorted(i["InstanceId"] for r in reservations for i in r["Instances"]), sorted(ids))
-        attr = self.daemon.cli("describe-instance-attribute", "--instance-id", ids[0], "--attribute", "userData")
+        attr = self.daemon.aws("ec2", "describe-instance-attribute", "--instance-id", ids[0], "--attribute", "userData")
         self.assertEqual(base64.b64decode(attr["UserData"]["Value"]).decode(),
                          "#!/bin/bash\necho ECS_CLUSTER=demo >> /etc/ecs/ecs.config")
 
@@ -316,19 +230,19 @@ class Ec2IntegrationTest(unittest.TestCase):
         self.assertIn("(InvalidInstanceID.NotFound) when calling the DescribeInstances operation: "
                       "The instance ID 'i-00000000000000000' does not exist", err)
 
-        stop = self.daemon.cli("stop-instances", "--instance-ids", ids[0])["StoppingInstances"][0]
+        stop = self.daemon.aws("ec2", "stop-instances", "--instance-ids", ids[0])["StoppingInstances"][0]
         self.assertEqual((stop["PreviousState"]["Name"], stop["CurrentState"]["Name"]), ("running", "stopping"))
         waiter = self.ec2.get_waiter("instance_stopped")
         waiter.wait(InstanceIds=[ids[0]], WaiterConfig={"Delay": 1, "MaxAttempts": 20})
-        start = self.daemon.cli("start-instances", "--instance-ids", ids[0])["StartingInstances"][0]
+        start = self.daemon.aws("ec2", "start-instances", "--instance-ids", ids[0])["StartingInstances"][0]
         self.assertEqual(start["CurrentState"]["Name"], "pending")
 
-        term = self.daemon.cli("terminate-instances", "--instance-ids", *ids)["TerminatingInstances"]
+        term = self.daemon.aws("ec2", "terminate-instances", "--instance-ids", *ids)["TerminatingInstances"]
         self.assertEqual({t["CurrentState"]["Name"] for t in term}, {"shutting-down"})
         self.ec2.get_waiter("instance_terminated").wait(InstanceIds=ids, WaiterConfig={"Delay": 1, "MaxAttempts": 20})
         described = self.ec2.describe_instances(InstanceIds=ids)["Reservations"][0]["Instances"]
         self.assertEqual({i["State"]["Name"] for i in described}, {"terminated"})
-        self.daemon.cli("delete-security-group", "--group-id", sg)
+        self.daemon.aws("ec2", "delete-security-group", "--group-id", sg)
 
     def test_boto3_pagination(self):
         run = self.ec2.run_instances(ImageId=AL2_AMI, InstanceType="t3.micro", MinCount=7, MaxCount=7)
@@ -360,7 +274,7 @@ class Ec2RestartTest(unittest.TestCase):
         daemon = Daemon()
         try:
             daemon.start()
-            ec2 = daemon.boto3()
+            ec2 = daemon.client("ec2")
             vpc = ec2.describe_vpcs()["Vpcs"][0]["VpcId"]
             sg = ec2.create_security_group(GroupName="durable", Description="d")["GroupId"]
             ec2.authorize_security_group_ingress(GroupId=sg, IpPermissions=[
@@ -368,9 +282,9 @@ class Ec2RestartTest(unittest.TestCase):
             key = ec2.create_key_pair(KeyName="durable", KeyType="ed25519")["KeyFingerprint"]
             instance = ec2.run_instances(ImageId=ECS_AMI, InstanceType="t2.micro", MinCount=1, MaxCount=1,
                                          SecurityGroupIds=[sg])["Instances"][0]
-            daemon.kill(signal.SIGKILL)
+            daemon.kill()
             daemon.start()
-            ec2 = daemon.boto3()
+            ec2 = daemon.client("ec2")
             self.assertEqual(ec2.describe_vpcs()["Vpcs"][0]["VpcId"], vpc)
             self.assertEqual(len(ec2.describe_subnets()["Subnets"]), 6)
             group = ec2.describe_security_groups(GroupIds=[sg])["SecurityGroups"][0]
@@ -386,5 +300,4 @@ class Ec2RestartTest(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    BERTH = os.path.abspath(sys.argv.pop(1))
     unittest.main(verbosity=2)

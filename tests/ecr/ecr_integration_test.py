@@ -1,122 +1,40 @@
 #!/usr/bin/python3
 """ECR and the OCI registry through `berth serve`, with /usr/bin/aws, podman and skopeo.
 
-Usage: ecr_integration_test.py <path to berth> [unittest args]
+Usage: BERTH_BIN=<path to berth> ecr_integration_test.py [unittest args]
 """
 import base64
-import gzip
 import hashlib
 import http.client
-import io
 import json
 import os
-import random
 import shutil
-import signal
 import socket
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 import unittest
-import urllib.request
 
-BERTH = None
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from berth_harness import Daemon  # noqa: E402
+from oci_images import make_text_layout  # noqa: E402
 
-
-def make_oci_layout(out, tag, text):
-    """A one-layer image (one file, no shell) as an OCI layout: no network needed."""
-    blobs = os.path.join(out, "blobs", "sha256")
-    os.makedirs(blobs, exist_ok=True)
-
-    def put(data):
-        d = hashlib.sha256(data).hexdigest()
-        with open(os.path.join(blobs, d), "wb") as f:
-            f.write(data)
-        return "sha256:" + d, len(data)
-
-    raw = io.BytesIO()
-    with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tf:
-        payload = text.encode()
-        info = tarfile.TarInfo("hello.txt")
-        info.size, info.mode, info.mtime = len(payload), 0o644, 0
-        tf.addfile(info, io.BytesIO(payload))
-    raw = raw.getvalue()
-    layer, layer_size = put(gzip.compress(raw, mtime=0))
-    config = {"architecture": "amd64", "os": "linux", "config": {"Cmd": ["/hello"]},
-              "rootfs": {"type": "layers", "diff_ids": ["sha256:" + hashlib.sha256(raw).hexdigest()]}}
-    cdg, csz = put(json.dumps(config, sort_keys=True).encode())
-    manifest = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
-                "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": cdg, "size": csz},
-                "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": layer,
-                            "size": layer_size}]}
-    mdg, msz = put(json.dumps(manifest, sort_keys=True).encode())
-    index = {"schemaVersion": 2, "manifests": [{"mediaType": "application/vnd.oci.image.manifest.v1+json",
-                                                "digest": mdg, "size": msz,
-                                                "annotations": {"org.opencontainers.image.ref.name": tag}}]}
-    with open(os.path.join(out, "index.json"), "w") as f:
-        json.dump(index, f)
-    with open(os.path.join(out, "oci-layout"), "w") as f:
-        json.dump({"imageLayoutVersion": "1.0.0"}, f)
-    return mdg
-
-
-class Daemon:
-    def __init__(self):
-        self.data_dir = tempfile.mkdtemp(prefix="berth-ecr-it-")
-        self.address = "127.%d.%d.%d" % (random.randint(64, 250), random.randint(0, 255), random.randint(2, 250))
-        self.port = 4566
-        self.registry = "%s:%d" % (self.address, self.port)
-        self.env = dict(os.environ)
-
-    def start(self):
-        self.log = open(os.path.join(self.data_dir, "serve.log"), "ab")
-        self.proc = subprocess.Popen(
-            [BERTH, "serve", "--data-dir", self.data_dir, "--bind", self.address, "--port", str(self.port)],
-            stdout=self.log, stderr=self.log)
-        deadline = time.time() + 15
-        while time.time() < deadline:
-            try:
-                with urllib.request.urlopen("http://%s/_berth/health" % self.registry, timeout=1) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.05)
-        else:
-            raise RuntimeError("berth did not become healthy")
-        out = subprocess.run([BERTH, "env", "--data-dir", self.data_dir], check=True, capture_output=True,
-                             text=True).stdout
-        for line in out.splitlines():
-            key, _, value = line.removeprefix("export ").partition("=")
-            self.env[key] = value.strip("'\"")
-        for k in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
-            self.env.pop(k, None)
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
-        self.log.close()
-
-
-D = None
+D = None  # the daemon
+ENV = None  # environment of every client: the daemon's credentials, podman's auth file
+REGISTRY = None  # host:port
 WORK = None
 
 
 def run(args, check=True, input=None):
-    p = subprocess.run(args, env=D.env, capture_output=True, text=True, input=input, timeout=180)
+    p = subprocess.run(args, env=ENV, capture_output=True, text=True, input=input, timeout=180)
     if check and p.returncode != 0:
         raise AssertionError("%s failed (%d):\n%s\n%s" % (" ".join(args), p.returncode, p.stdout, p.stderr))
     return p
 
 
 def aws(*args, check=True):
-    return run(["/usr/bin/aws", "--endpoint-url", "http://" + D.registry, "--region", "us-east-1", "--output",
+    return run(["/usr/bin/aws", "--endpoint-url", D.endpoint, "--region", "us-east-1", "--output",
                 "json"] + list(args), check=check)
 
 
@@ -133,27 +51,30 @@ def password():
 class EcrIntegration(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        global D, WORK
-        D = Daemon()
-        D.start()
+        global D, ENV, REGISTRY, WORK
+        D = Daemon().start()
+        REGISTRY = "%s:%d" % (D.host, D.bound_port)
         WORK = tempfile.mkdtemp(prefix="berth-ecr-work-")
-        D.env["REGISTRY_AUTH_FILE"] = os.path.join(WORK, "auth.json")
-        D.env["XDG_RUNTIME_DIR"] = os.path.join(WORK, "xdg")
-        os.makedirs(D.env["XDG_RUNTIME_DIR"], exist_ok=True)
+        ENV = D.aws_env()
+        for k in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
+            ENV.pop(k, None)
+        ENV["REGISTRY_AUTH_FILE"] = os.path.join(WORK, "auth.json")
+        ENV["XDG_RUNTIME_DIR"] = os.path.join(WORK, "xdg")
+        os.makedirs(ENV["XDG_RUNTIME_DIR"], exist_ok=True)
 
     @classmethod
     def tearDownClass(cls):
-        D.stop()
-        subprocess.run(["rm", "-rf", WORK, D.data_dir])
+        D.cleanup()
+        shutil.rmtree(WORK, ignore_errors=True)
 
     def creds(self):
         return "AWS:" + password()
 
     def test_1_login(self):
-        ok = podman("login", "--username", "AWS", "--password-stdin", "--tls-verify=false", D.registry,
+        ok = podman("login", "--username", "AWS", "--password-stdin", "--tls-verify=false", REGISTRY,
                     input=password())
         self.assertIn("Login Succeeded", ok.stdout + ok.stderr)
-        bad = podman("login", "--username", "AWS", "--password-stdin", "--tls-verify=false", D.registry,
+        bad = podman("login", "--username", "AWS", "--password-stdin", "--tls-verify=false", REGISTRY,
                      input=password()[:-4] + "AAAA", check=False)
         self.assertNotEqual(bad.returncode, 0)
         self.assertNotIn("Login Succeeded", bad.stdout)
@@ -161,9 +82,9 @@ class EcrIntegration(unittest.TestCase):
     def test_2_push_pull_and_api(self):
         out = json.loads(aws("ecr", "create-repository", "--repository-name", "hello/app").stdout)
         uri = out["repository"]["repositoryUri"]
-        self.assertEqual(uri, D.registry + "/hello/app")
+        self.assertEqual(uri, REGISTRY + "/hello/app")
         layout = os.path.join(WORK, "layout-v1")
-        digest = make_oci_layout(layout, "v1", "hello v1\n")
+        digest = make_text_layout(layout, "v1", "hello v1\n")
         # skopeo push (OCI manifest kept as is)
         run(["skopeo", "copy", "-q", "--dest-tls-verify=false", "--dest-creds", self.creds(),
              "oci:%s:v1" % layout, "docker://%s:v1" % uri])
@@ -177,7 +98,7 @@ class EcrIntegration(unittest.TestCase):
         self.assertEqual(sorted(os.listdir(os.path.join(layout, "blobs", "sha256"))),
                          sorted(os.listdir(os.path.join(pulled, "blobs", "sha256"))))
         # podman push (of the same image under another tag) and podman pull
-        podman("login", "--username", "AWS", "--password-stdin", "--tls-verify=false", D.registry, input=password())
+        podman("login", "--username", "AWS", "--password-stdin", "--tls-verify=false", REGISTRY, input=password())
         podman("pull", "oci:%s:v1" % layout)
         images = podman("images", "--format", "{{.ID}}").stdout.split()
         podman("tag", images[0], uri + ":podman")
@@ -200,10 +121,10 @@ class EcrIntegration(unittest.TestCase):
 
     def test_3_immutability_and_deletes(self):
         aws("ecr", "create-repository", "--repository-name", "frozen", "--image-tag-mutability", "IMMUTABLE")
-        uri = D.registry + "/frozen"
+        uri = REGISTRY + "/frozen"
         a, b = os.path.join(WORK, "img-a"), os.path.join(WORK, "img-b")
-        make_oci_layout(a, "t", "a\n")
-        make_oci_layout(b, "t", "b\n")
+        make_text_layout(a, "t", "a\n")
+        make_text_layout(b, "t", "b\n")
         run(["skopeo", "copy", "-q", "--dest-tls-verify=false", "--dest-creds", self.creds(), "oci:%s:t" % a,
              "docker://%s:v1" % uri])
         moved = run(["skopeo", "copy", "-q", "--dest-tls-verify=false", "--dest-creds", self.creds(),
@@ -228,7 +149,7 @@ class EcrIntegration(unittest.TestCase):
         self.assertNotEqual(gone.returncode, 0)
         aws("ecr", "create-repository", "--repository-name", "doomed")
         run(["skopeo", "copy", "-q", "--dest-tls-verify=false", "--dest-creds", self.creds(), "oci:%s:t" % a,
-             "docker://%s/doomed:x" % D.registry])
+             "docker://%s/doomed:x" % REGISTRY])
         aws("ecr", "delete-repository", "--repository-name", "doomed", "--force")
         missing = aws("ecr", "describe-repositories", "--repository-names", "doomed", check=False)
         self.assertIn("RepositoryNotFoundException", missing.stderr)
@@ -240,7 +161,7 @@ class EcrIntegration(unittest.TestCase):
         digest = "sha256:" + hashlib.sha256(data).hexdigest()
 
         def request(method, target, body=b"", headers=None):
-            c = http.client.HTTPConnection(D.address, D.port, timeout=30)
+            c = http.client.HTTPConnection(D.host, D.bound_port, timeout=30)
             h = {"Authorization": auth}
             h.update(headers or {})
             c.request(method, target, body=body, headers=h)
@@ -253,9 +174,9 @@ class EcrIntegration(unittest.TestCase):
         self.assertEqual(start.status, 202)
         location = start.getheader("Location")
         # A client that dies after 1 MiB of a 3 MiB PATCH.
-        s = socket.create_connection((D.address, D.port))
+        s = socket.create_connection((D.host, D.bound_port))
         s.sendall(("PATCH %s HTTP/1.1\r\nHost: %s\r\nAuthorization: %s\r\nContent-Length: %d\r\n\r\n"
-                   % (location, D.registry, auth, len(data))).encode() + data[:1024 * 1024])
+                   % (location, REGISTRY, auth, len(data))).encode() + data[:1024 * 1024])
         time.sleep(0.2)
         s.close()
         got = None
@@ -279,5 +200,4 @@ class EcrIntegration(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    BERTH = sys.argv.pop(1)
     unittest.main()

@@ -1,135 +1,34 @@
 #!/usr/bin/python3
 """ECS through `berth serve` with the unmodified aws CLI (/usr/bin/aws) and boto3.
 
-Usage: ecs_integration_test.py <path to berth> [unittest args]
+Usage: BERTH_BIN=<path to berth> ecs_integration_test.py [unittest args]
 """
-import base64
 import json
 import os
-import random
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
 import time
 import unittest
-import urllib.error
-import urllib.request
 
-import boto3
-from botocore.config import Config
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from berth_harness import Daemon, call_json  # noqa: E402
 
-BERTH = None
 ECS_AMI = "ami-0c9a0d5a8b4e7f312"
 AL2_AMI = "ami-05c13eab67c5d8861"
 ACCOUNT_RE = r"\d{12}"
 
 
-class Daemon:
-    """A berth daemon on its own loopback address and data dir."""
+def ecs_call(daemon, operation, payload):
+    """An ECS JSON 1.1 call signed by hand, so any payload gets through; (HTTP status, parsed body)."""
+    status, body, _ = call_json(daemon, "AmazonEC2ContainerServiceV20141113." + operation, json.dumps(payload))
+    return status, json.loads(body)
 
-    def __init__(self):
-        self.data_dir = tempfile.mkdtemp(prefix="berth-ecs-it-")
-        self.address = "127.%d.%d.%d" % (random.randint(64, 250), random.randint(0, 255), random.randint(2, 250))
-        self.port = 4566
-        self.proc = None
-        self.log = None
-        self.env = {}
 
-    def start(self):
-        if self.log:
-            self.log.close()
-        self.log = open(os.path.join(self.data_dir, "serve.log"), "ab")
-        # API and placement only: without the task runtime, placed tasks stay
-        # PENDING (ecs_run_task_test.py runs them).
-        self.proc = subprocess.Popen(
-            [BERTH, "serve", "--data-dir", self.data_dir, "--bind", self.address, "--port", str(self.port)],
-            stdout=self.log, stderr=self.log, env=dict(os.environ, BERTH_TASK_RUNTIME="none"))
-        deadline = time.time() + 15
-        while time.time() < deadline:
-            try:
-                with urllib.request.urlopen("http://%s:%d/_berth/health" % (self.address, self.port), timeout=1) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.05)
-        else:
-            raise RuntimeError("berth did not become healthy")
-        out = subprocess.run([BERTH, "env", "--data-dir", self.data_dir], check=True, capture_output=True,
-                             text=True).stdout
-        for line in out.splitlines():
-            key, _, value = line.removeprefix("export ").partition("=")
-            self.env[key] = value.strip("'\"")
-
-    def kill(self, sig=signal.SIGKILL):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            self.proc.wait(timeout=15)
-        self.proc = None
-
-    def cleanup(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                print("warning: berth serve ignored SIGTERM for 10 s; killing it", file=sys.stderr)
-                self.proc.kill()
-                self.proc.wait(timeout=10)
-        self.proc = None
-        if self.log:
-            self.log.close()
-        shutil.rmtree(self.data_dir, ignore_errors=True)
-
-    @property
-    def endpoint(self):
-        return self.env["AWS_ENDPOINT_URL"]
-
-    def aws(self, service, *args, check=True):
-        """Runs /usr/bin/aws <service> <args>; parsed JSON, or the CompletedProcess when check=False."""
-        env = dict(os.environ)
-        env.update(AWS_ACCESS_KEY_ID=self.env["AWS_ACCESS_KEY_ID"],
-                   AWS_SECRET_ACCESS_KEY=self.env["AWS_SECRET_ACCESS_KEY"],
-                   AWS_DEFAULT_REGION=self.env["AWS_DEFAULT_REGION"], AWS_PAGER="",
-                   AWS_CONFIG_FILE="/dev/null", AWS_SHARED_CREDENTIALS_FILE="/dev/null")
-        proc = subprocess.run(["/usr/bin/aws", "--endpoint-url", self.endpoint, "--output", "json", service, *args],
-                              capture_output=True, text=True, env=env, timeout=120)
-        if not check:
-            return proc
-        if proc.returncode != 0:
-            raise AssertionError("aws %s %s failed (%d): %s" % (service, " ".join(args), proc.returncode, proc.stderr))
-        return json.loads(proc.stdout) if proc.stdout.strip() else {}
-
-    def ecs(self, *args, check=True):
-        return self.aws("ecs", *args, check=check)
-
-    def ec2(self, *args, check=True):
-        return self.aws("ec2", *args, check=check)
-
-    def raw_call(self, operation, payload):
-        """A SigV4-signed JSON 1.1 ECS call built by hand; (HTTP status, parsed body)."""
-        from botocore.auth import SigV4Auth
-        from botocore.awsrequest import AWSRequest
-        from botocore.credentials import Credentials
-        request = AWSRequest(method="POST", url=self.endpoint + "/", data=json.dumps(payload).encode(), headers={
-            "Content-Type": "application/x-amz-json-1.1",
-            "X-Amz-Target": "AmazonEC2ContainerServiceV20141113." + operation})
-        SigV4Auth(Credentials(self.env["AWS_ACCESS_KEY_ID"], self.env["AWS_SECRET_ACCESS_KEY"]), "ecs",
-                  self.env["AWS_DEFAULT_REGION"]).add_auth(request)
-        prepared = request.prepare()
-        req = urllib.request.Request(prepared.url, data=prepared.body, headers=dict(prepared.headers), method="POST")
-        try:
-            with urllib.request.urlopen(req, timeout=30) as r:
-                return r.status, json.loads(r.read())
-        except urllib.error.HTTPError as e:
-            return e.code, json.loads(e.read())
-
-    def boto3(self, service):
-        return boto3.client(service, endpoint_url=self.endpoint, region_name=self.env["AWS_DEFAULT_REGION"],
-                            aws_access_key_id=self.env["AWS_ACCESS_KEY_ID"],
-                            aws_secret_access_key=self.env["AWS_SECRET_ACCESS_KEY"],
-                            config=Config(retries={"max_attempts": 1}))
+def api_only_daemon():
+    """API and placement only: without the task runtime, placed tasks stay
+    PENDING (ecs_run_task_test.py runs them)."""
+    return Daemon(env={"BERTH_TASK_RUNTIME": "none"})
 
 
 def write_json(directory, name, value):
@@ -155,9 +54,9 @@ OUTYET_TASK = {
 class EcsIntegrationTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.daemon = Daemon()
+        cls.daemon = api_only_daemon()
         cls.daemon.start()
-        cls.ecs = cls.daemon.boto3("ecs")
+        cls.ecs = cls.daemon.client("ecs")
         cls.files = tempfile.mkdtemp(prefix="berth-ecs-it-files-")
 
     @classmethod
@@ -165,29 +64,30 @@ class EcsIntegrationTest(unittest.TestCase):
         cls.daemon.cleanup()
         shutil.rmtree(cls.files, ignore_errors=True)
 
-    def cli_error(self, proc):
-        self.assertNotEqual(proc.returncode, 0)
-        return proc.stderr.strip()
+    def cli_error(self, *args):
+        rc, out, err = self.daemon.aws_result(*args)
+        self.assertNotEqual(rc, 0, out)
+        return err.strip()
 
     def test_cluster_lifecycle(self):
-        c = self.daemon.ecs("create-cluster", "--cluster-name", "life",
+        c = self.daemon.aws("ecs", "create-cluster", "--cluster-name", "life",
                             "--tags", "key=team,value=web")["cluster"]
         self.assertRegex(c["clusterArn"], r"^arn:aws:ecs:us-east-1:%s:cluster/life$" % ACCOUNT_RE)
         self.assertEqual(c["status"], "ACTIVE")
         self.assertEqual(c["tags"], [{"key": "team", "value": "web"}])
-        arns = self.daemon.ecs("list-clusters")["clusterArns"]
+        arns = self.daemon.aws("ecs", "list-clusters")["clusterArns"]
         self.assertIn(c["clusterArn"], arns)
-        d = self.daemon.ecs("describe-clusters", "--clusters", "life", "nope", "--include", "TAGS")
+        d = self.daemon.aws("ecs", "describe-clusters", "--clusters", "life", "nope", "--include", "TAGS")
         self.assertEqual(d["clusters"][0]["registeredContainerInstancesCount"], 0)
         self.assertEqual(d["clusters"][0]["tags"], [{"key": "team", "value": "web"}])
         self.assertEqual(d["failures"], [{"arn": c["clusterArn"].replace("life", "nope"), "reason": "MISSING"}])
-        p = self.daemon.ecs("put-cluster-capacity-providers", "--cluster", "life",
+        p = self.daemon.aws("ecs", "put-cluster-capacity-providers", "--cluster", "life",
                             "--capacity-providers", "FARGATE", "FARGATE_SPOT",
                             "--default-capacity-provider-strategy", "capacityProvider=FARGATE,weight=1")["cluster"]
         self.assertEqual(p["capacityProviders"], ["FARGATE", "FARGATE_SPOT"])
-        gone = self.daemon.ecs("delete-cluster", "--cluster", "life")["cluster"]
+        gone = self.daemon.aws("ecs", "delete-cluster", "--cluster", "life")["cluster"]
         self.assertEqual(gone["status"], "INACTIVE")
-        err = self.cli_error(self.daemon.ecs("delete-cluster", "--cluster", "life", check=False))
+        err = self.cli_error("ecs", "delete-cluster", "--cluster", "life")
         self.assertIn("An error occurred (ClusterNotFoundException) when calling the DeleteCluster operation: "
                       "Cluster not found.", err)
 
@@ -202,26 +102,26 @@ class EcsIntegrationTest(unittest.TestCase):
 
     def test_register_task_definition_from_file(self):
         uri = write_json(self.files, "task-definition.json", OUTYET_TASK)
-        r1 = self.daemon.ecs("register-task-definition", "--cli-input-json", uri)["taskDefinition"]
-        r2 = self.daemon.ecs("register-task-definition", "--cli-input-json", uri)["taskDefinition"]
+        r1 = self.daemon.aws("ecs", "register-task-definition", "--cli-input-json", uri)["taskDefinition"]
+        r2 = self.daemon.aws("ecs", "register-task-definition", "--cli-input-json", uri)["taskDefinition"]
         self.assertEqual(r2["revision"], r1["revision"] + 1)
         self.assertRegex(r1["taskDefinitionArn"], r"^arn:aws:ecs:us-east-1:%s:task-definition/outyet:%d$" %
                          (ACCOUNT_RE, r1["revision"]))
         self.assertEqual(r1["networkMode"], "bridge")
         self.assertEqual(r1["containerDefinitions"][0]["portMappings"],
                          [{"containerPort": 8080, "hostPort": 0, "protocol": "tcp"}])
-        d = self.daemon.ecs("describe-task-definition", "--task-definition", "outyet")["taskDefinition"]
+        d = self.daemon.aws("ecs", "describe-task-definition", "--task-definition", "outyet")["taskDefinition"]
         self.assertEqual(d["revision"], r2["revision"])
         self.assertIsInstance(d["registeredAt"], str)  # the CLI prints timestamps as ISO text
-        dereg = self.daemon.ecs("deregister-task-definition", "--task-definition",
+        dereg = self.daemon.aws("ecs", "deregister-task-definition", "--task-definition",
                                 "outyet:%d" % r2["revision"])["taskDefinition"]
         self.assertEqual(dereg["status"], "INACTIVE")
-        listed = self.daemon.ecs("list-task-definitions", "--family-prefix", "outyet")["taskDefinitionArns"]
+        listed = self.daemon.aws("ecs", "list-task-definitions", "--family-prefix", "outyet")["taskDefinitionArns"]
         self.assertEqual(listed, [r1["taskDefinitionArn"]])
-        fams = self.daemon.ecs("list-task-definition-families", "--family-prefix", "outy")["families"]
+        fams = self.daemon.aws("ecs", "list-task-definition-families", "--family-prefix", "outy")["families"]
         self.assertEqual(fams, ["outyet"])
         # Debian's aws CLI and botocore predate DeleteTaskDefinitions: a hand-signed request.
-        status, deleted = self.daemon.raw_call("DeleteTaskDefinitions",
+        status, deleted = ecs_call(self.daemon, "DeleteTaskDefinitions",
                                                {"taskDefinitions": ["outyet:%d" % r2["revision"]]})
         self.assertEqual(status, 200)
         self.assertEqual(deleted["taskDefinitions"][0]["status"], "DELETE_IN_PROGRESS")
@@ -246,7 +146,7 @@ class EcsIntegrationTest(unittest.TestCase):
         ]
         for i, (td, message) in enumerate(cases):
             uri = write_json(self.files, "bad-%d.json" % i, td)
-            err = self.cli_error(self.daemon.ecs("register-task-definition", "--cli-input-json", uri, check=False))
+            err = self.cli_error("ecs", "register-task-definition", "--cli-input-json", uri)
             self.assertIn("An error occurred (ClientException) when calling the RegisterTaskDefinition operation: "
                           + message, err)
         # boto3 sees the same code.
@@ -276,12 +176,12 @@ class EcsIntegrationTest(unittest.TestCase):
             time.sleep(0.1)
 
     def test_container_instances_from_run_instances(self):
-        self.daemon.ecs("create-cluster", "--cluster-name", "cap")
-        run = self.daemon.ec2("run-instances", "--image-id", ECS_AMI, "--instance-type", "t2.micro",
+        self.daemon.aws("ecs", "create-cluster", "--cluster-name", "cap")
+        run = self.daemon.aws("ec2", "run-instances", "--image-id", ECS_AMI, "--instance-type", "t2.micro",
                               "--user-data", "#!/bin/bash\necho ECS_CLUSTER=cap >> /etc/ecs/ecs.config")
         instance_id = run["Instances"][0]["InstanceId"]
         # A plain AL2 instance has no agent: it never registers.
-        self.daemon.ec2("run-instances", "--image-id", AL2_AMI, "--instance-type", "t2.micro",
+        self.daemon.aws("ec2", "run-instances", "--image-id", AL2_AMI, "--instance-type", "t2.micro",
                         "--user-data", "ECS_CLUSTER=cap")
         arns, waited = self.wait_for_instances("cap", 1)
         self.assertEqual(len(arns), 1, "no container instance within 5 s")
@@ -289,7 +189,7 @@ class EcsIntegrationTest(unittest.TestCase):
         time.sleep(1.5)
         self.assertEqual(len(self.ecs.list_container_instances(cluster="cap")["containerInstanceArns"]), 1)
         self.assertRegex(arns[0], r"^arn:aws:ecs:us-east-1:%s:container-instance/cap/[0-9a-f]{32}$" % ACCOUNT_RE)
-        ci = self.daemon.ecs("describe-container-instances", "--cluster", "cap",
+        ci = self.daemon.aws("ecs", "describe-container-instances", "--cluster", "cap",
                              "--container-instances", arns[0])["containerInstances"][0]
         self.assertEqual(ci["ec2InstanceId"], instance_id)
         self.assertEqual(ci["status"], "ACTIVE")
@@ -305,14 +205,14 @@ class EcsIntegrationTest(unittest.TestCase):
         self.assertEqual(attributes["ecs.os-type"], "linux")
         self.assertEqual(attributes["ecs.availability-zone"], run["Instances"][0]["Placement"]["AvailabilityZone"])
         self.assertIn("com.amazonaws.ecs.capability.docker-remote-api.1.18", attributes)
-        cluster = self.daemon.ecs("describe-clusters", "--clusters", "cap")["clusters"][0]
+        cluster = self.daemon.aws("ecs", "describe-clusters", "--clusters", "cap")["clusters"][0]
         self.assertEqual(cluster["registeredContainerInstancesCount"], 1)
 
         # Teardown out of order gives AWS's errors; in order it works.
-        err = self.cli_error(self.daemon.ecs("delete-cluster", "--cluster", "cap", check=False))
+        err = self.cli_error("ecs", "delete-cluster", "--cluster", "cap")
         self.assertIn("(ClusterContainsContainerInstancesException) when calling the DeleteCluster operation: "
                       "The Cluster cannot be deleted while Container Instances are active or draining.", err)
-        self.daemon.ec2("terminate-instances", "--instance-ids", instance_id)
+        self.daemon.aws("ec2", "terminate-instances", "--instance-ids", instance_id)
         deadline = time.time() + 5
         while self.ecs.list_container_instances(cluster="cap")["containerInstanceArns"] and time.time() < deadline:
             time.sleep(0.1)
@@ -320,33 +220,31 @@ class EcsIntegrationTest(unittest.TestCase):
         gone = self.ecs.describe_container_instances(cluster="cap", containerInstances=arns)["containerInstances"][0]
         self.assertEqual(gone["status"], "INACTIVE")
         self.assertFalse(gone["agentConnected"])
-        self.assertEqual(self.daemon.ecs("delete-cluster", "--cluster", "cap")["cluster"]["status"], "INACTIVE")
+        self.assertEqual(self.daemon.aws("ecs", "delete-cluster", "--cluster", "cap")["cluster"]["status"], "INACTIVE")
 
     def test_run_task_placement_and_teardown(self):
         self.ecs.create_cluster(clusterName="run")
-        err = self.cli_error(self.daemon.ecs("run-task", "--cluster", "run", "--task-definition", "never-registered",
-                                             check=False))
+        err = self.cli_error("ecs", "run-task", "--cluster", "run", "--task-definition", "never-registered")
         self.assertIn("TaskDefinition not found.", err)
         td = json.loads(json.dumps(OUTYET_TASK))
         td["family"] = "outyet-run"
         td["containerDefinitions"][0]["cpu"] = 64
         uri = write_json(self.files, "outyet-run.json", td)
-        self.daemon.ecs("register-task-definition", "--cli-input-json", uri)
-        err = self.cli_error(self.daemon.ecs("run-task", "--cluster", "run", "--task-definition", "outyet-run",
-                                             check=False))
+        self.daemon.aws("ecs", "register-task-definition", "--cli-input-json", uri)
+        err = self.cli_error("ecs", "run-task", "--cluster", "run", "--task-definition", "outyet-run")
         self.assertIn("(InvalidParameterException) when calling the RunTask operation: No Container Instances "
                       "were found in your cluster.", err)
-        run = self.daemon.ec2("run-instances", "--image-id", ECS_AMI, "--instance-type", "t2.micro",
+        run = self.daemon.aws("ec2", "run-instances", "--image-id", ECS_AMI, "--instance-type", "t2.micro",
                               "--user-data", "ECS_CLUSTER=run")
         instance_id = run["Instances"][0]["InstanceId"]
         arns, _ = self.wait_for_instances("run", 1)
         self.assertEqual(len(arns), 1)
         # 993 MiB: seven tasks of 128 fit, the eighth does not.
-        placed = self.daemon.ecs("run-task", "--cluster", "run", "--task-definition", "outyet-run", "--count", "7")
+        placed = self.daemon.aws("ecs", "run-task", "--cluster", "run", "--task-definition", "outyet-run", "--count", "7")
         self.assertEqual(len(placed["tasks"]), 7)
         self.assertEqual(placed["failures"], [])
         self.assertEqual({t["lastStatus"] for t in placed["tasks"]}, {"PENDING"})
-        full = self.daemon.ecs("run-task", "--cluster", "run", "--task-definition", "outyet-run")
+        full = self.daemon.aws("ecs", "run-task", "--cluster", "run", "--task-definition", "outyet-run")
         self.assertEqual(full["tasks"], [])
         self.assertEqual(full["failures"], [{"arn": arns[0], "reason": "RESOURCE:MEMORY"}])
         ci = self.ecs.describe_container_instances(cluster="run", containerInstances=arns)["containerInstances"][0]
@@ -354,17 +252,17 @@ class EcsIntegrationTest(unittest.TestCase):
         self.assertEqual(remaining["MEMORY"]["integerValue"], 993 - 7 * 128)
         self.assertEqual(remaining["CPU"]["integerValue"], 1024 - 7 * 64)
         self.assertEqual(ci["pendingTasksCount"], 7)
-        listed = self.daemon.ecs("list-tasks", "--cluster", "run")["taskArns"]
+        listed = self.daemon.aws("ecs", "list-tasks", "--cluster", "run")["taskArns"]
         self.assertEqual(sorted(listed), sorted(t["taskArn"] for t in placed["tasks"]))
-        described = self.daemon.ecs("describe-tasks", "--cluster", "run", "--tasks", listed[0])["tasks"][0]
+        described = self.daemon.aws("ecs", "describe-tasks", "--cluster", "run", "--tasks", listed[0])["tasks"][0]
         self.assertEqual(described["desiredStatus"], "RUNNING")
         self.assertEqual(described["containerInstanceArn"], arns[0])
 
-        stopped = self.daemon.ecs("stop-task", "--cluster", "run", "--task", listed[0], "--reason", "done")["task"]
+        stopped = self.daemon.aws("ecs", "stop-task", "--cluster", "run", "--task", listed[0], "--reason", "done")["task"]
         self.assertEqual(stopped["desiredStatus"], "STOPPED")
         self.assertEqual(stopped["stoppedReason"], "done")
         self.assertEqual(stopped["stopCode"], "UserInitiated")
-        self.daemon.ec2("terminate-instances", "--instance-ids", instance_id)
+        self.daemon.aws("ec2", "terminate-instances", "--instance-ids", instance_id)
         deadline = time.time() + 5
         while self.ecs.list_tasks(cluster="run")["taskArns"] and time.time() < deadline:
             time.sleep(0.1)
@@ -459,19 +357,19 @@ class EcsIntegrationTest(unittest.TestCase):
                         variants.append(dict(sample, containerDefinitions=[
                             dict(container, **{key: [changed] if isinstance(container[key], list) else changed})]))
             for payload in variants:
-                status, answer = self.daemon.raw_call(op, payload)
+                status, answer = ecs_call(self.daemon, op, payload)
                 if status not in (200, 400) or (status == 400 and "__type" not in answer):
                     problems.append((op, payload, status, answer))
         self.assertEqual(problems[:5], [], "%d problems" % len(problems))
 
     def test_registration_survives_sigkill(self):
-        daemon = Daemon()
+        daemon = api_only_daemon()
         daemon.start()
         try:
-            daemon.ecs("create-cluster", "--cluster-name", "k")
-            daemon.ec2("run-instances", "--image-id", ECS_AMI, "--instance-type", "t3.small", "--user-data",
+            daemon.aws("ecs", "create-cluster", "--cluster-name", "k")
+            daemon.aws("ec2", "run-instances", "--image-id", ECS_AMI, "--instance-type", "t3.small", "--user-data",
                        "ECS_CLUSTER=k")
-            ecs = daemon.boto3("ecs")
+            ecs = daemon.client("ecs")
             deadline = time.time() + 5
             while not ecs.list_container_instances(cluster="k")["containerInstanceArns"] and time.time() < deadline:
                 time.sleep(0.1)
@@ -480,12 +378,11 @@ class EcsIntegrationTest(unittest.TestCase):
             daemon.kill()
             daemon.start()
             time.sleep(1.5)
-            after = daemon.boto3("ecs").list_container_instances(cluster="k")["containerInstanceArns"]
+            after = daemon.client("ecs").list_container_instances(cluster="k")["containerInstanceArns"]
             self.assertEqual(after, before)  # neither lost nor registered twice
         finally:
             daemon.cleanup()
 
 
 if __name__ == "__main__":
-    BERTH = sys.argv.pop(1)
     unittest.main(verbosity=2)

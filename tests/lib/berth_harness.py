@@ -1,9 +1,17 @@
-"""Start and stop `berth serve` for integration tests, and talk to it raw.
+"""The one harness every integration test uses to run `berth serve` and
+drive it as users do.
 
-Each Daemon gets a temp data dir and a private 127.x address with port 0;
-the daemon writes its endpoint into the data dir, the harness waits for
-GET /_berth/health. `sign()` is an independent SigV4 signer (so tests can
-sign with a skewed clock or a wrong secret); `raw()` sends exact bytes.
+A Daemon gets a temp data dir and a private 127.x address (port 4566 by
+default, so a restarted daemon keeps its endpoint; port 0 lets the kernel
+pick); the daemon writes its endpoint into the data dir and the harness
+waits for GET /_berth/health. Clients: `aws()` runs the Debian aws CLI
+with --endpoint-url (Debian's awscli ignores AWS_ENDPOINT_URL), `client()`
+a boto3 client, `raw()` exact bytes. `sign()` is an independent SigV4
+signer, so tests can sign with a skewed clock or a wrong secret.
+
+Tests import it with
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+and find the binary in $BERTH_BIN (set by CMake).
 """
 import datetime
 import hashlib
@@ -12,15 +20,17 @@ import http.client
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.parse
 
-BERTH = os.environ.get("BERTH_BIN") or os.path.join(os.path.dirname(__file__), "../../build/berth")
+BERTH = os.environ.get("BERTH_BIN") or os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../build/berth")
 AWS = "/usr/bin/aws"
 
 
@@ -29,23 +39,35 @@ def private_address():
     return "127.%d.%d.%d" % (random.randint(1, 250), random.randint(0, 255), random.randint(2, 254))
 
 
+class AwsError(AssertionError):
+    """An aws CLI call that failed; `code` is the AWS error code it printed."""
+
+    def __init__(self, args, returncode, stderr):
+        m = re.search(r"An error occurred \(([^)]+)\)", stderr)
+        self.code = m.group(1) if m else None
+        self.returncode, self.stderr = returncode, stderr
+        super().__init__("aws %s failed (%d): %s" % (" ".join(args), returncode, stderr.strip()))
+
+
 class Daemon:
-    def __init__(self, address=None, data_dir=None, port=0):
+    def __init__(self, address=None, data_dir=None, port=4566, env=None):
+        """env: extra environment for `berth serve` (e.g. BERTH_TASK_RUNTIME=none)."""
         self.address = address or private_address()
         self.own_dir = data_dir is None
-        self.data_dir = data_dir or tempfile.mkdtemp(prefix="berth-api-test-")
+        self.data_dir = data_dir or tempfile.mkdtemp(prefix="berth-it-")
         self.port = port
+        self.env = dict(env or {})
         self.proc = None
         self.log_path = os.path.join(self.data_dir, "daemon.log")
 
-    def start(self, timeout=10.0):
+    def start(self, timeout=15.0):
         endpoint_file = os.path.join(self.data_dir, "endpoint")
         if os.path.exists(endpoint_file):
             os.unlink(endpoint_file)
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
             [BERTH, "serve", "--data-dir", self.data_dir, "--bind", self.address, "--port", str(self.port)],
-            stdout=log, stderr=log)
+            stdout=log, stderr=log, env=dict(os.environ, **self.env))
         log.close()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -101,10 +123,23 @@ class Daemon:
         self.proc = None
         return rc
 
+    def kill(self):
+        """SIGKILL, as a crash: nothing of the daemon's shutdown runs."""
+        return self.stop(signal.SIGKILL)
+
     def cleanup(self):
+        """Stops the daemon (SIGTERM, then SIGKILL after 10 s: graceful stop is
+        asserted by tests/api, here a hung daemon must not disturb later
+        tests) and removes a data dir the harness made."""
         if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                print("warning: berth serve ignored SIGTERM for 10 s; killing it", file=sys.stderr)
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
         if self.own_dir:
             shutil.rmtree(self.data_dir, ignore_errors=True)
 
@@ -121,21 +156,34 @@ class Daemon:
         env["AWS_CONFIG_FILE"] = env["AWS_SHARED_CREDENTIALS_FILE"] = "/dev/null"
         env["AWS_EC2_METADATA_DISABLED"] = "true"
         env["AWS_PAGER"] = ""
-        env["AWS_MAX_ATTEMPTS"] = "1"
         return env
 
-    def cli(self, *args, access_key=None, secret=None):
-        """Runs the Debian aws CLI; returns (exit code, parsed JSON or None, stderr)."""
+    def aws_result(self, *args, access_key=None, secret=None, timeout=120):
+        """Runs the Debian aws CLI: `aws_result("ecs", "list-clusters")`;
+        returns (exit code, parsed JSON or None, stderr)."""
         p = subprocess.run([AWS, *args, "--endpoint-url", self.endpoint, "--output", "json"],
-                           env=self.aws_env(access_key, secret), capture_output=True, text=True, timeout=60)
-        out = json.loads(p.stdout) if p.stdout.strip() else None
+                           env=self.aws_env(access_key, secret), capture_output=True, text=True, timeout=timeout)
+        out = None
+        if p.returncode == 0 and p.stdout.strip():
+            try:
+                out = json.loads(p.stdout)
+            except ValueError:  # text output, e.g. `ecr get-login-password`
+                out = p.stdout.strip()
         return p.returncode, out, p.stderr
+
+    def aws(self, *args, access_key=None, secret=None, timeout=120):
+        """Like aws_result, but returns the parsed JSON ({} for no output) and
+        raises AwsError when the call fails."""
+        rc, out, err = self.aws_result(*args, access_key=access_key, secret=secret, timeout=timeout)
+        if rc != 0:
+            raise AwsError(args, rc, err)
+        return {} if out is None else out
 
     def client(self, service, access_key=None, secret=None):
         import boto3
         from botocore.config import Config
         return boto3.client(
-            service, endpoint_url=self.endpoint, region_name="us-east-1",
+            service, endpoint_url=self.endpoint, region_name=self.creds.get("AWS_DEFAULT_REGION", "us-east-1"),
             aws_access_key_id=access_key or self.creds["AWS_ACCESS_KEY_ID"],
             aws_secret_access_key=secret or self.creds["AWS_SECRET_ACCESS_KEY"],
             config=Config(retries={"max_attempts": 1}))
