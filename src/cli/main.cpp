@@ -4,6 +4,7 @@
 
 #include "cli/daemon.h"
 #include "cli/options.h"
+#include "cli/task_runtime_wiring.h"
 
 int main(int argc, char** argv) {
   using namespace berth::cli;
@@ -15,6 +16,7 @@ int main(int argc, char** argv) {
   switch (options->command) {
     case Command::kServe: return run_serve(*options);
     case Command::kEnv: return run_env(*options);
+    case Command::kLogs: return run_logs(*options);
     case Command::kHelp: std::fputs(kUsage, stdout); return 0;
   }
   return 2;

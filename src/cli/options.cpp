@@ -7,7 +7,8 @@ namespace berth::cli {
 
 const char* const kUsage =
     "usage: berth serve [--data-dir DIR] [--bind ADDR] [--port 4566]\n"
-    "       berth env [--data-dir DIR]\n";
+    "       berth env [--data-dir DIR]\n"
+    "       berth logs <task-id-or-arn> [--container NAME] [--data-dir DIR]\n";
 
 Result<Options> parse_options(std::span<char* const> args) {
   Options o;
@@ -17,6 +18,8 @@ Result<Options> parse_options(std::span<char* const> args) {
     o.command = Command::kServe;
   } else if (command == "env") {
     o.command = Command::kEnv;
+  } else if (command == "logs") {
+    o.command = Command::kLogs;
   } else if (command == "help" || command == "--help" || command == "-h") {
     return o;
   } else {
@@ -40,6 +43,12 @@ Result<Options> parse_options(std::span<char* const> args) {
       auto v = take();
       if (!v) return std::move(v).error();
       o.data_dir = *v;
+    } else if (name == "--container" && o.command == Command::kLogs) {
+      auto v = take();
+      if (!v) return std::move(v).error();
+      o.container = *v;
+    } else if (o.command == Command::kLogs && o.task.empty() && !arg.starts_with("-")) {
+      o.task = arg;
     } else if (name == "--bind" && o.command == Command::kServe) {
       auto v = take();
       if (!v) return std::move(v).error();
@@ -56,6 +65,7 @@ Result<Options> parse_options(std::span<char* const> args) {
       return Error::invalid("Usage", "unknown flag: " + std::string(arg));
     }
   }
+  if (o.command == Command::kLogs && o.task.empty()) return Error::invalid("Usage", "berth logs needs a task id or ARN");
   return o;
 }
 

@@ -35,6 +35,7 @@ void add_security_group_rule_operations(api::Service& service, const ContextPtr&
 void add_key_pair_operations(api::Service& service, const ContextPtr& ctx);
 void add_instance_operations(api::Service& service, const ContextPtr& ctx);
 void add_catalogue_operations(api::Service& service, const ContextPtr& ctx);
+void add_network_interface_operations(api::Service& service, const ContextPtr& ctx);  // network_interfaces.cpp
 
 // True when a key pair of that name exists (key_pairs.cpp; RunInstances checks KeyName).
 Result<bool> key_pair_exists(store::Tx& tx, std::string_view name);

@@ -21,6 +21,7 @@ Result<api::Service> make_ec2_service(store::Database& db, Ec2Options options) {
   add_key_pair_operations(service, ctx);
   add_instance_operations(service, ctx);
   add_catalogue_operations(service, ctx);
+  add_network_interface_operations(service, ctx);
   return service;
 }
 

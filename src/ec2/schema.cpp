@@ -54,6 +54,12 @@ CREATE TABLE ec2_private_ips (
   PRIMARY KEY (subnet_id, address));
 CREATE TABLE ec2_public_ips (address INTEGER PRIMARY KEY, resource_id TEXT NOT NULL);
 )sql"},
+    {2, "network interfaces other modules make (ECS awsvpc tasks)", R"sql(
+CREATE TABLE ec2_network_interfaces (
+  eni_id TEXT PRIMARY KEY, subnet_id TEXT NOT NULL, vpc_id TEXT NOT NULL, availability_zone TEXT NOT NULL,
+  mac_address TEXT NOT NULL, private_ip TEXT NOT NULL, public_ip TEXT NOT NULL, security_groups TEXT NOT NULL,
+  description TEXT NOT NULL, requester_id TEXT NOT NULL, created_at INTEGER NOT NULL);
+)sql"},
 };
 
 Result<bool> exists(store::Tx& tx, std::string_view sql, std::string_view arg) {

@@ -34,6 +34,9 @@ CREATE INDEX ecs_tasks_by_instance ON ecs_tasks(container_instance_id);
     {2, "tasks remember whether a runtime was asked to run them", R"sql(
 ALTER TABLE ecs_tasks ADD COLUMN launched INTEGER NOT NULL DEFAULT 0;
 )sql"},
+    {3, "awsvpc tasks name their network interface (ec2_network_interfaces)", R"sql(
+ALTER TABLE ecs_tasks ADD COLUMN eni_id TEXT NOT NULL DEFAULT '';
+)sql"},
 };
 
 }  // namespace

@@ -13,6 +13,7 @@
 #include "core/ids.h"
 #include "ec2/catalogue.h"
 #include "ec2/instances.h"
+#include "ec2/network_interfaces.h"
 #include "ecs/common.h"
 #include "ecs/container_instances.h"
 #include "ecs/placement.h"
@@ -42,6 +43,10 @@ struct RunInput {
   std::vector<Constraint> constraints;
   std::vector<Strategy> strategies;
   json::object network_configuration;
+  // awsvpc: the task's ENI (awsvpcConfiguration).
+  std::string subnet;
+  std::vector<std::string> security_groups;
+  bool assign_public_ip = false;
   Tags tags;
   std::vector<std::string> instance_ids;  // StartTask
 };
@@ -270,6 +275,24 @@ std::string ports_text(const Reservation& r) {
   return out;
 }
 
+// EC2's answer about the awsvpcConfiguration, in ECS's words.
+Error eni_error(const Error& e, const RunInput& in) {
+  if (e.code == "InvalidSubnetID.NotFound") {
+    return invalid_parameter("Error retrieving subnet information for [" + in.subnet + "]: " + e.message +
+                             " (ErrorCode: " + e.code + ")");  // unverified wording
+  }
+  if (e.code == "InvalidGroup.NotFound" || e.code == "InvalidParameter") {
+    std::string groups;
+    for (const auto& g : in.security_groups) groups += (groups.empty() ? "" : ", ") + g;
+    return invalid_parameter("Error retrieving security group information for [" + groups + "]: " + e.message +
+                             " (ErrorCode: " + e.code + ")");  // unverified wording
+  }
+  if (e.code == "InsufficientFreeAddressesInSubnet" || e.code == "AddressLimitExceeded") {
+    return invalid_parameter(e.message);
+  }
+  return e;
+}
+
 struct Placed {
   std::string instance_id;  // "" for FARGATE
   std::string ec2_instance_id;
@@ -286,15 +309,30 @@ Result<json::object> create_task(store::Tx& tx, Context& ctx, const api::CallCon
   double now = now_seconds(call.now);
   json::object t;
   json::array attachments;
+  std::string eni_id;
+  std::string availability_zone = where.availability_zone;
   if (awsvpc) {
-    json::array details;
-    if (!where.subnet_id.empty()) details.push_back(json::object{{"name", "subnetId"}, {"value", where.subnet_id}});
+    // The ENI is made now (its addresses held while the task lives); the
+    // attachment shows it once the task runs, PRECREATED with the subnet
+    // until then, as on AWS.
+    std::string attachment_id = ids::uuid4();
+    ec2::NetworkInterfaceSpec spec;
+    spec.subnet_id = in.subnet;
+    spec.security_group_ids = in.security_groups;
+    spec.public_ip = in.assign_public_ip;
+    spec.description = "arn:aws:ecs:" + ctx.options.region + ":" + ctx.options.account_id + ":attachment/" + attachment_id;
+    spec.requester_id = "amazon-ecs";
+    auto eni = ec2::create_network_interface(tx, spec);
+    if (!eni) return eni_error(eni.error(), in);
+    eni_id = eni->id;
+    if (availability_zone.empty()) availability_zone = eni->availability_zone;
+    json::array details{json::object{{"name", "subnetId"}, {"value", eni->subnet_id}}};
     attachments.push_back(json::object{
-        {"id", ids::uuid4()}, {"type", "ElasticNetworkInterface"}, {"status", "PRECREATED"}, {"details", details}});
+        {"id", attachment_id}, {"type", "ElasticNetworkInterface"}, {"status", "PRECREATED"}, {"details", details}});
   }
   t["attachments"] = std::move(attachments);
   t["attributes"] = json::array{json::object{{"name", "ecs.cpu-architecture"}, {"value", "x86_64"}}};
-  if (!where.availability_zone.empty()) t["availabilityZone"] = where.availability_zone;
+  if (!availability_zone.empty()) t["availabilityZone"] = availability_zone;
   if (!in.capacity_provider.empty()) t["capacityProviderName"] = in.capacity_provider;
   t["clusterArn"] = cluster_arn(ctx.options, in.cluster);
   if (!where.instance_id.empty()) {
@@ -339,12 +377,12 @@ Result<json::object> create_task(store::Tx& tx, Context& ctx, const api::CallCon
   t["taskDefinitionArn"] = td.at("taskDefinitionArn");
   t["version"] = 1;
   auto s = tx.run("INSERT INTO ecs_tasks(id, cluster, container_instance_id, task_definition_arn, family, launch_type, "
-                  "last_status, desired_status, started_by, grp, cpu, memory, host_ports, created_at, doc) "
-                  "VALUES(?, ?, ?, ?, ?, ?, ?, 'RUNNING', ?, ?, ?, ?, ?, ?, ?)",
+                  "last_status, desired_status, started_by, grp, cpu, memory, host_ports, created_at, doc, eni_id) "
+                  "VALUES(?, ?, ?, ?, ?, ?, ?, 'RUNNING', ?, ?, ?, ?, ?, ?, ?, ?)",
                   id, in.cluster, where.instance_id, std::string(td.at("taskDefinitionArn").as_string()), in.td.family,
                   in.launch_type, last, in.started_by.value_or(""), in.group,
                   in.launch_type == "EC2" ? reservation.cpu : 0, in.launch_type == "EC2" ? reservation.memory : 0,
-                  in.launch_type == "EC2" ? ports_text(reservation) : std::string(), now, json::serialize(t));
+                  in.launch_type == "EC2" ? ports_text(reservation) : std::string(), now, json::serialize(t), eni_id);
   if (!s) return std::move(s).error();
   tx.record_change(kTasksTable, id, store::ChangeKind::kPut);
   if (auto s2 = put_tags(tx, arn, in.tags); !s2) return std::move(s2).error();
@@ -398,6 +436,21 @@ Result<std::string> run_or_start(Context& ctx, const api::CallContext& call, con
       const auto& first = vpc->as_object().at("subnets").as_array()[0];
       if (!first.is_string()) return invalid_parameter("Invalid parameter at 'networkConfiguration.awsvpcConfiguration.subnets'");
       subnet = std::string(first.as_string());
+      r.subnet = subnet;
+      auto groups = string_list(vpc->as_object(), "securityGroups");
+      if (!groups) return std::move(groups).error();
+      if (groups->size() > 5) return invalid_parameter("securityGroups can have at most 5 items.");  // unverified wording
+      r.security_groups = std::move(*groups);
+      auto assign = opt_string(vpc->as_object(), "assignPublicIp");
+      if (!assign) return std::move(assign).error();
+      if (*assign && **assign != "ENABLED" && **assign != "DISABLED") {
+        return invalid_parameter("assignPublicIp must be ENABLED or DISABLED.");  // unverified wording
+      }
+      r.assign_public_ip = assign->value_or("DISABLED") == "ENABLED";
+      // Tasks on container instances get no public IP of their own (observed).
+      if (r.assign_public_ip && r.launch_type == "EC2") {
+        return invalid_parameter("Assign public IP is not supported for this launch type.");
+      }
     }
     if (r.launch_type == "FARGATE") {
       bool compatible = false;

@@ -8,10 +8,12 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include <map>
 #include <mutex>
 
 #include "core/log.h"
 #include "ec2/instances.h"
+#include "ec2/network_interfaces.h"
 #include "ecs/common.h"
 #include "ecs/schema.h"
 
@@ -33,18 +35,20 @@ struct TaskRow {
   std::string id, cluster, container_instance_id, last_status, desired_status;
   bool launched = false;
   json::object doc;
+  std::string eni_id;  // awsvpc
 };
 
 Result<std::optional<TaskRow>> find_task(store::Tx& tx, std::string_view id) {
-  auto stmt = tx.prepare("SELECT id, cluster, container_instance_id, last_status, desired_status, launched, doc "
-                         "FROM ecs_tasks WHERE id = ?");
+  auto stmt = tx.prepare("SELECT id, cluster, container_instance_id, last_status, desired_status, launched, doc, "
+                         "eni_id FROM ecs_tasks WHERE id = ?");
   if (!stmt) return std::move(stmt).error();
   stmt->bind_all(id);
   auto row = stmt->step();
   if (!row) return std::move(row).error();
   if (!*row) return std::optional<TaskRow>();
   TaskRow t{stmt->column_string(0), stmt->column_string(1), stmt->column_string(2), stmt->column_string(3),
-            stmt->column_string(4), stmt->column_int64(5) != 0, json::parse(stmt->column_text(6)).as_object()};
+            stmt->column_string(4), stmt->column_int64(5) != 0, json::parse(stmt->column_text(6)).as_object(),
+            stmt->column_string(7)};
   return std::optional<TaskRow>(std::move(t));
 }
 
@@ -65,6 +69,46 @@ Status write_task(store::Tx& tx, const TaskRow& t, std::optional<std::string> ho
 }
 
 void bump_version(json::object& doc) { doc["version"] = doc.at("version").as_int64() + 1; }
+
+// The awsvpc attachment as AWS shows it once the ENI is attached: its
+// details, and each container's networkInterfaces.
+Status show_attachment(store::Tx& tx, TaskRow& t) {
+  if (t.eni_id.empty()) return Ok{};
+  auto eni = ec2::find_network_interface(tx, t.eni_id);
+  if (!eni) return std::move(eni).error();
+  if (!*eni) return Ok{};
+  const auto& n = **eni;
+  // "arn:aws:ecs:<region>:..."
+  std::string arn(t.doc.at("taskArn").as_string());
+  std::string region = arn.substr(12, arn.find(':', 12) - 12);
+  for (auto& av : t.doc["attachments"].as_array()) {
+    auto& a = av.as_object();
+    if (a.at("type") != "ElasticNetworkInterface") continue;
+    a["status"] = "ATTACHED";
+    a["details"] = json::array{
+        json::object{{"name", "subnetId"}, {"value", n.subnet_id}},
+        json::object{{"name", "networkInterfaceId"}, {"value", n.id}},
+        json::object{{"name", "macAddress"}, {"value", n.mac_address}},
+        json::object{{"name", "privateDnsName"}, {"value", ec2::private_dns_name(n.private_ip, region)}},
+        json::object{{"name", "privateIPv4Address"}, {"value", n.private_ip}}};
+    for (auto& c : t.doc["containers"].as_array()) {
+      c.as_object()["networkInterfaces"] =
+          json::array{json::object{{"attachmentId", a.at("id")}, {"privateIpv4Address", n.private_ip}}};
+    }
+  }
+  return Ok{};
+}
+
+// STOPPED: the ENI of an awsvpc task is deleted (its addresses and group
+// attachments released); the attachment stays describable as DELETED.
+Status release_attachment(store::Tx& tx, TaskRow& t) {
+  if (t.eni_id.empty()) return Ok{};
+  for (auto& av : t.doc["attachments"].as_array()) {
+    auto& a = av.as_object();
+    if (a.at("type") == "ElasticNetworkInterface") a["status"] = "DELETED";
+  }
+  return ec2::delete_network_interface(tx, t.eni_id);
+}
 
 // STOPPED with the times AWS sets; containers that never ran stop too.
 void mark_stopped(TaskRow& t, double now) {
@@ -94,7 +138,10 @@ Result<bool> request_stop(store::Tx& tx, std::string_view id, std::string_view s
   t.doc["stopCode"] = stop_code;
   t.doc["stoppedReason"] = reason;
   // A task no runtime was asked to run has nothing to wait for.
-  if (!t.launched) mark_stopped(t, at);
+  if (!t.launched) {
+    mark_stopped(t, at);
+    if (auto s = release_attachment(tx, t); !s) return std::move(s).error();
+  }
   bump_version(t.doc);
   if (auto s = write_task(tx, t); !s) return std::move(s).error();
   return true;
@@ -161,6 +208,7 @@ Status apply_task_status(store::Database& db, const TaskReport& report, WallTime
     }
     t.doc["healthStatus"] = report.health_status;
     if (report.last_status == "RUNNING" && t.last_status != "RUNNING") {
+      if (auto s = show_attachment(tx, t); !s) return s;
       if (!t.doc.contains("pullStartedAt")) t.doc["pullStartedAt"] = at;
       if (!t.doc.contains("pullStoppedAt")) t.doc["pullStoppedAt"] = at;
       t.doc["startedAt"] = at;
@@ -174,6 +222,7 @@ Status apply_task_status(store::Database& db, const TaskReport& report, WallTime
         t.doc["stoppedReason"] = report.stopped_reason;
       }
       mark_stopped(t, at);
+      if (auto s = release_attachment(tx, t); !s) return s;
     } else {
       t.last_status = report.last_status;
       t.doc["lastStatus"] = report.last_status;
@@ -206,12 +255,13 @@ struct TaskDispatcher::Shared : std::enable_shared_from_this<TaskDispatcher::Sha
     bool relaunch = std::exchange(first_pass, false);
     auto s = db.transaction([&](store::Tx& tx) -> Status {
       auto stmt = tx.prepare(
-          "SELECT id, cluster, container_instance_id, launch_type, launched, desired_status, doc FROM ecs_tasks "
+          "SELECT id, cluster, container_instance_id, launch_type, launched, desired_status, doc, eni_id FROM ecs_tasks "
           "WHERE last_status != 'STOPPED' AND ((desired_status = 'RUNNING' AND (launched = 0 OR ?1)) OR "
           "(desired_status = 'STOPPED' AND launched = 1))");
       if (!stmt) return std::move(stmt).error();
       stmt->bind_all(relaunch ? 1 : 0);
       std::vector<std::string> to_mark;
+      std::map<std::string, std::string> enis;  // task id -> its awsvpc ENI
       for (;;) {
         auto row = stmt->step();
         if (!row) return std::move(row).error();
@@ -230,6 +280,7 @@ struct TaskDispatcher::Shared : std::enable_shared_from_this<TaskDispatcher::Sha
         r.launch_type = stmt->column_string(3);
         r.task_arn = std::string(doc.at("taskArn").as_string());
         r.overrides = doc.at("overrides").as_object();
+        if (!stmt->column_text(7).empty()) enis[r.task_id] = stmt->column_string(7);
         if (stmt->column_int64(4) == 0) to_mark.push_back(r.task_id);
         launches.push_back(std::move(r));
       }
@@ -257,6 +308,14 @@ struct TaskDispatcher::Shared : std::enable_shared_from_this<TaskDispatcher::Sha
             r.private_ip = (*instance)->private_ip;
             r.security_group_ids = (*instance)->security_group_ids;
           }
+        }
+        // awsvpc (and FARGATE): the task's own addresses and groups, not the instance's.
+        if (auto it = enis.find(r.task_id); it != enis.end()) {
+          auto eni = ec2::find_network_interface(tx, it->second);
+          if (!eni) return std::move(eni).error();
+          r.public_ip = *eni ? (*eni)->public_ip : "";
+          r.private_ip = *eni ? (*eni)->private_ip : "";
+          r.security_group_ids = *eni ? (*eni)->security_group_ids : std::vector<std::string>();
         }
       }
       for (const auto& id : to_mark) {
