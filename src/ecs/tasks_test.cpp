@@ -176,9 +176,35 @@ TEST_F(TasksTest, AwsvpcAndFargate) {
             "InvalidParameterException: Network Configuration must be provided when networkMode 'awsvpc' is specified.");
   EXPECT_EQ(fails("RunTask", R"({"cluster":"web","taskDefinition":"outyet","launchType":"FARGATE"})"),
             "InvalidParameterException: Task definition does not support launch_type FARGATE.");
+  std::string subnet = db_->read([](store::Tx& tx) -> Result<std::string> {
+                          auto stmt = tx.prepare("SELECT subnet_id FROM ec2_subnets ORDER BY availability_zone");
+                          if (!stmt) return std::move(stmt).error();
+                          if (auto row = stmt->step(); !row) return std::move(row).error();
+                          return stmt->column_string(0);
+                        }).value();
+  EXPECT_EQ(fails("RunTask", R"({"cluster":"web","taskDefinition":"fg","launchType":"FARGATE",
+      "networkConfiguration":{"awsvpcConfiguration":{"subnets":["subnet-1"]}}})"),
+            "InvalidParameterException: Error retrieving subnet information for [subnet-1]: The subnet ID 'subnet-1' "
+            "does not exist (ErrorCode: InvalidSubnetID.NotFound)");
+  EXPECT_EQ(fails("RunTask", R"({"cluster":"web","taskDefinition":"fg","launchType":"FARGATE",
+      "networkConfiguration":{"awsvpcConfiguration":{"subnets":[")" + subnet + R"("],"securityGroups":["sg-0123"]}}})"),
+            "InvalidParameterException: Error retrieving security group information for [sg-0123]: The security "
+            "group 'sg-0123' does not exist (ErrorCode: InvalidGroup.NotFound)");
   auto r = ok("RunTask", R"({"cluster":"web","taskDefinition":"fg","launchType":"FARGATE","count":2,
-      "networkConfiguration":{"awsvpcConfiguration":{"subnets":["subnet-1"],"assignPublicIp":"ENABLED"}}})");
+      "networkConfiguration":{"awsvpcConfiguration":{"subnets":[")" + subnet + R"("],"assignPublicIp":"ENABLED"}}})");
   ASSERT_EQ(r.at("tasks").as_array().size(), 2u);
+  // Each task holds an ENI with a private and a public address until it stops.
+  auto count = [&](std::string_view sql) {
+    return db_->read([&](store::Tx& tx) -> Result<int64_t> {
+                auto stmt = tx.prepare(sql);
+                if (!stmt) return std::move(stmt).error();
+                if (auto row = stmt->step(); !row) return std::move(row).error();
+                return stmt->column_int64(0);
+              }).value();
+  };
+  EXPECT_EQ(count("SELECT count(*) FROM ec2_network_interfaces"), 2);
+  EXPECT_EQ(count("SELECT count(*) FROM ec2_public_ips WHERE resource_id LIKE 'eni-%'"), 2);
+  EXPECT_EQ(count("SELECT count(DISTINCT address) FROM ec2_private_ips WHERE resource_id LIKE 'eni-%'"), 2);
   const auto& t = r.at("tasks").as_array()[0];
   EXPECT_EQ(t.at("lastStatus").as_string(), "PROVISIONING");
   EXPECT_EQ(t.at("launchType").as_string(), "FARGATE");
@@ -186,14 +212,19 @@ TEST_F(TasksTest, AwsvpcAndFargate) {
   const auto& eni = t.at("attachments").as_array()[0];
   EXPECT_EQ(eni.at("type").as_string(), "ElasticNetworkInterface");
   EXPECT_EQ(eni.at("status").as_string(), "PRECREATED");
-  EXPECT_EQ(eni.at("details").as_array()[0].at("value").as_string(), "subnet-1");
+  EXPECT_EQ(eni.at("details").as_array()[0].at("value").as_string(), subnet);
+  // Stopped before any runtime ran it: its ENI is deleted, the attachment DELETED.
+  auto stopped = ok("StopTask", R"({"cluster":"web","task":")" + std::string(t.at("taskArn").as_string()) + R"("})");
+  EXPECT_EQ(stopped.at("task").at("attachments").as_array()[0].at("status").as_string(), "DELETED");
+  EXPECT_EQ(count("SELECT count(*) FROM ec2_network_interfaces"), 1);
+  EXPECT_EQ(count("SELECT count(*) FROM ec2_public_ips WHERE resource_id LIKE 'eni-%'"), 1);
   // FARGATE through the cluster's default capacity provider strategy.
   ok("PutClusterCapacityProviders", R"({"cluster":"web","capacityProviders":["FARGATE"],
       "defaultCapacityProviderStrategy":[{"capacityProvider":"FARGATE","weight":1}]})");
   auto viaDefault = ok("RunTask", R"({"cluster":"web","taskDefinition":"fg",
-      "networkConfiguration":{"awsvpcConfiguration":{"subnets":["subnet-1"]}}})");
+      "networkConfiguration":{"awsvpcConfiguration":{"subnets":[")" + subnet + R"("]}}})");
   EXPECT_EQ(viaDefault.at("tasks").as_array()[0].at("capacityProviderName").as_string(), "FARGATE");
-  EXPECT_EQ(ok("DescribeClusters", R"({"clusters":["web"]})").at("clusters").as_array()[0].at("pendingTasksCount").as_int64(), 3);
+  EXPECT_EQ(ok("DescribeClusters", R"({"clusters":["web"]})").at("clusters").as_array()[0].at("pendingTasksCount").as_int64(), 2);
   EXPECT_EQ(fails("DeleteCluster", R"({"cluster":"web"})"),
             "ClusterContainsTasksException: The Cluster cannot be deleted while Tasks are active.");
 }

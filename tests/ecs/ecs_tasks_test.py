@@ -165,6 +165,8 @@ class Tasks(unittest.TestCase):
         for c in containers:
             c.setdefault("image", self.image)
             c.setdefault("essential", True)
+            # httpd as PID 1 ignores SIGTERM: SIGKILL after 2 s, not 30.
+            c.setdefault("stopTimeout", 2)
         return self.ecs.register_task_definition(family=family, networkMode=network_mode,
                                                  containerDefinitions=containers, **extra)["taskDefinition"]
 
@@ -452,6 +454,37 @@ class Tasks(unittest.TestCase):
         self.assertEqual((s["stopCode"], s["stoppedReason"]), ("UserInitiated", "Task stopped by user"))
         for t in (stubborn, polite):
             self.assert_nothing_left(t["taskArn"])
+
+    # ---- logs ----
+
+    def berth_logs(self, *args):
+        return subprocess.run([os.environ.get("BERTH_BIN", "berth"), "logs", *args, "--data-dir", self.d.data_dir],
+                              capture_output=True, text=True, timeout=30)
+
+    def test_berth_logs_prints_what_containers_wrote(self):
+        self.cluster_with_instance("logs")
+        self.register("chatty", [
+            {"name": "main", "memory": 16, "command": ["sh", "-c", "echo out-$((6*7)); echo err-line >&2; exit 4"]},
+            {"name": "side", "memory": 16, "essential": False,
+             "command": ["sh", "-c", "echo side-says-hi; while true; do sleep 1; done"]}])
+        arn = self.run_task("logs", "chatty")["tasks"][0]["taskArn"]
+        stopped = self.wait_task("logs", arn, "STOPPED", timeout=20)
+        self.assertEqual(stopped["stopCode"], "EssentialContainerExited", dump(stopped))
+        main = [c for c in stopped["containers"] if c["name"] == "main"][0]
+        self.assertEqual(main["exitCode"], 4)
+
+        only_main = self.berth_logs(arn, "--container", "main")
+        self.assertEqual(only_main.returncode, 0, only_main.stderr)
+        self.assertEqual(only_main.stdout, "out-42\nerr-line\n")
+        by_id = self.berth_logs(arn.rsplit("/", 1)[-1], "--container", "side")
+        self.assertEqual((by_id.returncode, by_id.stdout), (0, "side-says-hi\n"), by_id.stderr)
+        both = self.berth_logs(arn)
+        self.assertEqual(both.stdout, "==> main <==\nout-42\nerr-line\n==> side <==\nside-says-hi\n")
+        unknown = self.berth_logs(arn, "--container", "nope")
+        self.assertEqual(unknown.returncode, 1)
+        self.assertIn("main, side", unknown.stderr)
+        self.assertEqual(self.berth_logs("0123456789abcdef0123456789abcdef").returncode, 1)
+        self.assert_nothing_left(arn)
 
     # ---- placement ----
 
