@@ -83,7 +83,23 @@ void register_services(ServiceRegistry& services, DaemonContext& ctx) {
   }
 #endif
 #if BERTH_HAVE_ELB
-  if (auto elb = elb::start_elb(ctx.db, ctx.clock, ctx.loops, ctx.bind_address, ctx.region, ctx.account_id)) {
+  // Instance targets on their private addresses: through the task's route
+  // into its network namespace, decided by the task's security groups
+  // against the load balancer's address and groups.
+  elb::dp::PrivateConnector private_connector;
+#if BERTH_WIRE_TASK_RUNTIME
+  if (task_runtime)
+    private_connector = [task_runtime](const std::string& ip, uint16_t port, const ec2::IpAddress& source,
+                                       std::span<const ec2::GroupId> source_groups) {
+      using Status = elb::dp::PrivateRoute::Status;
+      auto route = task_runtime->runtime().open_private_route(ip, port, source, source_groups);
+      if (route) return elb::dp::PrivateRoute{Status::kOpened, route->fd, route->container_port};
+      if (route.error().error_class == ErrorClass::kDenied) return elb::dp::PrivateRoute{Status::kDenied};
+      return elb::dp::PrivateRoute{Status::kNoRoute};
+    };
+#endif
+  if (auto elb = elb::start_elb(ctx.db, ctx.clock, ctx.loops, ctx.bind_address, ctx.region, ctx.account_id,
+                                private_connector)) {
     std::shared_ptr<elb::ElbDaemon> shared = std::move(*elb);
     services.add(shared->take_service());
     services.on_stop([shared] { shared->stop(); });

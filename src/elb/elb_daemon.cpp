@@ -15,6 +15,7 @@ namespace {
 class Daemon final : public ElbDaemon {
  public:
   api::Service take_service() override { return std::move(*service_); }
+  std::string metrics_text() const override { return proxy_ ? proxy_->metrics_text() : std::string(); }
   void stop() override {
     if (builder_) builder_->stop();
     if (checker_) checker_->stop();
@@ -34,13 +35,14 @@ class Daemon final : public ElbDaemon {
 
 Result<std::unique_ptr<ElbDaemon>> start_elb(store::Database& db, const Clock& clock, net::EventLoops& loops,
                                              const std::string& bind_address, const std::string& region,
-                                             const std::string& account_id) {
+                                             const std::string& account_id, dp::PrivateConnector private_connector) {
   auto d = std::make_unique<Daemon>();
   auto groups = ec2::SecurityGroupPublisher::start(db);
   if (!groups) return std::move(groups).error();
   d->groups_ = std::move(*groups);
   dp::ProxyOptions proxy_options;
   proxy_options.bind_address = bind_address;
+  proxy_options.private_connector = private_connector;
   auto* publisher = d->groups_.get();
   d->proxy_ = std::make_unique<dp::Proxy>(loops, proxy_options, [publisher] { return publisher->current(); });
   Daemon* raw = d.get();
@@ -49,7 +51,7 @@ Result<std::unique_ptr<ElbDaemon>> start_elb(store::Database& db, const Clock& c
       [raw] {
         if (raw->builder_) raw->builder_->rebuild();
       },
-      [publisher] { return publisher->current(); });
+      [publisher] { return publisher->current(); }, std::move(private_connector));
   ElbOptions options;
   options.region = region;
   options.account_id = account_id;

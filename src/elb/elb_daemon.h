@@ -14,6 +14,7 @@
 #include "api/service.h"
 #include "core/clock.h"
 #include "core/error.h"
+#include "elb/dataplane/private_route.h"
 #include "net/event_loops.h"
 #include "store/store.h"
 
@@ -24,12 +25,15 @@ class ElbDaemon {
   virtual ~ElbDaemon() = default;
   // The API service (once).
   virtual api::Service take_service() = 0;
+  // The data plane's metrics in Prometheus text format (/_berth/metrics). Any thread.
+  virtual std::string metrics_text() const = 0;
   // Stops listeners and health checks; idempotent. Call before the loops stop.
   virtual void stop() = 0;
 };
 
 Result<std::unique_ptr<ElbDaemon>> start_elb(store::Database& db, const Clock& clock, net::EventLoops& loops,
                                              const std::string& bind_address, const std::string& region,
-                                             const std::string& account_id);
+                                             const std::string& account_id,
+                                             dp::PrivateConnector private_connector = {});
 
 }  // namespace berth::elb

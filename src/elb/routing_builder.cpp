@@ -4,6 +4,7 @@
 
 #include "core/log.h"
 #include "ec2/instances.h"
+#include "ec2/network_store.h"
 #include "elb/api_support.h"
 #include "elb/elb_store.h"
 
@@ -76,10 +77,25 @@ std::vector<std::string> target_groups_of(const Registration& r, const TargetGro
   return it == addresses.end() ? std::vector<std::string>() : it->second.groups;
 }
 
+// The load balancer's node in its first subnet: the subnet's highest usable
+// address (instances take the lowest free ones). berth runs one node; only
+// its address's place in the VPC matters, to ingress rules by CIDR.
+std::string node_address(const std::string& cidr) {
+  auto slash = cidr.find('/');
+  if (slash == std::string::npos) return {};
+  auto base = ec2::IpAddress::parse(cidr.substr(0, slash));
+  int bits = std::stoi(cidr.substr(slash + 1));
+  if (!base || !base->is_v4() || bits > 28) return {};
+  uint32_t network = base->v4_bits() & (bits == 0 ? 0u : ~0u << (32 - bits));
+  uint32_t last = network | (bits == 0 ? ~0u : ~(~0u << (32 - bits)));
+  return ec2::IpAddress::v4(last - 1).to_string();
+}
+
 }  // namespace
 
 std::shared_ptr<const dp::Snapshot> build_snapshot(const Config& config, const HealthMap& health,
-                                                   const AddressBook& addresses) {
+                                                   const AddressBook& addresses, const HealthySince& since,
+                                                   const LbAddresses& lb_addresses) {
   auto snap = std::make_shared<dp::Snapshot>();
   std::map<std::string, size_t> group_index;
   for (const auto& tg : config.target_groups) {
@@ -89,6 +105,11 @@ std::shared_ptr<const dp::Snapshot> build_snapshot(const Config& config, const H
     g.algorithm = algo == "least_outstanding_requests" ? dp::Algorithm::kLeastOutstanding
                   : algo == "weighted_random"          ? dp::Algorithm::kWeightedRandom
                                                        : dp::Algorithm::kRoundRobin;
+    g.slow_start_seconds = static_cast<uint32_t>(std::stoul(attribute(tg.attributes, "slow_start.duration_seconds", "0")));
+    g.sticky = attribute(tg.attributes, "stickiness.enabled", "false") == "true" &&
+               attribute(tg.attributes, "stickiness.type", "lb_cookie") == "lb_cookie";
+    g.sticky_seconds =
+        static_cast<uint32_t>(std::stoul(attribute(tg.attributes, "stickiness.lb_cookie.duration_seconds", "86400")));
     for (const auto& r : config.registrations) {
       if (r.target_group_arn != tg.arn || r.deregistered_ms != 0) continue;
       std::string address = target_address(r, tg, addresses);
@@ -99,8 +120,11 @@ std::shared_ptr<const dp::Snapshot> build_snapshot(const Config& config, const H
       t.port = static_cast<uint16_t>(r.port);
       for (const auto& g : target_groups_of(r, tg, addresses))
         if (auto id = ec2::GroupId::parse(g)) t.groups.push_back(*id);
+      if (tg.target_type == "instance")
+        if (auto a = addresses.find(r.id); a != addresses.end()) t.private_address = a->second.private_address;
       auto h = health.find(t.key);
       t.health = h == health.end() ? dp::Health::kInitial : h->second;
+      if (auto s = since.find(t.key); s != since.end()) t.healthy_since = s->second;
       g.targets.push_back(std::move(t));
     }
     group_index.emplace(tg.arn, snap->groups.size());
@@ -119,6 +143,8 @@ std::shared_ptr<const dp::Snapshot> build_snapshot(const Config& config, const H
     route.idle_timeout_seconds = static_cast<uint32_t>(std::stoul(attribute(lb->attributes, "idle_timeout.timeout_seconds", "60")));
     route.drop_invalid_header_fields =
         attribute(lb->attributes, "routing.http.drop_invalid_header_fields.enabled", "false") == "true";
+    if (auto a = lb_addresses.find(lb->arn); a != lb_addresses.end())
+      route.private_address = ec2::IpAddress::parse(a->second).value_or(ec2::IpAddress());
     std::vector<const Rule*> rules;
     for (const auto& r : config.rules)
       if (r.listener_arn == l.arn) rules.push_back(&r);
@@ -140,7 +166,8 @@ std::shared_ptr<const dp::Snapshot> build_snapshot(const Config& config, const H
   return snap;
 }
 
-std::vector<ProbeSpec> probe_specs(const Config& config, const AddressBook& addresses) {
+std::vector<ProbeSpec> probe_specs(const Config& config, const AddressBook& addresses,
+                                   const LbAddresses& lb_addresses) {
   std::vector<ProbeSpec> out;
   for (const auto& tg : config.target_groups) {
     bool used = false;
@@ -168,10 +195,16 @@ std::vector<ProbeSpec> probe_specs(const Config& config, const AddressBook& addr
       s.healthy_threshold = static_cast<int>(tg.healthy_threshold);
       s.unhealthy_threshold = static_cast<int>(tg.unhealthy_threshold);
       s.target_groups = target_groups_of(r, tg, addresses);
-      if (!s.target_groups.empty())
+      if (tg.target_type == "instance")
+        if (auto a = addresses.find(r.id); a != addresses.end()) s.private_address = a->second.private_address;
+      if (!s.target_groups.empty() || !s.private_address.empty())
         for (const auto& lb_arn : load_balancers_of_group(config, tg.arn))
           for (const auto& lb : config.load_balancers)
-            if (lb.arn == lb_arn) s.source_groups.insert(s.source_groups.end(), lb.security_groups.begin(), lb.security_groups.end());
+            if (lb.arn == lb_arn) {
+              s.source_groups.insert(s.source_groups.end(), lb.security_groups.begin(), lb.security_groups.end());
+              if (auto a = lb_addresses.find(lb.arn); a != lb_addresses.end() && s.source_address.empty())
+                s.source_address = a->second;
+            }
       out.push_back(std::move(s));
     }
   }
@@ -197,11 +230,16 @@ Status RoutingBuilder::reload() {
   struct Loaded {
     Config config;
     AddressBook addresses;
+    LbAddresses lb_addresses;
   };
   auto loaded = db_.read([](store::Tx& tx) -> Result<Loaded> {
     auto config = load_config(tx);
     if (!config) return std::move(config).error();
-    Loaded out{std::move(*config), {}};
+    Loaded out{std::move(*config), {}, {}};
+    for (const auto& lb : out.config.load_balancers)
+      if (!lb.zones.empty())
+        if (auto subnet = ec2::get_subnet(tx, lb.zones.front().subnet_id))
+          if (auto address = node_address(subnet->cidr); !address.empty()) out.lb_addresses.emplace(lb.arn, address);
     for (const auto& tg : out.config.target_groups) {
       if (tg.target_type != "instance") continue;
       for (const auto& r : out.config.registrations) {
@@ -212,7 +250,7 @@ Status RoutingBuilder::reload() {
         // The host plays the internet: an instance's ports answer on its public (loopback) address.
         const auto& i = **instance;
         out.addresses.emplace(r.id, InstanceEndpoint{i.public_ip.empty() ? i.private_ip : i.public_ip,
-                                                     i.security_group_ids});
+                                                     i.security_group_ids, i.private_ip});
       }
     }
     return out;
@@ -223,7 +261,8 @@ Status RoutingBuilder::reload() {
     std::lock_guard lock(mutex_);
     config_ = std::move(loaded->config);
     addresses_ = std::move(loaded->addresses);
-    specs = probe_specs(config_, addresses_);
+    lb_addresses_ = std::move(loaded->lb_addresses);
+    specs = probe_specs(config_, addresses_, lb_addresses_);
   }
   if (checker_) checker_->update(std::move(specs));
   rebuild();
@@ -236,7 +275,8 @@ void RoutingBuilder::rebuild() {
   // being published after a newer one.
   std::lock_guard lock(mutex_);
   HealthMap health = checker_ ? checker_->healths() : HealthMap{};
-  publish_(build_snapshot(config_, health, addresses_));
+  HealthySince since = checker_ ? checker_->healthy_since() : HealthySince{};
+  publish_(build_snapshot(config_, health, addresses_, since, lb_addresses_));
 }
 
 void RoutingBuilder::stop() { subscription_.reset(); }

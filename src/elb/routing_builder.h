@@ -28,18 +28,25 @@ namespace berth::elb {
 struct InstanceEndpoint {
   std::string address;  // where its ports answer (public loopback address, else private)
   std::vector<std::string> groups;
+  std::string private_address;  // its VPC address (reached through the private connector)
 };
 // Instance id -> endpoint (running instances only).
 using AddressBook = std::map<std::string, InstanceEndpoint, std::less<>>;
 using HealthMap = std::map<std::string, dp::Health, std::less<>>;
+using HealthySince = std::map<std::string, std::chrono::steady_clock::time_point, std::less<>>;
+// Load balancer ARN -> its own address in its VPC (the source of its
+// connections to targets on private addresses).
+using LbAddresses = std::map<std::string, std::string, std::less<>>;
 
 // Pure: the snapshot for a configuration. Draining targets are left out;
 // targets without a health entry are initial.
 std::shared_ptr<const dp::Snapshot> build_snapshot(const Config& config, const HealthMap& health,
-                                                   const AddressBook& addresses);
+                                                   const AddressBook& addresses, const HealthySince& since = {},
+                                                   const LbAddresses& lb_addresses = {});
 // Pure: one probe per registered, non-draining target of every target group
 // a listener or rule uses.
-std::vector<ProbeSpec> probe_specs(const Config& config, const AddressBook& addresses);
+std::vector<ProbeSpec> probe_specs(const Config& config, const AddressBook& addresses,
+                                   const LbAddresses& lb_addresses = {});
 
 class RoutingBuilder {
  public:
@@ -61,6 +68,7 @@ class RoutingBuilder {
   std::mutex mutex_;
   Config config_;
   AddressBook addresses_;
+  LbAddresses lb_addresses_;
   store::Subscription subscription_;
 };
 

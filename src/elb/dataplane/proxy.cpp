@@ -1,17 +1,25 @@
 #include "elb/dataplane/proxy.h"
 
+#include <unistd.h>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/detail/socket_option.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/http.hpp>
+#include <boost/beast/core/string.hpp>
+#include <boost/beast/http/error.hpp>
 
+#include <array>
 #include <atomic>
-#include <future>
+#include <charconv>
+#include <cstring>
 #include <mutex>
 #include <optional>
 #include <random>
@@ -19,24 +27,100 @@
 #include <unordered_map>
 
 #include "core/log.h"
+#include "core/time_format.h"
+#include "elb/dataplane/http_heads.h"
+#include "elb/dataplane/metrics.h"
 #include "elb/dataplane/responses.h"
 
 namespace berth::elb::dp {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
-namespace http = beast::http;
 using tcp = asio::ip::tcp;
 template <class T>
 using Task = asio::awaitable<T>;
 constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
 using ReusePort = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
+using SteadyTime = std::chrono::steady_clock::time_point;
 
 namespace {
 
+constexpr SteadyTime kNever = SteadyTime::max();
+constexpr auto kSweepInterval = std::chrono::milliseconds(50);
+constexpr size_t kReadSize = 16 * 1024;
+// Bodies up to this size are held whole before they are sent on: a request
+// body so held can be sent again to another target, and a response body so
+// held still lets the load balancer answer 502/504 itself when its target
+// fails mid-body. Larger bodies stream through.
+constexpr size_t kHeldBody = 64 * 1024;
+constexpr uint32_t kResponseHeaderLimit = 32 * 1024;  // ALB: response headers over 32 K -> 502
+
+// One socket's deadline. The loop's sweeper closes the socket once it has
+// passed, which ends whatever operation waits on it; `fired` tells a
+// timeout from other errors. Arming is a store: no timer per operation.
+struct Deadline {
+  SteadyTime at = kNever;
+  tcp::socket* socket = nullptr;
+  bool fired = false;
+  Deadline* prev = nullptr;
+  Deadline* next = nullptr;
+};
+
+// The deadlines of one loop (an intrusive list: adding and removing are
+// O(1) and allocate nothing) and the loop's coarse clock.
+class DeadlineList {
+ public:
+  DeadlineList() { head_.prev = head_.next = &head_; }
+  DeadlineList(const DeadlineList&) = delete;
+  DeadlineList& operator=(const DeadlineList&) = delete;
+  void add(Deadline& d) {
+    d.next = head_.next;
+    d.prev = &head_;
+    head_.next->prev = &d;
+    head_.next = &d;
+  }
+  void remove(Deadline& d) {
+    d.prev->next = d.next;
+    d.next->prev = d.prev;
+  }
+  void sweep(SteadyTime now) {
+    now_ = now;
+    for (Deadline* d = head_.next; d != &head_; d = d->next) {
+      if (d->at > now || d->fired || !d->socket) continue;
+      d->fired = true;
+      boost::system::error_code ec;
+      d->socket->close(ec);  // completions are posted, so the list is not touched from here
+    }
+  }
+  SteadyTime now() const { return now_; }
+
+ private:
+  Deadline head_;
+  SteadyTime now_ = std::chrono::steady_clock::now();
+};
+
+// A socket's deadline, registered with its loop for as long as this lives.
+class Watch {
+ public:
+  Watch(DeadlineList& list, tcp::socket& socket) : list_(list) {
+    d_.socket = &socket;
+    list_.add(d_);
+  }
+  ~Watch() { list_.remove(d_); }
+  Watch(const Watch&) = delete;
+  Watch& operator=(const Watch&) = delete;
+  void arm(std::chrono::milliseconds after) { d_.at = list_.now() + after; }
+  void disarm() { d_.at = kNever; }
+  bool fired() const { return d_.fired; }
+
+ private:
+  DeadlineList& list_;
+  Deadline d_;
+};
+
 struct UpstreamConn {
-  explicit UpstreamConn(asio::io_context& io) : stream(io) {}
-  beast::tcp_stream stream;
+  explicit UpstreamConn(asio::io_context& io) : socket(io) {}
+  tcp::socket socket;
   beast::flat_buffer buffer;
 };
 
@@ -67,6 +151,11 @@ struct LoopSlot {
   std::shared_ptr<const Snapshot> cached;
   uint64_t cached_generation = 0;
   std::mt19937_64 rng{std::random_device{}()};
+  std::unique_ptr<DeadlineList> deadlines = std::make_unique<DeadlineList>();
+  std::unique_ptr<asio::steady_timer> sweeper;
+  // X-Amzn-Trace-Id's epoch field, formatted once a second.
+  int64_t trace_second = -1;
+  char trace_epoch[9] = {};
 };
 
 ec2::IpAddress to_ip(const asio::ip::address& a) {
@@ -85,6 +174,7 @@ struct Proxy::State : std::enable_shared_from_this<Proxy::State> {
   std::atomic<bool> stopped{false};
   mutable std::mutex ports_mutex;  // control plane only: which ports are open
   std::set<uint16_t> ports;
+  std::unique_ptr<Metrics> metrics;  // per-loop cells, summed by metrics_text()
 
   // This loop's own copy of the latest snapshot (DESIGN.md, notes on speed):
   // its reference count and round-robin positions are touched by this loop
@@ -114,55 +204,61 @@ bool admitted(const LbRoute& lb, const ec2::IpAddress& source, uint16_t port, co
 namespace {
 
 using State = Proxy::State;
-using Request = http::request<http::string_body>;
-using Response = http::response<http::string_body>;
 
-std::string random_hex(std::mt19937_64& rng, size_t n) {
+void append_number(std::string& out, uint64_t n, int base = 10) {
+  char digits[24];
+  auto [end, ec] = std::to_chars(digits, digits + sizeof digits, n, base);
+  out.append(digits, end);
+}
+
+// X-Forwarded-For (append), -Proto, -Port and X-Amzn-Trace-Id as ALB adds
+// them (§3.6), then the end of the head.
+void finish_request_head(std::string& head, const RequestParser::Facts& facts, std::string_view client_ip,
+                         uint16_t port, LoopSlot& slot) {
+  head += "X-Forwarded-For: ";
+  if (!facts.forwarded_for.empty()) {
+    head += facts.forwarded_for;
+    head += ", ";
+  }
+  head += client_ip;
+  head += "\r\nX-Forwarded-Proto: http\r\nX-Forwarded-Port: ";
+  append_number(head, port);
+  int64_t second = std::chrono::duration_cast<std::chrono::seconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+  if (second != slot.trace_second) {
+    slot.trace_second = second;
+    std::snprintf(slot.trace_epoch, sizeof slot.trace_epoch, "%08llx", static_cast<unsigned long long>(second));
+  }
   static constexpr char kHex[] = "0123456789abcdef";
-  std::string out(n, '0');
+  char id[2 + 8 + 1 + 24];
+  std::memcpy(id, "1-", 2);
+  std::memcpy(id + 2, slot.trace_epoch, 8);
+  id[10] = '-';
   uint64_t bits = 0;
-  for (size_t i = 0; i < n; ++i) {
-    if (i % 16 == 0) bits = rng();
-    out[i] = kHex[bits & 15];
+  for (int i = 0; i < 24; ++i) {
+    if (i % 16 == 0) bits = slot.rng();
+    id[11 + i] = kHex[bits & 15];
     bits >>= 4;
   }
-  return out;
-}
-
-// X-Forwarded-For (append), -Proto, -Port and X-Amzn-Trace-Id as ALB adds them (§3.6).
-void add_forwarded_headers(Request& req, const std::string& client_ip, uint16_t port, LoopSlot& slot) {
-  auto xff = req.find("X-Forwarded-For");
-  if (xff == req.end()) {
-    req.set("X-Forwarded-For", client_ip);
+  std::string_view trace_id(id, sizeof id);
+  std::string_view given = facts.trace_id;
+  head += "\r\nX-Amzn-Trace-Id: ";
+  if (given.empty()) {
+    head += "Root=";
+    head += trace_id;
+  } else if (given.find("Root=") != std::string_view::npos) {
+    head += "Self=";
+    head += trace_id;
+    head += ';';
+    head += given;
   } else {
-    std::string v(xff->value());
-    v += ", " + client_ip;
-    req.set("X-Forwarded-For", v);
+    head += "Root=";
+    head += trace_id;
+    head += ';';
+    head += given;
   }
-  req.set("X-Forwarded-Proto", "http");
-  req.set("X-Forwarded-Port", std::to_string(port));
-  char epoch[9];
-  std::snprintf(epoch, sizeof epoch, "%08llx",
-                static_cast<unsigned long long>(std::chrono::duration_cast<std::chrono::seconds>(
-                                                    std::chrono::system_clock::now().time_since_epoch())
-                                                    .count()));
-  std::string id = std::string("1-") + epoch + "-" + random_hex(slot.rng, 24);
-  auto trace = req.find("X-Amzn-Trace-Id");
-  if (trace == req.end()) {
-    req.set("X-Amzn-Trace-Id", "Root=" + id);
-  } else if (std::string_view(trace->value()).find("Root=") != std::string_view::npos) {
-    req.set("X-Amzn-Trace-Id", "Self=" + id + ";" + std::string(trace->value()));
-  } else {
-    req.set("X-Amzn-Trace-Id", "Root=" + id + ";" + std::string(trace->value()));
-  }
-}
-
-void strip_hop_by_hop(http::fields& f) {
-  f.erase(http::field::connection);
-  f.erase(http::field::keep_alive);
-  f.erase(http::field::proxy_connection);
-  f.erase(http::field::te);
-  f.erase(http::field::upgrade);
+  head += "\r\n\r\n";
 }
 
 struct Outstanding {
@@ -171,39 +267,58 @@ struct Outstanding {
   std::atomic<int32_t>& counter;
 };
 
-enum class Exchange { kOk, kStale, kTimeout, kTruncated, kBad };
-
-// Writes the request and reads the response on one upstream connection.
-Task<Exchange> exchange(UpstreamConn& conn, Request& req, Response& res, bool head,
-                        std::chrono::seconds timeout) {
-  conn.stream.expires_after(timeout);
-  auto [wec, wn] = co_await http::async_write(conn.stream, req, kUseTuple);
-  if (wec) co_return wec == beast::error::timeout ? Exchange::kTimeout : Exchange::kStale;
-  http::response_parser<http::string_body> parser;
-  parser.header_limit(32 * 1024);  // ALB: response headers over 32 K -> 502
-  parser.body_limit(boost::none);
-  if (head) parser.skip(true);
-  auto [rec, rn] = co_await http::async_read(conn.stream, conn.buffer, parser, kUseTuple);
-  if (rec) {
-    if (rec == beast::error::timeout) co_return Exchange::kTimeout;
-    bool nothing = !parser.got_some();
-    if (nothing && (rec == http::error::end_of_stream || rec == asio::error::connection_reset ||
-                    rec == asio::error::eof || rec == asio::error::broken_pipe))
-      co_return Exchange::kStale;
-    if (parser.is_header_done() && rec == http::error::partial_message) co_return Exchange::kTruncated;
-    co_return Exchange::kBad;
+// Feeds the buffered bytes to a parser. need_more is no error here.
+template <class Parser>
+beast::error_code feed(Parser& parser, beast::flat_buffer& buffer) {
+  beast::error_code ec;
+  while (buffer.size() > 0 && !parser.is_done()) {
+    size_t n = parser.put(buffer.data(), ec);
+    buffer.consume(n);
+    if (ec == beast::http::error::need_more) return {};
+    if (ec || n == 0) return ec;
   }
-  res = parser.release();
-  co_return Exchange::kOk;
+  return ec;
 }
 
-struct ForwardResult {
-  unsigned alb_status = 0;  // non-zero: answer with ALB's own response
-  Response response;
+// Reads once from the socket and feeds the parser. The end of the stream
+// completes a message delimited by it; otherwise it is end_of_stream
+// (nothing of this message came) or partial_message.
+template <class Parser>
+Task<beast::error_code> pump(tcp::socket& socket, beast::flat_buffer& buffer, Parser& parser) {
+  auto [ec, n] = co_await socket.async_read_some(buffer.prepare(kReadSize), kUseTuple);
+  if (ec) {
+    if (ec != asio::error::eof) co_return ec;
+    if (!parser.got_some()) co_return beast::http::error::end_of_stream;
+    beast::error_code eof;
+    parser.put_eof(eof);
+    co_return eof;
+  }
+  buffer.commit(n);
+  co_return feed(parser, buffer);
+}
+
+// `bytes` by value: the coroutine frame owns them (no temporary of the caller's to outlive).
+Task<bool> write_raw(tcp::socket& socket, Watch& watch, std::string bytes) {
+  watch.arm(std::chrono::seconds(60));
+  auto [ec, n] = co_await asio::async_write(socket, asio::buffer(bytes), kUseTuple);
+  watch.disarm();
+  co_return !ec;
+}
+
+// A client connection's buffers, reused by every request on it.
+struct ClientConn {
+  explicit ClientConn(tcp::socket s) : socket(std::move(s)) {}
+  tcp::socket socket;
+  beast::flat_buffer in;
+  Forwarded request;
+  RequestParser::Facts facts;
+  Forwarded response;
+  std::string extra;  // response fields the load balancer adds
+  std::vector<std::pair<std::string_view, std::string_view>> header_views;
 };
 
-// Connections to an instance target carry the load balancer's groups: the
-// target's ingress (e.g. a --source-group rule) must admit them.
+// Connections to an instance target on its public address carry the load
+// balancer's groups: the target's ingress (e.g. a --source-group rule) must admit them.
 bool reaches(const TargetRoute& target, const LbRoute& lb, const ec2::SecurityGroupTable& table) {
   if (target.groups.empty()) return true;
   ec2::Connection c;
@@ -214,68 +329,254 @@ bool reaches(const TargetRoute& target, const LbRoute& lb, const ec2::SecurityGr
   return ec2::flow_allowed(c, table);
 }
 
-Task<ForwardResult> forward(State& st, LoopSlot& slot, const LbRoute& lb, const ec2::SecurityGroupTable& table,
-                            const GroupRoute& group, Request& req, uint32_t idle_seconds) {
-  ForwardResult out;
+enum class Opened { kConnected, kRefused, kBlocked, kTimeout };
+
+// A new connection to a target: through the private connector when the
+// target has a private address published there, else on its address.
+Task<Opened> open_upstream(State& st, LoopSlot& slot, const LbRoute& lb, const ec2::SecurityGroupTable& table,
+                           const TargetRoute& target, UpstreamConn& conn) {
+  tcp::endpoint endpoint;
+  bool routed = false;
+  boost::system::error_code ec;
+  if (!target.private_address.empty() && st.options.private_connector) {
+    PrivateRoute route = st.options.private_connector(target.private_address, target.port, lb.private_address,
+                                                      lb.security_groups);
+    if (route.status == PrivateRoute::Status::kDenied) co_return Opened::kBlocked;
+    if (route.status == PrivateRoute::Status::kOpened) {
+      conn.socket.assign(tcp::v4(), route.fd, ec);
+      if (ec) {
+        ::close(route.fd);
+        co_return Opened::kRefused;
+      }
+      endpoint = tcp::endpoint(asio::ip::address_v4::loopback(), route.port);
+      routed = true;
+    }
+  }
+  if (!routed) {
+    if (!reaches(target, lb, table)) co_return Opened::kBlocked;
+    auto address = asio::ip::make_address(target.address, ec);
+    if (ec) co_return Opened::kRefused;
+    endpoint = tcp::endpoint(address, target.port);
+  }
+  Watch watch(*slot.deadlines, conn.socket);
+  watch.arm(st.options.connect_timeout);
+  auto [cec] = co_await conn.socket.async_connect(endpoint, kUseTuple);
+  if (watch.fired()) co_return Opened::kTimeout;
+  if (cec) co_return Opened::kRefused;
+  conn.socket.set_option(tcp::no_delay(true), ec);
+  co_return Opened::kConnected;
+}
+
+void append_sticky_cookies(std::string& out, const GroupRoute& group, const TargetRoute& target) {
+  std::string value = sticky_cookie_value(target);
+  std::string expires =
+      format_http_date(std::chrono::system_clock::now() + std::chrono::seconds(group.sticky_seconds));
+  // AWSALBCORS is the same cookie for cross-origin requests (SameSite=None).
+  out += "Set-Cookie: AWSALB=" + value + "; Expires=" + expires + "; Path=/\r\n";
+  out += "Set-Cookie: AWSALBCORS=" + value + "; Expires=" + expires + "; Path=/; SameSite=None\r\n";
+}
+
+struct Forwarding {
+  unsigned alb_status = 0;     // non-zero: nothing was sent; answer with ALB's own response
+  unsigned target_status = 0;  // the target's status when its response was sent on
+  bool keep_client = false;    // the client connection may serve another request
+};
+
+struct RequestContext {
+  ClientConn& client;
+  RequestParser& parser;
+  bool held = false;  // the whole request body is in client.request.body
+  bool keep = false;  // the client asked for keep-alive
+  bool head = false;  // HEAD: the response has no body
+  std::chrono::seconds idle{60};
+};
+
+Task<Forwarding> forward(State& st, LoopSlot& slot, LoopMetrics& metrics, const LbRoute& lb,
+                         const ec2::SecurityGroupTable& table, const GroupRoute& group, RequestContext& rc) {
+  Forwarding out;
+  ClientConn& c = rc.client;
   bool blocked = false;
-  bool head = req.method() == http::verb::head;
-  auto timeout = std::chrono::seconds(idle_seconds);
   long tried = -1;
+  auto sent = std::chrono::steady_clock::now();
+  auto report = [&](unsigned alb_status, unsigned target_status) {
+    metrics.forwarded(lb.arn, group.arn, alb_status, target_status, std::chrono::steady_clock::now() - sent);
+  };
+  auto fail = [&](unsigned status) {
+    out.alb_status = status;
+    report(status, 0);
+    return out;
+  };
   for (int attempt = 0; attempt < 2; ++attempt) {
-    auto index = pick_target(group, tried, slot.rng());
-    if (!index) {
-      out.alb_status = blocked ? 504 : attempt == 0 ? 503 : 502;
-      co_return out;
-    }
+    std::optional<size_t> index;
+    if (group.sticky)
+      for (const auto& f : c.facts.fields)
+        if (!index && beast::iequals(rc.parser.name(f), "Cookie"))
+          index = sticky_target(group, rc.parser.value(f), tried);
+    if (!index) index = pick_target(group, tried, slot.rng(), slot.deadlines->now());
+    if (!index) co_return fail(blocked ? 504 : attempt == 0 ? 503 : 502);
     const TargetRoute& target = group.targets[*index];
-    if (!reaches(target, lb, table)) {
-      // On AWS the SYN is dropped and the connect times out (504); try another target first.
-      blocked = true;
-      tried = static_cast<long>(*index);
-      continue;
-    }
     // Only least-outstanding-requests reads the shared counter; others leave it alone.
     std::optional<Outstanding> outstanding;
     if (group.algorithm == Algorithm::kLeastOutstanding) outstanding.emplace(*target.outstanding);
-    bool refused = false;
+    bool next_target = false;
     for (;;) {
-      auto conn = slot.pool.take(target.key);
+      // A streamed body cannot be sent twice: it gets a fresh connection,
+      // never one the target may have closed meanwhile.
+      std::unique_ptr<UpstreamConn> conn = rc.held ? slot.pool.take(target.key) : nullptr;
       bool fresh = !conn;
       if (fresh) {
-        boost::system::error_code aec;
-        auto address = asio::ip::make_address(target.address, aec);
-        if (aec) {
-          refused = true;
-          break;
-        }
         conn = std::make_unique<UpstreamConn>(*slot.io);
-        conn->stream.expires_after(st.options.connect_timeout);
-        auto [cec] = co_await conn->stream.async_connect(tcp::endpoint(address, target.port), kUseTuple);
-        if (cec == beast::error::timeout) {
-          out.alb_status = 504;
-          co_return out;
-        }
-        if (cec) {
-          refused = true;
+        Opened opened = co_await open_upstream(st, slot, lb, table, target, *conn);
+        if (opened == Opened::kTimeout) co_return fail(504);
+        // On AWS a dropped SYN times out (504); a refusal is a 502. Either
+        // way another target is tried first.
+        if (opened == Opened::kBlocked) blocked = true;
+        if (opened != Opened::kConnected) {
+          next_target = true;  // nothing was sent yet, not even of a streamed body
           break;
         }
-        boost::system::error_code ignored;
-        conn->stream.socket().set_option(tcp::no_delay(true), ignored);
       }
-      Exchange e = co_await exchange(*conn, req, out.response, head, timeout);
-      if (e == Exchange::kOk) {
-        if (out.response.keep_alive() && !st.stopped)
-          slot.pool.put(target.key, std::move(conn), st.options.max_idle_per_target);
+      Watch upstream(*slot.deadlines, conn->socket);
+      upstream.arm(rc.idle);
+      std::array<asio::const_buffer, 2> request{asio::buffer(c.request.head), asio::buffer(c.request.body)};
+      auto [wec, wn] = co_await asio::async_write(conn->socket, request, kUseTuple);
+      if (wec) {
+        if (upstream.fired()) co_return fail(504);
+        if (!fresh) continue;  // a pooled connection the target had closed
+        co_return fail(502);
+      }
+      // The rest of a streamed body, piece by piece as the client sends it.
+      if (!rc.held) {
+        Watch client(*slot.deadlines, c.socket);
+        while (!rc.parser.is_done()) {
+          c.request.body.clear();
+          client.arm(rc.idle);
+          beast::error_code ec = co_await pump(c.socket, c.in, rc.parser);
+          if (ec) {
+            // The client went away or sent a broken body: nothing to answer.
+            out.keep_client = false;
+            co_return out;
+          }
+          if (c.request.body.empty()) continue;
+          upstream.arm(rc.idle);
+          auto [bec, bn] = co_await asio::async_write(conn->socket, asio::buffer(c.request.body), kUseTuple);
+          if (bec) co_return fail(upstream.fired() ? 504 : 502);
+        }
+      }
+
+      // The response head; interim 1xx answers (103 Early Hints, ...) are not passed on.
+      Forwarded& r = c.response;
+      std::optional<ResponseParser> parser;
+      beast::error_code ec;
+      do {
+        r.clear();
+        parser.emplace(r);
+        parser->header_limit(kResponseHeaderLimit);
+        parser->body_limit(boost::none);
+        parser->eager(true);
+        if (rc.head) parser->skip(true);
+        upstream.arm(rc.idle);
+        ec = feed(*parser, conn->buffer);
+        while (!ec && !parser->is_header_done()) ec = co_await pump(conn->socket, conn->buffer, *parser);
+      } while (!ec && parser->status() >= 100 && parser->status() < 200 && parser->status() != 101);
+      if (ec) {
+        if (upstream.fired()) co_return fail(504);
+        bool nothing = !parser->got_some();
+        if (nothing && !fresh &&
+            (ec == beast::http::error::end_of_stream || ec == asio::error::connection_reset ||
+             ec == asio::error::broken_pipe))
+          continue;  // a pooled connection the target had closed
+        co_return fail(502);
+      }
+      unsigned status = parser->status();
+      if (status == 101) co_return fail(502);  // no upgrades: Upgrade is not forwarded
+      // Hold a small body whole before answering.
+      while (!ec && !parser->is_done() && r.body.size() < kHeldBody)
+        ec = co_await pump(conn->socket, conn->buffer, *parser);
+      if (ec) co_return fail(upstream.fired() || ec == beast::http::error::partial_message ? 504 : 502);
+      report(0, status);
+      out.target_status = status;
+
+      // The head towards the client: the target's, plus what the load balancer adds.
+      bool done = parser->is_done();
+      bool keep = rc.keep && !st.stopped && rc.parser.is_done();
+      bool by_close = !rc.head && !parser->chunked() && !parser->content_length() && status >= 200 &&
+                      status != 204 && status != 304;
+      bool chunk_out = false;
+      std::string& extra = c.extra;
+      extra.clear();
+      if (by_close) {
+        // A target body ended by close (HTTP/1.0 style) gets a length, or
+        // is chunked once it is too long to hold, so the client connection
+        // can stay alive.
+        if (done) {
+          extra += "Content-Length: ";
+          append_number(extra, r.body.size());
+          extra += "\r\n";
+        } else if (c.facts.version >= 11) {
+          extra += "Transfer-Encoding: chunked\r\n";
+          chunk_out = true;
+        } else {
+          keep = false;
+        }
+      }
+      if (group.sticky) append_sticky_cookies(extra, group, target);
+      if (!keep) extra += "Connection: close\r\n";
+      else if (c.facts.version < 11) extra += "Connection: keep-alive\r\n";
+      extra += "\r\n";
+
+      Watch client(*slot.deadlines, c.socket);
+      auto send = [&](bool with_head) -> Task<bool> {
+        std::string prefix, suffix;
+        if (chunk_out && !r.body.empty()) {
+          append_number(prefix, r.body.size(), 16);
+          prefix += "\r\n";
+          suffix = "\r\n";
+        }
+        std::array<asio::const_buffer, 5> pieces{
+            asio::buffer(with_head ? std::string_view(r.head) : std::string_view()),
+            asio::buffer(with_head ? std::string_view(extra) : std::string_view()), asio::buffer(prefix),
+            asio::buffer(r.body), asio::buffer(suffix)};
+        client.arm(rc.idle);
+        auto [e, n] = co_await asio::async_write(c.socket, pieces, kUseTuple);
+        client.disarm();
+        co_return !e;
+      };
+      if (!co_await send(true)) {
+        out.keep_client = false;
         co_return out;
       }
-      if (e == Exchange::kStale && !fresh) continue;  // a pooled connection the target had closed
-      out.alb_status = (e == Exchange::kTimeout || e == Exchange::kTruncated) ? 504 : 502;
+      // The rest of a long body streams through.
+      while (!parser->is_done()) {
+        r.body.clear();
+        upstream.arm(rc.idle);
+        ec = co_await pump(conn->socket, conn->buffer, *parser);
+        if (ec) {
+          // The head is out: all that is left is to end the connection.
+          out.keep_client = false;
+          co_return out;
+        }
+        if (r.body.empty()) continue;
+        bool written = co_await send(false);
+        if (!written) {
+          out.keep_client = false;
+          co_return out;
+        }
+      }
+      if (chunk_out) {
+        client.arm(rc.idle);
+        auto [e, n] = co_await asio::async_write(c.socket, asio::buffer(std::string_view("0\r\n\r\n")), kUseTuple);
+        if (e) keep = false;
+      }
+      upstream.disarm();
+      if (parser->keep_alive() && conn->buffer.size() == 0 && !st.stopped)
+        slot.pool.put(target.key, std::move(conn), st.options.max_idle_per_target);
+      out.keep_client = keep;
       co_return out;
     }
-    if (refused) tried = static_cast<long>(*index);
+    if (next_target) tried = static_cast<long>(*index);
   }
-  out.alb_status = blocked ? 504 : 502;
-  co_return out;
+  co_return fail(blocked ? 504 : 502);
 }
 
 std::string substitute(std::string_view pattern, std::string_view protocol, std::string_view host,
@@ -297,10 +598,9 @@ std::string substitute(std::string_view pattern, std::string_view protocol, std:
   return out;
 }
 
-std::string redirect_location(const RouteAction& a, const Request& req, uint16_t listener_port) {
-  std::string_view host_header = req[http::field::host];
+std::string redirect_location(const RouteAction& a, std::string_view host_header, std::string_view target,
+                              uint16_t listener_port) {
   std::string_view host = host_header.substr(0, host_header.find(':'));
-  std::string_view target = req.target();
   auto q = target.find('?');
   std::string_view path = target.substr(0, q);
   if (!path.empty() && path.front() == '/') path.remove_prefix(1);
@@ -321,14 +621,25 @@ std::string redirect_location(const RouteAction& a, const Request& req, uint16_t
   return location;
 }
 
-Task<bool> write_raw(beast::tcp_stream& client, const std::string& bytes) {
-  client.expires_after(std::chrono::seconds(60));
-  auto [ec, n] = co_await asio::async_write(client, asio::buffer(bytes), kUseTuple);
+// Before the load balancer answers a request itself on a kept connection,
+// the rest of its body is read and dropped; a long one ends the connection instead.
+Task<bool> discard_body(ClientConn& c, RequestParser& parser, Watch& watch, std::chrono::seconds idle) {
+  if (parser.is_done()) co_return true;
+  if (parser.chunked() || !parser.content_length_remaining() || *parser.content_length_remaining() > kHeldBody)
+    co_return false;
+  beast::error_code ec;
+  while (!ec && !parser.is_done()) {
+    c.request.body.clear();
+    watch.arm(idle);
+    ec = co_await pump(c.socket, c.in, parser);
+  }
+  watch.disarm();
   co_return !ec;
 }
 
 Task<void> serve_client(std::shared_ptr<State> st, size_t loop_index, tcp::socket socket, uint16_t port) {
   LoopSlot& slot = st->loops[loop_index];
+  LoopMetrics& metrics = st->metrics->loop(loop_index);
   boost::system::error_code ec;
   auto remote = socket.remote_endpoint(ec);
   if (ec) co_return;
@@ -338,112 +649,150 @@ Task<void> serve_client(std::shared_ptr<State> st, size_t loop_index, tcp::socke
   // Security groups are stateful: the table at accept time decides for the
   // whole connection (a rule revoked later drops new connections only).
   auto table = st->groups ? st->groups() : ec2::SecurityGroupTable::empty();
+  CountedConnection counted;
   {
     const Snapshot& snap = *st->current(slot);
     auto it = snap.ports.find(port);
     if (it == snap.ports.end()) co_return;
-    bool any = std::any_of(it->second.load_balancers.begin(), it->second.load_balancers.end(),
-                           [&](const LbRoute& lb) { return admitted(lb, source, port, *table); });
-    if (!any) co_return;  // a security-group drop: close without an answer
+    auto first = std::find_if(it->second.load_balancers.begin(), it->second.load_balancers.end(),
+                              [&](const LbRoute& lb) { return admitted(lb, source, port, *table); });
+    if (first == it->second.load_balancers.end()) co_return;  // a security-group drop: close without an answer
+    counted = metrics.connection_opened(first->arn);
   }
-  beast::tcp_stream client(std::move(socket));
-  beast::flat_buffer buffer;
-  std::vector<std::pair<std::string_view, std::string_view>> header_views;
+  ClientConn c(std::move(socket));
+  Watch watch(*slot.deadlines, c.socket);
   for (;;) {
     // The snapshot may change between requests; hold this one for the request.
     std::shared_ptr<const Snapshot> hold = st->current(slot);
     const Snapshot& snap = *hold;
     auto port_it = snap.ports.find(port);
     if (port_it == snap.ports.end() || st->stopped) break;
-    uint32_t idle = port_it->second.load_balancers.empty() ? 60 : port_it->second.load_balancers.front().idle_timeout_seconds;
-    http::request_parser<http::string_body> parser;
+    auto idle = std::chrono::seconds(
+        port_it->second.load_balancers.empty() ? 60 : port_it->second.load_balancers.front().idle_timeout_seconds);
+
+    // The request head (and as much of the body as came with it).
+    c.request.clear();
+    c.facts.clear();
+    RequestParser parser(c.request, c.facts);
     parser.header_limit(static_cast<std::uint32_t>(st->options.max_header_bytes));
     parser.body_limit(st->options.max_body_bytes);
-    client.expires_after(std::chrono::seconds(idle));
-    auto [rec, rn] = co_await http::async_read(client, buffer, parser, kUseTuple);
+    parser.eager(true);
+    watch.arm(idle);
+    beast::error_code rec = feed(parser, c.in);
+    while (!rec && !parser.is_header_done()) rec = co_await pump(c.socket, c.in, parser);
+    watch.disarm();
     if (rec) {
-      if (rec == http::error::end_of_stream || rec == asio::error::eof || rec == asio::error::connection_reset ||
-          rec == asio::error::operation_aborted || rec == beast::error::timeout)
+      if (watch.fired() || rec == beast::http::error::end_of_stream || rec == asio::error::eof ||
+          rec == asio::error::connection_reset || rec == asio::error::operation_aborted ||
+          rec == asio::error::bad_descriptor)
         break;
-      unsigned status = rec == http::error::body_limit ? 413 : 400;
-      co_await write_raw(client, alb_error_response(status, false));
+      unsigned status = rec == beast::http::error::body_limit ? 413 : 400;
+      counted.elb_response(status);
+      co_await write_raw(c.socket, watch, alb_error_response(status, false));
       break;
     }
-    Request& req = parser.get();
     RequestView view;
-    view.method = req.method_string();
-    std::string_view target = req.target();
+    view.method = parser.method();
+    std::string_view target = parser.target();
     auto q = target.find('?');
     view.path = target.substr(0, q);
     view.query = q == std::string_view::npos ? std::string_view() : target.substr(q + 1);
-    view.host = req[http::field::host];
+    view.host = parser.find("Host");
     view.source = source;
+    auto& header_views = c.header_views;
     header_views.clear();
-    for (const auto& f : req) header_views.emplace_back(f.name_string(), f.value());
+    for (const auto& f : c.facts.fields) header_views.emplace_back(parser.name(f), parser.value(f));
+    if (!c.facts.forwarded_for.empty()) header_views.emplace_back("X-Forwarded-For", c.facts.forwarded_for);
+    if (!c.facts.trace_id.empty()) header_views.emplace_back("X-Amzn-Trace-Id", c.facts.trace_id);
     view.headers = std::move(header_views);
     const LbRoute* lb = pick_load_balancer(port_it->second, view.host);
     if (!lb) break;
     if (!admitted(*lb, source, port, *table)) break;  // drop
-    bool keep = req.keep_alive() && !st->stopped;
-    if (req.method() == http::verb::trace) {
-      if (!co_await write_raw(client, alb_error_response(405, keep)) || !keep) break;
+    bool keep = parser.keep_alive() && !st->stopped;
+    if (c.facts.method == beast::http::verb::trace) {
+      metrics.elb_response(lb->arn, 405);
+      bool k = keep;
+      if (k) k = co_await discard_body(c, parser, watch, idle);
+      if (!co_await write_raw(c.socket, watch, alb_error_response(405, k)) || !k) break;
       continue;
     }
-    if (auto xff = req.find("X-Forwarded-For"); xff != req.end()) {
-      auto v = std::string_view(xff->value());
-      if (std::count(v.begin(), v.end(), ',') >= 30) {
-        if (!co_await write_raw(client, alb_error_response(463, false))) break;
-        break;
-      }
+    if (std::count(c.facts.forwarded_for.begin(), c.facts.forwarded_for.end(), ',') >= 30) {
+      metrics.elb_response(lb->arn, 463);
+      co_await write_raw(c.socket, watch, alb_error_response(463, false));
+      break;
     }
     const RouteRule* rule = match_rule(*lb, view);
     header_views = std::move(view.headers);
-    if (!rule) {
-      if (!co_await write_raw(client, alb_error_response(503, keep)) || !keep) break;
+    if (!rule || (rule->action.type == RouteAction::Type::kForward && rule->action.groups.empty())) {
+      metrics.elb_response(lb->arn, 503);
+      bool k = keep;
+      if (k) k = co_await discard_body(c, parser, watch, idle);
+      if (!co_await write_raw(c.socket, watch, alb_error_response(503, k)) || !k) break;
       continue;
     }
     const RouteAction& action = rule->action;
     if (action.type == RouteAction::Type::kFixedResponse) {
-      if (!co_await write_raw(client, fixed_response(action.fixed_status, action.fixed_content_type, action.fixed_body, keep)) || !keep)
+      metrics.fixed_response(lb->arn, action.fixed_status);
+      bool k = keep;
+      if (k) k = co_await discard_body(c, parser, watch, idle);
+      if (!co_await write_raw(c.socket, watch,
+                              fixed_response(action.fixed_status, action.fixed_content_type, action.fixed_body, k)) ||
+          !k)
         break;
       continue;
     }
     if (action.type == RouteAction::Type::kRedirect) {
-      std::string location = redirect_location(action, req, port);
-      if (!co_await write_raw(client, redirect_response(action.redirect_status, location, keep)) || !keep) break;
+      metrics.redirect(lb->arn, action.redirect_status);
+      std::string location = redirect_location(action, view.host, target, port);
+      bool k = keep;
+      if (k) k = co_await discard_body(c, parser, watch, idle);
+      if (!co_await write_raw(c.socket, watch, redirect_response(action.redirect_status, location, k)) || !k) break;
       continue;
     }
-    if (action.groups.empty()) {
-      if (!co_await write_raw(client, alb_error_response(503, keep)) || !keep) break;
-      continue;
-    }
+
+    // Forward.
     const GroupRoute& group = snap.groups[pick_group(action, slot.rng())];
-    strip_hop_by_hop(req.base());
-    req.version(11);
-    req.keep_alive(true);
-    add_forwarded_headers(req, client_ip, port, slot);
-    ForwardResult result = co_await forward(*st, slot, *lb, *table, group, req, idle);
+    if (lb->drop_invalid_header_fields && !c.facts.invalid.empty()) parser.drop_invalid_fields();
+    finish_request_head(c.request.head, c.facts, client_ip, port, slot);
+    // The load balancer reads the body, so it says Continue itself.
+    if (c.facts.expect_continue && !parser.is_done() && c.facts.version >= 11) {
+      bool written = co_await write_raw(c.socket, watch, "HTTP/1.1 100 Continue\r\n\r\n");
+      if (!written) break;
+    }
+    RequestContext rc{c, parser};
+    rc.keep = keep;
+    rc.head = c.facts.method == beast::http::verb::head;
+    rc.idle = idle;
+    // A short body is read whole, so it can go to another target on a retry.
+    if (!parser.is_done() && !parser.chunked() && parser.content_length_remaining() &&
+        *parser.content_length_remaining() <= kHeldBody) {
+      beast::error_code bec;
+      while (!bec && !parser.is_done()) {
+        watch.arm(idle);
+        bec = co_await pump(c.socket, c.in, parser);
+      }
+      watch.disarm();
+      if (bec) {
+        if (!watch.fired() && bec != beast::http::error::end_of_stream && bec != beast::http::error::partial_message &&
+            bec != asio::error::connection_reset) {
+          counted.elb_response(400);
+          co_await write_raw(c.socket, watch, alb_error_response(400, false));
+        }
+        break;
+      }
+    }
+    rc.held = parser.is_done();
+    Forwarding result = co_await forward(*st, slot, metrics, *lb, *table, group, rc);
     if (result.alb_status) {
       bool k = keep && result.alb_status != 502;
-      if (!co_await write_raw(client, alb_error_response(result.alb_status, k)) || !k) break;
+      if (k) k = co_await discard_body(c, parser, watch, idle);
+      if (!co_await write_raw(c.socket, watch, alb_error_response(result.alb_status, k)) || !k) break;
       continue;
     }
-    Response& res = result.response;
-    unsigned code = res.result_int();
-    // A target that ends its body by closing (HTTP/1.0 style) gets a length
-    // here, so the client connection can stay alive.
-    if (req.method() != http::verb::head && !res.chunked() && !res.has_content_length() && code >= 200 &&
-        code != 204 && code != 304)
-      res.content_length(res.body().size());
-    strip_hop_by_hop(res.base());
-    res.version(11);
-    res.keep_alive(keep);
-    client.expires_after(std::chrono::seconds(idle));
-    auto [wec, wn] = co_await http::async_write(client, res, kUseTuple);
-    if (wec || !keep) break;
+    if (!result.keep_client) break;
   }
-  client.socket().shutdown(tcp::socket::shutdown_send, ec);
-  client.socket().close(ec);
+  c.socket.shutdown(tcp::socket::shutdown_send, ec);
+  c.socket.close(ec);
 }
 
 Task<void> accept_loop(std::shared_ptr<State> st, size_t loop_index, std::shared_ptr<tcp::acceptor> acceptor,
@@ -461,6 +810,17 @@ Task<void> accept_loop(std::shared_ptr<State> st, size_t loop_index, std::shared
   }
 }
 
+Task<void> sweep_loop(std::shared_ptr<State> st, size_t loop_index) {
+  LoopSlot& slot = st->loops[loop_index];
+  asio::steady_timer& timer = *slot.sweeper;
+  while (!st->stopped) {
+    timer.expires_after(kSweepInterval);
+    auto [ec] = co_await timer.async_wait(kUseTuple);
+    if (st->stopped || ec == asio::error::operation_aborted) break;
+    slot.deadlines->sweep(std::chrono::steady_clock::now());
+  }
+}
+
 }  // namespace
 
 Proxy::Proxy(net::EventLoops& loops, ProxyOptions options, SecurityGroupSource groups)
@@ -468,7 +828,13 @@ Proxy::Proxy(net::EventLoops& loops, ProxyOptions options, SecurityGroupSource g
   state_->options = std::move(options);
   state_->groups = std::move(groups);
   state_->loops.resize(loops.size());
-  for (size_t i = 0; i < loops.size(); ++i) state_->loops[i].io = &loops.at(i);
+  for (size_t i = 0; i < loops.size(); ++i) {
+    auto& slot = state_->loops[i];
+    slot.io = &loops.at(i);
+    slot.sweeper = std::make_unique<asio::steady_timer>(*slot.io);
+    asio::co_spawn(*slot.io, sweep_loop(state_, i), asio::detached);
+  }
+  state_->metrics = std::make_unique<Metrics>(loops.size());
 }
 
 Proxy::~Proxy() = default;
@@ -538,6 +904,8 @@ void Proxy::publish(std::shared_ptr<const Snapshot> snapshot) {
   }
 }
 
+std::string Proxy::metrics_text() const { return state_->metrics->render(*state_->snapshot.load()); }
+
 std::vector<uint16_t> Proxy::listening_ports() const {
   std::lock_guard lock(state_->ports_mutex);
   return {state_->ports.begin(), state_->ports.end()};
@@ -554,6 +922,9 @@ void Proxy::stop() {
     slot.acceptors.clear();
     slot.pool.clear();
     slot.cached.reset();
+    // Destroyed here, while its io_context's services still exist: the
+    // sweeper's coroutine frame (and the state with it) may outlive them.
+    slot.sweeper.reset();
   }
 }
 

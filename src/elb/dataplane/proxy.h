@@ -10,6 +10,13 @@
 //            forward: group by weight ──> target (health, algorithm) ──> pooled upstream
 //                      refused before any byte: once more on another target
 //                      no target: 503; bad / closed upstream: 502; timeout: 504
+//
+// Heads are parsed straight into the bytes sent on (http_heads.h); bodies
+// stream through, held whole only up to 64 KiB (so a small request can be
+// retried and a small response still answered 502/504 when its target
+// fails mid-body). Deadlines are a field per socket that one coarse sweeper
+// per loop enforces, not a timer per operation. Targets on private addresses
+// are reached through the injected PrivateConnector (private_route.h).
 #pragma once
 
 #include <chrono>
@@ -18,6 +25,7 @@
 #include <string>
 
 #include "ec2/connection_policy.h"
+#include "elb/dataplane/private_route.h"
 #include "elb/dataplane/routing.h"
 #include "net/event_loops.h"
 
@@ -29,6 +37,8 @@ struct ProxyOptions {
   size_t max_header_bytes = 64 * 1024;                 // ALB: all headers over 64 K -> 400
   uint64_t max_body_bytes = 1ull << 30;
   size_t max_idle_per_target = 64;
+  // Instance targets' private addresses; empty: their public address only.
+  PrivateConnector private_connector;
 };
 
 using SecurityGroupSource = std::function<std::shared_ptr<const ec2::SecurityGroupTable>()>;
@@ -45,6 +55,8 @@ class Proxy {
   void publish(std::shared_ptr<const Snapshot> snapshot);
   // Ports currently listening (for tests and logs).
   std::vector<uint16_t> listening_ports() const;
+  // CloudWatch's load balancer metrics in Prometheus text format (metrics.h). Any thread.
+  std::string metrics_text() const;
   // Closes every listener and idle upstream connection. Only once the loops
   // have stopped (the daemon's stop hooks run then).
   void stop();

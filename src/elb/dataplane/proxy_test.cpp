@@ -4,7 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
+#include <mutex>
 #include <thread>
 
 #include "net/test_support.h"
@@ -48,15 +50,18 @@ class ProxyTest : public ::testing::Test {
       : backend_([this](net::Request& r) -> net::Task<net::Response> {
           hits_.fetch_add(1);
           std::string body = "backend saw " + std::string(r.target()) + " xff=" + std::string(r.header("X-Forwarded-For")) +
-                             " port=" + std::string(r.header("X-Forwarded-Port"));
+                             " port=" + std::string(r.header("X-Forwarded-Port")) + " bad=" + std::string(r.header("X_Bad"));
           if (r.has_body()) {
+            r.set_body_limit(64 << 20);
             auto b = co_await r.read_body();
-            if (b) body += " body=" + *b;
+            if (b && b->size() > 1000) body += " body-bytes=" + std::to_string(b->size());
+            else if (b) body += " body=" + *b;
           }
+          if (r.path() == "/big") body.append(3 << 20, 'x');
           co_return net::Response(net::http::status::ok, body);
         }),
         loops_(2),
-        proxy_(loops_, ProxyOptions{}, [this] { return admit_.load() ? table(true) : table(false); }) {
+        proxy_(loops_, options(), [this] { return admit_.load() ? table(true) : table(false); }) {
     port_ = free_port();
     loops_.start();
   }
@@ -64,6 +69,18 @@ class ProxyTest : public ::testing::Test {
     loops_.stop();
     loops_.join();
     proxy_.stop();
+  }
+
+  ProxyOptions options() {
+    ProxyOptions o;
+    o.private_connector = [this](const std::string& ip, uint16_t port, const ec2::IpAddress& source,
+                                 std::span<const ec2::GroupId> groups) {
+      std::lock_guard lock(route_mutex_);
+      route_source_ = source.to_string();
+      route_groups_ = groups.empty() ? "" : groups.front().to_string();
+      return route_ ? route_(ip, port) : PrivateRoute{};
+    };
+    return o;
   }
 
   // One load balancer on port_: /fixed answers itself, the rest forwards to `targets`.
@@ -77,12 +94,16 @@ class ProxyTest : public ::testing::Test {
       t.address = "127.0.0.1";
       t.port = p;
       t.health = Health::kHealthy;
+      t.private_address = private_address_;
       g.targets.push_back(t);
     }
+    g.sticky = sticky_;
     snap->groups.push_back(g);
     LbRoute lb;
     lb.dns_name = "lb-1.us-east-1.elb.localhost";
     lb.security_groups = {*ec2::GroupId::parse(kGroup)};
+    lb.drop_invalid_header_fields = drop_invalid_;
+    lb.private_address = *ec2::IpAddress::parse("10.0.1.254");
     RouteRule fixed;
     fixed.priority = 1;
     MatchCondition c;
@@ -109,8 +130,15 @@ class ProxyTest : public ::testing::Test {
   }
 
   TestServer backend_;
+  bool drop_invalid_ = false;
+  bool sticky_ = false;
+  std::string private_address_;
+  std::mutex route_mutex_;
+  std::function<PrivateRoute(const std::string&, uint16_t)> route_;
+  std::string route_source_, route_groups_;
   std::atomic<int> hits_{0};
   std::atomic<bool> admit_{true};
+  std::atomic<bool> admit_route_{false};
   net::EventLoops loops_;
   Proxy proxy_;
   uint16_t port_ = 0;
@@ -204,6 +232,114 @@ TEST_F(ProxyTest, ListenerClosesWhenItsPortLeavesTheSnapshot) {
     if (!refused) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   EXPECT_TRUE(refused);
+}
+
+TEST_F(ProxyTest, DropInvalidHeaderFieldsHonoured) {
+  publish({backend_.port()});
+  // Off (the default): a header whose name has an underscore reaches the target.
+  EXPECT_NE(get("/", "X_Bad: yes\r\n").find(" bad=yes"), std::string::npos);
+  drop_invalid_ = true;
+  publish({backend_.port()});
+  std::string r = get("/", "X_Bad: yes\r\nX-Good: 1\r\n");
+  EXPECT_EQ(r.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << r;
+  EXPECT_NE(r.find(" bad="), std::string::npos) << r;
+  EXPECT_EQ(r.find("bad=yes"), std::string::npos) << r;  // dropped, the request still served
+}
+
+TEST_F(ProxyTest, StreamsLargeBodiesBothWays) {
+  publish({backend_.port()});
+  // A 5 MB request body with a length, then a chunked one, on one connection.
+  RawClient c(port_);
+  std::string big(5 << 20, 'b');
+  c.send("POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(big.size()) + "\r\n\r\n");
+  c.send(big);
+  std::string r = c.read_until("body-bytes=5242880", 1, 10000);
+  EXPECT_NE(r.find("body-bytes=5242880"), std::string::npos) << r.substr(0, 300);
+  c.send("POST /chunked HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n");
+  r = c.read_until("body=hello world", 1, 5000);
+  EXPECT_NE(r.find("body=hello world"), std::string::npos) << r;
+  // A 3 MB response streams back whole.
+  c.send("GET /big HTTP/1.1\r\nHost: x\r\n\r\n");
+  r = c.read_until("\x01", 1, 3000);
+  EXPECT_EQ(r.rfind("HTTP/1.1 200 OK\r\n", 0), 0u);
+  auto body = r.find("\r\n\r\n");
+  ASSERT_NE(body, std::string::npos);
+  auto length = r.find("Content-Length: ");
+  ASSERT_NE(length, std::string::npos) << r.substr(0, body);
+  EXPECT_EQ(r.size() - body - 4, std::stoul(r.substr(length + 16)));
+  EXPECT_GT(r.size(), size_t{3} << 20);
+}
+
+TEST_F(ProxyTest, ExpectContinueIsAnsweredByTheLoadBalancer) {
+  publish({backend_.port()});
+  RawClient c(port_);
+  c.send("POST /e HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n");
+  std::string interim = c.read_until("\r\n\r\n", 1, 2000);
+  EXPECT_EQ(interim, "HTTP/1.1 100 Continue\r\n\r\n");
+  c.send("hello");
+  std::string r = c.read_until("body=hello", 1, 5000);
+  EXPECT_NE(r.find("HTTP/1.1 200 OK"), std::string::npos) << r;
+}
+
+TEST_F(ProxyTest, StickinessPinsTheClientToItsTarget) {
+  std::atomic<int> second_hits{0};
+  TestServer second([&](net::Request&) -> net::Task<net::Response> {
+    second_hits.fetch_add(1);
+    co_return net::Response(net::http::status::ok, "second");
+  });
+  sticky_ = true;
+  publish({backend_.port(), second.port()});
+  std::string first = get("/");
+  auto at = first.find("Set-Cookie: AWSALB=");
+  ASSERT_NE(at, std::string::npos) << first;
+  std::string value = first.substr(at + 19, 16);
+  EXPECT_NE(first.find("Set-Cookie: AWSALBCORS=" + value + "; Expires="), std::string::npos) << first;
+  EXPECT_NE(first.find("; Path=/; SameSite=None"), std::string::npos) << first;
+  bool on_second = first.find("second") != std::string::npos;
+  int before_first = hits_.load(), before_second = second_hits.load();
+  for (int i = 0; i < 6; ++i) EXPECT_NE(get("/", "Cookie: theme=dark; AWSALB=" + value + "\r\n").find("AWSALB=" + value), std::string::npos);
+  EXPECT_EQ(on_second ? second_hits.load() - before_second : hits_.load() - before_first, 6);
+  EXPECT_EQ(on_second ? hits_.load() - before_first : second_hits.load() - before_second, 0);
+  // Without the cookie, round robin again.
+  before_first = hits_.load();
+  before_second = second_hits.load();
+  for (int i = 0; i < 4; ++i) get("/");
+  EXPECT_EQ(hits_.load() - before_first, 2);
+  EXPECT_EQ(second_hits.load() - before_second, 2);
+}
+
+TEST_F(ProxyTest, PrivateTargetsGoThroughTheConnector) {
+  private_address_ = "10.0.1.7";
+  uint16_t dead = free_port();  // the target's public address refuses
+  {
+    std::lock_guard lock(route_mutex_);
+    route_ = [this](const std::string& ip, uint16_t) {
+      if (ip != "10.0.1.7") return PrivateRoute{};
+      if (!admit_route_) return PrivateRoute{PrivateRoute::Status::kDenied};
+      // A plain socket here; the runtime gives one inside the task's namespace.
+      return PrivateRoute{PrivateRoute::Status::kOpened, ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0),
+                          backend_.port()};
+    };
+  }
+  publish({dead});
+  // Dropped by the task's groups: a connect timeout on AWS, so 504.
+  std::string r = get("/");
+  EXPECT_EQ(r.rfind("HTTP/1.1 504", 0), 0u) << r;
+  EXPECT_EQ(hits_.load(), 0);
+  admit_route_ = true;
+  r = get("/p");
+  EXPECT_EQ(r.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << r;
+  EXPECT_NE(r.find("backend saw /p"), std::string::npos);
+  {
+    std::lock_guard lock(route_mutex_);
+    EXPECT_EQ(route_source_, "10.0.1.254");  // the load balancer's own address and groups
+    EXPECT_EQ(route_groups_, kGroup);
+    // Nothing published at the private address: the public address is used.
+    route_ = [](const std::string&, uint16_t) { return PrivateRoute{}; };
+  }
+  private_address_ = "10.0.1.8";
+  publish({backend_.port()});
+  EXPECT_EQ(get("/").rfind("HTTP/1.1 200 OK\r\n", 0), 0u);
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 
 namespace berth::elb::dp {
 namespace {
@@ -118,7 +119,18 @@ size_t pick_group(const RouteAction& action, uint64_t roll) {
   return action.groups.back().first;
 }
 
-std::optional<size_t> pick_target(const GroupRoute& group, long exclude, uint64_t roll) {
+double slow_start_weight(const GroupRoute& group, const TargetRoute& target, std::chrono::steady_clock::time_point now) {
+  if (group.slow_start_seconds == 0 || group.algorithm != Algorithm::kRoundRobin || target.health != Health::kHealthy)
+    return 1.0;
+  auto ramp = std::chrono::duration<double>(std::chrono::seconds(group.slow_start_seconds));
+  auto elapsed = std::chrono::duration<double>(now - target.healthy_since);
+  if (elapsed >= ramp) return 1.0;
+  if (elapsed.count() <= 0) return 0.0;
+  return elapsed / ramp;
+}
+
+std::optional<size_t> pick_target(const GroupRoute& group, long exclude, uint64_t roll,
+                                  std::chrono::steady_clock::time_point now) {
   const auto& ts = group.targets;
   if (ts.empty()) return std::nullopt;
   bool any_healthy = std::any_of(ts.begin(), ts.end(), [](const TargetRoute& t) { return t.health == Health::kHealthy; });
@@ -145,8 +157,34 @@ std::optional<size_t> pick_target(const GroupRoute& group, long exclude, uint64_
   } else {
     // The k-th eligible target, so skipped ones do not double their neighbour's share.
     size_t eligible_count = 0;
-    for (size_t i = 0; i < n; ++i) eligible_count += eligible(i) ? 1 : 0;
-    if (eligible_count > 0) {
+    bool ramping = false, settled = false;
+    double total = 0;
+    for (size_t i = 0; i < n; ++i) {
+      if (!eligible(i)) continue;
+      ++eligible_count;
+      if (group.slow_start_seconds > 0) {
+        double w = slow_start_weight(group, ts[i], now);
+        total += w;
+        (w < 1.0 ? ramping : settled) = true;
+      }
+    }
+    if (eligible_count > 0 && ramping && settled) {
+      // Slow start: round robin by weight. The counter walks the unit
+      // interval by the golden ratio, so over any run of picks each target's
+      // share is its weight's (deterministic, no per-target state).
+      uint32_t position = group.next->fetch_add(1, std::memory_order_relaxed);
+      double x = std::fmod(position * 0.6180339887498949, 1.0) * total;
+      std::optional<size_t> last;
+      for (size_t i = 0; i < n; ++i) {
+        if (!eligible(i)) continue;
+        double w = slow_start_weight(group, ts[i], now);
+        if (w <= 0) continue;
+        last = i;
+        if (x < w) return i;
+        x -= w;
+      }
+      if (last) return last;
+    } else if (eligible_count > 0) {
       size_t k = (group.algorithm == Algorithm::kWeightedRandom ? static_cast<size_t>(roll)
                                                                 : group.next->fetch_add(1, std::memory_order_relaxed)) %
                  eligible_count;
@@ -161,6 +199,55 @@ std::optional<size_t> pick_target(const GroupRoute& group, long exclude, uint64_
     return std::nullopt;
   }
   return std::nullopt;
+}
+
+std::string sticky_cookie_value(const TargetRoute& target) {
+  // FNV-1a of the registration key: opaque to clients, stable across restarts.
+  uint64_t h = 14695981039346656037ull;
+  for (char c : target.key) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 1099511628211ull;
+  }
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out(16, '0');
+  for (int i = 15; i >= 0; --i, h >>= 4) out[static_cast<size_t>(i)] = kHex[h & 15];
+  return out;
+}
+
+namespace {
+
+// The value of cookie `name` in a Cookie header ("a=1; b=2").
+std::string_view cookie_value(std::string_view header, std::string_view name) {
+  while (!header.empty()) {
+    auto semi = header.find(';');
+    auto piece = header.substr(0, semi);
+    header = semi == std::string_view::npos ? std::string_view() : header.substr(semi + 1);
+    while (!piece.empty() && piece.front() == ' ') piece.remove_prefix(1);
+    auto eq = piece.find('=');
+    if (eq != std::string_view::npos && piece.substr(0, eq) == name) return piece.substr(eq + 1);
+  }
+  return {};
+}
+
+}  // namespace
+
+std::optional<size_t> sticky_target(const GroupRoute& group, std::string_view cookie_header, long exclude) {
+  std::string_view value = cookie_value(cookie_header, "AWSALB");
+  if (value.empty()) value = cookie_value(cookie_header, "AWSALBCORS");
+  if (value.empty()) return std::nullopt;
+  const auto& ts = group.targets;
+  bool any_healthy = std::any_of(ts.begin(), ts.end(), [](const TargetRoute& t) { return t.health == Health::kHealthy; });
+  for (size_t i = 0; i < ts.size(); ++i) {
+    if (static_cast<long>(i) == exclude || (any_healthy && ts[i].health != Health::kHealthy)) continue;
+    if (sticky_cookie_value(ts[i]) == value) return i;
+  }
+  return std::nullopt;
+}
+
+bool valid_header_name(std::string_view name) {
+  if (name.empty()) return false;
+  return std::all_of(name.begin(), name.end(),
+                     [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '-'; });
 }
 
 }  // namespace berth::elb::dp

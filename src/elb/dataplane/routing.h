@@ -14,6 +14,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -37,6 +38,11 @@ struct TargetRoute {
   // The target's security groups (instance targets); empty for IP targets,
   // which berth cannot tie to an ENI, so no group check applies to them.
   std::vector<ec2::GroupId> groups;
+  // Instance targets: the instance's private (VPC) address, reached through
+  // the proxy's private connector when one is set; empty for IP targets.
+  std::string private_address;
+  // When the target last became healthy (slow start); epoch when unknown.
+  std::chrono::steady_clock::time_point healthy_since{};
   // Requests in flight to this target, across loops (least outstanding requests).
   std::shared_ptr<std::atomic<int32_t>> outstanding = std::make_shared<std::atomic<int32_t>>(0);
 };
@@ -47,6 +53,11 @@ struct GroupRoute {
   // Registered, not draining. Draining targets get no new requests.
   std::vector<TargetRoute> targets;
   std::shared_ptr<std::atomic<uint32_t>> next = std::make_shared<std::atomic<uint32_t>>(0);
+  // slow_start.duration_seconds (round robin only; 0 = off).
+  uint32_t slow_start_seconds = 0;
+  // stickiness.enabled with stickiness.type lb_cookie: AWSALB / AWSALBCORS.
+  bool sticky = false;
+  uint32_t sticky_seconds = 86400;  // stickiness.lb_cookie.duration_seconds
 };
 
 struct MatchCondition {
@@ -82,6 +93,9 @@ struct LbRoute {
   std::vector<RouteRule> rules;  // by ascending priority, default last
   uint32_t idle_timeout_seconds = 60;
   bool drop_invalid_header_fields = false;
+  // The load balancer's own address in its VPC: the source its connections
+  // to targets on private addresses carry, with its security groups.
+  ec2::IpAddress private_address;
 };
 
 struct PortRoute {
@@ -116,7 +130,22 @@ const LbRoute* pick_load_balancer(const PortRoute& port, std::string_view host);
 size_t pick_group(const RouteAction& action, uint64_t roll);
 // A target of a group: healthy ones first; if none is healthy, all (fail
 // open, as ALB does). `exclude` is a target index already tried (or -1).
-// nullopt when the group has no registered target.
-std::optional<size_t> pick_target(const GroupRoute& group, long exclude, uint64_t roll);
+// nullopt when the group has no registered target. `now` is the data
+// plane's clock, for slow start: under round robin a target healthy for
+// less than slow_start_seconds gets a share growing linearly from 0 to a
+// full one over that time (while another target is past its ramp).
+std::optional<size_t> pick_target(const GroupRoute& group, long exclude, uint64_t roll,
+                                  std::chrono::steady_clock::time_point now = {});
+// The weight of a target under slow start, 0..1 (1 when not ramping).
+double slow_start_weight(const GroupRoute& group, const TargetRoute& target, std::chrono::steady_clock::time_point now);
+
+// Stickiness (lb_cookie): the opaque cookie value naming a target, and the
+// target a request's Cookie header pins (AWSALB, else AWSALBCORS) when it is
+// still eligible (healthy, or every target while none is: fail open).
+std::string sticky_cookie_value(const TargetRoute& target);
+std::optional<size_t> sticky_target(const GroupRoute& group, std::string_view cookie_header, long exclude);
+// Whether a header name is one ALB accepts: letters, digits and hyphens only
+// (routing.http.drop_invalid_header_fields.enabled drops the others).
+bool valid_header_name(std::string_view name);
 
 }  // namespace berth::elb::dp

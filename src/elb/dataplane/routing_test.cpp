@@ -154,5 +154,61 @@ TEST(Groups, WeightedChoice) {
   EXPECT_EQ(counts[2], 0);
 }
 
+TEST(SlowStart, ANewlyHealthyTargetRampsLinearly) {
+  using namespace std::chrono_literals;
+  auto g = group({Health::kHealthy, Health::kHealthy, Health::kHealthy});
+  g.slow_start_seconds = 100;
+  std::chrono::steady_clock::time_point t0{1000s};
+  g.targets[0].healthy_since = t0 - 500s;  // long past its ramp
+  g.targets[1].healthy_since = t0 - 500s;
+  g.targets[2].healthy_since = t0;  // just became healthy
+  auto share = [&](std::chrono::steady_clock::time_point now) {
+    int hits = 0;
+    for (int i = 0; i < 4000; ++i) hits += *pick_target(g, -1, 0, now) == 2u ? 1 : 0;
+    return hits / 4000.0;
+  };
+  EXPECT_EQ(share(t0), 0.0);                          // weight 0 at first
+  EXPECT_NEAR(share(t0 + 25s), 0.25 / 2.25, 0.01);    // a quarter of a full share
+  EXPECT_NEAR(share(t0 + 50s), 0.5 / 2.5, 0.01);
+  EXPECT_NEAR(share(t0 + 100s), 1.0 / 3.0, 0.01);     // ramp over: plain round robin
+  EXPECT_DOUBLE_EQ(slow_start_weight(g, g.targets[2], t0 + 75s), 0.75);
+  // Slow start is round robin's only, and never starves a group whose targets all ramp.
+  g.algorithm = Algorithm::kLeastOutstanding;
+  EXPECT_DOUBLE_EQ(slow_start_weight(g, g.targets[2], t0), 1.0);
+  g.algorithm = Algorithm::kRoundRobin;
+  for (auto& t : g.targets) t.healthy_since = t0;
+  std::set<size_t> seen;
+  for (int i = 0; i < 6; ++i) seen.insert(*pick_target(g, -1, 0, t0));
+  EXPECT_EQ(seen.size(), 3u);
+  // Off (0 seconds): no ramp at all.
+  g.slow_start_seconds = 0;
+  g.targets[0].healthy_since = t0 - 500s;
+  EXPECT_DOUBLE_EQ(slow_start_weight(g, g.targets[2], t0), 1.0);
+}
+
+TEST(Stickiness, CookiePinsTheTargetWhileHealthy) {
+  auto g = group({Health::kHealthy, Health::kHealthy, Health::kHealthy});
+  g.sticky = true;
+  std::string v1 = sticky_cookie_value(g.targets[1]);
+  EXPECT_EQ(v1.size(), 16u);
+  EXPECT_NE(v1, sticky_cookie_value(g.targets[0]));
+  EXPECT_EQ(sticky_target(g, "a=b; AWSALB=" + v1 + "; c=d", -1), 1u);
+  EXPECT_EQ(sticky_target(g, "AWSALBCORS=" + v1, -1), 1u);  // the CORS twin alone also pins
+  EXPECT_FALSE(sticky_target(g, "AWSALB=0000000000000000", -1));
+  EXPECT_FALSE(sticky_target(g, "other=" + v1, -1));
+  EXPECT_FALSE(sticky_target(g, "AWSALB=" + v1, 1));  // refused on this request: another target
+  g.targets[1].health = Health::kUnhealthy;
+  EXPECT_FALSE(sticky_target(g, "AWSALB=" + v1, -1));  // no longer healthy: re-balanced
+  auto all_down = group({Health::kUnhealthy, Health::kUnhealthy});
+  EXPECT_EQ(sticky_target(all_down, "AWSALB=" + sticky_cookie_value(all_down.targets[1]), -1), 1u);  // fail open
+}
+
+TEST(HeaderNames, OnlyLettersDigitsAndHyphensAreValid) {
+  EXPECT_TRUE(valid_header_name("X-Custom-1"));
+  EXPECT_FALSE(valid_header_name("X_Custom"));
+  EXPECT_FALSE(valid_header_name("X.Custom"));
+  EXPECT_FALSE(valid_header_name(""));
+}
+
 }  // namespace
 }  // namespace berth::elb::dp

@@ -9,6 +9,8 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
 
+#include <unistd.h>
+
 #include <mutex>
 
 namespace berth::elb {
@@ -19,16 +21,73 @@ namespace http = beast::http;
 using tcp = asio::ip::tcp;
 constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
 
-asio::awaitable<ProbeResult> probe_once(asio::io_context& io, ProbeSpec spec) {
+namespace {
+
+std::vector<ec2::GroupId> to_ids(const std::vector<std::string>& in) {
+  std::vector<ec2::GroupId> out;
+  for (const auto& g : in)
+    if (auto id = ec2::GroupId::parse(g)) out.push_back(*id);
+  return out;
+}
+
+// Instance targets on their public address: the load balancer's groups must
+// reach the target's (flow_allowed); a refused flow is a probe that times out.
+bool flow_allowed(const ProbeSpec& spec, const ec2::SecurityGroupTable* table) {
+  if (spec.target_groups.empty() || !table) return true;
+  ec2::Connection c;
+  c.source_groups = to_ids(spec.source_groups);
+  c.destination = ec2::IpAddress::parse(spec.address).value_or(ec2::IpAddress());
+  c.destination_groups = to_ids(spec.target_groups);
+  c.port = spec.port;
+  return ec2::flow_allowed(c, *table);
+}
+
+// A dropped connection answers nothing: the probe times out, as on AWS.
+asio::awaitable<ProbeResult> time_out(asio::io_context& io, std::chrono::milliseconds timeout) {
+  asio::steady_timer timer(io, timeout);
+  co_await timer.async_wait(kUseTuple);
+  co_return ProbeResult{ProbeOutcome::kTimeout, 0};
+}
+
+}  // namespace
+
+asio::awaitable<ProbeResult> probe_once(asio::io_context& io, ProbeSpec spec, const dp::PrivateConnector& connector,
+                                        std::shared_ptr<const ec2::SecurityGroupTable> groups) {
   boost::system::error_code ec;
-  auto address = asio::ip::make_address(spec.address, ec);
-  if (ec) co_return ProbeResult{ProbeOutcome::kFailed, 0};
   beast::tcp_stream stream(io);
+  tcp::endpoint endpoint;
+  std::string host = spec.address;
+  bool routed = false;
+  if (!spec.private_address.empty() && connector) {
+    auto source_groups = to_ids(spec.source_groups);
+    auto route = connector(spec.private_address, spec.port,
+                           ec2::IpAddress::parse(spec.source_address).value_or(ec2::IpAddress()), source_groups);
+    if (route.status == dp::PrivateRoute::Status::kDenied) {
+      ProbeResult dropped = co_await time_out(io, spec.timeout);
+      co_return dropped;
+    }
+    if (route.status == dp::PrivateRoute::Status::kOpened) {
+      stream.socket().assign(tcp::v4(), route.fd, ec);
+      if (ec) {
+        ::close(route.fd);
+        co_return ProbeResult{ProbeOutcome::kFailed, 0};
+      }
+      endpoint = tcp::endpoint(asio::ip::address_v4::loopback(), route.port);
+      host = spec.private_address;
+      routed = true;
+    }
+  }
+  if (!routed) {
+    if (!flow_allowed(spec, groups.get())) co_return ProbeResult{ProbeOutcome::kTimeout, 0};
+    auto address = asio::ip::make_address(spec.address, ec);
+    if (ec) co_return ProbeResult{ProbeOutcome::kFailed, 0};
+    endpoint = tcp::endpoint(address, spec.port);
+  }
   stream.expires_after(spec.timeout);
-  auto [cec] = co_await stream.async_connect(tcp::endpoint(address, spec.port), kUseTuple);
+  auto [cec] = co_await stream.async_connect(endpoint, kUseTuple);
   if (cec == beast::error::timeout) co_return ProbeResult{ProbeOutcome::kTimeout, 0};
   if (cec) co_return ProbeResult{ProbeOutcome::kFailed, 0};
-  std::string request = "GET " + spec.path + " HTTP/1.1\r\nHost: " + spec.address + ":" + std::to_string(spec.port) +
+  std::string request = "GET " + spec.path + " HTTP/1.1\r\nHost: " + host + ":" + std::to_string(spec.port) +
                         "\r\nUser-Agent: ELB-HealthChecker/2.0\r\nAccept-Encoding: gzip, compressed\r\n"
                         "Connection: close\r\n\r\n";
   auto [wec, wn] = co_await asio::async_write(stream, asio::buffer(request), kUseTuple);
@@ -53,33 +112,17 @@ struct HealthChecker::State {
     ProbeSpec spec;
     HealthState health;
     uint64_t session = 0;
+    std::chrono::steady_clock::time_point healthy_since{};
   };
   std::map<std::string, Entry, std::less<>> entries;
   uint64_t next_session = 1;
   std::function<void()> on_change;
   HealthChecker::Groups groups;
+  dp::PrivateConnector connector;
   bool stopped = false;
 };
 
 namespace {
-
-bool flow_allowed(const ProbeSpec& spec, const HealthChecker::Groups& groups) {
-  if (spec.target_groups.empty() || !groups) return true;
-  auto to_ids = [](const std::vector<std::string>& in) {
-    std::vector<ec2::GroupId> out;
-    for (const auto& g : in)
-      if (auto id = ec2::GroupId::parse(g)) out.push_back(*id);
-    return out;
-  };
-  auto source = to_ids(spec.source_groups);
-  auto target = to_ids(spec.target_groups);
-  ec2::Connection c;
-  c.source_groups = source;
-  c.destination = ec2::IpAddress::parse(spec.address).value_or(ec2::IpAddress());
-  c.destination_groups = target;
-  c.port = spec.port;
-  return ec2::flow_allowed(c, *groups());
-}
 
 asio::awaitable<void> run_session(std::shared_ptr<HealthChecker::State> st, std::string key, uint64_t session) {
   asio::steady_timer timer(*st->io);
@@ -94,13 +137,19 @@ asio::awaitable<void> run_session(std::shared_ptr<HealthChecker::State> st, std:
     }
     auto started = std::chrono::steady_clock::now();
     ProbeResult result{ProbeOutcome::kTimeout, 0};
-    if (flow_allowed(spec, st->groups)) result = co_await probe_once(*st->io, spec);
+    // A named table: GCC 12 mishandles a conditional's temporary inside a co_await expression.
+    std::shared_ptr<const ec2::SecurityGroupTable> table;
+    if (st->groups) table = st->groups();
+    result = co_await probe_once(*st->io, spec, st->connector, std::move(table));
     std::function<void()> notify;
     {
       std::lock_guard lock(st->mutex);
       auto it = st->entries.find(key);
       if (st->stopped || it == st->entries.end() || it->second.session != session) co_return;
+      bool was_healthy = it->second.health.health() == dp::Health::kHealthy;
       if (it->second.health.record(result)) notify = st->on_change;
+      if (!was_healthy && it->second.health.health() == dp::Health::kHealthy)
+        it->second.healthy_since = std::chrono::steady_clock::now();
     }
     if (notify) notify();
     timer.expires_at(started + spec.interval);
@@ -110,9 +159,11 @@ asio::awaitable<void> run_session(std::shared_ptr<HealthChecker::State> st, std:
 
 }  // namespace
 
-HealthChecker::HealthChecker(asio::io_context& io, std::function<void()> on_change, Groups groups)
+HealthChecker::HealthChecker(asio::io_context& io, std::function<void()> on_change, Groups groups,
+                             dp::PrivateConnector connector)
     : state_(std::make_shared<State>()) {
   state_->io = &io;
+  state_->connector = std::move(connector);
   state_->groups = std::move(groups);
   state_->on_change = std::move(on_change);
 }
@@ -165,6 +216,14 @@ std::map<std::string, dp::Health, std::less<>> HealthChecker::healths() const {
   std::lock_guard lock(state_->mutex);
   std::map<std::string, dp::Health, std::less<>> out;
   for (const auto& [key, e] : state_->entries) out.emplace(key, e.health.health());
+  return out;
+}
+
+std::map<std::string, std::chrono::steady_clock::time_point, std::less<>> HealthChecker::healthy_since() const {
+  std::lock_guard lock(state_->mutex);
+  std::map<std::string, std::chrono::steady_clock::time_point, std::less<>> out;
+  for (const auto& [key, e] : state_->entries)
+    if (e.health.health() == dp::Health::kHealthy) out.emplace(key, e.healthy_since);
   return out;
 }
 

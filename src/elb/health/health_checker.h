@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "ec2/connection_policy.h"
+#include "elb/dataplane/private_route.h"
 #include "elb/dataplane/routing.h"
 #include "elb/elb_service.h"
 #include "elb/health/health_state.h"
@@ -39,23 +40,35 @@ struct ProbeSpec {
   // (flow_allowed); a refused flow is a probe that times out, as on AWS.
   std::vector<std::string> source_groups;
   std::vector<std::string> target_groups;
+  // Instance targets: the private address the checker's PrivateConnector
+  // tries first, from the load balancer's own address (source_address).
+  std::string private_address;
+  std::string source_address;
 
   bool operator==(const ProbeSpec&) const = default;
 };
 
 // One HTTP health check: connect, GET path with `User-Agent: ELB-HealthChecker/2.0`, read the status.
-boost::asio::awaitable<ProbeResult> probe_once(boost::asio::io_context& io, ProbeSpec spec);
+// A target with a private address published through `connector` is reached
+// that way (its security groups decide there; a drop times out); otherwise
+// on its address, where `groups` decides instance targets' flows.
+boost::asio::awaitable<ProbeResult> probe_once(boost::asio::io_context& io, ProbeSpec spec,
+                                               const dp::PrivateConnector& connector = {},
+                                               std::shared_ptr<const ec2::SecurityGroupTable> groups = nullptr);
 
 class HealthChecker final : public HealthSource {
  public:
   using Groups = std::function<std::shared_ptr<const ec2::SecurityGroupTable>()>;
-  HealthChecker(boost::asio::io_context& io, std::function<void()> on_change, Groups groups = {});
+  HealthChecker(boost::asio::io_context& io, std::function<void()> on_change, Groups groups = {},
+                dp::PrivateConnector connector = {});
   ~HealthChecker() override;
 
   // The sessions to run; others stop. Any thread.
   void update(std::vector<ProbeSpec> specs);
   std::optional<TargetHealthView> health(std::string_view key) const override;
   std::map<std::string, dp::Health, std::less<>> healths() const;
+  // When each healthy target last became healthy (slow start).
+  std::map<std::string, std::chrono::steady_clock::time_point, std::less<>> healthy_since() const;
   // No more callbacks; sessions end at their next wake-up.
   void stop();
 

@@ -8,6 +8,8 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <sys/socket.h>
+
 #include <atomic>
 #include <thread>
 
@@ -31,7 +33,10 @@ class CheckerTest : public ::testing::Test {
           co_return net::Response(static_cast<net::http::status>(status_.load()), "ok");
         }),
         loops_(1),
-        checker_(loops_.at(0), [this] { changes_.fetch_add(1); }) {
+        checker_(
+            loops_.at(0), [this] { changes_.fetch_add(1); }, {},
+            [this](const std::string& ip, uint16_t port, const ec2::IpAddress& source,
+                   std::span<const ec2::GroupId> groups) { return route(ip, port, source, groups); }) {
     loops_.start();
   }
   ~CheckerTest() override {
@@ -64,7 +69,23 @@ class CheckerTest : public ::testing::Test {
     return h.value_or(TargetHealthView{});
   }
 
+  // The private connector under test: the task's groups admit only
+  // `admitted_group_`, and "10.0.1.7" is where server_'s port is published.
+  dp::PrivateRoute route(const std::string& ip, uint16_t port, const ec2::IpAddress& source,
+                         std::span<const ec2::GroupId> groups) {
+    routes_asked_.fetch_add(1);
+    seen_source_ = source.to_string();
+    if (ip != "10.0.1.7") return {};
+    bool admitted = false;
+    for (const auto& g : groups) admitted = admitted || g.to_string() == admitted_group_.load();
+    if (!admitted) return {dp::PrivateRoute::Status::kDenied};
+    return {dp::PrivateRoute::Status::kOpened, ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0), port == 9999 ? server_.port() : port};
+  }
+
   TestServer server_;
+  std::atomic<int> routes_asked_{0};
+  std::atomic<const char*> admitted_group_{""};
+  std::string seen_source_;
   std::atomic<int> status_{200};
   std::atomic<bool> hang_{false};
   std::string seen_agent_;
@@ -106,6 +127,26 @@ TEST_F(CheckerTest, RefusedConnectionsFailAndRemovedTargetsAreForgotten) {
   EXPECT_EQ(h.description, "Health checks failed");
   checker_.update({});
   EXPECT_FALSE(checker_.health(s.key));
+}
+
+TEST_F(CheckerTest, PrivateTargetsThroughTheConnectorTimeOutUntilTheirGroupsAdmitTheLoadBalancer) {
+  auto s = spec(9999);  // only the private route leads to server_
+  s.key = "tg|i-1|9999";
+  s.address = "127.0.0.1";
+  s.private_address = "10.0.1.7";
+  s.source_address = "10.0.1.254";
+  s.source_groups = {"sg-0aaaaaaaaaaaaaaa1"};
+  s.target_groups = {"sg-0bbbbbbbbbbbbbbb2"};
+  checker_.update({s});
+  // Dropped by the target's groups: the checks time out.
+  auto h = wait_for(s.key, "unhealthy");
+  EXPECT_EQ(h.reason, "Target.Timeout");
+  EXPECT_EQ(seen_source_, "10.0.1.254");
+  // The task's group admits the load balancer's: healthy, through the route.
+  admitted_group_ = "sg-0aaaaaaaaaaaaaaa1";
+  wait_for(s.key, "healthy");
+  EXPECT_EQ(seen_agent_, "ELB-HealthChecker/2.0");
+  EXPECT_GT(checker_.healthy_since().count(s.key), 0u);
 }
 
 }  // namespace
