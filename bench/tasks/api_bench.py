@@ -1,0 +1,183 @@
+"""RunTask -> RUNNING through `berth serve`, as a user sees it (boto3
+RunTask, then DescribeTasks until lastStatus is RUNNING), image cached,
+bridge mode with one dynamic host port, against in the same run:
+  - `runc run --detach` of the same bundle alone (the task's own
+    config.json, on the cached image root, no netns/overlay/forwarder): the floor;
+  - `podman run --detach` of the same image pulled from berth's registry
+    (vfs storage, cgroupfs, --network none: no port publishing here).
+Then TOTAL tasks running at once on INSTANCES container instances, and the
+daemon's RSS per running task.
+
+usage: api_bench.py BERTH_BIN [TASKS=50] [TOTAL=200] [INSTANCES=20]
+Prints one JSON object. Needs root, runc, umoci, skopeo, podman, busybox-static.
+"""
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "..", "tests", "lib"))
+ECS_AMI = "ami-0c9a0d5a8b4e7f312"
+
+
+def summary(ms):
+    ms = sorted(ms)
+    return {"median_ms": round(statistics.median(ms), 2),
+            "p90_ms": round(ms[min(len(ms) - 1, int(0.9 * (len(ms) - 1) + 0.5))], 2),
+            "min_ms": round(ms[0], 2), "max_ms": round(ms[-1], 2)}
+
+
+def rss_kib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def main():
+    os.environ.setdefault("BERTH_BIN", os.path.abspath(sys.argv[1]))
+    tasks = int(sys.argv[2]) if len(sys.argv) > 2 else 50
+    total = int(sys.argv[3]) if len(sys.argv) > 3 else 200
+    instances = int(sys.argv[4]) if len(sys.argv) > 4 else 20
+    from berth_harness import Daemon
+    from oci_images import make_busybox_layout
+
+    work = tempfile.mkdtemp(prefix="berth-task-bench-")
+    d = Daemon().start()
+    ecs, ec2 = d.client("ecs"), d.client("ec2")
+    result = {"tasks": tasks}
+    try:
+        uri = d.aws("ecr", "create-repository", "--repository-name", "bench")["repository"]["repositoryUri"]
+        image = uri + ":latest"
+        make_busybox_layout(os.path.join(work, "layout"), "latest")
+        password = subprocess.run(["/usr/bin/aws", "ecr", "get-login-password", "--endpoint-url", d.endpoint],
+                                  env=d.aws_env(), capture_output=True, text=True, check=True).stdout.strip()
+        subprocess.run(["skopeo", "copy", "-q", "--dest-tls-verify=false", "--dest-creds", "AWS:" + password,
+                        "oci:%s:latest" % os.path.join(work, "layout"), "docker://" + image], check=True)
+        ecs.create_cluster(clusterName="bench")
+        ec2.run_instances(ImageId=ECS_AMI, InstanceType="t2.micro", MinCount=instances, MaxCount=instances,
+                          UserData="ECS_CLUSTER=bench")
+        deadline = time.monotonic() + 30
+        while len(ecs.list_container_instances(cluster="bench")["containerInstanceArns"]) < instances:
+            if time.monotonic() > deadline:
+                raise RuntimeError("container instances did not register")
+            time.sleep(0.1)
+        ecs.register_task_definition(family="web", networkMode="bridge", containerDefinitions=[{
+            "name": "web", "image": image, "memory": 16, "essential": True, "stopTimeout": 1,
+            "portMappings": [{"containerPort": 8080}]}])
+
+        def run_one():
+            t0 = time.monotonic()
+            out = ecs.run_task(cluster="bench", taskDefinition="web")
+            if not out["tasks"]:
+                raise RuntimeError("not placed: %s" % out["failures"])
+            arn = out["tasks"][0]["taskArn"]
+            while True:
+                t = ecs.describe_tasks(cluster="bench", tasks=[arn])["tasks"][0]
+                if t["lastStatus"] == "RUNNING":
+                    return arn, (time.monotonic() - t0) * 1000
+                if t["lastStatus"] == "STOPPED":
+                    raise RuntimeError("task stopped: %s" % t.get("stoppedReason"))
+                time.sleep(0.002)
+
+        # The first task unpacks the image; the rest start from the cache.
+        warm, _ = run_one()
+        rss_idle = rss_kib(d.proc.pid)
+        running = [warm]
+        start_ms = []
+        for _ in range(tasks):
+            arn, ms = run_one()
+            running.append(arn)
+            start_ms.append(ms)
+        result["run_task_to_running"] = summary(start_ms)
+
+        # The floor: runc run -d of the same bundle (a running task's config.json).
+        task_id = running[-1].rsplit("/", 1)[-1]
+        bundle_src = os.path.join(d.data_dir, "runtime", "tasks", task_id, "web")
+        with open(os.path.join(bundle_src, "config.json")) as f:
+            config = json.load(f)
+        lower = [m for m in open("/proc/self/mountinfo") if task_id in m and "lowerdir=" in m][0]
+        lowerdir = lower.split("lowerdir=")[1].split(",")[0]
+        config["root"] = {"path": lowerdir, "readonly": True}
+        config["linux"]["namespaces"] = [n for n in config["linux"]["namespaces"] if n["type"] != "network"] + [
+            {"type": "network"}]
+        config["linux"]["cgroupsPath"] = "/berth-bench-floor"
+        bundle = os.path.join(work, "floor")
+        os.makedirs(bundle)
+        with open(os.path.join(bundle, "config.json"), "w") as f:
+            json.dump(config, f)
+        runc_root = os.path.join(work, "runc")
+        floor_ms = []
+        for i in range(tasks):
+            cid = "floor-%d" % i
+            t0 = time.monotonic()
+            subprocess.run(["runc", "--root", runc_root, "run", "-d", "--pid-file", os.path.join(bundle, "pid"),
+                            "-b", bundle, cid], check=True, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+            floor_ms.append((time.monotonic() - t0) * 1000)
+            subprocess.run(["runc", "--root", runc_root, "delete", "-f", cid], check=True)
+        result["runc_run_detach"] = summary(floor_ms)
+
+        # podman run -d of the same image, pulled from berth's registry.
+        podman = ["podman", "--root", os.path.join(work, "podman"), "--runroot", os.path.join(work, "podman-run"),
+                  "--storage-driver", "vfs", "--cgroup-manager", "cgroupfs", "--events-backend", "none"]
+        pulled = subprocess.run(podman + ["pull", "-q", "--tls-verify=false", "--creds", "AWS:" + password,
+                                          "docker://" + image], capture_output=True, text=True)
+        if pulled.returncode == 0:
+            image_id = pulled.stdout.strip().splitlines()[-1]
+            podman_ms = []
+            for i in range(tasks):
+                t0 = time.monotonic()
+                # nofile/nproc: podman's defaults exceed this machine's hard limits.
+                subprocess.run(podman + ["run", "-d", "--network", "none", "--ulimit", "nofile=1024:1024",
+                                         "--ulimit", "nproc=1024:1024", "--memory", "16m", "--name", "p%d" % i,
+                                         image_id], check=True, stdout=subprocess.DEVNULL)
+                podman_ms.append((time.monotonic() - t0) * 1000)
+            subprocess.run(podman + ["rm", "-f", "-t", "0"] + ["p%d" % i for i in range(tasks)],
+                           stdout=subprocess.DEVNULL)
+            result["podman_run_detach"] = summary(podman_ms)
+        else:
+            result["podman_run_detach"] = "podman pull failed: " + pulled.stderr.strip()[-300:]
+
+        # TOTAL tasks at once on INSTANCES instances.
+        while len(running) < total:
+            out = ecs.run_task(cluster="bench", taskDefinition="web", count=min(10, total - len(running)))
+            if out["failures"]:
+                raise RuntimeError("not placed: %s" % out["failures"])
+            running += [t["taskArn"] for t in out["tasks"]]
+        deadline = time.monotonic() + 300
+        while True:
+            up = 0
+            for i in range(0, len(running), 100):
+                up += sum(t["lastStatus"] == "RUNNING"
+                          for t in ecs.describe_tasks(cluster="bench", tasks=running[i:i + 100])["tasks"])
+            if up == len(running) or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+        rss_full = rss_kib(d.proc.pid)
+        result.update({"concurrent": up, "instances": instances, "daemon_rss_idle_kib": rss_idle,
+                       "daemon_rss_kib": rss_full,
+                       "daemon_rss_per_task_kib": round((rss_full - rss_idle) / max(1, up - 1), 1)})
+
+        for arn in running:
+            ecs.stop_task(cluster="bench", task=arn)
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if all(t["lastStatus"] == "STOPPED" for i in range(0, len(running), 100)
+                   for t in ecs.describe_tasks(cluster="bench", tasks=running[i:i + 100])["tasks"]):
+                break
+            time.sleep(0.5)
+    finally:
+        d.cleanup()
+        shutil.rmtree(work, ignore_errors=True)
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
