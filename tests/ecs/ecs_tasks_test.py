@@ -122,11 +122,12 @@ class Tasks(unittest.TestCase):
     def tearDownClass(cls):
         # Containers outlive the daemon (the next one adopts them): stop what
         # a failed test may have left running, then the daemon.
+        left = []
         try:
             if cls.d.alive():
                 for cluster, arns in cls.clusters.items():
                     for arn in arns:
-                        cls.d.aws_result("ecs", "stop-task", "--cluster", cluster, "--task", arn)
+                        cls.ecs.stop_task(cluster=cluster, task=arn)
                 deadline = time.monotonic() + 30
                 for cluster, arns in cls.clusters.items():
                     for i in range(0, len(arns), 100):
@@ -135,9 +136,18 @@ class Tasks(unittest.TestCase):
                             if all(t["lastStatus"] == "STOPPED" for t in tasks):
                                 break
                             time.sleep(0.2)
+            # Every task of the run is gone from the machine, whatever the tests did.
+            runc = subprocess.run(["runc", "--root", os.path.join(cls.d.data_dir, "runtime", "runc"), "list", "-q"],
+                                  capture_output=True, text=True).stdout.split()
+            tasks_dir = os.path.join(cls.d.data_dir, "runtime", "tasks")
+            left = runc + (os.listdir(tasks_dir) if os.path.isdir(tasks_dir) else [])
+            left += [n for n in os.listdir("/run/netns") for arns in cls.clusters.values() for a in arns
+                     if n == "berth-" + a.rsplit("/", 1)[-1]] if os.path.isdir("/run/netns") else []
         finally:
             cls.d.cleanup()
             shutil.rmtree(cls.work, ignore_errors=True)
+        if left:
+            raise AssertionError("left behind after the run: %s" % left)
 
     # ---- helpers ----
 
@@ -368,6 +378,8 @@ class Tasks(unittest.TestCase):
         task_id = task["taskArn"].rsplit("/", 1)[-1]
         with open("/sys/fs/cgroup/memory/berth/%s/memory.limit_in_bytes" % task_id) as f:
             self.assertEqual(int(f.read()), 512 << 20)
+        with open("/sys/fs/cgroup/cpu/berth/%s/cpu.shares" % task_id) as f:
+            self.assertEqual(int(f.read()), 256)
 
         # No ingress rule yet: the connection gets no answer at all.
         self.assertTrue(is_timeout(http_get(public_ip, port, timeout=2)), "answered before an ingress rule")
