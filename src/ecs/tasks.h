@@ -10,6 +10,12 @@
 //        runtime ──apply_task_status(report)──> PENDING -> RUNNING -> STOPPED (forward only),
 //                                               containers' runtimeId, exitCode, reason, networkBindings
 //
+// awsvpc (and FARGATE) tasks own an ENI (ec2/network_interfaces.h), made by
+// RunTask in its transaction: the attachment is PRECREATED (subnetId only),
+// ATTACHED with all its details once RUNNING, DELETED (ENI and addresses
+// released) once STOPPED. The runtime publishes the task's ports on the
+// ENI's addresses with the ENI's groups, not the instance's.
+//
 // Spec (taskDefinitionArn, overrides), desired state and observed status
 // are separate fields (STYLE.md, swarmkit's task model); statuses only move
 // forward.
