@@ -15,6 +15,8 @@ packages=(
   openssl
   # clients the integration tests drive, as users do
   curl python3 python3-boto3 awscli
+  # the metrics tests read /_berth/metrics with the Prometheus client's own parser
+  python3-prometheus-client
   # load tools and the peers benchmarks compare against
   wrk hyperfine haproxy nginx-light docker-registry
 )

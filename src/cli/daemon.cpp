@@ -1,6 +1,7 @@
 #include "cli/daemon.h"
 
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -34,10 +35,20 @@ int fail(std::string_view what, const Error& error) {
   return 1;
 }
 
+// Every client connection a load balancer holds is a descriptor: take the
+// hard limit, not the login shell's soft 1024.
+void raise_open_file_limit() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= limit.rlim_max) return;
+  limit.rlim_cur = limit.rlim_max;
+  if (::setrlimit(RLIMIT_NOFILE, &limit) != 0) log::warn("berth", "cannot raise the open file limit to the hard limit");
+}
+
 }  // namespace
 
 int run_serve(const Options& options) {
   auto started = std::chrono::steady_clock::now();
+  raise_open_file_limit();
   ::umask(077);  // state.db, credentials, logs: private to the user
   auto dir = prepare_data_dir(options.data_dir.empty() ? default_data_dir() : options.data_dir);
   if (!dir) return fail("data dir", dir.error());
@@ -72,6 +83,7 @@ int run_serve(const Options& options) {
   ServiceRegistry registry(front_door);
   register_services(registry, ctx);
   if (registry.registry()) router.set_registry(registry.registry());
+  router.set_metrics(registry.metrics());
 
   if (auto s = write_endpoint(*dir, ctx.endpoint()); !s) return fail("writing endpoint", s.error());
 

@@ -15,6 +15,14 @@ net::Response Router::berth_endpoint(net::Request& request) {
                            "application/json");
     return net::Response(http::status::ok, health_body_, "application/json");
   }
+  if (request.path() == "/_berth/metrics") {
+    if (request.method() != http::verb::get && request.method() != http::verb::head)
+      return net::Response(http::status::method_not_allowed, "{\"error\":\"method not allowed\"}",
+                           "application/json");
+    std::string text;
+    for (const auto& source : metrics_) text += source();
+    return net::Response(http::status::ok, std::move(text), "text/plain; version=0.0.4; charset=utf-8");
+  }
   return net::Response(http::status::not_found, "{\"error\":\"not found\"}", "application/json");
 }
 

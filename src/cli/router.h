@@ -1,11 +1,14 @@
 // cli/router: the daemon's one HTTP handler on ADDR:PORT.
 //
 //   /_berth/health        berth's own endpoints (no auth)
+//   /_berth/metrics       Prometheus text of the registered metrics sources
 //   /v2, /v2/...          the OCI registry (src/ecr), when registered
 //   everything else       the AWS front door (SigV4)
 #pragma once
 
+#include <functional>
 #include <string>
+#include <vector>
 
 #include "api/front_door.h"
 #include "net/http_server.h"
@@ -17,6 +20,7 @@ class Router {
   Router(api::FrontDoor& front_door, std::string account_id);
 
   void set_registry(net::Handler handler) { registry_ = std::move(handler); }
+  void set_metrics(std::vector<std::function<std::string()>> sources) { metrics_ = std::move(sources); }
   net::Task<net::Response> handle(net::Request& request);
 
  private:
@@ -25,6 +29,7 @@ class Router {
   api::FrontDoor& front_door_;
   net::Handler registry_;
   std::string health_body_;
+  std::vector<std::function<std::string()>> metrics_;
 };
 
 }  // namespace berth::cli

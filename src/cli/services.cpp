@@ -103,6 +103,7 @@ void register_services(ServiceRegistry& services, DaemonContext& ctx) {
     std::shared_ptr<elb::ElbDaemon> shared = std::move(*elb);
     services.add(shared->take_service());
     services.on_stop([shared] { shared->stop(); });
+    services.add_metrics([shared] { return shared->metrics_text(); });
   } else {
     log::error("berth", "elb: ", elb.error().message);
   }

@@ -49,14 +49,19 @@ class ServiceRegistry {
   // Something to run when the daemon stops, before the store closes
   // (reconcilers, background tasks). Called in reverse order of addition.
   void on_stop(std::function<void()> fn) { stop_hooks_.push_back(std::move(fn)); }
+  // Prometheus text (format 0.0.4) that GET /_berth/metrics serves, the
+  // sources' texts one after another. Called on a server thread.
+  void add_metrics(std::function<std::string()> source) { metrics_.push_back(std::move(source)); }
 
   net::Handler& registry() { return registry_; }
   std::vector<std::function<void()>>& stop_hooks() { return stop_hooks_; }
+  const std::vector<std::function<std::string()>>& metrics() const { return metrics_; }
 
  private:
   api::FrontDoor& front_door_;
   net::Handler registry_;
   std::vector<std::function<void()>> stop_hooks_;
+  std::vector<std::function<std::string()>> metrics_;
 };
 
 // Registers every service module that is built in.

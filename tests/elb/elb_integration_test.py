@@ -2,208 +2,32 @@
 """ELBv2 through `berth serve` with the unmodified aws CLI (/usr/bin/aws) and boto3,
 and HTTP through the load balancer's listeners to small backends.
 
-Usage: elb_integration_test.py <path to berth> [unittest args]
+Run by ctest with BERTH_BIN set (tests/lib/berth_harness.py starts the daemon).
 """
 import http.client
-import http.server
 import json
 import os
 import random
-import shutil
-import signal
 import socket
-import subprocess
 import sys
-import tempfile
-import threading
 import time
 import unittest
-import urllib.request
 
-import boto3
 import botocore.exceptions
-from botocore.config import Config
 
-BERTH = None
-
-
-class Daemon:
-    """A berth daemon on its own loopback address and data dir."""
-
-    def __init__(self):
-        self.data_dir = tempfile.mkdtemp(prefix="berth-elb-it-")
-        self.prefix = "127.%d.%d" % (random.randint(64, 250), random.randint(0, 255))
-        self.address = self.prefix + ".1"
-        self.port = 4566
-        self.proc = None
-        self.env = {}
-
-    def start(self):
-        self.log = open(os.path.join(self.data_dir, "serve.log"), "ab")
-        self.proc = subprocess.Popen(
-            [BERTH, "serve", "--data-dir", self.data_dir, "--bind", self.address, "--port", str(self.port)],
-            stdout=self.log, stderr=self.log)
-        deadline = time.time() + 15
-        while time.time() < deadline:
-            try:
-                with urllib.request.urlopen("http://%s:%d/_berth/health" % (self.address, self.port), timeout=1) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.05)
-        else:
-            raise RuntimeError("berth did not become healthy")
-        out = subprocess.run([BERTH, "env", "--data-dir", self.data_dir], check=True, capture_output=True,
-                             text=True).stdout
-        for line in out.splitlines():
-            key, _, value = line.removeprefix("export ").partition("=")
-            self.env[key] = value.strip("'\"")
-
-    def cleanup(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                print("warning: berth serve ignored SIGTERM for 10 s; killing it", file=sys.stderr)
-                self.proc.kill()
-                self.proc.wait(timeout=10)
-        self.proc = None
-        self.log.close()
-        shutil.rmtree(self.data_dir, ignore_errors=True)
-
-    @property
-    def endpoint(self):
-        return self.env["AWS_ENDPOINT_URL"]
-
-    def cli(self, service, *args, check=True):
-        """Runs /usr/bin/aws <service> <args>; returns parsed JSON (or the CompletedProcess when check=False)."""
-        env = dict(os.environ)
-        env.update(AWS_ACCESS_KEY_ID=self.env["AWS_ACCESS_KEY_ID"],
-                   AWS_SECRET_ACCESS_KEY=self.env["AWS_SECRET_ACCESS_KEY"],
-                   AWS_DEFAULT_REGION=self.env["AWS_DEFAULT_REGION"], AWS_PAGER="",
-                   AWS_CONFIG_FILE="/dev/null", AWS_SHARED_CREDENTIALS_FILE="/dev/null")
-        proc = subprocess.run(["/usr/bin/aws", "--endpoint-url", self.endpoint, "--output", "json", service, *args],
-                              capture_output=True, text=True, env=env, timeout=120)
-        if not check:
-            return proc
-        if proc.returncode != 0:
-            raise AssertionError("aws %s %s failed (%d): %s" % (service, " ".join(args), proc.returncode, proc.stderr))
-        return json.loads(proc.stdout) if proc.stdout.strip() else {}
-
-    def boto3(self, service):
-        return boto3.client(service, endpoint_url=self.endpoint, region_name=self.env["AWS_DEFAULT_REGION"],
-                            aws_access_key_id=self.env["AWS_ACCESS_KEY_ID"],
-                            aws_secret_access_key=self.env["AWS_SECRET_ACCESS_KEY"],
-                            config=Config(retries={"max_attempts": 1}))
-
-
-class Backend:
-    """An HTTP/1.1 server on address:port that says who it is and what it got."""
-
-    def __init__(self, name, address, port=8080):
-        self.name = name
-        self.address = address
-        self.port = port
-        self.health_status = 200
-        self.requests = 0
-        backend = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
-            def answer(self):
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else b""
-                if self.path == "/health":
-                    status, payload = backend.health_status, b"ok"
-                else:
-                    backend.requests += 1
-                    status = 200
-                    payload = json.dumps({
-                        "backend": backend.name, "method": self.command, "path": self.path,
-                        "body": body.decode(), "headers": {k.lower(): v for k, v in self.headers.items()},
-                    }).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                if self.command != "HEAD":
-                    self.wfile.write(payload)
-
-            do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = answer
-
-        self.server = http.server.ThreadingHTTPServer((address, port), Handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
-class RawBackend:
-    """A TCP server that answers every connection with fixed bytes (None: read and never answer)."""
-
-    def __init__(self, address, answer, port=8080):
-        self.address = address
-        self.answer = answer
-        self.sock = socket.socket()
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind((address, port))
-        self.sock.listen(64)
-        self.held = []
-        threading.Thread(target=self.serve, daemon=True).start()
-
-    def serve(self):
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self.handle, args=(conn,), daemon=True).start()
-
-    def handle(self, conn):
-        try:
-            conn.recv(65536)
-            if self.answer is None:
-                self.held.append(conn)  # hang: keep it open, say nothing
-                return
-            conn.sendall(self.answer)
-            conn.close()
-        except OSError:
-            pass
-
-    def stop(self):
-        self.sock.close()
-        for c in self.held:
-            c.close()
-
-
-def request(address, port, host, path="/", method="GET", headers=None, body=None, timeout=10):
-    """One request on a fresh connection; returns (status, headers dict, body bytes)."""
-    conn = http.client.HTTPConnection(address, port, timeout=timeout)
-    try:
-        h = {"Host": host}
-        h.update(headers or {})
-        conn.request(method, path, body=body, headers=h)
-        resp = conn.getresponse()
-        return resp.status, {k.lower(): v for k, v in resp.getheaders()}, resp.read()
-    finally:
-        conn.close()
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from berth_harness import Daemon  # noqa: E402
+from backends import Backend, RawBackend, request  # noqa: E402
 
 
 class ElbIntegrationTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.daemon = Daemon()
-        cls.daemon.start()
-        cls.elb = cls.daemon.boto3("elbv2")
-        cls.ec2 = cls.daemon.boto3("ec2")
+        # The daemon on <prefix>.1, backends on other addresses of the same /16.
+        cls.prefix = "127.%d.%d" % (random.randint(64, 250), random.randint(0, 255))
+        cls.daemon = Daemon(address=cls.prefix + ".1").start()
+        cls.elb = cls.daemon.client("elbv2")
+        cls.ec2 = cls.daemon.client("ec2")
         cls.vpc = cls.ec2.describe_vpcs()["Vpcs"][0]["VpcId"]
         cls.subnets = [s["SubnetId"] for s in cls.ec2.describe_subnets()["Subnets"]][:2]
         cls.backends = []
@@ -218,23 +42,23 @@ class ElbIntegrationTest(unittest.TestCase):
         cls.daemon.cleanup()
 
     def backend(self, name, host_octet, port=8080):
-        b = Backend(name, "%s.%d" % (self.daemon.prefix, host_octet), port)
+        b = Backend(name, "%s.%d" % (self.prefix, host_octet), port)
         self.backends.append(b)
         return b
 
     def create_lb(self, name, *extra):
-        lb = self.daemon.cli("elbv2", "create-load-balancer", "--name", name, "--subnets", *self.subnets,
+        lb = self.cli("elbv2", "create-load-balancer", "--name", name, "--subnets", *self.subnets,
                              *extra)["LoadBalancers"][0]
         return lb
 
     def open_listener_port(self, lb, port):
         """The default security group admits only itself: let this machine in on the listener port."""
         for sg in lb["SecurityGroups"]:
-            self.daemon.cli("ec2", "authorize-security-group-ingress", "--group-id", sg, "--protocol", "tcp",
+            self.cli("ec2", "authorize-security-group-ingress", "--group-id", sg, "--protocol", "tcp",
                             "--port", str(port), "--cidr", "0.0.0.0/0")
 
     def create_tg(self, name, *extra):
-        return self.daemon.cli("elbv2", "create-target-group", "--name", name, "--protocol", "HTTP", "--port",
+        return self.cli("elbv2", "create-target-group", "--name", name, "--protocol", "HTTP", "--port",
                                "8080", "--vpc-id", self.vpc, "--target-type", "ip", "--health-check-path",
                                "/health", "--health-check-interval-seconds", "5", "--health-check-timeout-seconds",
                                "2", "--healthy-threshold-count", "2", "--unhealthy-threshold-count", "2",
@@ -254,9 +78,17 @@ class ElbIntegrationTest(unittest.TestCase):
                 self.fail("target health %s never reached %s" % (h, wanted))
             time.sleep(0.5)
 
-    def assertCode(self, proc, code):
-        self.assertNotEqual(proc.returncode, 0, proc.stdout)
-        self.assertIn("(%s)" % code, proc.stderr)
+    def cli(self, *args, check=True):
+        """The aws CLI: parsed JSON, or with check=False (exit code, stderr) for assertCode."""
+        if check:
+            return self.daemon.aws(*args)
+        rc, _, err = self.daemon.aws_result(*args)
+        return rc, err
+
+    def assertCode(self, result, code):
+        rc, err = result
+        self.assertNotEqual(rc, 0, err)
+        self.assertIn("(%s)" % code, err)
 
     # ------------------------------------------------------------------ API
 
@@ -275,15 +107,15 @@ class ElbIntegrationTest(unittest.TestCase):
         # Idempotent for identical settings; same name, other settings: DuplicateLoadBalancerName.
         again = self.create_lb("api-shapes")
         self.assertEqual(again["LoadBalancerArn"], lb["LoadBalancerArn"])
-        self.assertCode(self.daemon.cli("elbv2", "create-load-balancer", "--name", "api-shapes", "--subnets",
+        self.assertCode(self.cli("elbv2", "create-load-balancer", "--name", "api-shapes", "--subnets",
                                         *self.subnets, "--scheme", "internal", check=False),
                         "DuplicateLoadBalancerName")
-        self.assertCode(self.daemon.cli("elbv2", "create-load-balancer", "--name", "one-subnet", "--subnets",
+        self.assertCode(self.cli("elbv2", "create-load-balancer", "--name", "one-subnet", "--subnets",
                                         self.subnets[0], check=False), "ValidationError")
         internal = self.create_lb("api-internal", "--scheme", "internal")
         self.assertTrue(internal["DNSName"].startswith("internal-api-internal-"))
         # The waiter sees provisioning -> active.
-        self.daemon.cli("elbv2", "wait", "load-balancer-available", "--load-balancer-arns", lb["LoadBalancerArn"])
+        self.cli("elbv2", "wait", "load-balancer-available", "--load-balancer-arns", lb["LoadBalancerArn"])
         self.assertEqual(self.elb.describe_load_balancers(Names=["api-shapes"])["LoadBalancers"][0]["State"]["Code"],
                          "active")
         # Paging with PageSize / Marker.
@@ -298,7 +130,7 @@ class ElbIntegrationTest(unittest.TestCase):
         self.assertEqual(e.exception.response["ResponseMetadata"]["HTTPStatusCode"], 400)
 
         # Target group defaults (§3.2) and errors.
-        tg = self.daemon.cli("elbv2", "create-target-group", "--name", "api-defaults", "--protocol", "HTTP",
+        tg = self.cli("elbv2", "create-target-group", "--name", "api-defaults", "--protocol", "HTTP",
                              "--port", "80", "--vpc-id", self.vpc)["TargetGroups"][0]
         for key, value in {"TargetType": "instance", "HealthCheckProtocol": "HTTP", "HealthCheckPort": "traffic-port",
                            "HealthCheckEnabled": True, "HealthCheckIntervalSeconds": 30,
@@ -306,10 +138,10 @@ class ElbIntegrationTest(unittest.TestCase):
                            "HealthCheckPath": "/", "Matcher": {"HttpCode": "200"}, "ProtocolVersion": "HTTP1",
                            "LoadBalancerArns": []}.items():
             self.assertEqual(tg[key], value, key)
-        self.assertCode(self.daemon.cli("elbv2", "create-target-group", "--name", "api-defaults", "--protocol",
+        self.assertCode(self.cli("elbv2", "create-target-group", "--name", "api-defaults", "--protocol",
                                         "HTTP", "--port", "81", "--vpc-id", self.vpc, check=False),
                         "DuplicateTargetGroupName")
-        self.assertCode(self.daemon.cli("elbv2", "create-target-group", "--name", "bad-interval", "--protocol",
+        self.assertCode(self.cli("elbv2", "create-target-group", "--name", "bad-interval", "--protocol",
                                         "HTTP", "--port", "81", "--vpc-id", self.vpc,
                                         "--health-check-interval-seconds", "10", "--health-check-timeout-seconds",
                                         "10", check=False), "ValidationError")
@@ -325,43 +157,43 @@ class ElbIntegrationTest(unittest.TestCase):
         self.assertEqual(modified["Matcher"]["HttpCode"], "200-299")
 
         # Listeners, rules, in-use and protection errors.
-        listener = self.daemon.cli("elbv2", "create-listener", "--load-balancer-arn", lb["LoadBalancerArn"],
+        listener = self.cli("elbv2", "create-listener", "--load-balancer-arn", lb["LoadBalancerArn"],
                                    "--protocol", "HTTP", "--port", "9100", "--default-actions",
                                    "Type=forward,TargetGroupArn=" + tg["TargetGroupArn"])["Listeners"][0]
         self.assertEqual(listener["DefaultActions"][0]["ForwardConfig"]["TargetGroups"][0]["Weight"], 1)
-        self.assertCode(self.daemon.cli("elbv2", "create-listener", "--load-balancer-arn", lb["LoadBalancerArn"],
+        self.assertCode(self.cli("elbv2", "create-listener", "--load-balancer-arn", lb["LoadBalancerArn"],
                                         "--protocol", "HTTP", "--port", "9100", "--default-actions",
                                         "Type=fixed-response,FixedResponseConfig={StatusCode=404}", check=False),
                         "DuplicateListener")
         self.assertEqual(self.elb.describe_target_groups(Names=["api-defaults"])["TargetGroups"][0]
                          ["LoadBalancerArns"], [lb["LoadBalancerArn"]])
-        self.assertCode(self.daemon.cli("elbv2", "delete-target-group", "--target-group-arn", tg["TargetGroupArn"],
+        self.assertCode(self.cli("elbv2", "delete-target-group", "--target-group-arn", tg["TargetGroupArn"],
                                         check=False), "ResourceInUse")
         cond = json.dumps([{"Field": "path-pattern", "PathPatternConfig": {"Values": ["/a/*"]}}])
         fixed = "Type=fixed-response,FixedResponseConfig={StatusCode=200,ContentType=text/plain,MessageBody=a}"
-        r1 = self.daemon.cli("elbv2", "create-rule", "--listener-arn", listener["ListenerArn"], "--priority", "10",
+        r1 = self.cli("elbv2", "create-rule", "--listener-arn", listener["ListenerArn"], "--priority", "10",
                              "--conditions", cond, "--actions", fixed)["Rules"][0]
         self.assertRegex(r1["RuleArn"], r":listener-rule/app/api-shapes/[0-9a-f]{16}/[0-9a-f]{16}/[0-9a-f]{16}$")
-        self.assertCode(self.daemon.cli("elbv2", "create-rule", "--listener-arn", listener["ListenerArn"],
+        self.assertCode(self.cli("elbv2", "create-rule", "--listener-arn", listener["ListenerArn"],
                                         "--priority", "10", "--conditions", cond, "--actions", fixed, check=False),
                         "PriorityInUse")
-        r2 = self.daemon.cli("elbv2", "create-rule", "--listener-arn", listener["ListenerArn"], "--priority", "20",
+        r2 = self.cli("elbv2", "create-rule", "--listener-arn", listener["ListenerArn"], "--priority", "20",
                              "--conditions", cond, "--actions", fixed)["Rules"][0]
-        self.daemon.cli("elbv2", "set-rule-priorities", "--rule-priorities",
+        self.cli("elbv2", "set-rule-priorities", "--rule-priorities",
                         "RuleArn=%s,Priority=30" % r1["RuleArn"], "RuleArn=%s,Priority=5" % r2["RuleArn"])
         rules = self.elb.describe_rules(ListenerArn=listener["ListenerArn"])["Rules"]
         self.assertEqual([r["Priority"] for r in rules], ["5", "30", "default"])
         self.assertEqual([r["IsDefault"] for r in rules], [False, False, True])
-        self.assertCode(self.daemon.cli("elbv2", "delete-rule", "--rule-arn", rules[-1]["RuleArn"], check=False),
+        self.assertCode(self.cli("elbv2", "delete-rule", "--rule-arn", rules[-1]["RuleArn"], check=False),
                         "OperationNotPermitted")
-        self.daemon.cli("elbv2", "delete-rule", "--rule-arn", r1["RuleArn"])
-        self.assertCode(self.daemon.cli("elbv2", "delete-rule", "--rule-arn", r1["RuleArn"], check=False),
+        self.cli("elbv2", "delete-rule", "--rule-arn", r1["RuleArn"])
+        self.assertCode(self.cli("elbv2", "delete-rule", "--rule-arn", r1["RuleArn"], check=False),
                         "RuleNotFound")
 
         # Tags.
-        self.daemon.cli("elbv2", "add-tags", "--resource-arns", lb["LoadBalancerArn"], tg["TargetGroupArn"],
+        self.cli("elbv2", "add-tags", "--resource-arns", lb["LoadBalancerArn"], tg["TargetGroupArn"],
                         "--tags", "Key=env,Value=test", "Key=team,Value=berth")
-        self.daemon.cli("elbv2", "remove-tags", "--resource-arns", lb["LoadBalancerArn"], "--tag-keys", "team")
+        self.cli("elbv2", "remove-tags", "--resource-arns", lb["LoadBalancerArn"], "--tag-keys", "team")
         tags = self.elb.describe_tags(ResourceArns=[lb["LoadBalancerArn"], tg["TargetGroupArn"]])["TagDescriptions"]
         self.assertEqual(tags[0]["Tags"], [{"Key": "env", "Value": "test"}])
         self.assertEqual(len(tags[1]["Tags"]), 2)
@@ -369,24 +201,24 @@ class ElbIntegrationTest(unittest.TestCase):
         # Deletion protection, then delete (listeners go with the load balancer).
         self.elb.modify_load_balancer_attributes(LoadBalancerArn=lb["LoadBalancerArn"], Attributes=[
             {"Key": "deletion_protection.enabled", "Value": "true"}])
-        self.assertCode(self.daemon.cli("elbv2", "delete-load-balancer", "--load-balancer-arn",
+        self.assertCode(self.cli("elbv2", "delete-load-balancer", "--load-balancer-arn",
                                         lb["LoadBalancerArn"], check=False), "OperationNotPermitted")
         self.elb.modify_load_balancer_attributes(LoadBalancerArn=lb["LoadBalancerArn"], Attributes=[
             {"Key": "deletion_protection.enabled", "Value": "false"}])
         # The load balancer holds its security group: EC2 refuses to delete it meanwhile.
         sg = self.ec2.create_security_group(GroupName="api-shapes-sg", Description="x", VpcId=self.vpc)["GroupId"]
-        self.daemon.cli("elbv2", "set-security-groups", "--load-balancer-arn", lb["LoadBalancerArn"],
+        self.cli("elbv2", "set-security-groups", "--load-balancer-arn", lb["LoadBalancerArn"],
                         "--security-groups", sg)
         with self.assertRaises(botocore.exceptions.ClientError) as e:
             self.ec2.delete_security_group(GroupId=sg)
         self.assertEqual(e.exception.response["Error"]["Code"], "DependencyViolation")
-        self.daemon.cli("elbv2", "delete-load-balancer", "--load-balancer-arn", lb["LoadBalancerArn"])
-        self.daemon.cli("elbv2", "delete-load-balancer", "--load-balancer-arn", lb["LoadBalancerArn"])  # absent: ok
+        self.cli("elbv2", "delete-load-balancer", "--load-balancer-arn", lb["LoadBalancerArn"])
+        self.cli("elbv2", "delete-load-balancer", "--load-balancer-arn", lb["LoadBalancerArn"])  # absent: ok
         self.ec2.delete_security_group(GroupId=sg)
-        self.assertCode(self.daemon.cli("elbv2", "describe-listeners", "--listener-arns", listener["ListenerArn"],
+        self.assertCode(self.cli("elbv2", "describe-listeners", "--listener-arns", listener["ListenerArn"],
                                         check=False), "ListenerNotFound")
-        self.daemon.cli("elbv2", "delete-target-group", "--target-group-arn", tg["TargetGroupArn"])
-        self.daemon.cli("elbv2", "wait", "load-balancers-deleted", "--load-balancer-arns", lb["LoadBalancerArn"])
+        self.cli("elbv2", "delete-target-group", "--target-group-arn", tg["TargetGroupArn"])
+        self.cli("elbv2", "wait", "load-balancers-deleted", "--load-balancer-arns", lb["LoadBalancerArn"])
 
     # ------------------------------------------------------------------ data plane
 
@@ -399,18 +231,18 @@ class ElbIntegrationTest(unittest.TestCase):
         tg_blue = self.create_tg("blue")
         tg_green = self.create_tg("green")
         tg_empty = self.create_tg("empty")
-        listener = self.daemon.cli("elbv2", "create-listener", "--load-balancer-arn", lb["LoadBalancerArn"],
+        listener = self.cli("elbv2", "create-listener", "--load-balancer-arn", lb["LoadBalancerArn"],
                                    "--protocol", "HTTP", "--port", str(port), "--default-actions",
                                    "Type=forward,TargetGroupArn=" + tg_blue["TargetGroupArn"])["Listeners"][0]
-        self.daemon.cli("elbv2", "register-targets", "--target-group-arn", tg_blue["TargetGroupArn"], "--targets",
+        self.cli("elbv2", "register-targets", "--target-group-arn", tg_blue["TargetGroupArn"], "--targets",
                         "Id=%s" % blue.address)
         self.assertEqual(self.health(tg_blue["TargetGroupArn"])[blue.address]["State"], "initial")
-        self.daemon.cli("elbv2", "register-targets", "--target-group-arn", tg_green["TargetGroupArn"], "--targets",
+        self.cli("elbv2", "register-targets", "--target-group-arn", tg_green["TargetGroupArn"], "--targets",
                         "Id=%s,Port=8080" % green.address)
         la = listener["ListenerArn"]
 
         def rule(priority, conditions, action):
-            self.daemon.cli("elbv2", "create-rule", "--listener-arn", la, "--priority", str(priority),
+            self.cli("elbv2", "create-rule", "--listener-arn", la, "--priority", str(priority),
                             "--conditions", json.dumps(conditions), "--actions", json.dumps(action))
 
         fwd = lambda tg: [{"Type": "forward", "TargetGroupArn": tg["TargetGroupArn"]}]
@@ -435,7 +267,7 @@ class ElbIntegrationTest(unittest.TestCase):
         self.open_listener_port(lb, port)
 
         # Health: initial -> healthy; the CLI waiter sees it.
-        self.daemon.cli("elbv2", "wait", "target-in-service", "--target-group-arn", tg_blue["TargetGroupArn"])
+        self.cli("elbv2", "wait", "target-in-service", "--target-group-arn", tg_blue["TargetGroupArn"])
         self.wait_health(tg_green["TargetGroupArn"], {green.address: "healthy"})
 
         def who(path="/", host=dns, **kw):
@@ -484,8 +316,8 @@ class ElbIntegrationTest(unittest.TestCase):
 
         # A target that refuses connections costs the client nothing (retry on another target);
         # it turns unhealthy (connection refused), a 500 health answer too, then fail open.
-        dead = "%s.12" % self.daemon.prefix
-        self.daemon.cli("elbv2", "register-targets", "--target-group-arn", tg_blue["TargetGroupArn"], "--targets",
+        dead = "%s.12" % self.prefix
+        self.cli("elbv2", "register-targets", "--target-group-arn", tg_blue["TargetGroupArn"], "--targets",
                         "Id=%s" % dead, "Id=%s" % green.address)
         for _ in range(10):
             self.assertIn(who()["backend"], ("blue", "green"))
@@ -508,7 +340,7 @@ class ElbIntegrationTest(unittest.TestCase):
         # Draining: no new requests; described as draining; then unused after the delay.
         self.elb.modify_target_group_attributes(TargetGroupArn=tg_blue["TargetGroupArn"], Attributes=[
             {"Key": "deregistration_delay.timeout_seconds", "Value": "2"}])
-        self.daemon.cli("elbv2", "deregister-targets", "--target-group-arn", tg_blue["TargetGroupArn"], "--targets",
+        self.cli("elbv2", "deregister-targets", "--target-group-arn", tg_blue["TargetGroupArn"], "--targets",
                         "Id=%s" % green.address, "Id=%s" % dead)
         h = self.health(tg_blue["TargetGroupArn"])[green.address]
         self.assertEqual((h["State"], h["Reason"]), ("draining", "Target.DeregistrationInProgress"))
@@ -518,22 +350,22 @@ class ElbIntegrationTest(unittest.TestCase):
                                               Targets=[{"Id": green.address}])["TargetHealthDescriptions"]
         self.assertEqual(out[0]["TargetHealth"]["State"], "unused")
         self.assertEqual(out[0]["TargetHealth"]["Reason"], "Target.NotRegistered")
-        self.daemon.cli("elbv2", "wait", "target-deregistered", "--target-group-arn", tg_blue["TargetGroupArn"],
+        self.cli("elbv2", "wait", "target-deregistered", "--target-group-arn", tg_blue["TargetGroupArn"],
                         "--targets", "Id=%s" % green.address)
 
         # A stopped backend behind a forward action: 502 from ALB when every target refuses.
-        self.daemon.cli("elbv2", "modify-listener", "--listener-arn", la, "--default-actions",
+        self.cli("elbv2", "modify-listener", "--listener-arn", la, "--default-actions",
                         "Type=forward,TargetGroupArn=" + tg_empty["TargetGroupArn"])
-        self.daemon.cli("elbv2", "register-targets", "--target-group-arn", tg_empty["TargetGroupArn"], "--targets",
+        self.cli("elbv2", "register-targets", "--target-group-arn", tg_empty["TargetGroupArn"], "--targets",
                         "Id=%s" % dead)
         status, headers, body = request(self.daemon.address, port, dns, "/")
         self.assertEqual(status, 502)
         self.assertIn(b"502 Bad Gateway", body)
 
     def test_faulty_backends_and_bad_requests(self):
-        hang = RawBackend("%s.30" % self.daemon.prefix, None)
-        garbage = RawBackend("%s.31" % self.daemon.prefix, b"this is not http\r\n\r\n")
-        short = RawBackend("%s.32" % self.daemon.prefix,
+        hang = RawBackend("%s.30" % self.prefix, None)
+        garbage = RawBackend("%s.31" % self.prefix, b"this is not http\r\n\r\n")
+        short = RawBackend("%s.32" % self.prefix,
                            b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly a part")
         self.backends.extend([hang, garbage, short])
         port = 8070
@@ -542,13 +374,13 @@ class ElbIntegrationTest(unittest.TestCase):
         groups = {}
         for name, backend in (("hang", hang), ("garbage", garbage), ("short", short)):
             groups[name] = self.create_tg("fault-" + name)
-            self.daemon.cli("elbv2", "register-targets", "--target-group-arn", groups[name]["TargetGroupArn"],
+            self.cli("elbv2", "register-targets", "--target-group-arn", groups[name]["TargetGroupArn"],
                             "--targets", "Id=%s" % backend.address)
-        listener = self.daemon.cli("elbv2", "create-listener", "--load-balancer-arn", lb["LoadBalancerArn"],
+        listener = self.cli("elbv2", "create-listener", "--load-balancer-arn", lb["LoadBalancerArn"],
                                    "--protocol", "HTTP", "--port", str(port), "--default-actions",
                                    "Type=forward,TargetGroupArn=" + groups["garbage"]["TargetGroupArn"])["Listeners"][0]
         for priority, name in ((1, "hang"), (2, "short")):
-            self.daemon.cli("elbv2", "create-rule", "--listener-arn", listener["ListenerArn"], "--priority",
+            self.cli("elbv2", "create-rule", "--listener-arn", listener["ListenerArn"], "--priority",
                             str(priority), "--conditions", "Field=path-pattern,Values=/%s" % name, "--actions",
                             "Type=forward,TargetGroupArn=" + groups[name]["TargetGroupArn"])
         self.elb.modify_load_balancer_attributes(LoadBalancerArn=lb["LoadBalancerArn"], Attributes=[
@@ -593,23 +425,23 @@ class ElbIntegrationTest(unittest.TestCase):
         port = random.randint(20000, 60000)
         self.ec2.authorize_security_group_ingress(GroupId=alb_sg, IpPermissions=[{
             "IpProtocol": "tcp", "FromPort": 8060, "ToPort": 8060, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
-        run = self.daemon.cli("ec2", "run-instances", "--image-id", "ami-05c13eab67c5d8861", "--instance-type",
+        run = self.cli("ec2", "run-instances", "--image-id", "ami-05c13eab67c5d8861", "--instance-type",
                               "t2.micro", "--security-group-ids", app_sg)
         instance = run["Instances"][0]
-        self.daemon.cli("ec2", "wait", "instance-running", "--instance-ids", instance["InstanceId"])
+        self.cli("ec2", "wait", "instance-running", "--instance-ids", instance["InstanceId"])
         app = Backend("instance", instance["PublicIpAddress"], port)
         self.backends.append(app)
         lb = self.create_lb("inst", "--security-groups", alb_sg)
-        tg = self.daemon.cli("elbv2", "create-target-group", "--name", "inst", "--protocol", "HTTP", "--port",
+        tg = self.cli("elbv2", "create-target-group", "--name", "inst", "--protocol", "HTTP", "--port",
                              str(port), "--vpc-id", self.vpc, "--health-check-path", "/health",
                              "--health-check-interval-seconds", "5", "--health-check-timeout-seconds", "2",
                              "--healthy-threshold-count", "2")["TargetGroups"][0]
-        self.daemon.cli("elbv2", "create-listener", "--load-balancer-arn", lb["LoadBalancerArn"], "--protocol",
+        self.cli("elbv2", "create-listener", "--load-balancer-arn", lb["LoadBalancerArn"], "--protocol",
                         "HTTP", "--port", "8060", "--default-actions",
                         "Type=forward,TargetGroupArn=" + tg["TargetGroupArn"])
-        self.assertCode(self.daemon.cli("elbv2", "register-targets", "--target-group-arn", tg["TargetGroupArn"],
+        self.assertCode(self.cli("elbv2", "register-targets", "--target-group-arn", tg["TargetGroupArn"],
                                         "--targets", "Id=i-0123456789abcdef0", check=False), "InvalidTarget")
-        self.daemon.cli("elbv2", "register-targets", "--target-group-arn", tg["TargetGroupArn"], "--targets",
+        self.cli("elbv2", "register-targets", "--target-group-arn", tg["TargetGroupArn"], "--targets",
                         "Id=" + instance["InstanceId"])
         # No rule admits the load balancer's group yet: checks time out, requests get 504.
         h = self.wait_health(tg["TargetGroupArn"], {instance["InstanceId"]: "unhealthy"})[instance["InstanceId"]]
@@ -637,10 +469,10 @@ class ElbIntegrationTest(unittest.TestCase):
         for name, backend in (("share-a", a_backend), ("share-b", b_backend)):
             lb = self.create_lb(name, "--security-groups", sg)
             tg = self.create_tg(name)
-            self.daemon.cli("elbv2", "create-listener", "--load-balancer-arn", lb["LoadBalancerArn"], "--protocol",
+            self.cli("elbv2", "create-listener", "--load-balancer-arn", lb["LoadBalancerArn"], "--protocol",
                             "HTTP", "--port", str(port), "--default-actions",
                             "Type=forward,TargetGroupArn=" + tg["TargetGroupArn"])
-            self.daemon.cli("elbv2", "register-targets", "--target-group-arn", tg["TargetGroupArn"], "--targets",
+            self.cli("elbv2", "register-targets", "--target-group-arn", tg["TargetGroupArn"], "--targets",
                             "Id=%s" % backend.address)
             lbs.append(lb)
         # No ingress rule yet: dropped.
@@ -662,5 +494,4 @@ class ElbIntegrationTest(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    BERTH = os.path.abspath(sys.argv.pop(1))
     unittest.main(verbosity=2)
