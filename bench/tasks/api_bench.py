@@ -52,6 +52,10 @@ def main():
     d = Daemon().start()
     ecs, ec2 = d.client("ecs"), d.client("ec2")
     result = {"tasks": tasks}
+    running = []
+    runc_root = os.path.join(work, "runc")
+    podman = ["podman", "--root", os.path.join(work, "podman"), "--runroot", os.path.join(work, "podman-run"),
+              "--storage-driver", "vfs", "--cgroup-manager", "cgroupfs", "--events-backend", "none"]
     try:
         uri = d.aws("ecr", "create-repository", "--repository-name", "bench")["repository"]["repositoryUri"]
         image = uri + ":latest"
@@ -89,7 +93,7 @@ def main():
         # The first task unpacks the image; the rest start from the cache.
         warm, _ = run_one()
         rss_idle = rss_kib(d.proc.pid)
-        running = [warm]
+        running.append(warm)
         start_ms = []
         for _ in range(tasks):
             arn, ms = run_one()
@@ -112,7 +116,6 @@ def main():
         os.makedirs(bundle)
         with open(os.path.join(bundle, "config.json"), "w") as f:
             json.dump(config, f)
-        runc_root = os.path.join(work, "runc")
         floor_ms = []
         for i in range(tasks):
             cid = "floor-%d" % i
@@ -125,8 +128,6 @@ def main():
         result["runc_run_detach"] = summary(floor_ms)
 
         # podman run -d of the same image, pulled from berth's registry.
-        podman = ["podman", "--root", os.path.join(work, "podman"), "--runroot", os.path.join(work, "podman-run"),
-                  "--storage-driver", "vfs", "--cgroup-manager", "cgroupfs", "--events-backend", "none"]
         pulled = subprocess.run(podman + ["pull", "-q", "--tls-verify=false", "--creds", "AWS:" + password,
                                           "docker://" + image], capture_output=True, text=True)
         if pulled.returncode == 0:
@@ -165,16 +166,24 @@ def main():
                        "daemon_rss_kib": rss_full,
                        "daemon_rss_per_task_kib": round((rss_full - rss_idle) / max(1, up - 1), 1)})
 
-        for arn in running:
-            ecs.stop_task(cluster="bench", task=arn)
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            if all(t["lastStatus"] == "STOPPED" for i in range(0, len(running), 100)
-                   for t in ecs.describe_tasks(cluster="bench", tasks=running[i:i + 100])["tasks"]):
-                break
-            time.sleep(0.5)
     finally:
+        # Containers outlive a stopped daemon (the next one would adopt
+        # them): stop every task first, also when the bench failed half-way.
+        if d.alive() and running:
+            for arn in running:
+                ecs.stop_task(cluster="bench", task=arn)
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline:
+                if all(t["lastStatus"] == "STOPPED" for i in range(0, len(running), 100)
+                       for t in ecs.describe_tasks(cluster="bench", tasks=running[i:i + 100])["tasks"]):
+                    break
+                time.sleep(0.5)
         d.cleanup()
+        for cid in subprocess.run(["runc", "--root", runc_root, "list", "-q"], capture_output=True,
+                                  text=True).stdout.split():
+            subprocess.run(["runc", "--root", runc_root, "delete", "-f", cid])
+        if os.path.isdir(os.path.join(work, "podman")):
+            subprocess.run(podman + ["rm", "-a", "-f", "-t", "0"], stdout=subprocess.DEVNULL)
         shutil.rmtree(work, ignore_errors=True)
     print(json.dumps(result))
 
