@@ -188,7 +188,11 @@ Status apply_task_status(store::Database& db, const TaskReport& report, WallTime
         if (r.exit_code) c["exitCode"] = *r.exit_code;
         if (!r.reason.empty()) c["reason"] = r.reason;
         c["healthStatus"] = r.health_status;
-        if (!r.network_bindings.empty()) {
+        if (!t.eni_id.empty()) {
+          // awsvpc: the task's ports are its ENI's, shown through
+          // networkInterfaces; AWS lists no bindings.
+          c["networkBindings"] = json::array();
+        } else if (!r.network_bindings.empty()) {
           json::array bindings;
           for (const auto& b : r.network_bindings) {
             bindings.push_back(json::object{{"bindIP", b.bind_ip}, {"containerPort", b.container_port},

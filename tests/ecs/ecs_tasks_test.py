@@ -300,6 +300,7 @@ class Tasks(unittest.TestCase):
         self.assertEqual(details["privateDnsName"], "ip-%s.ec2.internal" % ip.replace(".", "-"))
         for c in task["containers"]:
             self.assertEqual(c["networkInterfaces"], [{"attachmentId": attachment["id"], "privateIpv4Address": ip}])
+            self.assertEqual(c["networkBindings"], [])  # the ENI's ports, not the host's
         return details
 
     def test_awsvpc_task_on_an_instance_gets_its_own_network_interface(self):
