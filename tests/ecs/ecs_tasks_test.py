@@ -151,13 +151,14 @@ class Tasks(unittest.TestCase):
 
     # ---- helpers ----
 
-    def cluster_with_instance(self, name, instance_type="t2.micro"):
+    def cluster_with_instance(self, name, instance_type="t2.micro", groups=None):
         """A cluster with one registered container instance; returns
         (container instance arn, the EC2 instance as DescribeInstances shows it)."""
         self.ecs.create_cluster(clusterName=name)
         self.clusters.setdefault(name, [])
         run = self.d.aws("ec2", "run-instances", "--image-id", ECS_AMI, "--instance-type", instance_type,
-                         "--user-data", "#!/bin/bash\necho ECS_CLUSTER=%s >> /etc/ecs/ecs.config" % name)
+                         "--user-data", "#!/bin/bash\necho ECS_CLUSTER=%s >> /etc/ecs/ecs.config" % name,
+                         *(["--security-group-ids", *groups] if groups else []))
         instance_id = run["Instances"][0]["InstanceId"]
         deadline = time.monotonic() + 15
         while True:
@@ -168,7 +169,7 @@ class Tasks(unittest.TestCase):
         self.assertEqual(len(arns), 1, "no container instance registered in %s" % name)
         instance = self.ec2.describe_instances(InstanceIds=[instance_id])["Reservations"][0]["Instances"][0]
         self.assertTrue(instance.get("PublicIpAddress"), instance)
-        self.assertEqual([g["GroupId"] for g in instance["SecurityGroups"]], [self.default_group])
+        self.assertEqual([g["GroupId"] for g in instance["SecurityGroups"]], groups or [self.default_group])
         return arns[0], instance
 
     def register(self, family, containers, network_mode="bridge", **extra):
@@ -394,6 +395,28 @@ class Tasks(unittest.TestCase):
         self.stop_and_wait("fargate", task["taskArn"])
         self.assert_nothing_left(task["taskArn"], ["%s:%d" % (public_ip, port)])
         self.ec2.delete_security_group(GroupId=group)
+
+    def test_instance_ports_follow_the_instance_security_groups(self):
+        group = self.ec2.create_security_group(GroupName="instance-%d" % random.randint(0, 1 << 30),
+                                               Description="instances", VpcId=self.vpc_id)["GroupId"]
+        _, instance = self.cluster_with_instance("guarded", groups=[group])
+        self.register("guarded-web", [{"name": "web", "memory": 32, "portMappings": [{"containerPort": 8080}]}])
+        arn = self.run_task("guarded", "guarded-web")["tasks"][0]["taskArn"]
+        task = self.wait_task("guarded", arn, "RUNNING")
+        port = task["containers"][0]["networkBindings"][0]["hostPort"]
+        ip = instance["PublicIpAddress"]
+        # The port listens, but the instance's group admits nobody: no answer.
+        self.assertIn("%s:%d" % (ip, port), listeners())
+        self.assertTrue(is_timeout(http_get(ip, port, timeout=2)), "answered without an ingress rule")
+        rule = [{"IpProtocol": "tcp", "FromPort": 49153, "ToPort": 65535, "IpRanges": [{"CidrIp": "127.0.0.0/8"}]}]
+        self.ec2.authorize_security_group_ingress(GroupId=group, IpPermissions=rule)
+        self.assertEqual(wait_http(ip, port, timeout=5), (200, BUSYBOX_INDEX_HTML))
+        # Revoked: new connections are dropped again.
+        self.ec2.revoke_security_group_ingress(GroupId=group, IpPermissions=rule)
+        time.sleep(0.2)
+        self.assertTrue(is_timeout(http_get(ip, port, timeout=2)), "answered after the rule was revoked")
+        self.stop_and_wait("guarded", arn)
+        self.assert_nothing_left(arn, ["%s:%d" % (ip, port)])
 
     # ---- limits, health, stop ----
 
