@@ -305,7 +305,8 @@ class Tasks(unittest.TestCase):
         return details
 
     def test_awsvpc_task_on_an_instance_gets_its_own_network_interface(self):
-        ci, instance = self.cluster_with_instance("vpc", instance_type="t3.medium")
+        # t2.micro: two ENIs, the instance's own and one for a task.
+        ci, instance = self.cluster_with_instance("vpc", instance_type="t2.micro")
         port = free_port()
         self.register("vpc-web", [{"name": "web", "memory": 32,
                                    "command": ["/bin/busybox", "httpd", "-f", "-p", str(port), "-h", "/www"],
@@ -332,6 +333,8 @@ class Tasks(unittest.TestCase):
         self.assertEqual(running["lastStatus"], "RUNNING", dump(running))
         details = self.eni_of(running)
         self.assertNotEqual(details["privateIPv4Address"], instance["PrivateIpAddress"])
+        full = self.run_task("vpc", "vpc-web", networkConfiguration={"awsvpcConfiguration": vpc_config})
+        self.assertEqual((full["tasks"], full["failures"]), ([], [{"arn": ci, "reason": "RESOURCE:ENI"}]))
         eni = self.ec2.describe_network_interfaces(
             NetworkInterfaceIds=[details["networkInterfaceId"]])["NetworkInterfaces"][0]
         self.assertEqual(eni["PrivateIpAddress"], details["privateIPv4Address"])
@@ -490,6 +493,21 @@ class Tasks(unittest.TestCase):
         self.assertEqual((s["stopCode"], s["stoppedReason"]), ("UserInitiated", "Task stopped by user"))
         for t in (stubborn, polite):
             self.assert_nothing_left(t["taskArn"])
+
+    def test_image_by_digest(self):
+        self.cluster_with_instance("digest")
+        digest = self.ecr_digest()
+        self.register("by-digest", [{"name": "c", "memory": 16, "image": self.image.rsplit(":", 1)[0] + "@" + digest,
+                                     "command": ["sh", "-c", "echo pulled by digest"]}])
+        arn = self.run_task("digest", "by-digest")["tasks"][0]["taskArn"]
+        stopped = self.wait_task("digest", arn, "STOPPED", timeout=20)
+        self.assertEqual(stopped["stopCode"], "EssentialContainerExited", dump(stopped))
+        self.assertEqual(stopped["containers"][0]["exitCode"], 0, dump(stopped))
+        self.assertEqual(self.berth_logs(arn).stdout, "pulled by digest\n")
+        self.assert_nothing_left(arn)
+
+    def ecr_digest(self):
+        return self.d.client("ecr").describe_images(repositoryName="busybox")["imageDetails"][0]["imageDigest"]
 
     # ---- logs ----
 
