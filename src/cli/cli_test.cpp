@@ -43,6 +43,19 @@ TEST(Options, ServeAndEnv) {
   EXPECT_EQ(parse({"berth"})->command, Command::kHelp);
 }
 
+TEST(Options, Logs) {
+  auto o = parse({"berth", "logs", "arn:aws:ecs:us-east-1:1:task/c/abc", "--container=web", "--data-dir", "/d"});
+  ASSERT_TRUE(o.ok()) << o.error().message;
+  EXPECT_EQ(o->command, Command::kLogs);
+  EXPECT_EQ(o->task, "arn:aws:ecs:us-east-1:1:task/c/abc");
+  EXPECT_EQ(o->container, "web");
+  EXPECT_EQ(o->data_dir, "/d");
+  EXPECT_FALSE(parse({"berth", "logs"}).ok());                 // no task
+  EXPECT_FALSE(parse({"berth", "logs", "a", "b"}).ok());       // two tasks
+  EXPECT_FALSE(parse({"berth", "logs", "a", "--bind", "x"}).ok());
+  EXPECT_FALSE(parse({"berth", "serve", "--container", "x"}).ok());
+}
+
 TEST(DataDir, PrivateFilesRoundTrip) {
   auto dir = prepare_data_dir(std::filesystem::temp_directory_path().string() + "/berth-cli-test-" +
                               std::to_string(::getpid()) + "/nested");
