@@ -11,6 +11,7 @@ import json
 import os
 import random
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -577,15 +578,35 @@ class Tasks(unittest.TestCase):
         ci, instance = self.cluster_with_instance("adopt")
         public_ip = instance["PublicIpAddress"]
         self.register("adopted", [{"name": "web", "memory": 32, "portMappings": [{"containerPort": 8080}]}])
+        fargate_port = free_port()
+        self.register("adopted-fargate", [{"name": "web", "portMappings": [{"containerPort": fargate_port}],
+                                           "command": ["/bin/busybox", "httpd", "-f", "-p", str(fargate_port),
+                                                       "-h", "/www"]}],
+                      network_mode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="256", memory="512")
         arn = self.run_task("adopt", "adopted")["tasks"][0]["taskArn"]
+        doomed = self.run_task("adopt", "adopted")["tasks"][0]["taskArn"]
+        fargate = self.run_task("adopt", "adopted-fargate", launchType="FARGATE", networkConfiguration={
+            "awsvpcConfiguration": {"subnets": [self.subnet["SubnetId"]], "assignPublicIp": "ENABLED"}},
+        )["tasks"][0]["taskArn"]
         before = self.wait_task("adopt", arn, "RUNNING")
         port = before["containers"][0]["networkBindings"][0]["hostPort"]
         self.assertEqual(wait_http(public_ip, port), (200, BUSYBOX_INDEX_HTML))
+        doomed_before = self.wait_task("adopt", doomed, "RUNNING")
+        fargate_before = self.wait_task("adopt", fargate, "RUNNING")
+        eni_id = self.eni_of(fargate_before)["networkInterfaceId"]
+        fargate_ip = self.ec2.describe_network_interfaces(
+            NetworkInterfaceIds=[eni_id])["NetworkInterfaces"][0]["Association"]["PublicIp"]
+        self.assertEqual(wait_http(fargate_ip, fargate_port), (200, BUSYBOX_INDEX_HTML))
         runc_root = os.path.join(self.d.data_dir, "runtime", "runc")
+        doomed_pid = json.loads(subprocess.run(
+            ["runc", "--root", runc_root, "state", doomed_before["containers"][0]["runtimeId"]],
+            capture_output=True, text=True, check=True).stdout)["pid"]
         containers_before = subprocess.run(["runc", "--root", runc_root, "list", "-q"], capture_output=True,
                                            text=True).stdout.split()
 
         self.d.kill()
+        # One container dies while no daemon watches it.
+        os.kill(doomed_pid, signal.SIGKILL)
         began = time.monotonic()
         self.d.start()
         ready = time.monotonic() - began
@@ -601,17 +622,29 @@ class Tasks(unittest.TestCase):
         self.assertEqual(after["desiredStatus"], "RUNNING")
         self.assertEqual(after["containers"][0]["runtimeId"], before["containers"][0]["runtimeId"])
         self.assertEqual(after["containers"][0]["networkBindings"][0]["hostPort"], port)
-        self.assertEqual(self.ecs.list_tasks(cluster="adopt")["taskArns"], [arn])
+        # The FARGATE task too, on its ENI's public IP, the same ENI.
+        self.assertEqual(wait_http(fargate_ip, fargate_port, timeout=2), (200, BUSYBOX_INDEX_HTML))
+        fargate_after = self.describe("adopt", fargate)
+        self.assertEqual(fargate_after["lastStatus"], "RUNNING")
+        self.assertEqual(self.eni_of(fargate_after)["networkInterfaceId"], eni_id)
+        # The one that died meanwhile is found stopped, and cleaned up.
+        gone = self.wait_task("adopt", doomed, "STOPPED", timeout=10)
+        self.assertEqual(gone["stopCode"], "EssentialContainerExited", dump(gone))
+        self.assert_nothing_left(doomed)
+        self.assertEqual(sorted(self.ecs.list_tasks(cluster="adopt")["taskArns"]), sorted([arn, fargate]))
         time.sleep(0.5)  # a duplicate start would show by now
         containers_after = subprocess.run(["runc", "--root", runc_root, "list", "-q"], capture_output=True,
                                           text=True).stdout.split()
-        self.assertEqual(sorted(containers_after), sorted(containers_before))
+        doomed_id = doomed.rsplit("/", 1)[-1]
+        self.assertEqual(sorted(containers_after), sorted(c for c in containers_before if not c.startswith(doomed_id)))
         self.assertEqual(len([c for c in containers_after if c.startswith(arn.rsplit("/", 1)[-1])]), 1)
         ci_doc = self.ecs.describe_container_instances(cluster="adopt", containerInstances=[ci])
         self.assertEqual(ci_doc["containerInstances"][0]["runningTasksCount"], 1)
 
         self.stop_and_wait("adopt", arn)
         self.assert_nothing_left(arn, ["%s:%d" % (public_ip, port)])
+        self.stop_and_wait("adopt", fargate)
+        self.assert_nothing_left(fargate, ["%s:%d" % (fargate_ip, fargate_port)])
 
 
 if __name__ == "__main__":
