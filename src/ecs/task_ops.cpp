@@ -297,7 +297,6 @@ struct Placed {
   std::string instance_id;  // "" for FARGATE
   std::string ec2_instance_id;
   std::string availability_zone;
-  std::string subnet_id;
 };
 
 Result<json::object> create_task(store::Tx& tx, Context& ctx, const api::CallContext& call, const RunInput& in,
@@ -426,7 +425,6 @@ Result<std::string> run_or_start(Context& ctx, const api::CallContext& call, con
     const json::object& doc = r.td.doc;
     if (r.group.empty()) r.group = "family:" + r.td.family;
     bool awsvpc = doc.at("networkMode").as_string() == "awsvpc";
-    std::string subnet;
     if (awsvpc) {
       const auto* vpc = r.network_configuration.if_contains("awsvpcConfiguration");
       if (!vpc || !vpc->is_object() || !vpc->as_object().contains("subnets") ||
@@ -435,8 +433,7 @@ Result<std::string> run_or_start(Context& ctx, const api::CallContext& call, con
       }
       const auto& first = vpc->as_object().at("subnets").as_array()[0];
       if (!first.is_string()) return invalid_parameter("Invalid parameter at 'networkConfiguration.awsvpcConfiguration.subnets'");
-      subnet = std::string(first.as_string());
-      r.subnet = subnet;
+      r.subnet = std::string(first.as_string());
       auto groups = string_list(vpc->as_object(), "securityGroups");
       if (!groups) return std::move(groups).error();
       if (groups->size() > 5) return invalid_parameter("securityGroups can have at most 5 items.");  // unverified wording
@@ -464,7 +461,7 @@ Result<std::string> run_or_start(Context& ctx, const api::CallContext& call, con
     json::array tasks, failures;
     if (r.launch_type == "FARGATE") {
       for (int i = 0; i < r.count; ++i) {
-        auto t = create_task(tx, ctx, call, r, *overrides, reservation, Placed{"", "", "", subnet});
+        auto t = create_task(tx, ctx, call, r, *overrides, reservation, Placed{});
         if (!t) return std::move(t).error();
         tasks.push_back(std::move(*t));
       }
@@ -514,7 +511,7 @@ Result<std::string> run_or_start(Context& ctx, const api::CallContext& call, con
       placement = place(*cands, demand, r.count, constraints, r.strategies, rng);
     }
     for (const auto& id : placement.placed) {
-      Placed where{id, "", "", subnet};
+      Placed where{id, "", ""};
       for (const auto& c : *cands) {
         if (c.id != id) continue;
         where.ec2_instance_id = c.ec2_instance_id;
