@@ -34,10 +34,13 @@ std::vector<ec2::GroupId> to_ids(const std::vector<std::string>& in) {
 // reach the target's (flow_allowed); a refused flow is a probe that times out.
 bool flow_allowed(const ProbeSpec& spec, const ec2::SecurityGroupTable* table) {
   if (spec.target_groups.empty() || !table) return true;
+  // Named: Connection holds spans over them.
+  auto source = to_ids(spec.source_groups);
+  auto target = to_ids(spec.target_groups);
   ec2::Connection c;
-  c.source_groups = to_ids(spec.source_groups);
+  c.source_groups = source;
   c.destination = ec2::IpAddress::parse(spec.address).value_or(ec2::IpAddress());
-  c.destination_groups = to_ids(spec.target_groups);
+  c.destination_groups = target;
   c.port = spec.port;
   return ec2::flow_allowed(c, *table);
 }
@@ -148,8 +151,16 @@ asio::awaitable<void> run_session(std::shared_ptr<HealthChecker::State> st, std:
       if (st->stopped || it == st->entries.end() || it->second.session != session) co_return;
       bool was_healthy = it->second.health.health() == dp::Health::kHealthy;
       if (it->second.health.record(result)) notify = st->on_change;
-      if (!was_healthy && it->second.health.health() == dp::Health::kHealthy)
-        it->second.healthy_since = std::chrono::steady_clock::now();
+      if (!was_healthy && it->second.health.health() == dp::Health::kHealthy) {
+        // Slow start ramps a target in beside others already serving; the
+        // first healthy target of its group takes its full share at once.
+        std::string_view group = std::string_view(key).substr(0, key.find('|') + 1);
+        bool others = false;
+        for (const auto& [other_key, e] : st->entries)
+          others = others || (other_key != key && other_key.starts_with(group) &&
+                              e.health.health() == dp::Health::kHealthy);
+        it->second.healthy_since = others ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
+      }
     }
     if (notify) notify();
     timer.expires_at(started + spec.interval);

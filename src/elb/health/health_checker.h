@@ -67,7 +67,8 @@ class HealthChecker final : public HealthSource {
   void update(std::vector<ProbeSpec> specs);
   std::optional<TargetHealthView> health(std::string_view key) const override;
   std::map<std::string, dp::Health, std::less<>> healths() const;
-  // When each healthy target last became healthy (slow start).
+  // When each healthy target last became healthy beside another healthy
+  // target of its group (slow start); the epoch for one that was alone.
   std::map<std::string, std::chrono::steady_clock::time_point, std::less<>> healthy_since() const;
   // No more callbacks; sessions end at their next wake-up.
   void stop();

@@ -1,0 +1,205 @@
+#!/usr/bin/python3
+"""Load balancer and target group attributes the data plane honours, set with
+the aws CLI and observed through a listener: routing.http.drop_invalid_header_fields.enabled,
+stickiness (lb_cookie: AWSALB / AWSALBCORS) and slow_start.duration_seconds.
+
+Run by ctest with BERTH_BIN set (tests/lib/berth_harness.py starts the daemon).
+"""
+import email.utils
+import http.client
+import http.server
+import json
+import os
+import random
+import sys
+import threading
+import time
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from berth_harness import Daemon  # noqa: E402
+
+
+class Target:
+    """An HTTP/1.1 server on address:8080 that answers its name and the headers it got (JSON)."""
+
+    def __init__(self, name, address):
+        self.name, self.address, self.hits = name, address, 0
+        target = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                if self.path != "/health":
+                    target.hits += 1
+                body = json.dumps({"target": target.name,
+                                   "headers": [[k, v] for k, v in self.headers.items()]}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.server = http.server.ThreadingHTTPServer((address, 8080), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class DataPlaneFeaturesTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.prefix = "127.%d.%d" % (random.randint(64, 250), random.randint(0, 255))
+        cls.daemon = Daemon(address=cls.prefix + ".1", env={"BERTH_TASK_RUNTIME": "none"}).start()
+        cls.elb = cls.daemon.client("elbv2")
+        cls.ec2 = cls.daemon.client("ec2")
+        cls.vpc = cls.ec2.describe_vpcs()["Vpcs"][0]["VpcId"]
+        cls.subnets = [s["SubnetId"] for s in cls.ec2.describe_subnets()["Subnets"]][:2]
+        cls.targets = []
+
+    @classmethod
+    def tearDownClass(cls):
+        for t in cls.targets:
+            t.stop()
+        cls.daemon.cleanup()
+
+    def target(self, name, octet):
+        t = Target(name, "%s.%d" % (self.prefix, octet))
+        self.targets.append(t)
+        return t
+
+    def load_balancer(self, name, port, targets, **group_attributes):
+        """A load balancer open to this machine on `port`, forwarding to an ip target group of `targets`."""
+        sg = self.ec2.create_security_group(GroupName=name, Description=name, VpcId=self.vpc)["GroupId"]
+        self.ec2.authorize_security_group_ingress(GroupId=sg, IpPermissions=[{
+            "IpProtocol": "tcp", "FromPort": port, "ToPort": port, "IpRanges": [{"CidrIp": "127.0.0.0/8"}]}])
+        lb = self.daemon.aws("elbv2", "create-load-balancer", "--name", name, "--subnets", *self.subnets,
+                             "--security-groups", sg)["LoadBalancers"][0]
+        tg = self.daemon.aws("elbv2", "create-target-group", "--name", name, "--protocol", "HTTP", "--port", "8080",
+                             "--vpc-id", self.vpc, "--target-type", "ip", "--health-check-path", "/health",
+                             "--health-check-interval-seconds", "5", "--health-check-timeout-seconds", "2",
+                             "--healthy-threshold-count", "2")["TargetGroups"][0]
+        if group_attributes:
+            self.elb.modify_target_group_attributes(TargetGroupArn=tg["TargetGroupArn"], Attributes=[
+                {"Key": k, "Value": v} for k, v in group_attributes.items()])
+        self.daemon.aws("elbv2", "create-listener", "--load-balancer-arn", lb["LoadBalancerArn"], "--protocol",
+                        "HTTP", "--port", str(port), "--default-actions",
+                        "Type=forward,TargetGroupArn=" + tg["TargetGroupArn"])
+        if targets:
+            self.elb.register_targets(TargetGroupArn=tg["TargetGroupArn"],
+                                      Targets=[{"Id": t.address} for t in targets])
+            self.wait_healthy(tg, targets)
+        return lb, tg
+
+    def wait_healthy(self, tg, targets, timeout=40):
+        deadline = time.time() + timeout
+        while True:
+            out = self.elb.describe_target_health(TargetGroupArn=tg["TargetGroupArn"])["TargetHealthDescriptions"]
+            states = {d["Target"]["Id"]: d["TargetHealth"]["State"] for d in out}
+            if all(states.get(t.address) == "healthy" for t in targets):
+                return
+            if time.time() > deadline:
+                self.fail("targets never healthy: %s" % states)
+            time.sleep(0.2)
+
+    def get(self, lb, port, headers=None):
+        """GET / on a fresh connection: (status, response headers as a list of pairs, JSON body)."""
+        conn = http.client.HTTPConnection(self.daemon.address, port, timeout=10)
+        try:
+            conn.request("GET", "/", headers=dict({"Host": lb["DNSName"]}, **(headers or {})))
+            r = conn.getresponse()
+            return r.status, r.getheaders(), json.loads(r.read())
+        finally:
+            conn.close()
+
+    def test_drop_invalid_header_fields(self):
+        t = self.target("headers", 10)
+        port = 8101
+        lb, _ = self.load_balancer("drop-invalid", port, [t])
+        sent = {"X_Under_Score": "1", "X.Dotted": "2", "X-Valid-Name": "3"}
+
+        def received():
+            status, _, body = self.get(lb, port, sent)
+            self.assertEqual(status, 200)
+            return {k.lower(): v for k, v in body["headers"]}
+
+        # Off by default: every field reaches the target as sent.
+        got = received()
+        self.assertEqual((got.get("x_under_score"), got.get("x.dotted"), got.get("x-valid-name")), ("1", "2", "3"))
+        self.elb.modify_load_balancer_attributes(LoadBalancerArn=lb["LoadBalancerArn"], Attributes=[
+            {"Key": "routing.http.drop_invalid_header_fields.enabled", "Value": "true"}])
+        deadline = time.time() + 5
+        while "x_under_score" in received() and time.time() < deadline:
+            time.sleep(0.1)
+        # On: names with anything but letters, digits and hyphens are dropped, the request still served.
+        got = received()
+        self.assertNotIn("x_under_score", got)
+        self.assertNotIn("x.dotted", got)
+        self.assertEqual(got.get("x-valid-name"), "3")
+        self.assertEqual(got.get("host"), lb["DNSName"])
+
+    def test_stickiness_lb_cookie(self):
+        a, b = self.target("sticky-a", 20), self.target("sticky-b", 21)
+        port = 8102
+        lb, tg = self.load_balancer("sticky", port, [a, b], **{
+            "stickiness.enabled": "true", "stickiness.type": "lb_cookie",
+            "stickiness.lb_cookie.duration_seconds": "120"})
+        status, headers, body = self.get(lb, port)
+        self.assertEqual(status, 200)
+        cookies = [v for k, v in headers if k.lower() == "set-cookie"]
+        self.assertEqual(len(cookies), 2, headers)
+        awsalb = next(c for c in cookies if c.startswith("AWSALB="))
+        cors = next(c for c in cookies if c.startswith("AWSALBCORS="))
+        value = awsalb.split(";")[0][len("AWSALB="):]
+        self.assertEqual(cors.split(";")[0], "AWSALBCORS=" + value)
+        self.assertIn("SameSite=None", cors)
+        self.assertIn("Path=/", awsalb)
+        expires = email.utils.parsedate_to_datetime(awsalb.split("Expires=")[1].split(";")[0]).timestamp()
+        self.assertAlmostEqual(expires, time.time() + 120, delta=10)
+        pinned = body["target"]
+        # With the cookie every request goes to the same target; without it, both share the load.
+        for _ in range(10):
+            _, _, body = self.get(lb, port, {"Cookie": "session=1; AWSALB=" + value})
+            self.assertEqual(body["target"], pinned)
+        seen = {self.get(lb, port)[2]["target"] for _ in range(6)}
+        self.assertEqual(seen, {"sticky-a", "sticky-b"})
+        # Stickiness off: no cookie is set.
+        self.elb.modify_target_group_attributes(TargetGroupArn=tg["TargetGroupArn"], Attributes=[
+            {"Key": "stickiness.enabled", "Value": "false"}])
+        deadline = time.time() + 5
+        while any(k.lower() == "set-cookie" for k, _ in self.get(lb, port)[1]) and time.time() < deadline:
+            time.sleep(0.1)
+        self.assertFalse(any(k.lower() == "set-cookie" for k, _ in self.get(lb, port)[1]))
+
+    def test_slow_start_ramps_a_new_target_in(self):
+        old, new = self.target("settled", 30), self.target("newcomer", 31)
+        port = 8103
+        lb, tg = self.load_balancer("slow-start", port, [old], **{"slow_start.duration_seconds": "30"})
+        self.elb.register_targets(TargetGroupArn=tg["TargetGroupArn"], Targets=[{"Id": new.address}])
+        self.wait_healthy(tg, [new])
+        # Healthy for at most a second or two of a 30 s ramp: a few percent of the requests.
+        new.hits = old.hits = 0
+        for _ in range(60):
+            self.get(lb, port)
+        self.assertLessEqual(new.hits, 9, (new.hits, old.hits))
+        self.assertEqual(new.hits + old.hits, 60)
+        # Without slow start, a newly healthy target takes its full share at once.
+        self.elb.modify_target_group_attributes(TargetGroupArn=tg["TargetGroupArn"], Attributes=[
+            {"Key": "slow_start.duration_seconds", "Value": "0"}])
+        time.sleep(0.3)
+        new.hits = old.hits = 0
+        for _ in range(60):
+            self.get(lb, port)
+        self.assertEqual(new.hits + old.hits, 60)
+        self.assertGreaterEqual(new.hits, 20, (new.hits, old.hits))  # round robin per event loop: about half
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
