@@ -105,6 +105,7 @@ class RawBackend:
 
     def __init__(self, address, answer, port=8080):
         self.address = address
+        self.port = port
         self.answer = answer
         self.sock = socket.socket()
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -22,7 +22,7 @@ import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from berth_harness import Daemon  # noqa: E402
-from backends import Backend, BackendProcess, request  # noqa: E402
+from backends import Backend, BackendProcess, RawBackend, request  # noqa: E402
 
 IDLE_CONNECTIONS = 10_000
 KILL_TEST_REQUESTS = 3_000
@@ -68,7 +68,7 @@ class ElbLoadTest(unittest.TestCase):
                 print("cleanup:", e, file=sys.stderr)
         cls.daemon.cleanup()
 
-    def load_balancer(self, name, port, backends, idle_timeout=60):
+    def load_balancer(self, name, port, backends, idle_timeout=60, wait_healthy=True):
         """An internet-facing ALB on port forwarding to the backends (IP targets); returns (lb, tg)."""
         d = self.daemon
         lb = d.aws("elbv2", "create-load-balancer", "--name", name, "--subnets", *self.subnets)["LoadBalancers"][0]
@@ -86,7 +86,7 @@ class ElbLoadTest(unittest.TestCase):
         d.aws("elbv2", "create-listener", "--load-balancer-arn", lb["LoadBalancerArn"], "--protocol", "HTTP",
               "--port", str(port), "--default-actions", "Type=forward,TargetGroupArn=" + tg["TargetGroupArn"])
         deadline = time.monotonic() + 40
-        while True:
+        while wait_healthy:
             h = d.aws("elbv2", "describe-target-health", "--target-group-arn", tg["TargetGroupArn"])
             states = [t["TargetHealth"]["State"] for t in h["TargetHealthDescriptions"]]
             if states == ["healthy"] * len(backends):
@@ -165,6 +165,26 @@ class ElbLoadTest(unittest.TestCase):
         while metric(self.daemon, "berth_alb_active_connection_count", **labels) != 0:
             self.assertLess(time.monotonic(), deadline, "connections not released")
             time.sleep(0.2)
+
+    def test_target_closing_without_an_answer(self):
+        """A target that takes the request and closes without a byte (it died
+        holding it): an idempotent request is sent to another target once, a
+        POST gets ALB's 502 (it may have been acted on)."""
+        port = 8093
+        good = Backend("good", "%s.30" % self.prefix)
+        closer = RawBackend("%s.31" % self.prefix, b"")
+        self.cleanups += [good.stop, closer.stop]
+        # While both are initial (no check has passed or failed yet) both get traffic.
+        lb, tg = self.load_balancer("closer", port, [good, closer], wait_healthy=False)
+        dns = lb["DNSName"]
+        for method in ("GET", "HEAD", "PUT", "DELETE", "GET", "GET", "GET", "GET"):
+            status, _, _ = request(self.daemon.address, port, dns, "/x", method=method, body=b"")
+            self.assertEqual(status, 200, method)
+        posted = [request(self.daemon.address, port, dns, "/x", method="POST", body=b"b")[0] for _ in range(4)]
+        self.assertIn(502, posted)  # round robin sends some to the closer
+        self.assertEqual(set(posted), {200, 502})
+        h = self.daemon.aws("elbv2", "describe-target-health", "--target-group-arn", tg["TargetGroupArn"])
+        self.assertEqual({t["TargetHealth"]["State"] for t in h["TargetHealthDescriptions"]}, {"initial"})
 
     def test_target_killed_under_load_costs_nothing(self):
         port = 8092

@@ -382,6 +382,12 @@ struct Forwarding {
   bool keep_client = false;    // the client connection may serve another request
 };
 
+// RFC 9110 9.2.2: requests a proxy may send again.
+bool idempotent(beast::http::verb m) {
+  using v = beast::http::verb;
+  return m == v::get || m == v::head || m == v::options || m == v::trace || m == v::put || m == v::delete_;
+}
+
 struct RequestContext {
   ClientConn& client;
   RequestParser& parser;
@@ -482,10 +488,17 @@ Task<Forwarding> forward(State& st, LoopSlot& slot, LoopMetrics& metrics, const 
       if (ec) {
         if (upstream.fired()) co_return fail(504);
         bool nothing = !parser->got_some();
-        if (nothing && !fresh &&
-            (ec == beast::http::error::end_of_stream || ec == asio::error::connection_reset ||
-             ec == asio::error::broken_pipe))
-          continue;  // a pooled connection the target had closed
+        if (nothing && (ec == beast::http::error::end_of_stream || ec == asio::error::connection_reset ||
+                        ec == asio::error::broken_pipe)) {
+          if (!fresh) continue;  // a pooled connection the target had closed
+          // A new connection closed without a byte of answer: the target died
+          // with the request in hand. A held, idempotent request goes to
+          // another target once, as a refused one does.
+          if (rc.held && idempotent(c.facts.method)) {
+            next_target = true;
+            break;
+          }
+        }
         co_return fail(502);
       }
       unsigned status = parser->status();
