@@ -8,11 +8,12 @@
 #
 # Until ECS services land, the task is started with run-task and its host
 # port is registered in the target group by this script.
+# env: BERTH_DATA_DIR (default ~/.local/share/berth), BERTH_BIN (or BERTH; default build/berth)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 data_dir=${BERTH_DATA_DIR:-$HOME/.local/share/berth}
-berth=${BERTH:-build/berth}
+berth=${BERTH_BIN:-${BERTH:-build/berth}}
 mkdir -p "$data_dir"
 
 if ! curl -sf "$("$berth" env --data-dir "$data_dir" 2>/dev/null | sed -n "s/^export AWS_ENDPOINT_URL=//p" | tr -d "'\"")/_berth/health" >/dev/null 2>&1; then
@@ -52,12 +53,10 @@ fi
 instance_sg=$(group_id outyet-instance-sg)
 if [ "$instance_sg" = None ]; then
   instance_sg=$(aws ec2 create-security-group --group-name outyet-instance-sg --description "outyet instances" --vpc-id "$vpc" --query GroupId)
+  # Only the load balancer's group reaches the instances: berth's ALB
+  # connects to the task on the instance's private address, carrying
+  # outyet-alb-sg, as on AWS.
   aws ec2 authorize-security-group-ingress --group-id "$instance_sg" --protocol tcp --port 0-65535 --source-group "$alb_sg" >/dev/null
-  # berth's load balancer still reaches instances on their public (loopback)
-  # address, from 127.0.0.1, rather than through the task's private route
-  # with its own groups; until it does, the host is admitted to the dynamic
-  # port range as well.
-  aws ec2 authorize-security-group-ingress --group-id "$instance_sg" --protocol tcp --port 49153-65535 --cidr 127.0.0.1/32 >/dev/null
 fi
 aws ecs create-cluster --cluster-name outyet >/dev/null
 ami=$(aws ec2 describe-images --owners amazon --filters 'Name=name,Values=amzn2-ami-ecs-hvm-*' --query 'Images[0].ImageId')

@@ -2,11 +2,18 @@
 """Load balancer and target group attributes the data plane honours, set with
 the aws CLI and observed through a listener: routing.http.drop_invalid_header_fields.enabled,
 stickiness (lb_cookie: AWSALB / AWSALBCORS) and slow_start.duration_seconds.
+And an ECS task on a container instance reached by the load balancer on the
+instance's private address, admitted only by a --source-group rule naming
+the load balancer's group (needs root, runc, umoci, skopeo, busybox-static).
 
 Run by ctest with BERTH_BIN set (tests/lib/berth_harness.py starts the daemon).
 """
 import email.utils
 import http.client
+import shutil
+import socket
+import subprocess
+import tempfile
 import http.server
 import json
 import os
@@ -18,6 +25,7 @@ import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from berth_harness import Daemon  # noqa: E402
+from oci_images import BUSYBOX_INDEX_HTML, make_busybox_layout  # noqa: E402
 
 
 class Target:
@@ -199,6 +207,133 @@ class DataPlaneFeaturesTest(unittest.TestCase):
             self.get(lb, port)
         self.assertEqual(new.hits + old.hits, 60)
         self.assertGreaterEqual(new.hits, 20, (new.hits, old.hits))  # round robin per event loop: about half
+
+
+class InstanceTargetThroughPrivateRoute(unittest.TestCase):
+    """The workshop's pattern with a real task: the instance's group admits only the ALB's group."""
+
+    @classmethod
+    def setUpClass(cls):
+        if os.geteuid() != 0:
+            raise RuntimeError("needs root (runc, network namespaces)")
+        for tool in ("runc", "umoci", "skopeo"):
+            if not shutil.which(tool):
+                raise RuntimeError("needs " + tool)
+        cls.prefix = "127.%d.%d" % (random.randint(64, 250), random.randint(0, 255))
+        cls.daemon = Daemon(address=cls.prefix + ".1").start()
+        cls.work = tempfile.mkdtemp(prefix="berth-elb-private-")
+        cls.task_arns = []
+
+    @classmethod
+    def tearDownClass(cls):
+        # Containers outlive a daemon stop (the next one adopts them): stop them first.
+        d = cls.daemon
+        for arn in cls.task_arns:
+            d.aws_result("ecs", "stop-task", "--cluster", "private", "--task", arn)
+        deadline = time.time() + 20
+        while cls.task_arns and time.time() < deadline:
+            rc, out, _ = d.aws_result("ecs", "describe-tasks", "--cluster", "private", "--tasks", *cls.task_arns)
+            if rc != 0 or all(t["lastStatus"] == "STOPPED" for t in out.get("tasks", [])):
+                break
+            time.sleep(0.2)
+        shutil.rmtree(cls.work, ignore_errors=True)
+        d.cleanup()
+
+    def health(self, tg_arn):
+        out = self.daemon.aws("elbv2", "describe-target-health", "--target-group-arn", tg_arn)
+        return out["TargetHealthDescriptions"][0]["TargetHealth"]
+
+    def wait_state(self, tg_arn, state, timeout=40):
+        deadline = time.time() + timeout
+        while True:
+            h = self.health(tg_arn)
+            if h["State"] == state:
+                return h
+            if time.time() > deadline:
+                self.fail("target never %s: %s\n%s" % (state, h, self.daemon.log()[-3000:]))
+            time.sleep(0.5)
+
+    def get(self, dns, port):
+        conn = http.client.HTTPConnection(self.daemon.address, port, timeout=15)
+        try:
+            conn.request("GET", "/", headers={"Host": dns})
+            r = conn.getresponse()
+            return r.status, r.read()
+        finally:
+            conn.close()
+
+    def test_source_group_rule_admits_the_load_balancer_through_the_private_route(self):
+        d = self.daemon
+        uri = d.aws("ecr", "create-repository", "--repository-name", "private-httpd")["repository"]["repositoryUri"]
+        layout = os.path.join(self.work, "layout")
+        make_busybox_layout(layout, "latest")
+        push = subprocess.run(["skopeo", "copy", "-q", "--dest-tls-verify=false", "--dest-creds",
+                               "AWS:" + d.aws("ecr", "get-login-password"), "oci:%s:latest" % layout,
+                               "docker://%s:latest" % uri], capture_output=True, text=True, timeout=120)
+        self.assertEqual(push.returncode, 0, push.stderr)
+        vpc = d.aws("ec2", "describe-vpcs")["Vpcs"][0]["VpcId"]
+        subnets = [s["SubnetId"] for s in d.aws("ec2", "describe-subnets")["Subnets"]][:2]
+        port = 8104
+        alb_sg = d.aws("ec2", "create-security-group", "--group-name", "private-alb", "--description", "alb",
+                       "--vpc-id", vpc)["GroupId"]
+        d.aws("ec2", "authorize-security-group-ingress", "--group-id", alb_sg, "--protocol", "tcp", "--port",
+              str(port), "--cidr", "127.0.0.0/8")
+        app_sg = d.aws("ec2", "create-security-group", "--group-name", "private-app", "--description", "app",
+                       "--vpc-id", vpc)["GroupId"]
+        d.aws("ecs", "create-cluster", "--cluster-name", "private")
+        instance = d.aws("ec2", "run-instances", "--image-id", "ami-0c9a0d5a8b4e7f312", "--instance-type",
+                         "t2.micro", "--security-group-ids", app_sg, "--user-data",
+                         "ECS_CLUSTER=private")["Instances"][0]
+        deadline = time.time() + 15
+        while not d.aws("ecs", "list-container-instances", "--cluster", "private")["containerInstanceArns"]:
+            self.assertLess(time.time(), deadline, "no container instance registered")
+            time.sleep(0.2)
+        web = {"name": "web", "image": uri + ":latest", "memory": 64, "essential": True, "stopTimeout": 2,
+               "command": ["/bin/busybox", "httpd", "-f", "-p", "8080", "-h", "/www"],
+               "portMappings": [{"containerPort": 8080, "hostPort": 0, "protocol": "tcp"}]}
+        d.aws("ecs", "register-task-definition", "--family", "private-web", "--network-mode", "bridge",
+              "--requires-compatibilities", "EC2", "--container-definitions", json.dumps([web]))
+        arn = d.aws("ecs", "run-task", "--cluster", "private", "--task-definition", "private-web")["tasks"][0]["taskArn"]
+        self.task_arns.append(arn)
+        deadline = time.time() + 60
+        while True:
+            task = d.aws("ecs", "describe-tasks", "--cluster", "private", "--tasks", arn)["tasks"][0]
+            if task["lastStatus"] in ("RUNNING", "STOPPED"):
+                break
+            self.assertLess(time.time(), deadline, "task never RUNNING")
+            time.sleep(0.2)
+        self.assertEqual(task["lastStatus"], "RUNNING", json.dumps(task))
+        host_port = task["containers"][0]["networkBindings"][0]["hostPort"]
+        public_ip = d.aws("ec2", "describe-instances", "--instance-ids", instance["InstanceId"])[
+            "Reservations"][0]["Instances"][0]["PublicIpAddress"]
+
+        lb = d.aws("elbv2", "create-load-balancer", "--name", "private", "--subnets", *subnets,
+                   "--security-groups", alb_sg)["LoadBalancers"][0]
+        tg = d.aws("elbv2", "create-target-group", "--name", "private", "--protocol", "HTTP", "--port", "8080",
+                   "--vpc-id", vpc, "--target-type", "instance", "--health-check-interval-seconds", "5",
+                   "--health-check-timeout-seconds", "2", "--healthy-threshold-count", "2")["TargetGroups"][0]
+        d.aws("elbv2", "create-listener", "--load-balancer-arn", lb["LoadBalancerArn"], "--protocol", "HTTP",
+              "--port", str(port), "--default-actions", "Type=forward,TargetGroupArn=" + tg["TargetGroupArn"])
+        d.aws("elbv2", "register-targets", "--target-group-arn", tg["TargetGroupArn"], "--targets",
+              "Id=%s,Port=%d" % (instance["InstanceId"], host_port))
+        # The instance's group admits nobody: the checks time out, requests get 504.
+        h = self.wait_state(tg["TargetGroupArn"], "unhealthy")
+        self.assertEqual((h["Reason"], h["Description"]), ("Target.Timeout", "Request timed out"))
+        self.assertEqual(self.get(lb["DNSName"], port)[0], 504)
+        # A rule naming the load balancer's group: healthy, and the task answers through the load balancer.
+        d.aws("ec2", "authorize-security-group-ingress", "--group-id", app_sg, "--protocol", "tcp", "--port",
+              str(host_port), "--source-group", alb_sg)
+        self.wait_state(tg["TargetGroupArn"], "healthy")
+        self.assertEqual(self.get(lb["DNSName"], port), (200, BUSYBOX_INDEX_HTML))
+        # The host itself is still not admitted on the instance's public address: dropped, no answer.
+        with socket.create_connection((public_ip, host_port), timeout=5) as c:
+            c.settimeout(1.5)
+            c.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            try:
+                answer = c.recv(100)
+            except socket.timeout:
+                answer = None
+        self.assertIn(answer, (None, b""))
 
 
 if __name__ == "__main__":
