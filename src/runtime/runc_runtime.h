@@ -5,7 +5,8 @@
 //     images/<digest>/rootfs    ImageCache, read-only lower layers
 //     tasks/<task>/task.json    what adoption needs (written before runc runs)
 //     tasks/<task>/<c>/         config.json, upper/, work/, rootfs/ (overlay)
-//     logs/<task>/<c>.log       container stdout+stderr, rotated to .log.1
+//     logs/<task>/<c>.log       container stdout+stderr, rotated to .log.1,
+//                               removed log_retention after the task is gone
 //   /run/netns/berth-<task>     the task's network namespace
 //   cgroups /berth/<task>       task cpu/memory (cgroups.h)
 //   cgroups /berth/<task>/<c>   container memory, cpu, pids limits (runc makes them)
@@ -43,6 +44,9 @@ struct RuncRuntimeOptions {
   EventHandler on_event;
   ImageResolver resolve_image;  // for containers given only an image_reference
   uint64_t log_max_bytes = 10u << 20;
+  // Logs of tasks this runtime no longer has are kept this long after their
+  // last write (ECS shows a stopped task for an hour), then removed.
+  std::chrono::seconds log_retention{3600};
   std::chrono::milliseconds poll_interval{50};
 };
 
@@ -80,6 +84,7 @@ class RuncTaskRuntime final : public TaskRuntime {
   void emit(const std::vector<TaskEvent>& events);
   TaskState snapshot(const TaskRecord& task) const;
   void rotate_logs();
+  void prune_logs();
 
   RuncRuntimeOptions options_;
   std::filesystem::path root_;

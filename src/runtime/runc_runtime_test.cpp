@@ -58,9 +58,11 @@ class RuncRuntimeTest : public ::testing::Test {
     fs::remove_all(dir_);
   }
 
-  std::unique_ptr<RuncTaskRuntime> make_runtime(uint64_t log_max_bytes = 10u << 20) {
+  std::unique_ptr<RuncTaskRuntime> make_runtime(uint64_t log_max_bytes = 10u << 20,
+                                               std::chrono::seconds log_retention = std::chrono::seconds(3600)) {
     RuncRuntimeOptions o;
     o.log_max_bytes = log_max_bytes;
+    o.log_retention = log_retention;
     o.data_dir = dir_;
     o.security_groups = groups_.source();
     o.on_event = [this](const TaskEvent& e) {
@@ -277,6 +279,31 @@ TEST_F(RuncRuntimeTest, LogsRotateAtTheLimit) {
   EXPECT_GE(fs::file_size(rotated), 300000u);
   std::this_thread::sleep_for(200ms);
   EXPECT_LT(fs::file_size(log), 64u * 1024);
+}
+
+TEST_F(RuncRuntimeTest, LogsOfGoneTasksArePrunedAfterTheRetention) {
+  runtime_ = make_runtime(10u << 20, 1s);
+  auto done = task({busybox("job", {"/bin/sh", "-c", "echo finished"})}, NetworkMode::kNone);
+  auto quiet = task({busybox("idle", {"/bin/sh", "-c", "echo hello; while true; do sleep 1; done"})}, NetworkMode::kNone);
+  ASSERT_TRUE(runtime_->start(done).ok());
+  ASSERT_TRUE(runtime_->start(quiet).ok());
+  ASSERT_TRUE(wait_stopped(done.task_id, 10s));
+  ASSERT_TRUE(runtime_->forget(done.task_id).ok());
+  // A task left on disk by an earlier daemon, not adopted (yet).
+  fs::path on_disk = dir_ / "runtime" / "tasks" / "tondisk";
+  fs::create_directories(on_disk);
+  fs::create_directories(dir_ / "runtime" / "logs" / "tondisk");
+  std::ofstream(dir_ / "runtime" / "logs" / "tondisk" / "c.log") << "kept\n";
+  // Everything was last written an hour ago.
+  auto old = fs::file_time_type::clock::now() - std::chrono::hours(1);
+  for (const auto& f : fs::recursive_directory_iterator(dir_ / "runtime" / "logs")) fs::last_write_time(f.path(), old);
+  auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (fs::exists(dir_ / "runtime" / "logs" / done.task_id) && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(50ms);
+  EXPECT_FALSE(fs::exists(dir_ / "runtime" / "logs" / done.task_id));
+  EXPECT_EQ(read_all(runtime_->log_path(quiet.task_id, "idle")), "hello\n");  // still running
+  EXPECT_TRUE(fs::exists(dir_ / "runtime" / "logs" / "tondisk" / "c.log"));
+  fs::remove_all(on_disk);
 }
 
 TEST_F(RuncRuntimeTest, MemoryLimitOomKill) {

@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <fstream>
+#include <set>
 
 #include "core/log.h"
 #include "runtime/cgroups.h"
@@ -21,6 +22,7 @@ namespace {
 
 constexpr const char* kOomReason = "OutOfMemoryError: Container killed due to memory usage";
 constexpr auto kRotateEvery = std::chrono::seconds(1);
+constexpr auto kPruneEvery = std::chrono::seconds(60);
 
 // For a process that is not our child: gone, or dead and waiting for a
 // parent that is not us to reap it.
@@ -42,11 +44,18 @@ void RuncTaskRuntime::emit(const std::vector<TaskEvent>& events) {
 
 void RuncTaskRuntime::monitor_loop(std::stop_token stop) {
   auto last_rotate = std::chrono::steady_clock::now();
+  auto last_prune = last_rotate - kPruneEvery;  // once at start: what an earlier daemon left
+  auto prune_every = std::min<std::chrono::steady_clock::duration>(kPruneEvery, options_.log_retention);
   while (!stop.stop_requested()) {
     poll_once();
-    if (std::chrono::steady_clock::now() - last_rotate >= kRotateEvery) {
+    auto now = std::chrono::steady_clock::now();
+    if (now - last_rotate >= kRotateEvery) {
       rotate_logs();
-      last_rotate = std::chrono::steady_clock::now();
+      last_rotate = now;
+    }
+    if (now - last_prune >= prune_every) {
+      prune_logs();
+      last_prune = now;
     }
     std::unique_lock lock(mutex_);
     changed_.wait_for(lock, stop, options_.poll_interval, [] { return false; });
@@ -139,6 +148,25 @@ void RuncTaskRuntime::rotate_logs() {
     old += ".1";
     fs::copy_file(path, old, fs::copy_options::overwrite_existing, ec);
     fs::resize_file(path, 0, ec);
+  }
+}
+
+void RuncTaskRuntime::prune_logs() {
+  std::set<std::string> known;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& [id, task] : tasks_) known.insert(id);
+  }
+  // Tasks on disk too: a running one not adopted yet (the daemon just
+  // started) keeps its logs however long it has been quiet.
+  std::error_code ec;
+  for (const auto& dir : fs::directory_iterator(root_ / "tasks", ec)) known.insert(dir.path().filename().string());
+  auto cutoff = fs::file_time_type::clock::now() - options_.log_retention;
+  for (const auto& dir : fs::directory_iterator(root_ / "logs", ec)) {
+    if (known.count(dir.path().filename().string())) continue;
+    auto newest = fs::last_write_time(dir.path(), ec);
+    for (const auto& f : fs::directory_iterator(dir.path(), ec)) newest = std::max(newest, fs::last_write_time(f.path(), ec));
+    if (newest < cutoff) fs::remove_all(dir.path(), ec);
   }
 }
 
