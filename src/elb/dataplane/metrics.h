@@ -10,6 +10,12 @@
 // to memory only its own loop writes: no lock, no contended atomic. A loop
 // takes its own mutex only to add a cell (a load balancer or target group
 // it has not seen), which the scraper takes while it reads that loop's map.
+// Cells are never removed: a deleted load balancer's stay (a few hundred
+// bytes) but are no longer rendered, since only the snapshot's are.
+//
+// Where berth differs from CloudWatch: ActiveConnectionCount counts client
+// connections only (not the pooled ones to targets), and a connection is
+// the first admitting load balancer's when several share a listener port.
 //
 // Series carry CloudWatch's dimension values as labels:
 // load_balancer="app/<name>/<id>", target_group="targetgroup/<name>/<id>".
