@@ -29,6 +29,11 @@ KILL_TEST_REQUESTS = 3_000
 NOFILE_NEEDED = IDLE_CONNECTIONS + 2_000
 
 
+def rss_kib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        return int(next(line for line in f if line.startswith("VmRSS:")).split()[1])
+
+
 def metric(daemon, name, **labels):
     """One series of /_berth/metrics (exact labels), or None."""
     from prometheus_client.parser import text_string_to_metric_families
@@ -113,6 +118,7 @@ class ElbLoadTest(unittest.TestCase):
         address = self.daemon.address
 
         held = []
+        rss_before = rss_kib(self.daemon.proc.pid)
         started = time.monotonic()
         try:
             for _ in range(IDLE_CONNECTIONS):
@@ -125,6 +131,8 @@ class ElbLoadTest(unittest.TestCase):
                 self.assertLess(time.monotonic(), deadline, "active: %s" % metric(
                     self.daemon, "berth_alb_active_connection_count", **labels))
                 time.sleep(0.2)
+            per_connection = (rss_kib(self.daemon.proc.pid) - rss_before) / IDLE_CONNECTIONS
+            self.assertLess(per_connection, 64, "KiB of daemon memory per idle connection")  # 7.6 when written
 
             # Meanwhile other clients are served: new connections and keep-alive.
             for i in range(200):
@@ -157,7 +165,8 @@ class ElbLoadTest(unittest.TestCase):
                     answer += chunk
                 self.assertTrue(answer.startswith(b"HTTP/1.1 200 "), answer[:200])
             self.assertNotIn("Too many open files", self.daemon.log())
-            print("\n%d idle connections opened in %.1f s" % (IDLE_CONNECTIONS, opened_in), file=sys.stderr)
+            print("\n%d idle connections opened in %.1f s, daemon RSS %.1f KiB per connection" % (
+                IDLE_CONNECTIONS, opened_in, per_connection), file=sys.stderr)
         finally:
             for s in held:
                 s.close()
