@@ -615,7 +615,7 @@ class Tasks(unittest.TestCase):
         self.assertEqual(got, (200, BUSYBOX_INDEX_HTML))
         # Ports are bound again while the daemon starts, before its API answers.
         self.assertLess(answered - ready, 1.0, "answered %.2f s after the API was ready" % (answered - ready))
-        self.assertLess(answered, 3.0)
+        self.assertLess(answered, 5.0)  # spawn to answer, on a loaded machine
 
         after = self.describe("adopt", arn)
         self.assertEqual(after["lastStatus"], "RUNNING")
