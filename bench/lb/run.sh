@@ -77,6 +77,7 @@ http {
 CONF
   nginx -c "$WORK/backend-$i.conf" >"$WORK/backend-$i.log" 2>&1 &
   PIDS+=($!)
+  [[ $i == 1 ]] && DIRECT_PID=$!
   wait_port "$addr" 8080
 done
 
@@ -105,6 +106,7 @@ backend be
 CONF
 haproxy -db -f "$WORK/haproxy.cfg" >"$WORK/haproxy.log" 2>&1 &
 PIDS+=($!)
+HAPROXY_PID=$!
 wait_port "$HAPROXY_ADDR" 8080
 
 # --- nginx as a proxy ---
@@ -139,6 +141,7 @@ http {
 CONF
 nginx -c "$WORK/nginx-proxy.conf" >"$WORK/nginx-proxy.log" 2>&1 &
 PIDS+=($!)
+NGINX_PID=$!
 wait_port "$NGINX_ADDR" 8080
 
 # --- berth: an ALB with one listener forwarding to a target group of the 3 backends ---
@@ -175,6 +178,19 @@ BERTH_PID="${PIDS[-1]}"
 
 declare -A URL=([direct]="http://${BACKENDS[0]}/" [berth]="http://$BERTH_ADDR:8080/"
                 [haproxy]="http://$HAPROXY_ADDR:8080/" [nginx]="http://$NGINX_ADDR:8080/")
+# CPU time a target's processes used (user + system, clock ticks), for the
+# CPU cost per request: a figure a shared machine's noise moves much less
+# than requests/s (other work takes cores away, it does not make a request
+# cost more CPU).
+declare -A PIDOF=([direct]="$DIRECT_PID" [berth]="$BERTH_PID" [haproxy]="$HAPROXY_PID" [nginx]="$NGINX_PID")
+cpu_ticks() {
+  local total=0 p f
+  for p in $1 $(pgrep -P "$1" || true); do
+    read -r -a f <"/proc/$p/stat" || continue
+    total=$((total + f[13] + f[14]))
+  done
+  echo "$total"
+}
 declare -A HOSTHDR=([direct]="" [berth]="$DNS" [haproxy]="" [nginx]="")
 TARGETS=(direct berth haproxy nginx)
 for t in "${TARGETS[@]}"; do
@@ -195,7 +211,9 @@ for r in $(seq "$ROUNDS"); do
     timeout $((WARMUP + 20)) wrk -t"$WRK_THREADS" -c64 -d"${WARMUP}s" "${hdr[@]}" "${URL[$t]}" >/dev/null 2>&1 || true
     for c in "${CONNS[@]}"; do
       f="$OUT/r$r-$t-c$c.txt"
+      before=$(cpu_ticks "${PIDOF[$t]}")
       timeout $((DURATION + 30)) wrk -t"$WRK_THREADS" -c"$c" -d"${DURATION}s" --latency "${hdr[@]}" "${URL[$t]}" >"$f" 2>&1 || true
+      echo "CPU ms: $(( ($(cpu_ticks "${PIDOF[$t]}") - before) * 1000 / $(getconf CLK_TCK) ))" >>"$f"
       echo "round $r $t c=$c: $(grep -E 'Requests/sec' "$f" || echo failed)"
     done
   done

@@ -12,10 +12,12 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/beast/core/buffers_suffix.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/http/error.hpp>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <charconv>
@@ -153,6 +155,7 @@ struct LoopSlot {
   std::mt19937_64 rng{std::random_device{}()};
   std::unique_ptr<DeadlineList> deadlines = std::make_unique<DeadlineList>();
   std::unique_ptr<asio::steady_timer> sweeper;
+  std::unique_ptr<std::atomic<int>> connections = std::make_unique<std::atomic<int>>(0);  // client connections served here
   // X-Amzn-Trace-Id's epoch field, formatted once a second.
   int64_t trace_second = -1;
   char trace_epoch[9] = {};
@@ -280,12 +283,19 @@ beast::error_code feed(Parser& parser, beast::flat_buffer& buffer) {
   return ec;
 }
 
+// What a client connection reads at once: small until its buffer has grown
+// (a long header, a body), so 10,000 idle connections cost little memory.
+size_t client_read_size(const beast::flat_buffer& buffer) {
+  return std::clamp<size_t>(buffer.capacity() - buffer.size(), 4096, kReadSize);
+}
+
 // Reads once from the socket and feeds the parser. The end of the stream
 // completes a message delimited by it; otherwise it is end_of_stream
 // (nothing of this message came) or partial_message.
 template <class Parser>
-Task<beast::error_code> pump(tcp::socket& socket, beast::flat_buffer& buffer, Parser& parser) {
-  auto [ec, n] = co_await socket.async_read_some(buffer.prepare(kReadSize), kUseTuple);
+Task<beast::error_code> pump(tcp::socket& socket, beast::flat_buffer& buffer, Parser& parser,
+                             size_t read_size = kReadSize) {
+  auto [ec, n] = co_await socket.async_read_some(buffer.prepare(read_size), kUseTuple);
   if (ec) {
     if (ec != asio::error::eof) co_return ec;
     if (!parser.got_some()) co_return beast::http::error::end_of_stream;
@@ -297,10 +307,28 @@ Task<beast::error_code> pump(tcp::socket& socket, beast::flat_buffer& buffer, Pa
   co_return feed(parser, buffer);
 }
 
+// Writes without suspending when the socket takes everything at once (the
+// usual case: a non-blocking send), else the rest asynchronously. A write
+// that completes at once would otherwise still wait its turn behind every
+// other ready handler of the loop, which shows in tail latency under load.
+template <class Buffers>
+Task<boost::system::error_code> send_all(tcp::socket& socket, Buffers buffers) {
+  boost::system::error_code ec;
+  size_t total = asio::buffer_size(buffers);
+  size_t n = socket.write_some(buffers, ec);  // the socket is non-blocking: would_block when full
+  if (!ec && n == total) co_return ec;
+  if (ec && ec != asio::error::would_block && ec != asio::error::try_again) co_return ec;
+  if (ec) n = 0;
+  beast::buffers_suffix<Buffers> rest(buffers);
+  rest.consume(n);
+  auto [wec, wn] = co_await asio::async_write(socket, rest, kUseTuple);
+  co_return wec;
+}
+
 // `bytes` by value: the coroutine frame owns them (no temporary of the caller's to outlive).
 Task<bool> write_raw(tcp::socket& socket, Watch& watch, std::string bytes) {
   watch.arm(std::chrono::seconds(60));
-  auto [ec, n] = co_await asio::async_write(socket, asio::buffer(bytes), kUseTuple);
+  auto ec = co_await send_all(socket, asio::buffer(bytes));
   watch.disarm();
   co_return !ec;
 }
@@ -364,6 +392,7 @@ Task<Opened> open_upstream(State& st, LoopSlot& slot, const LbRoute& lb, const e
   if (watch.fired()) co_return Opened::kTimeout;
   if (cec) co_return Opened::kRefused;
   conn.socket.set_option(tcp::no_delay(true), ec);
+  conn.socket.non_blocking(true, ec);
   co_return Opened::kConnected;
 }
 
@@ -445,7 +474,7 @@ Task<Forwarding> forward(State& st, LoopSlot& slot, LoopMetrics& metrics, const 
       Watch upstream(*slot.deadlines, conn->socket);
       upstream.arm(rc.idle);
       std::array<asio::const_buffer, 2> request{asio::buffer(c.request.head), asio::buffer(c.request.body)};
-      auto [wec, wn] = co_await asio::async_write(conn->socket, request, kUseTuple);
+      auto wec = co_await send_all(conn->socket, request);
       if (wec) {
         if (upstream.fired()) co_return fail(504);
         if (!fresh) continue;  // a pooled connection the target had closed
@@ -457,7 +486,7 @@ Task<Forwarding> forward(State& st, LoopSlot& slot, LoopMetrics& metrics, const 
         while (!rc.parser.is_done()) {
           c.request.body.clear();
           client.arm(rc.idle);
-          beast::error_code ec = co_await pump(c.socket, c.in, rc.parser);
+          beast::error_code ec = co_await pump(c.socket, c.in, rc.parser, client_read_size(c.in));
           if (ec) {
             // The client went away or sent a broken body: nothing to answer.
             out.keep_client = false;
@@ -465,7 +494,7 @@ Task<Forwarding> forward(State& st, LoopSlot& slot, LoopMetrics& metrics, const 
           }
           if (c.request.body.empty()) continue;
           upstream.arm(rc.idle);
-          auto [bec, bn] = co_await asio::async_write(conn->socket, asio::buffer(c.request.body), kUseTuple);
+          auto bec = co_await send_all(conn->socket, asio::buffer(c.request.body));
           if (bec) co_return fail(upstream.fired() ? 504 : 502);
         }
       }
@@ -551,7 +580,7 @@ Task<Forwarding> forward(State& st, LoopSlot& slot, LoopMetrics& metrics, const 
             asio::buffer(with_head ? std::string_view(extra) : std::string_view()), asio::buffer(prefix),
             asio::buffer(r.body), asio::buffer(suffix)};
         client.arm(rc.idle);
-        auto [e, n] = co_await asio::async_write(c.socket, pieces, kUseTuple);
+        auto e = co_await send_all(c.socket, pieces);
         client.disarm();
         co_return !e;
       };
@@ -578,7 +607,7 @@ Task<Forwarding> forward(State& st, LoopSlot& slot, LoopMetrics& metrics, const 
       }
       if (chunk_out) {
         client.arm(rc.idle);
-        auto [e, n] = co_await asio::async_write(c.socket, asio::buffer(std::string_view("0\r\n\r\n")), kUseTuple);
+        auto e = co_await send_all(c.socket, asio::buffer(std::string_view("0\r\n\r\n")));
         if (e) keep = false;
       }
       upstream.disarm();
@@ -644,19 +673,28 @@ Task<bool> discard_body(ClientConn& c, RequestParser& parser, Watch& watch, std:
   while (!ec && !parser.is_done()) {
     c.request.body.clear();
     watch.arm(idle);
-    ec = co_await pump(c.socket, c.in, parser);
+    ec = co_await pump(c.socket, c.in, parser, client_read_size(c.in));
   }
   watch.disarm();
   co_return !ec;
 }
 
+// Counted up by the accept loop that chose this loop for the connection.
+struct LoopConnection {
+  explicit LoopConnection(std::atomic<int>& n) : count(n) {}
+  ~LoopConnection() { count.fetch_sub(1, std::memory_order_relaxed); }
+  std::atomic<int>& count;
+};
+
 Task<void> serve_client(std::shared_ptr<State> st, size_t loop_index, tcp::socket socket, uint16_t port) {
   LoopSlot& slot = st->loops[loop_index];
+  LoopConnection on_loop(*slot.connections);
   LoopMetrics& metrics = st->metrics->loop(loop_index);
   boost::system::error_code ec;
   auto remote = socket.remote_endpoint(ec);
   if (ec) co_return;
   socket.set_option(tcp::no_delay(true), ec);
+  socket.non_blocking(true, ec);  // send_all writes directly first
   ec2::IpAddress source = to_ip(remote.address());
   std::string client_ip = remote.address().to_string();
   // Security groups are stateful: the table at accept time decides for the
@@ -692,7 +730,7 @@ Task<void> serve_client(std::shared_ptr<State> st, size_t loop_index, tcp::socke
     parser.eager(true);
     watch.arm(idle);
     beast::error_code rec = feed(parser, c.in);
-    while (!rec && !parser.is_header_done()) rec = co_await pump(c.socket, c.in, parser);
+    while (!rec && !parser.is_header_done()) rec = co_await pump(c.socket, c.in, parser, client_read_size(c.in));
     watch.disarm();
     if (rec) {
       if (watch.fired() || rec == beast::http::error::end_of_stream || rec == asio::error::eof ||
@@ -782,7 +820,7 @@ Task<void> serve_client(std::shared_ptr<State> st, size_t loop_index, tcp::socke
       beast::error_code bec;
       while (!bec && !parser.is_done()) {
         watch.arm(idle);
-        bec = co_await pump(c.socket, c.in, parser);
+        bec = co_await pump(c.socket, c.in, parser, client_read_size(c.in));
       }
       watch.disarm();
       if (bec) {
@@ -819,7 +857,37 @@ Task<void> accept_loop(std::shared_ptr<State> st, size_t loop_index, std::shared
       co_await pause.async_wait(kUseTuple);
       continue;
     }
-    asio::co_spawn(*slot.io, serve_client(st, loop_index, std::move(socket), port), asio::detached);
+    // The connection goes to the loop serving the fewest (SO_REUSEPORT
+    // spreads connections by hash, unevenly for a few dozen): one hop per
+    // connection, none per request.
+    size_t best = loop_index;
+    for (size_t i = 0; i < st->loops.size(); ++i)
+      if (st->loops[i].connections->load(std::memory_order_relaxed) <
+          st->loops[best].connections->load(std::memory_order_relaxed))
+        best = i;
+    st->loops[best].connections->fetch_add(1, std::memory_order_relaxed);
+    if (best == loop_index) {
+      asio::co_spawn(*slot.io, serve_client(st, loop_index, std::move(socket), port), asio::detached);
+      continue;
+    }
+    boost::system::error_code lec;
+    auto protocol = socket.local_endpoint(lec).protocol();
+    int fd = lec ? -1 : socket.release(lec);
+    if (fd < 0) {
+      st->loops[best].connections->fetch_sub(1, std::memory_order_relaxed);
+      continue;
+    }
+    asio::post(*st->loops[best].io, [st, best, fd, protocol, port] {
+      tcp::socket moved(*st->loops[best].io);
+      boost::system::error_code aec;
+      moved.assign(protocol, fd, aec);
+      if (aec) {
+        ::close(fd);
+        st->loops[best].connections->fetch_sub(1, std::memory_order_relaxed);
+        return;
+      }
+      asio::co_spawn(*st->loops[best].io, serve_client(st, best, std::move(moved), port), asio::detached);
+    });
   }
 }
 
