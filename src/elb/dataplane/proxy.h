@@ -36,7 +36,7 @@ struct ProxyOptions {
   std::chrono::milliseconds connect_timeout{10'000};  // ALB: 504 after 10 s without a TCP connection
   size_t max_header_bytes = 64 * 1024;                 // ALB: all headers over 64 K -> 400
   uint64_t max_body_bytes = 1ull << 30;
-  size_t max_idle_per_target = 64;
+  size_t max_idle_per_target = 512;  // per loop: fewer than the requests in flight means reconnects
   // Instance targets' private addresses; empty: their public address only.
   PrivateConnector private_connector;
 };
