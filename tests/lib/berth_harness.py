@@ -127,10 +127,36 @@ class Daemon:
         """SIGKILL, as a crash: nothing of the daemon's shutdown runs."""
         return self.stop(signal.SIGKILL)
 
+    def stop_all_tasks(self, timeout=30.0):
+        """Stops every ECS task and waits (bounded) until they are STOPPED.
+        A daemon's SIGTERM leaves task containers running for the next one
+        to adopt, so a test that ends early would otherwise leak them
+        (containers, mounts, namespaces) once the data dir is gone."""
+        ecs = self.client("ecs")
+        clusters = ecs.list_clusters().get("clusterArns", [])
+        running = []
+        for cluster in clusters:
+            for arn in ecs.list_tasks(cluster=cluster, desiredStatus="RUNNING").get("taskArns", []):
+                ecs.stop_task(cluster=cluster, task=arn, reason="test clean-up")
+                running.append((cluster, arn))
+        deadline = time.monotonic() + timeout
+        for cluster, arn in running:
+            while time.monotonic() < deadline:
+                tasks = ecs.describe_tasks(cluster=cluster, tasks=[arn]).get("tasks", [])
+                if not tasks or tasks[0]["lastStatus"] == "STOPPED":
+                    break
+                time.sleep(0.2)
+
     def cleanup(self):
-        """Stops the daemon (SIGTERM, then SIGKILL after 10 s: graceful stop is
-        asserted by tests/api, here a hung daemon must not disturb later
-        tests) and removes a data dir the harness made."""
+        """Stops the daemon's ECS tasks, then the daemon (SIGTERM, then SIGKILL
+        after 10 s: graceful stop is asserted by tests/api, here a hung
+        daemon must not disturb later tests) and removes a data dir the
+        harness made."""
+        if self.alive() and hasattr(self, "creds") and self.env.get("BERTH_TASK_RUNTIME") != "none":
+            try:
+                self.stop_all_tasks()
+            except Exception as e:  # a broken daemon must not hide the test's own failure
+                print("warning: stopping the daemon's tasks failed: %s" % e, file=sys.stderr)
         if self.proc is not None and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
