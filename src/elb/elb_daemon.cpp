@@ -19,13 +19,22 @@ class Daemon final : public ElbDaemon {
   void stop() override {
     if (builder_) builder_->stop();
     if (checker_) checker_->stop();
-    if (proxy_) proxy_->stop();
+    if (data_loops_) {
+      data_loops_->stop();
+      data_loops_->join();
+    }
+    if (proxy_) proxy_->stop();  // its loops no longer run
     groups_.reset();
   }
   ~Daemon() override { stop(); }
 
   std::optional<api::Service> service_;
   std::unique_ptr<ec2::SecurityGroupPublisher> groups_;
+  // The data plane's own event loops (one per core, as the daemon's): a
+  // control-plane task blocking a shared loop on SQLite (a reconciler's
+  // write transaction) would stall the load balancer's requests on it.
+  // Declared before proxy_, so they outlive it.
+  std::unique_ptr<net::EventLoops> data_loops_;
   std::unique_ptr<dp::Proxy> proxy_;
   std::unique_ptr<HealthChecker> checker_;
   std::unique_ptr<RoutingBuilder> builder_;
@@ -44,7 +53,10 @@ Result<std::unique_ptr<ElbDaemon>> start_elb(store::Database& db, const Clock& c
   proxy_options.bind_address = bind_address;
   proxy_options.private_connector = private_connector;
   auto* publisher = d->groups_.get();
-  d->proxy_ = std::make_unique<dp::Proxy>(loops, proxy_options, [publisher] { return publisher->current(); });
+  d->data_loops_ = std::make_unique<net::EventLoops>(loops.size());
+  d->proxy_ =
+      std::make_unique<dp::Proxy>(*d->data_loops_, proxy_options, [publisher] { return publisher->current(); });
+  d->data_loops_->start();
   Daemon* raw = d.get();
   d->checker_ = std::make_unique<HealthChecker>(
       loops.at(0),
