@@ -254,7 +254,9 @@ Result<std::vector<Candidate>> candidates(store::Tx& tx, std::string_view cluste
     c.running_tasks = u->running;
     const auto* type = ec2::find_instance_type(attribute_value(r.doc, "ecs.instance-type"));
     int64_t enis = type ? type->max_network_interfaces - 1 : 0;
-    auto stmt = tx.prepare("SELECT sum(grp = ?2), sum(instr(doc, '\"ElasticNetworkInterface\"') > 0) FROM ecs_tasks "
+    // A task holds a slot while it has an ENI (eni_id), not while its doc
+    // merely mentions one: overrides may carry any text.
+    auto stmt = tx.prepare("SELECT sum(grp = ?2), sum(eni_id != '') FROM ecs_tasks "
                            "WHERE container_instance_id = ?1 AND last_status != 'STOPPED'");
     if (!stmt) return std::move(stmt).error();
     stmt->bind_all(r.id, group);

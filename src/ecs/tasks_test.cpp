@@ -2,6 +2,8 @@
 // the runtime boundary (dispatcher + apply_task_status) with a fake launcher.
 #include "ecs/tasks.h"
 
+#include <boost/json/serialize.hpp>
+
 #include "ecs/ecs_test_support.h"
 
 namespace berth::ecs::testing {
@@ -24,6 +26,16 @@ class TasksTest : public EcsTest {
     return l.at("containerInstanceArns").as_array().empty()
                ? ""
                : std::string(l.at("containerInstanceArns").as_array()[0].as_string());
+  }
+
+  // The default VPC's subnet in the first availability zone.
+  std::string first_subnet() {
+    return db_->read([](store::Tx& tx) -> Result<std::string> {
+                auto stmt = tx.prepare("SELECT subnet_id FROM ec2_subnets ORDER BY availability_zone");
+                if (!stmt) return std::move(stmt).error();
+                if (auto row = stmt->step(); !row) return std::move(row).error();
+                return stmt->column_string(0);
+              }).value();
   }
 
   int64_t remaining(std::string_view name) {
@@ -176,12 +188,7 @@ TEST_F(TasksTest, AwsvpcAndFargate) {
             "InvalidParameterException: Network Configuration must be provided when networkMode 'awsvpc' is specified.");
   EXPECT_EQ(fails("RunTask", R"({"cluster":"web","taskDefinition":"outyet","launchType":"FARGATE"})"),
             "InvalidParameterException: Task definition does not support launch_type FARGATE.");
-  std::string subnet = db_->read([](store::Tx& tx) -> Result<std::string> {
-                          auto stmt = tx.prepare("SELECT subnet_id FROM ec2_subnets ORDER BY availability_zone");
-                          if (!stmt) return std::move(stmt).error();
-                          if (auto row = stmt->step(); !row) return std::move(row).error();
-                          return stmt->column_string(0);
-                        }).value();
+  std::string subnet = first_subnet();
   EXPECT_EQ(fails("RunTask", R"({"cluster":"web","taskDefinition":"fg","launchType":"FARGATE",
       "networkConfiguration":{"awsvpcConfiguration":{"subnets":["subnet-1"]}}})"),
             "InvalidParameterException: Error retrieving subnet information for [subnet-1]: The subnet ID 'subnet-1' "
@@ -227,6 +234,30 @@ TEST_F(TasksTest, AwsvpcAndFargate) {
   EXPECT_EQ(ok("DescribeClusters", R"({"clusters":["web"]})").at("clusters").as_array()[0].at("pendingTasksCount").as_int64(), 2);
   EXPECT_EQ(fails("DeleteCluster", R"({"cluster":"web"})"),
             "ClusterContainsTasksException: The Cluster cannot be deleted while Tasks are active.");
+}
+
+// A t2.micro has one ENI for tasks (two, less the instance's own): one
+// awsvpc task takes it, whatever the instance's bridge tasks carry.
+TEST_F(TasksTest, AwsvpcTaskTakesTheInstancesTaskEniSlot) {
+  run_instance("t2.micro", "ECS_CLUSTER=web");
+  settle();
+  ok("RegisterTaskDefinition", R"({"family":"vpc","networkMode":"awsvpc","containerDefinitions":[{"name":"a",
+      "image":"i","memory":64}]})");
+  auto bridge = ok("RunTask", R"({"cluster":"web","taskDefinition":"outyet","overrides":{"containerOverrides":[
+      {"name":"outyet","environment":[{"name":"NOTE","value":"ElasticNetworkInterface"}]}]}})");
+  ASSERT_EQ(bridge.at("tasks").as_array().size(), 1u);
+  std::string run_vpc = R"({"cluster":"web","taskDefinition":"vpc","launchType":"EC2",
+      "networkConfiguration":{"awsvpcConfiguration":{"subnets":[")" + first_subnet() + R"("]}}})";
+  auto first = ok("RunTask", run_vpc);
+  ASSERT_EQ(first.at("tasks").as_array().size(), 1u) << boost::json::serialize(first);
+  auto second = ok("RunTask", run_vpc);
+  EXPECT_TRUE(second.at("tasks").as_array().empty());
+  ASSERT_EQ(second.at("failures").as_array().size(), 1u);
+  EXPECT_EQ(second.at("failures").as_array()[0].at("reason").as_string(), "RESOURCE:ENI");
+  // Its ENI freed by StopTask, the slot is free again.
+  ok("StopTask", R"({"cluster":"web","task":")" + std::string(first.at("tasks").as_array()[0].at("taskArn").as_string()) +
+                     R"("})");
+  EXPECT_EQ(ok("RunTask", run_vpc).at("tasks").as_array().size(), 1u);
 }
 
 TEST_F(TasksTest, StartTaskAndPlacementOptions) {
