@@ -110,8 +110,10 @@ Status release_attachment(store::Tx& tx, TaskRow& t) {
   return ec2::delete_network_interface(tx, t.eni_id);
 }
 
-// STOPPED with the times AWS sets; containers that never ran stop too.
-void mark_stopped(TaskRow& t, double now) {
+// STOPPED with the times AWS sets; containers that never ran stop too, and
+// an awsvpc task's ENI goes with it. Every way to STOPPED comes through
+// here, so none can leave the ENI's addresses held.
+Status mark_stopped(store::Tx& tx, TaskRow& t, double now) {
   t.last_status = "STOPPED";
   t.desired_status = "STOPPED";
   t.doc["lastStatus"] = "STOPPED";
@@ -120,6 +122,7 @@ void mark_stopped(TaskRow& t, double now) {
   t.doc["executionStoppedAt"] = now;
   t.doc["stoppedAt"] = now;
   for (auto& c : t.doc["containers"].as_array()) c.as_object()["lastStatus"] = "STOPPED";
+  return release_attachment(tx, t);
 }
 
 }  // namespace
@@ -139,8 +142,7 @@ Result<bool> request_stop(store::Tx& tx, std::string_view id, std::string_view s
   t.doc["stoppedReason"] = reason;
   // A task no runtime was asked to run has nothing to wait for.
   if (!t.launched) {
-    mark_stopped(t, at);
-    if (auto s = release_attachment(tx, t); !s) return std::move(s).error();
+    if (auto s = mark_stopped(tx, t, at); !s) return std::move(s).error();
   }
   bump_version(t.doc);
   if (auto s = write_task(tx, t); !s) return std::move(s).error();
@@ -225,8 +227,7 @@ Status apply_task_status(store::Database& db, const TaskReport& report, WallTime
       if (!t.doc.contains("stoppedReason") && !report.stopped_reason.empty()) {
         t.doc["stoppedReason"] = report.stopped_reason;
       }
-      mark_stopped(t, at);
-      if (auto s = release_attachment(tx, t); !s) return s;
+      if (auto s = mark_stopped(tx, t, at); !s) return s;
     } else {
       t.last_status = report.last_status;
       t.doc["lastStatus"] = report.last_status;
