@@ -295,6 +295,34 @@ Error eni_error(const Error& e, const RunInput& in) {
   return e;
 }
 
+// awsvpcConfiguration: the subnet (the first listed), groups and public IP
+// the task's ENI gets.
+Status read_awsvpc_configuration(RunInput& r) {
+  const auto* vpc = r.network_configuration.if_contains("awsvpcConfiguration");
+  if (!vpc || !vpc->is_object() || !vpc->as_object().contains("subnets") ||
+      !vpc->as_object().at("subnets").is_array() || vpc->as_object().at("subnets").as_array().empty()) {
+    return invalid_parameter("Network Configuration must be provided when networkMode 'awsvpc' is specified.");  // observed
+  }
+  const auto& first = vpc->as_object().at("subnets").as_array()[0];
+  if (!first.is_string()) return invalid_parameter("Invalid parameter at 'networkConfiguration.awsvpcConfiguration.subnets'");
+  r.subnet = std::string(first.as_string());
+  auto groups = string_list(vpc->as_object(), "securityGroups");
+  if (!groups) return std::move(groups).error();
+  if (groups->size() > 5) return invalid_parameter("securityGroups can have at most 5 items.");  // unverified wording
+  r.security_groups = std::move(*groups);
+  auto assign = opt_string(vpc->as_object(), "assignPublicIp");
+  if (!assign) return std::move(assign).error();
+  if (*assign && **assign != "ENABLED" && **assign != "DISABLED") {
+    return invalid_parameter("assignPublicIp must be ENABLED or DISABLED.");  // unverified wording
+  }
+  r.assign_public_ip = assign->value_or("DISABLED") == "ENABLED";
+  // Tasks on container instances get no public IP of their own (observed).
+  if (r.assign_public_ip && r.launch_type == "EC2") {
+    return invalid_parameter("Assign public IP is not supported for this launch type.");
+  }
+  return Ok{};
+}
+
 struct Placed {
   std::string instance_id;  // "" for FARGATE
   std::string ec2_instance_id;
@@ -428,28 +456,7 @@ Result<std::string> run_or_start(Context& ctx, const api::CallContext& call, con
     if (r.group.empty()) r.group = "family:" + r.td.family;
     bool awsvpc = doc.at("networkMode").as_string() == "awsvpc";
     if (awsvpc) {
-      const auto* vpc = r.network_configuration.if_contains("awsvpcConfiguration");
-      if (!vpc || !vpc->is_object() || !vpc->as_object().contains("subnets") ||
-          !vpc->as_object().at("subnets").is_array() || vpc->as_object().at("subnets").as_array().empty()) {
-        return invalid_parameter("Network Configuration must be provided when networkMode 'awsvpc' is specified.");  // observed
-      }
-      const auto& first = vpc->as_object().at("subnets").as_array()[0];
-      if (!first.is_string()) return invalid_parameter("Invalid parameter at 'networkConfiguration.awsvpcConfiguration.subnets'");
-      r.subnet = std::string(first.as_string());
-      auto groups = string_list(vpc->as_object(), "securityGroups");
-      if (!groups) return std::move(groups).error();
-      if (groups->size() > 5) return invalid_parameter("securityGroups can have at most 5 items.");  // unverified wording
-      r.security_groups = std::move(*groups);
-      auto assign = opt_string(vpc->as_object(), "assignPublicIp");
-      if (!assign) return std::move(assign).error();
-      if (*assign && **assign != "ENABLED" && **assign != "DISABLED") {
-        return invalid_parameter("assignPublicIp must be ENABLED or DISABLED.");  // unverified wording
-      }
-      r.assign_public_ip = assign->value_or("DISABLED") == "ENABLED";
-      // Tasks on container instances get no public IP of their own (observed).
-      if (r.assign_public_ip && r.launch_type == "EC2") {
-        return invalid_parameter("Assign public IP is not supported for this launch type.");
-      }
+      if (auto st = read_awsvpc_configuration(r); !st) return std::move(st).error();
     }
     if (r.launch_type == "FARGATE") {
       bool compatible = false;
