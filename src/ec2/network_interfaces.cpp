@@ -74,6 +74,74 @@ Result<std::vector<NetworkInterface>> list_network_interfaces(store::Tx& tx) {
   return out;
 }
 
+// DescribeNetworkInterfaces's Filter.N: whether `n` passes `f`.
+// group_names[i] is the name of n.security_group_ids[i].
+Result<bool> passes_filter(const Filter& f, const NetworkInterface& n, const std::vector<std::string>& group_names) {
+  auto any_group = [&](const std::vector<std::string>& values) {
+    return std::any_of(values.begin(), values.end(), [&](const std::string& v) { return any_value_matches(f, v); });
+  };
+  if (f.name == "network-interface-id") return any_value_matches(f, n.id);
+  if (f.name == "subnet-id") return any_value_matches(f, n.subnet_id);
+  if (f.name == "vpc-id") return any_value_matches(f, n.vpc_id);
+  if (f.name == "availability-zone") return any_value_matches(f, n.availability_zone);
+  if (f.name == "mac-address") return any_value_matches(f, n.mac_address);
+  if (f.name == "private-ip-address" || f.name == "addresses.private-ip-address")
+    return any_value_matches(f, n.private_ip);
+  if (f.name == "association.public-ip" || f.name == "addresses.association.public-ip")
+    return !n.public_ip.empty() && any_value_matches(f, n.public_ip);
+  if (f.name == "description") return any_value_matches(f, n.description);
+  if (f.name == "requester-id") return any_value_matches(f, n.requester_id);
+  if (f.name == "requester-managed") return any_value_matches(f, "true");
+  if (f.name == "status") return any_value_matches(f, "in-use");
+  if (f.name == "interface-type") return any_value_matches(f, "interface");
+  if (f.name == "group-id") return any_group(n.security_group_ids);
+  if (f.name == "group-name") return any_group(group_names);
+  return unknown_filter(f.name);
+}
+
+// One <item> of networkInterfaceSet.
+void write_network_interface(api::XmlWriter& w, const NetworkInterface& n, const std::vector<std::string>& group_names,
+                             const Context& ctx) {
+  const std::string& region = ctx.options.region;
+  std::string private_dns = private_dns_name(n.private_ip, region);
+  // The public IP shows twice: on the interface and on its primary address.
+  auto association = [&] {
+    if (n.public_ip.empty()) return;
+    w.open("association")
+        .leaf("publicIp", n.public_ip)
+        .leaf("publicDnsName", public_dns_name(n.public_ip, region))
+        .leaf("ipOwnerId", "amazon")
+        .close("association");
+  };
+  w.open("item")
+      .leaf("networkInterfaceId", n.id)
+      .leaf("subnetId", n.subnet_id)
+      .leaf("vpcId", n.vpc_id)
+      .leaf("availabilityZone", n.availability_zone)
+      .leaf("description", n.description)
+      .leaf("ownerId", ctx.options.account_id)
+      .leaf("requesterId", n.requester_id)
+      .leaf_bool("requesterManaged", true)
+      .leaf("status", "in-use")
+      .leaf("macAddress", n.mac_address)
+      .leaf("privateIpAddress", n.private_ip)
+      .leaf("privateDnsName", private_dns)
+      .leaf_bool("sourceDestCheck", true);
+  w.open("groupSet");
+  for (size_t k = 0; k < n.security_group_ids.size(); ++k)
+    w.open("item").leaf("groupId", n.security_group_ids[k]).leaf("groupName", group_names[k]).close("item");
+  w.close("groupSet");
+  association();
+  w.open("privateIpAddressesSet").open("item")
+      .leaf("privateIpAddress", n.private_ip)
+      .leaf("privateDnsName", private_dns)
+      .leaf_bool("primary", true);
+  association();
+  w.close("item").close("privateIpAddressesSet");
+  w.empty("ipv6AddressesSet").leaf("interfaceType", "interface");
+  w.close("item");
+}
+
 Result<std::string> describe_network_interfaces(const Context& ctx, const api::QueryView& q) {
   auto ids = string_list(q, "NetworkInterfaceId");
   if (!ids) return std::move(ids).error();
@@ -81,7 +149,6 @@ Result<std::string> describe_network_interfaces(const Context& ctx, const api::Q
   if (!filters) return std::move(filters).error();
   auto page = parse_page(q, 5, 1000);
   if (!page) return std::move(page).error();
-  const std::string& region = ctx.options.region;
   return ctx.db.read([&](store::Tx& tx) -> Result<std::string> {
     auto all = list_network_interfaces(tx);
     if (!all) return std::move(all).error();
@@ -105,28 +172,9 @@ Result<std::string> describe_network_interfaces(const Context& ctx, const api::Q
       }
       bool keep = true;
       for (const auto& f : *filters) {
-        auto any_group = [&](bool by_name) {
-          for (size_t i = 0; i < n.security_group_ids.size(); ++i)
-            if (any_value_matches(f, by_name ? row.group_names[i] : n.security_group_ids[i])) return true;
-          return false;
-        };
-        if (f.name == "network-interface-id") keep = keep && any_value_matches(f, n.id);
-        else if (f.name == "subnet-id") keep = keep && any_value_matches(f, n.subnet_id);
-        else if (f.name == "vpc-id") keep = keep && any_value_matches(f, n.vpc_id);
-        else if (f.name == "availability-zone") keep = keep && any_value_matches(f, n.availability_zone);
-        else if (f.name == "mac-address") keep = keep && any_value_matches(f, n.mac_address);
-        else if (f.name == "private-ip-address" || f.name == "addresses.private-ip-address")
-          keep = keep && any_value_matches(f, n.private_ip);
-        else if (f.name == "association.public-ip" || f.name == "addresses.association.public-ip")
-          keep = keep && !n.public_ip.empty() && any_value_matches(f, n.public_ip);
-        else if (f.name == "description") keep = keep && any_value_matches(f, n.description);
-        else if (f.name == "requester-id") keep = keep && any_value_matches(f, n.requester_id);
-        else if (f.name == "requester-managed") keep = keep && any_value_matches(f, "true");
-        else if (f.name == "status") keep = keep && any_value_matches(f, "in-use");
-        else if (f.name == "interface-type") keep = keep && any_value_matches(f, "interface");
-        else if (f.name == "group-id") keep = keep && any_group(false);
-        else if (f.name == "group-name") keep = keep && any_group(true);
-        else return unknown_filter(f.name);
+        auto passes = passes_filter(f, n, row.group_names);
+        if (!passes) return std::move(passes).error();
+        keep = keep && *passes;
       }
       if (keep) rows.push_back(std::move(row));
     }
@@ -134,45 +182,7 @@ Result<std::string> describe_network_interfaces(const Context& ctx, const api::Q
     api::XmlWriter w(out);
     w.open("networkInterfaceSet");
     size_t end = std::min(rows.size(), page->limit == SIZE_MAX ? rows.size() : page->offset + page->limit);
-    for (size_t i = page->offset; i < end; ++i) {
-      const NetworkInterface& n = *rows[i].eni;
-      std::string private_dns = private_dns_name(n.private_ip, region);
-      auto association = [&] {
-        if (n.public_ip.empty()) return;
-        w.open("association")
-            .leaf("publicIp", n.public_ip)
-            .leaf("publicDnsName", public_dns_name(n.public_ip, region))
-            .leaf("ipOwnerId", "amazon")
-            .close("association");
-      };
-      w.open("item")
-          .leaf("networkInterfaceId", n.id)
-          .leaf("subnetId", n.subnet_id)
-          .leaf("vpcId", n.vpc_id)
-          .leaf("availabilityZone", n.availability_zone)
-          .leaf("description", n.description)
-          .leaf("ownerId", ctx.options.account_id)
-          .leaf("requesterId", n.requester_id)
-          .leaf_bool("requesterManaged", true)
-          .leaf("status", "in-use")
-          .leaf("macAddress", n.mac_address)
-          .leaf("privateIpAddress", n.private_ip)
-          .leaf("privateDnsName", private_dns)
-          .leaf_bool("sourceDestCheck", true);
-      w.open("groupSet");
-      for (size_t k = 0; k < n.security_group_ids.size(); ++k)
-        w.open("item").leaf("groupId", n.security_group_ids[k]).leaf("groupName", rows[i].group_names[k]).close("item");
-      w.close("groupSet");
-      association();
-      w.open("privateIpAddressesSet").open("item")
-          .leaf("privateIpAddress", n.private_ip)
-          .leaf("privateDnsName", private_dns)
-          .leaf_bool("primary", true);
-      association();
-      w.close("item").close("privateIpAddressesSet");
-      w.empty("ipv6AddressesSet").leaf("interfaceType", "interface");
-      w.close("item");
-    }
+    for (size_t i = page->offset; i < end; ++i) write_network_interface(w, *rows[i].eni, rows[i].group_names, ctx);
     w.close("networkInterfaceSet");
     write_next_token(w, next_token(*page, rows.size()));
     return out;
