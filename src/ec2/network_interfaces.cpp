@@ -149,6 +149,10 @@ Result<std::string> describe_network_interfaces(const Context& ctx, const api::Q
   if (!filters) return std::move(filters).error();
   auto page = parse_page(q, 5, 1000);
   if (!page) return std::move(page).error();
+  // An unknown filter is an error even when there is no ENI to apply it to.
+  for (const auto& f : *filters) {
+    if (auto known = passes_filter(f, NetworkInterface{}, {}); !known) return std::move(known).error();
+  }
   return ctx.db.read([&](store::Tx& tx) -> Result<std::string> {
     auto all = list_network_interfaces(tx);
     if (!all) return std::move(all).error();

@@ -20,6 +20,14 @@ class NetworkInterfaceTest : public Ec2Test {
   std::string subnet(size_t i = 0) { return texts(ok("DescribeSubnets"), "subnetId").at(i); }
 };
 
+TEST_F(NetworkInterfaceTest, UnknownFilterIsRefusedWithNoInterfaces) {
+  EXPECT_EQ(fails("DescribeNetworkInterfaces", "Filter.1.Name=bogus&Filter.1.Value.1=x"),
+            "InvalidParameterValue: The filter 'bogus' is invalid");
+  EXPECT_TRUE(texts(ok("DescribeNetworkInterfaces", "Filter.1.Name=subnet-id&Filter.1.Value.1=" + subnet()),
+                    "networkInterfaceId")
+                  .empty());
+}
+
 TEST_F(NetworkInterfaceTest, AddressesGroupsAndDescribe) {
   std::string sg = text(ok("CreateSecurityGroup", "GroupName=web&GroupDescription=web"), "groupId");
   std::string default_sg =
