@@ -133,10 +133,12 @@ class Daemon:
         to adopt, so a test that ends early would otherwise leak them
         (containers, mounts, namespaces) once the data dir is gone."""
         ecs = self.client("ecs")
-        clusters = ecs.list_clusters().get("clusterArns", [])
+        # Paginated: ListTasks gives 100 a page, and a bench runs more.
+        clusters = [arn for page in ecs.get_paginator("list_clusters").paginate() for arn in page["clusterArns"]]
         running = []
         for cluster in clusters:
-            for arn in ecs.list_tasks(cluster=cluster, desiredStatus="RUNNING").get("taskArns", []):
+            pages = ecs.get_paginator("list_tasks").paginate(cluster=cluster, desiredStatus="RUNNING")
+            for arn in [arn for page in pages for arn in page["taskArns"]]:
                 ecs.stop_task(cluster=cluster, task=arn, reason="test clean-up")
                 running.append((cluster, arn))
         deadline = time.monotonic() + timeout
