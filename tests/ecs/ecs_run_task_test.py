@@ -20,7 +20,7 @@ import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from berth_harness import Daemon  # noqa: E402
+from berth_harness import Daemon, missing_task_prerequisites  # noqa: E402
 from oci_images import BUSYBOX_INDEX_HTML, make_busybox_layout  # noqa: E402
 
 ECS_AMI = "ami-0c9a0d5a8b4e7f312"
@@ -33,23 +33,10 @@ def netns_names():
         return set()
 
 
-def missing_prerequisites():
-    if os.geteuid() != 0:
-        return "needs root (runc, network namespaces)"
-    for tool in ("runc", "umoci", "skopeo"):
-        if not shutil.which(tool):
-            return "needs " + tool
-    if not os.path.exists("/bin/busybox") or not os.path.exists("/usr/bin/aws"):
-        return "needs /bin/busybox (busybox-static) and /usr/bin/aws"
-    return None
-
-
 class RunTask(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        # scripts/install-deps.sh brings all of these; missing ones are a
-        # broken set-up, reported as a failure rather than skipped.
-        missing = missing_prerequisites()
+        missing = missing_task_prerequisites()
         if missing:
             raise RuntimeError(missing)
         cls.daemon = Daemon()
@@ -62,15 +49,7 @@ class RunTask(unittest.TestCase):
         # Containers outlive a daemon stop (the next one adopts them): stop
         # what a failed test may have left running first.
         if cls.daemon.alive() and cls.task_ids:
-            deadline = time.time() + 20
-            for t in cls.task_ids:
-                cls.daemon.aws_result("ecs", "stop-task", "--cluster", "web", "--task", t)
-            while time.time() < deadline:
-                rc, tasks, _ = cls.daemon.aws_result("ecs", "describe-tasks", "--cluster", "web",
-                                                     "--tasks", *cls.task_ids)
-                if rc != 0 or all(x["lastStatus"] == "STOPPED" for x in tasks.get("tasks", [])):
-                    break
-                time.sleep(0.2)
+            cls.daemon.stop_all_tasks(timeout=20)
         try:
             cls.daemon.stop()
             stop_error = None

@@ -22,22 +22,11 @@ import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from berth_harness import Daemon  # noqa: E402
+from berth_harness import Daemon, missing_task_prerequisites  # noqa: E402
 from oci_images import BUSYBOX_INDEX_HTML, make_busybox_layout  # noqa: E402
 
 ECS_AMI = "ami-0c9a0d5a8b4e7f312"
 OOM_REASON = "OutOfMemoryError: Container killed due to memory usage"
-
-
-def missing_prerequisites():
-    if os.geteuid() != 0:
-        return "needs root (runc, network namespaces)"
-    for tool in ("runc", "umoci", "skopeo"):
-        if not shutil.which(tool):
-            return "needs " + tool
-    if not os.path.exists("/bin/busybox") or not os.path.exists("/usr/bin/aws"):
-        return "needs /bin/busybox (busybox-static) and /usr/bin/aws"
-    return None
 
 
 def http_get(ip, port, timeout=2.0):
@@ -72,11 +61,12 @@ def dump(value):
 
 def free_port():
     """A port nothing listens on for any 127.x address, for static host ports."""
-    while True:
+    for _ in range(100):
         port = random.randint(20000, 32000)
         out = subprocess.run(["ss", "-Hltn", "sport = :%d" % port], capture_output=True, text=True).stdout
         if not out.strip():
             return port
+    raise RuntimeError("no free TCP port in 20000-32000 after 100 tries")
 
 
 def listeners():
@@ -90,7 +80,7 @@ class Tasks(unittest.TestCase):
     def setUpClass(cls):
         # scripts/install-deps.sh brings all of these; a missing one is a
         # broken set-up, reported as a failure rather than a skip.
-        missing = missing_prerequisites()
+        missing = missing_task_prerequisites()
         if missing:
             raise RuntimeError(missing)
         cls.d = Daemon().start()
@@ -126,17 +116,7 @@ class Tasks(unittest.TestCase):
         left = []
         try:
             if cls.d.alive():
-                for cluster, arns in cls.clusters.items():
-                    for arn in arns:
-                        cls.ecs.stop_task(cluster=cluster, task=arn)
-                deadline = time.monotonic() + 30
-                for cluster, arns in cls.clusters.items():
-                    for i in range(0, len(arns), 100):
-                        while time.monotonic() < deadline:
-                            tasks = cls.ecs.describe_tasks(cluster=cluster, tasks=arns[i:i + 100])["tasks"]
-                            if all(t["lastStatus"] == "STOPPED" for t in tasks):
-                                break
-                            time.sleep(0.2)
+                cls.d.stop_all_tasks()
             # Every task of the run is gone from the machine, whatever the tests did.
             runc = subprocess.run(["runc", "--root", os.path.join(cls.d.data_dir, "runtime", "runc"), "list", "-q"],
                                   capture_output=True, text=True).stdout.split()
