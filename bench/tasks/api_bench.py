@@ -82,23 +82,21 @@ def main():
             if not out["tasks"]:
                 raise RuntimeError("not placed: %s" % out["failures"])
             arn = out["tasks"][0]["taskArn"]
-            while True:
+            running.append(arn)  # stopped in `finally` even if it never runs
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
                 t = ecs.describe_tasks(cluster="bench", tasks=[arn])["tasks"][0]
                 if t["lastStatus"] == "RUNNING":
                     return arn, (time.monotonic() - t0) * 1000
                 if t["lastStatus"] == "STOPPED":
                     raise RuntimeError("task stopped: %s" % t.get("stoppedReason"))
                 time.sleep(0.002)
+            raise RuntimeError("task %s not RUNNING within 30 s" % arn)
 
         # The first task unpacks the image; the rest start from the cache.
-        warm, _ = run_one()
+        run_one()
         rss_idle = rss_kib(d.proc.pid)
-        running.append(warm)
-        start_ms = []
-        for _ in range(tasks):
-            arn, ms = run_one()
-            running.append(arn)
-            start_ms.append(ms)
+        start_ms = [run_one()[1] for _ in range(tasks)]
         result["run_task_to_running"] = summary(start_ms)
 
         # The floor: runc run -d of the same bundle (a running task's config.json).
@@ -170,14 +168,7 @@ def main():
         # Containers outlive a stopped daemon (the next one would adopt
         # them): stop every task first, also when the bench failed half-way.
         if d.alive() and running:
-            for arn in running:
-                ecs.stop_task(cluster="bench", task=arn)
-            deadline = time.monotonic() + 120
-            while time.monotonic() < deadline:
-                if all(t["lastStatus"] == "STOPPED" for i in range(0, len(running), 100)
-                       for t in ecs.describe_tasks(cluster="bench", tasks=running[i:i + 100])["tasks"]):
-                    break
-                time.sleep(0.5)
+            d.stop_all_tasks(timeout=120)
         d.cleanup()
         for cid in subprocess.run(["runc", "--root", runc_root, "list", "-q"], capture_output=True,
                                   text=True).stdout.split():
