@@ -317,21 +317,10 @@ Result<std::string> list_clusters(Context& ctx, const json::object& in) {
     auto stmt = tx.prepare("SELECT name FROM ecs_clusters WHERE status = 'ACTIVE' ORDER BY rowid LIMIT ? OFFSET ?");
     if (!stmt) return std::move(stmt).error();
     stmt->bind_all(static_cast<int64_t>(page->max + 1), static_cast<int64_t>(page->offset));
-    json::array arns;
-    bool more = false;
-    for (;;) {
-      auto row = stmt->step();
-      if (!row) return std::move(row).error();
-      if (!*row) break;
-      if (arns.size() == page->max) {
-        more = true;
-        break;
-      }
-      arns.push_back(json::string(cluster_arn(ctx.options, stmt->column_text(0))));
-    }
-    json::object out{{"clusterArns", std::move(arns)}};
-    if (more) out["nextToken"] = next_token(page->offset + page->max);
-    return body(out);
+    auto out = page_of(*stmt, *page, "clusterArns",
+                       [&](const store::Statement& row) { return cluster_arn(ctx.options, row.column_text(0)); });
+    if (!out) return std::move(out).error();
+    return body(*out);
   });
 }
 

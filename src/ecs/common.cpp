@@ -194,6 +194,25 @@ Result<Page> read_page(const boost::json::object& in, size_t default_max, size_t
 
 std::string next_token(size_t offset) { return "b1." + std::to_string(offset); }
 
+Result<boost::json::object> page_of(store::Statement& stmt, const Page& page, std::string_view key,
+                                     const std::function<std::string(const store::Statement&)>& item) {
+  boost::json::array items;
+  bool more = false;
+  for (;;) {
+    auto row = stmt.step();
+    if (!row) return std::move(row).error();
+    if (!*row) break;
+    if (items.size() == page.max) {
+      more = true;
+      break;
+    }
+    items.push_back(boost::json::string(item(stmt)));
+  }
+  boost::json::object out{{key, std::move(items)}};
+  if (more) out["nextToken"] = next_token(page.offset + page.max);
+  return out;
+}
+
 double now_seconds(WallTime t) {
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
   return static_cast<double>(ms) / 1000.0;

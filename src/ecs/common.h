@@ -8,6 +8,7 @@
 #include <boost/json/serialize.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -75,6 +76,11 @@ struct Page {
 };
 Result<Page> read_page(const boost::json::object& in, size_t default_max = 100, size_t limit = 100);
 std::string next_token(size_t offset);
+// One page of a List* answer: steps `stmt`, whose query ends "LIMIT max+1
+// OFFSET offset" (the extra row says a next page exists), into
+// {key: [item(row)...]} plus nextToken when there is more.
+Result<boost::json::object> page_of(store::Statement& stmt, const Page& page, std::string_view key,
+                                     const std::function<std::string(const store::Statement&)>& item);
 
 double now_seconds(WallTime t);
 

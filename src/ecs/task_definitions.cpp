@@ -163,21 +163,11 @@ Result<std::string> list_task_definitions(Context& ctx, const json::object& in) 
     if (!stmt) return std::move(stmt).error();
     stmt->bind_all(st, prefix->value_or(""), static_cast<int64_t>(page->max + 1),
                    static_cast<int64_t>(page->offset));
-    json::array arns;
-    bool more = false;
-    for (;;) {
-      auto row = stmt->step();
-      if (!row) return std::move(row).error();
-      if (!*row) break;
-      if (arns.size() == page->max) {
-        more = true;
-        break;
-      }
-      arns.push_back(json::string(task_definition_arn(ctx.options, stmt->column_text(0), stmt->column_int64(1))));
-    }
-    json::object out{{"taskDefinitionArns", std::move(arns)}};
-    if (more) out["nextToken"] = next_token(page->offset + page->max);
-    return body(out);
+    auto out = page_of(*stmt, *page, "taskDefinitionArns", [&](const store::Statement& row) {
+      return task_definition_arn(ctx.options, row.column_text(0), row.column_int64(1));
+    });
+    if (!out) return std::move(out).error();
+    return body(*out);
   });
 }
 
@@ -200,21 +190,9 @@ Result<std::string> list_task_definition_families(Context& ctx, const json::obje
     if (!stmt) return std::move(stmt).error();
     stmt->bind_all(like_prefix(prefix->value_or("")), static_cast<int64_t>(page->max + 1),
                    static_cast<int64_t>(page->offset));
-    json::array families;
-    bool more = false;
-    for (;;) {
-      auto row = stmt->step();
-      if (!row) return std::move(row).error();
-      if (!*row) break;
-      if (families.size() == page->max) {
-        more = true;
-        break;
-      }
-      families.push_back(json::string(stmt->column_text(0)));
-    }
-    json::object out{{"families", std::move(families)}};
-    if (more) out["nextToken"] = next_token(page->offset + page->max);
-    return body(out);
+    auto out = page_of(*stmt, *page, "families", [](const store::Statement& row) { return row.column_string(0); });
+    if (!out) return std::move(out).error();
+    return body(*out);
   });
 }
 

@@ -618,21 +618,10 @@ Result<std::string> list_tasks(Context& ctx, const api::CallContext& call, const
     stmt->bind_all(*cluster, want, last_segment(ci->value_or("")), family->value_or(""), started_by->value_or(""),
                    launch_type->value_or(""), now_seconds(call.now) - kStoppedVisibleSeconds,
                    static_cast<int64_t>(page->max + 1), static_cast<int64_t>(page->offset));
-    json::array arns;
-    bool more = false;
-    for (;;) {
-      auto row = stmt->step();
-      if (!row) return std::move(row).error();
-      if (!*row) break;
-      if (arns.size() == page->max) {
-        more = true;
-        break;
-      }
-      arns.push_back(json::string(task_arn(ctx.options, *cluster, stmt->column_text(0))));
-    }
-    json::object out{{"taskArns", std::move(arns)}};
-    if (more) out["nextToken"] = next_token(page->offset + page->max);
-    return body(out);
+    auto out = page_of(*stmt, *page, "taskArns",
+                       [&](const store::Statement& row) { return task_arn(ctx.options, *cluster, row.column_text(0)); });
+    if (!out) return std::move(out).error();
+    return body(*out);
   });
 }
 
