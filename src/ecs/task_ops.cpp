@@ -14,6 +14,7 @@
 #include "ec2/catalogue.h"
 #include "ec2/instances.h"
 #include "ec2/network_interfaces.h"
+#include "ec2/network_store.h"
 #include "ecs/common.h"
 #include "ecs/container_instances.h"
 #include "ecs/placement.h"
@@ -44,7 +45,7 @@ struct RunInput {
   std::vector<Strategy> strategies;
   json::object network_configuration;
   // awsvpc: the task's ENI (awsvpcConfiguration).
-  std::string subnet;
+  std::vector<std::string> subnets;  // as listed
   std::vector<std::string> security_groups;
   bool assign_public_ip = false;
   Tags tags;
@@ -278,9 +279,9 @@ std::string ports_text(const Reservation& r) {
 }
 
 // EC2's answer about the awsvpcConfiguration, in ECS's words.
-Error eni_error(const Error& e, const RunInput& in) {
+Error eni_error(const Error& e, const RunInput& in, const std::string& subnet) {
   if (e.code == "InvalidSubnetID.NotFound") {
-    return invalid_parameter("Error retrieving subnet information for [" + in.subnet + "]: " + e.message +
+    return invalid_parameter("Error retrieving subnet information for [" + subnet + "]: " + e.message +
                              " (ErrorCode: " + e.code + ")");  // unverified wording
   }
   if (e.code == "InvalidGroup.NotFound" || e.code == "InvalidParameter") {
@@ -295,17 +296,18 @@ Error eni_error(const Error& e, const RunInput& in) {
   return e;
 }
 
-// awsvpcConfiguration: the subnet (the first listed), groups and public IP
-// the task's ENI gets.
+// awsvpcConfiguration: the subnets, groups and public IP the task's ENI
+// gets.
 Status read_awsvpc_configuration(RunInput& r) {
   const auto* vpc = r.network_configuration.if_contains("awsvpcConfiguration");
   if (!vpc || !vpc->is_object() || !vpc->as_object().contains("subnets") ||
       !vpc->as_object().at("subnets").is_array() || vpc->as_object().at("subnets").as_array().empty()) {
     return invalid_parameter("Network Configuration must be provided when networkMode 'awsvpc' is specified.");  // observed
   }
-  const auto& first = vpc->as_object().at("subnets").as_array()[0];
-  if (!first.is_string()) return invalid_parameter("Invalid parameter at 'networkConfiguration.awsvpcConfiguration.subnets'");
-  r.subnet = std::string(first.as_string());
+  for (const auto& s : vpc->as_object().at("subnets").as_array()) {
+    if (!s.is_string()) return invalid_parameter("Invalid parameter at 'networkConfiguration.awsvpcConfiguration.subnets'");
+    r.subnets.emplace_back(s.as_string());
+  }
   auto groups = string_list(vpc->as_object(), "securityGroups");
   if (!groups) return std::move(groups).error();
   if (groups->size() > 5) return invalid_parameter("securityGroups can have at most 5 items.");  // unverified wording
@@ -321,6 +323,19 @@ Status read_awsvpc_configuration(RunInput& r) {
     return invalid_parameter("Assign public IP is not supported for this launch type.");
   }
   return Ok{};
+}
+
+// The listed subnet in the zone of the instance the task was placed on: an
+// ENI attaches to an instance of its own zone. FARGATE (no zone yet), or no
+// listed subnet in that zone: the first listed.
+Result<std::string> subnet_for_zone(store::Tx& tx, const std::vector<std::string>& subnets, std::string_view zone) {
+  if (zone.empty()) return subnets.front();
+  for (const auto& id : subnets) {
+    auto subnet = ec2::get_subnet(tx, id);
+    if (subnet && subnet->availability_zone == zone) return id;
+    if (!subnet && subnet.error().code != "InvalidSubnetID.NotFound") return std::move(subnet).error();
+  }
+  return subnets.front();
 }
 
 struct Placed {
@@ -345,14 +360,16 @@ Result<json::object> create_task(store::Tx& tx, Context& ctx, const api::CallCon
     // attachment shows it once the task runs, PRECREATED with the subnet
     // until then, as on AWS.
     std::string attachment_id = ids::uuid4();
+    auto subnet = subnet_for_zone(tx, in.subnets, where.availability_zone);
+    if (!subnet) return std::move(subnet).error();
     ec2::NetworkInterfaceSpec spec;
-    spec.subnet_id = in.subnet;
+    spec.subnet_id = *subnet;
     spec.security_group_ids = in.security_groups;
     spec.public_ip = in.assign_public_ip;
     spec.description = "arn:aws:ecs:" + ctx.options.region + ":" + ctx.options.account_id + ":attachment/" + attachment_id;
     spec.requester_id = "amazon-ecs";
     auto eni = ec2::create_network_interface(tx, spec);
-    if (!eni) return eni_error(eni.error(), in);
+    if (!eni) return eni_error(eni.error(), in, *subnet);
     eni_id = eni->id;
     if (availability_zone.empty()) availability_zone = eni->availability_zone;
     json::array details{json::object{{"name", "subnetId"}, {"value", eni->subnet_id}}};

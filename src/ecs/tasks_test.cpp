@@ -4,6 +4,8 @@
 
 #include <boost/json/serialize.hpp>
 
+#include <map>
+
 #include "ecs/ecs_test_support.h"
 
 namespace berth::ecs::testing {
@@ -258,6 +260,39 @@ TEST_F(TasksTest, AwsvpcTaskTakesTheInstancesTaskEniSlot) {
   ok("StopTask", R"({"cluster":"web","task":")" + std::string(first.at("tasks").as_array()[0].at("taskArn").as_string()) +
                      R"("})");
   EXPECT_EQ(ok("RunTask", run_vpc).at("tasks").as_array().size(), 1u);
+}
+
+// With several subnets listed, an EC2 task's ENI is made in the one of its
+// instance's zone, not in the first listed.
+TEST_F(TasksTest, AwsvpcTaskOnAnInstanceUsesTheSubnetOfItsZone) {
+  run_instance("t2.micro", "ECS_CLUSTER=web");
+  settle();
+  ok("RegisterTaskDefinition", R"({"family":"vpc","networkMode":"awsvpc","containerDefinitions":[{"name":"a",
+      "image":"i","memory":64}]})");
+  // zone -> subnet, the default VPC's, listed in reverse zone order.
+  auto subnets = db_->read([](store::Tx& tx) -> Result<std::map<std::string, std::string>> {
+                   auto stmt = tx.prepare("SELECT availability_zone, subnet_id FROM ec2_subnets");
+                   if (!stmt) return std::move(stmt).error();
+                   std::map<std::string, std::string> out;
+                   for (;;) {
+                     auto row = stmt->step();
+                     if (!row) return std::move(row).error();
+                     if (!*row) break;
+                     out[stmt->column_string(0)] = stmt->column_string(1);
+                   }
+                   return out;
+                 }).value();
+  ASSERT_GE(subnets.size(), 2u);
+  std::string listed;
+  for (auto it = subnets.rbegin(); it != subnets.rend(); ++it) listed += (listed.empty() ? "\"" : ",\"") + it->second + "\"";
+  auto r = ok("RunTask", R"({"cluster":"web","taskDefinition":"vpc","launchType":"EC2",
+      "networkConfiguration":{"awsvpcConfiguration":{"subnets":[)" + listed + R"(]}}})");
+  ASSERT_EQ(r.at("tasks").as_array().size(), 1u);
+  const auto& t = r.at("tasks").as_array()[0];
+  std::string zone(t.at("availabilityZone").as_string());
+  ASSERT_TRUE(subnets.count(zone)) << zone;
+  EXPECT_NE(subnets.rbegin()->first, zone);  // the first listed is another zone's
+  EXPECT_EQ(t.at("attachments").as_array()[0].at("details").as_array()[0].at("value").as_string(), subnets[zone]);
 }
 
 TEST_F(TasksTest, StartTaskAndPlacementOptions) {
