@@ -159,14 +159,22 @@ void RuncTaskRuntime::prune_logs() {
   }
   // Tasks on disk too: a running one not adopted yet (the daemon just
   // started) keeps its logs however long it has been quiet.
-  std::error_code ec;
-  for (const auto& dir : fs::directory_iterator(root_ / "tasks", ec)) known.insert(dir.path().filename().string());
-  auto cutoff = fs::file_time_type::clock::now() - options_.log_retention;
-  for (const auto& dir : fs::directory_iterator(root_ / "logs", ec)) {
-    if (known.count(dir.path().filename().string())) continue;
-    auto newest = fs::last_write_time(dir.path(), ec);
-    for (const auto& f : fs::directory_iterator(dir.path(), ec)) newest = std::max(newest, fs::last_write_time(f.path(), ec));
-    if (newest < cutoff) fs::remove_all(dir.path(), ec);
+  // A directory's increment throws when it fails (a task dir removed under
+  // the walk): this round ends there, the next one walks again. The
+  // monitor thread must not die of it.
+  try {
+    std::error_code ec;
+    for (const auto& dir : fs::directory_iterator(root_ / "tasks", ec)) known.insert(dir.path().filename().string());
+    auto cutoff = fs::file_time_type::clock::now() - options_.log_retention;
+    for (const auto& dir : fs::directory_iterator(root_ / "logs", ec)) {
+      if (known.count(dir.path().filename().string())) continue;
+      auto newest = fs::last_write_time(dir.path(), ec);
+      for (const auto& f : fs::directory_iterator(dir.path(), ec))
+        newest = std::max(newest, fs::last_write_time(f.path(), ec));
+      if (newest < cutoff) fs::remove_all(dir.path(), ec);
+    }
+  } catch (const fs::filesystem_error& e) {
+    log::warn("runtime", "pruning logs: ", e.what());
   }
 }
 
