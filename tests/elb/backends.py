@@ -152,6 +152,16 @@ def request(address, port, host, path="/", method="GET", headers=None, body=None
         conn.close()
 
 
+def read_until_close(sock):
+    """Everything a peer sends on sock until it closes the connection."""
+    chunks = []
+    while True:
+        chunk = sock.recv(65536)
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)
+
+
 if __name__ == "__main__":
     if len(sys.argv) != 5 or sys.argv[1] != "serve":
         sys.exit("usage: backends.py serve NAME ADDRESS PORT")

@@ -17,7 +17,7 @@ import botocore.exceptions
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from berth_harness import Daemon  # noqa: E402
-from backends import Backend, RawBackend, request  # noqa: E402
+from backends import Backend, RawBackend, read_until_close, request  # noqa: E402
 
 
 class ElbIntegrationTest(unittest.TestCase):
@@ -409,12 +409,7 @@ class ElbIntegrationTest(unittest.TestCase):
                     b"\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"):
             with socket.create_connection((self.daemon.address, port), timeout=5) as c:
                 c.sendall(raw)
-                got = b""
-                while True:
-                    chunk = c.recv(65536)
-                    if not chunk:
-                        break
-                    got += chunk
+                got = read_until_close(c)
             self.assertTrue(got.startswith(b"HTTP/1.1 400 Bad Request\r\n"), got[:200])
             self.assertIn(b"Server: awselb/2.0", got)
 

@@ -22,7 +22,7 @@ import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from berth_harness import Daemon  # noqa: E402
-from backends import Backend, BackendProcess, RawBackend, request  # noqa: E402
+from backends import Backend, BackendProcess, RawBackend, read_until_close, request  # noqa: E402
 
 IDLE_CONNECTIONS = 10_000
 KILL_TEST_REQUESTS = 3_000
@@ -157,12 +157,7 @@ class ElbLoadTest(unittest.TestCase):
             for s in sample:
                 s.sendall(b"GET /late HTTP/1.1\r\nHost: " + dns.encode() + b"\r\nConnection: close\r\n\r\n")
             for s in sample:
-                answer = b""
-                while True:
-                    chunk = s.recv(65536)
-                    if not chunk:
-                        break
-                    answer += chunk
+                answer = read_until_close(s)
                 self.assertTrue(answer.startswith(b"HTTP/1.1 200 "), answer[:200])
             self.assertNotIn("Too many open files", self.daemon.log())
             print("\n%d idle connections opened in %.1f s, daemon RSS %.1f KiB per connection" % (
