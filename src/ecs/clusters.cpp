@@ -124,8 +124,11 @@ Result<Counts> counts(store::Tx& tx, std::string_view cluster) {
     if (running) (fargate ? c.running_fargate : c.running_ec2) += k;
     else (fargate ? c.pending_fargate : c.pending_ec2) += k;
   }
-  // No services exist in berth yet (the scheduler is a later issue), so
-  // activeServicesCount is truthfully 0.
+  // Services count while ACTIVE or DRAINING (their tasks still stopping).
+  auto services = count(tx, "SELECT count(*) FROM ecs_services WHERE cluster = ? AND status IN ('ACTIVE', 'DRAINING')",
+                        cluster);
+  if (!services) return std::move(services).error();
+  c.services = *services;
   return c;
 }
 

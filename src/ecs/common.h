@@ -85,14 +85,19 @@ Result<boost::json::object> page_of(store::Statement& stmt, const Page& page, st
 double now_seconds(WallTime t);
 
 // Operation registration per API area (one file each).
+class LoadBalancing;  // load_balancing.h
 struct Context {
   store::Database& db;
   Options options;
+  // The load balancer's side for services with loadBalancers; null when
+  // no load balancer module runs (CreateService then refuses them).
+  LoadBalancing* load_balancing = nullptr;
 };
 void add_cluster_operations(api::Service& service, const std::shared_ptr<Context>& ctx);
 void add_task_definition_operations(api::Service& service, const std::shared_ptr<Context>& ctx);
 void add_tag_operations(api::Service& service, const std::shared_ptr<Context>& ctx);
 void add_container_instance_operations(api::Service& service, const std::shared_ptr<Context>& ctx);
 void add_task_operations(api::Service& service, const std::shared_ptr<Context>& ctx);
+void add_service_operations(api::Service& service, const std::shared_ptr<Context>& ctx);
 
 }  // namespace berth::ecs

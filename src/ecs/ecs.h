@@ -11,6 +11,10 @@
 //      tasks.cpp, placement.cpp  RunTask/StartTask/StopTask/DescribeTasks/ListTasks, filter-then-rank
 //
 //   "ec2_instances" change feed + timer ──> InstanceReconciler ──Tx──> ecs_container_instances
+//      services.cpp, service_ops.cpp Create/Update/Delete/Describe/ListServices, service records and events
+//
+//   change feed + health + timer ──> ServiceScheduler (scheduler/) ──Tx──> tasks, deployments, events,
+//                                                                          target registrations (LoadBalancing)
 //   "ecs_tasks" change feed ──> TaskDispatcher ──> TaskLauncher (the runtime) ──apply_task_status──> ecs_tasks
 //                                                   runtime_launcher.h: RuntimeTaskLauncher over runtime::TaskRuntime
 //                                                   (library berth_ecs_runtime; berth serve does not wire it yet)
@@ -37,23 +41,28 @@ struct Options {
 // Applies the "ecs" migrations.
 Status prepare_ecs_store(store::Database& db);
 
+class LoadBalancing;  // load_balancing.h
+
 // prepare_ecs_store, then the Service with every operation. The Database
-// must outlive the Service.
-Result<api::Service> make_ecs_service(store::Database& db, Options options);
+// (and load_balancing, when given) must outlive the Service.
+Result<api::Service> make_ecs_service(store::Database& db, Options options, LoadBalancing* load_balancing = nullptr);
 
 class TaskLauncher;  // tasks.h: the runtime's side of the task boundary
 class InstanceReconciler;
 class TaskDispatcher;
+class ServiceScheduler;
 
 // What `berth serve` runs: the Service, the container-instance reconciler
-// (change feed + a timer on `loop`) and the task dispatcher. Without a
-// launcher tasks stay PENDING (nothing runs them) and StopTask stops them
-// at once.
+// (change feed + a timer on `loop`), the service scheduler (a thread of its
+// own) and the task dispatcher. Without a launcher tasks stay PENDING
+// (nothing runs them) and StopTask stops them at once; without
+// load_balancing services cannot name target groups.
 class EcsDaemon {
  public:
   static Result<std::unique_ptr<EcsDaemon>> start(store::Database& db, const Clock& clock,
                                                   boost::asio::io_context& loop, Options options,
-                                                  TaskLauncher* launcher = nullptr);
+                                                  TaskLauncher* launcher = nullptr,
+                                                  LoadBalancing* load_balancing = nullptr);
   ~EcsDaemon();
   api::Service take_service() { return std::move(service_); }
   void stop();
@@ -63,6 +72,7 @@ class EcsDaemon {
   api::Service service_;
   std::unique_ptr<InstanceReconciler> instances_;
   std::unique_ptr<TaskDispatcher> tasks_;
+  std::unique_ptr<ServiceScheduler> services_;
 };
 
 }  // namespace berth::ecs

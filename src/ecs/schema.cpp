@@ -37,6 +37,19 @@ ALTER TABLE ecs_tasks ADD COLUMN launched INTEGER NOT NULL DEFAULT 0;
     {3, "awsvpc tasks name their network interface (ec2_network_interfaces)", R"sql(
 ALTER TABLE ecs_tasks ADD COLUMN eni_id TEXT NOT NULL DEFAULT '';
 )sql"},
+    {4, "services and their events; tasks name their service and the load balancer targets they hold", R"sql(
+CREATE TABLE ecs_services (
+  cluster TEXT NOT NULL, name TEXT NOT NULL, status TEXT NOT NULL, created_at REAL NOT NULL,
+  doc TEXT NOT NULL, state TEXT NOT NULL DEFAULT '{}', PRIMARY KEY (cluster, name));
+CREATE TABLE ecs_service_events (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, cluster TEXT NOT NULL, service TEXT NOT NULL,
+  id TEXT NOT NULL, created_at REAL NOT NULL, message TEXT NOT NULL);
+CREATE INDEX ecs_service_events_by_service ON ecs_service_events(cluster, service, seq);
+ALTER TABLE ecs_tasks ADD COLUMN service TEXT NOT NULL DEFAULT '';
+ALTER TABLE ecs_tasks ADD COLUMN targets TEXT NOT NULL DEFAULT '';
+ALTER TABLE ecs_tasks ADD COLUMN drain_until REAL;
+CREATE INDEX ecs_tasks_by_service ON ecs_tasks(cluster, service);
+)sql"},
 };
 
 }  // namespace

@@ -1,5 +1,5 @@
 // Tags: TagResource, UntagResource, ListTagsForResource on clusters, task
-// definitions, container instances and tasks (keyed by ARN in ecs_tags).
+// definitions, container instances, tasks and services (keyed by ARN in ecs_tags).
 #include "ecs/common.h"
 #include "ecs/task_definitions.h"
 
@@ -36,6 +36,9 @@ Status check_resource(store::Tx& tx, const Options& o, std::string_view arn) {
     found = row_exists(tx, "SELECT 1 FROM ecs_container_instances WHERE id = ?", last_segment(id));
   } else if (kind == "task") {
     found = row_exists(tx, "SELECT 1 FROM ecs_tasks WHERE id = ?", last_segment(id));
+  } else if (kind == "service") {
+    // service/<cluster>/<name>
+    found = row_exists(tx, "SELECT 1 FROM ecs_services WHERE cluster || '/' || name = ? AND status != 'INACTIVE'", id);
   } else {
     return invalid_parameter("The ARN provided is not valid.");
   }

@@ -19,8 +19,10 @@
 #include "ecs/container_instances.h"
 #include "ecs/placement.h"
 #include "ecs/schema.h"
+#include "ecs/services.h"
 #include "ecs/task_definition_rules.h"
 #include "ecs/task_definitions.h"
+#include "ecs/task_creation.h"
 #include "ecs/tasks.h"
 
 namespace berth::ecs {
@@ -32,23 +34,12 @@ constexpr double kStoppedVisibleSeconds = 3600;
 
 Error task_definition_not_found() { return invalid_parameter("TaskDefinition not found."); }  // observed wording
 
-struct RunInput {
-  std::string cluster;
-  TaskDefinitionRow td;
+// The request: what its tasks share (TaskSpec) and how many, where.
+struct RunInput : TaskSpec {
   int count = 1;
-  std::string launch_type;
-  std::string capacity_provider;  // set when a capacityProviderStrategy chose FARGATE(_SPOT)
-  std::string group;
-  std::optional<std::string> started_by;
-  json::object overrides;
   std::vector<Constraint> constraints;
   std::vector<Strategy> strategies;
   json::object network_configuration;
-  // awsvpc: the task's ENI (awsvpcConfiguration).
-  std::vector<std::string> subnets;  // as listed
-  std::vector<std::string> security_groups;
-  bool assign_public_ip = false;
-  Tags tags;
   std::vector<std::string> instance_ids;  // StartTask
 };
 
@@ -102,15 +93,8 @@ Result<json::object> read_overrides(const json::object& in, const json::object& 
     }
   }
   // AWS echoes one entry per container, with just the name when not overridden.
-  json::array all;
-  for (const auto& c : td.at("containerDefinitions").as_array()) {
-    json::object entry{{"name", c.at("name")}};
-    for (const auto& o : containers) {
-      if (o.at("name") == c.at("name")) entry = o.as_object();
-    }
-    all.push_back(std::move(entry));
-  }
-  out["containerOverrides"] = std::move(all);
+  json::object echoed = echoed_overrides(td, containers);
+  out["containerOverrides"] = std::move(echoed["containerOverrides"]);
   if (!out.contains("inferenceAcceleratorOverrides")) out["inferenceAcceleratorOverrides"] = json::array();
   return out;
 }
@@ -229,211 +213,6 @@ Result<RunInput> read_run_input(const json::object& in, bool start_task) {
   return r;
 }
 
-Result<std::vector<Candidate>> candidates(store::Tx& tx, std::string_view cluster, std::string_view group,
-                                          const std::vector<std::string>& only) {
-  auto rows = load_container_instances(tx, cluster, {"ACTIVE"});
-  if (!rows) return std::move(rows).error();
-  std::vector<Candidate> out;
-  for (const auto& r : *rows) {
-    if (!only.empty() && std::find(only.begin(), only.end(), r.id) == only.end()) continue;
-    auto u = usage_of(tx, r.id);
-    if (!u) return std::move(u).error();
-    Candidate c;
-    c.id = r.id;
-    c.ec2_instance_id = r.ec2_instance_id;
-    c.agent_connected = r.agent_connected;
-    c.cpu_free = registered_integer(r.doc, "CPU") - u->cpu;
-    c.memory_free = registered_integer(r.doc, "MEMORY") - u->memory;
-    for (auto p : registered_ports(r.doc, "PORTS")) c.ports_used.insert({p, "tcp"});
-    for (auto p : registered_ports(r.doc, "PORTS_UDP")) c.ports_used.insert({p, "udp"});
-    for (const auto& p : u->ports) c.ports_used.insert(p);
-    for (const auto& a : r.doc.at("attributes").as_array()) {
-      const auto& o = a.as_object();
-      c.attributes[std::string(o.at("name").as_string())] =
-          o.contains("value") ? std::string(o.at("value").as_string()) : std::string();
-    }
-    c.running_tasks = u->running;
-    const auto* type = ec2::find_instance_type(attribute_value(r.doc, "ecs.instance-type"));
-    int64_t enis = type ? type->max_network_interfaces - 1 : 0;
-    // A task holds a slot while it has an ENI (eni_id), not while its doc
-    // merely mentions one: overrides may carry any text.
-    auto stmt = tx.prepare("SELECT sum(grp = ?2), sum(eni_id != '') FROM ecs_tasks "
-                           "WHERE container_instance_id = ?1 AND last_status != 'STOPPED'");
-    if (!stmt) return std::move(stmt).error();
-    stmt->bind_all(r.id, group);
-    if (auto row = stmt->step(); !row) return std::move(row).error();
-    c.group_tasks = stmt->column_int64_opt(0).value_or(0);
-    c.eni_free = enis - stmt->column_int64_opt(1).value_or(0);
-    out.push_back(std::move(c));
-  }
-  return out;
-}
-
-std::string ports_text(const Reservation& r) {
-  std::string out;
-  for (const auto& p : r.ports) {
-    if (!out.empty()) out += ",";
-    out += std::to_string(p.port) + "/" + p.protocol;
-  }
-  return out;
-}
-
-// EC2's answer about the awsvpcConfiguration, in ECS's words.
-Error eni_error(const Error& e, const RunInput& in, const std::string& subnet) {
-  if (e.code == "InvalidSubnetID.NotFound") {
-    return invalid_parameter("Error retrieving subnet information for [" + subnet + "]: " + e.message +
-                             " (ErrorCode: " + e.code + ")");  // unverified wording
-  }
-  if (e.code == "InvalidGroup.NotFound" || e.code == "InvalidParameter") {
-    std::string groups;
-    for (const auto& g : in.security_groups) groups += (groups.empty() ? "" : ", ") + g;
-    return invalid_parameter("Error retrieving security group information for [" + groups + "]: " + e.message +
-                             " (ErrorCode: " + e.code + ")");  // unverified wording
-  }
-  if (e.code == "InsufficientFreeAddressesInSubnet" || e.code == "AddressLimitExceeded") {
-    return invalid_parameter(e.message);
-  }
-  return e;
-}
-
-// awsvpcConfiguration: the subnets, groups and public IP the task's ENI
-// gets.
-Status read_awsvpc_configuration(RunInput& r) {
-  const auto* vpc = r.network_configuration.if_contains("awsvpcConfiguration");
-  if (!vpc || !vpc->is_object() || !vpc->as_object().contains("subnets") ||
-      !vpc->as_object().at("subnets").is_array() || vpc->as_object().at("subnets").as_array().empty()) {
-    return invalid_parameter("Network Configuration must be provided when networkMode 'awsvpc' is specified.");  // observed
-  }
-  for (const auto& s : vpc->as_object().at("subnets").as_array()) {
-    if (!s.is_string()) return invalid_parameter("Invalid parameter at 'networkConfiguration.awsvpcConfiguration.subnets'");
-    r.subnets.emplace_back(s.as_string());
-  }
-  auto groups = string_list(vpc->as_object(), "securityGroups");
-  if (!groups) return std::move(groups).error();
-  if (groups->size() > 5) return invalid_parameter("securityGroups can have at most 5 items.");  // unverified wording
-  r.security_groups = std::move(*groups);
-  auto assign = opt_string(vpc->as_object(), "assignPublicIp");
-  if (!assign) return std::move(assign).error();
-  if (*assign && **assign != "ENABLED" && **assign != "DISABLED") {
-    return invalid_parameter("assignPublicIp must be ENABLED or DISABLED.");  // unverified wording
-  }
-  r.assign_public_ip = assign->value_or("DISABLED") == "ENABLED";
-  // Tasks on container instances get no public IP of their own (observed).
-  if (r.assign_public_ip && r.launch_type == "EC2") {
-    return invalid_parameter("Assign public IP is not supported for this launch type.");
-  }
-  return Ok{};
-}
-
-// The listed subnet in the zone of the instance the task was placed on: an
-// ENI attaches to an instance of its own zone. FARGATE (no zone yet), or no
-// listed subnet in that zone: the first listed.
-Result<std::string> subnet_for_zone(store::Tx& tx, const std::vector<std::string>& subnets, std::string_view zone) {
-  if (zone.empty()) return subnets.front();
-  for (const auto& id : subnets) {
-    auto subnet = ec2::get_subnet(tx, id);
-    if (subnet && subnet->availability_zone == zone) return id;
-    if (!subnet && subnet.error().code != "InvalidSubnetID.NotFound") return std::move(subnet).error();
-  }
-  return subnets.front();
-}
-
-struct Placed {
-  std::string instance_id;  // "" for FARGATE
-  std::string ec2_instance_id;
-  std::string availability_zone;
-};
-
-Result<json::object> create_task(store::Tx& tx, Context& ctx, const api::CallContext& call, const RunInput& in,
-                                 const json::object& overrides, const Reservation& reservation, const Placed& where) {
-  const json::object& td = in.td.doc;
-  std::string id = ids::random_hex(32);
-  std::string arn = task_arn(ctx.options, in.cluster, id);
-  bool awsvpc = td.at("networkMode").as_string() == "awsvpc";
-  double now = now_seconds(call.now);
-  json::object t;
-  json::array attachments;
-  std::string eni_id;
-  std::string availability_zone = where.availability_zone;
-  if (awsvpc) {
-    // The ENI is made now (its addresses held while the task lives); the
-    // attachment shows it once the task runs, PRECREATED with the subnet
-    // until then, as on AWS.
-    std::string attachment_id = ids::uuid4();
-    auto subnet = subnet_for_zone(tx, in.subnets, where.availability_zone);
-    if (!subnet) return std::move(subnet).error();
-    ec2::NetworkInterfaceSpec spec;
-    spec.subnet_id = *subnet;
-    spec.security_group_ids = in.security_groups;
-    spec.public_ip = in.assign_public_ip;
-    spec.description = "arn:aws:ecs:" + ctx.options.region + ":" + ctx.options.account_id + ":attachment/" + attachment_id;
-    spec.requester_id = "amazon-ecs";
-    auto eni = ec2::create_network_interface(tx, spec);
-    if (!eni) return eni_error(eni.error(), in, *subnet);
-    eni_id = eni->id;
-    if (availability_zone.empty()) availability_zone = eni->availability_zone;
-    json::array details{json::object{{"name", "subnetId"}, {"value", eni->subnet_id}}};
-    attachments.push_back(json::object{
-        {"id", attachment_id}, {"type", "ElasticNetworkInterface"}, {"status", "PRECREATED"}, {"details", details}});
-  }
-  t["attachments"] = std::move(attachments);
-  t["attributes"] = json::array{json::object{{"name", "ecs.cpu-architecture"}, {"value", "x86_64"}}};
-  if (!availability_zone.empty()) t["availabilityZone"] = availability_zone;
-  if (!in.capacity_provider.empty()) t["capacityProviderName"] = in.capacity_provider;
-  t["clusterArn"] = cluster_arn(ctx.options, in.cluster);
-  if (!where.instance_id.empty()) {
-    t["containerInstanceArn"] = container_instance_arn(ctx.options, in.cluster, where.instance_id);
-  }
-  json::array containers;
-  for (const auto& cv : td.at("containerDefinitions").as_array()) {
-    const auto& c = cv.as_object();
-    json::object out{{"containerArn", container_arn(ctx.options, in.cluster, id, ids::uuid4())},
-                     {"taskArn", arn},
-                     {"name", c.at("name")},
-                     {"image", c.at("image")},
-                     {"lastStatus", "PENDING"},
-                     {"networkInterfaces", json::array()},
-                     {"healthStatus", "UNKNOWN"},
-                     {"cpu", std::to_string(c.at("cpu").as_int64())}};
-    if (c.contains("memory")) out["memory"] = std::to_string(c.at("memory").as_int64());
-    if (c.contains("memoryReservation")) out["memoryReservation"] = std::to_string(c.at("memoryReservation").as_int64());
-    containers.push_back(std::move(out));
-  }
-  t["containers"] = std::move(containers);
-  t["cpu"] = std::to_string(reservation.cpu);
-  t["createdAt"] = now;
-  t["desiredStatus"] = "RUNNING";
-  t["enableExecuteCommand"] = false;
-  t["group"] = in.group;
-  t["healthStatus"] = "UNKNOWN";
-  std::string last = awsvpc ? "PROVISIONING" : "PENDING";
-  t["lastStatus"] = last;
-  t["launchType"] = in.launch_type;
-  t["memory"] = std::to_string(reservation.memory);
-  t["overrides"] = overrides;
-  if (in.launch_type == "FARGATE") {
-    t["platformVersion"] = "1.4.0";
-    t["platformFamily"] = "Linux";
-    t["ephemeralStorage"] = json::object{{"sizeInGiB", 20}};
-  }
-  if (in.started_by) t["startedBy"] = *in.started_by;
-  t["tags"] = json::array();
-  for (const auto& [k, v] : in.tags) t["tags"].as_array().push_back(json::object{{"key", k}, {"value", v}});
-  t["taskArn"] = arn;
-  t["taskDefinitionArn"] = td.at("taskDefinitionArn");
-  t["version"] = 1;
-  auto s = tx.run("INSERT INTO ecs_tasks(id, cluster, container_instance_id, task_definition_arn, family, launch_type, "
-                  "last_status, desired_status, started_by, grp, cpu, memory, host_ports, created_at, doc, eni_id) "
-                  "VALUES(?, ?, ?, ?, ?, ?, ?, 'RUNNING', ?, ?, ?, ?, ?, ?, ?, ?)",
-                  id, in.cluster, where.instance_id, std::string(td.at("taskDefinitionArn").as_string()), in.td.family,
-                  in.launch_type, last, in.started_by.value_or(""), in.group,
-                  in.launch_type == "EC2" ? reservation.cpu : 0, in.launch_type == "EC2" ? reservation.memory : 0,
-                  in.launch_type == "EC2" ? ports_text(reservation) : std::string(), now, json::serialize(t), eni_id);
-  if (!s) return std::move(s).error();
-  tx.record_change(kTasksTable, id, store::ChangeKind::kPut);
-  if (auto s2 = put_tags(tx, arn, in.tags); !s2) return std::move(s2).error();
-  return t;
-}
 
 Result<std::string> run_or_start(Context& ctx, const api::CallContext& call, const json::object& in, bool start_task) {
   auto input = read_run_input(in, start_task);
@@ -473,7 +252,7 @@ Result<std::string> run_or_start(Context& ctx, const api::CallContext& call, con
     if (r.group.empty()) r.group = "family:" + r.td.family;
     bool awsvpc = doc.at("networkMode").as_string() == "awsvpc";
     if (awsvpc) {
-      if (auto st = read_awsvpc_configuration(r); !st) return std::move(st).error();
+      if (auto st = read_awsvpc_configuration(r.network_configuration, r); !st) return std::move(st).error();
     }
     if (r.launch_type == "FARGATE") {
       bool compatible = false;
@@ -487,14 +266,14 @@ Result<std::string> run_or_start(Context& ctx, const api::CallContext& call, con
     json::array tasks, failures;
     if (r.launch_type == "FARGATE") {
       for (int i = 0; i < r.count; ++i) {
-        auto t = create_task(tx, ctx, call, r, *overrides, reservation, Placed{});
+        auto t = create_task(tx, ctx.options, call.now, r, *overrides, reservation, Placed{});
         if (!t) return std::move(t).error();
         tasks.push_back(std::move(*t));
       }
       return body(json::object{{"tasks", std::move(tasks)}, {"failures", std::move(failures)}});
     }
 
-    auto cands = candidates(tx, r.cluster, r.group, r.instance_ids);
+    auto cands = placement_candidates(tx, r.cluster, r.group, r.instance_ids);
     if (!cands) return std::move(cands).error();
     if (start_task) {
       for (const auto& id : r.instance_ids) {
@@ -510,20 +289,9 @@ Result<std::string> run_or_start(Context& ctx, const api::CallContext& call, con
       // DRAINING is unverified.
       return invalid_parameter("No Container Instances were found in your cluster.");
     }
-    Demand demand;
-    demand.cpu = reservation.cpu;
-    demand.memory = reservation.memory;
-    for (const auto& p : reservation.ports) demand.ports.emplace_back(p.port, p.protocol);
-    demand.needs_eni = awsvpc;
-    for (const auto& a : doc.at("requiresAttributes").as_array()) {
-      demand.required_attributes.emplace_back(a.at("name").as_string());
-    }
+    Demand demand = demand_of(doc, reservation);
     std::vector<Constraint> constraints = r.constraints;
-    for (const auto& k : doc.at("placementConstraints").as_array()) {
-      const auto& o = k.as_object();
-      constraints.push_back({std::string(o.at("type").as_string()),
-                             o.contains("expression") ? std::string(o.at("expression").as_string()) : ""});
-    }
+    for (auto& k : definition_constraints(doc)) constraints.push_back(std::move(k));
     static thread_local std::mt19937 rng(std::random_device{}());
     PlacementResult placement;
     if (start_task) {
@@ -537,14 +305,8 @@ Result<std::string> run_or_start(Context& ctx, const api::CallContext& call, con
       placement = place(*cands, demand, r.count, constraints, r.strategies, rng);
     }
     for (const auto& id : placement.placed) {
-      Placed where{id, "", ""};
-      for (const auto& c : *cands) {
-        if (c.id != id) continue;
-        where.ec2_instance_id = c.ec2_instance_id;
-        auto az = c.attributes.find("ecs.availability-zone");
-        if (az != c.attributes.end()) where.availability_zone = az->second;
-      }
-      auto t = create_task(tx, ctx, call, r, *overrides, reservation, where);
+      Placed where = placed_on(*cands, id);
+      auto t = create_task(tx, ctx.options, call.now, r, *overrides, reservation, where);
       if (!t) return std::move(t).error();
       tasks.push_back(std::move(*t));
     }
@@ -623,18 +385,21 @@ Result<std::string> list_tasks(Context& ctx, const api::CallContext& call, const
   return ctx.db.read([&](store::Tx& tx) -> Result<std::string> {
     auto cluster = active_cluster(tx, in);
     if (!cluster) return std::move(cluster).error();
+    std::string service_name;
     if (*service) {
-      // berth has no services yet, so every named service is unknown.
-      return Error::not_found("ServiceNotFoundException", "Service not found.");
+      service_name = service_name_from(**service);
+      auto row = find_service(tx, *cluster, service_name);
+      if (!row) return std::move(row).error();
+      if (!*row) return service_not_found();
     }
     auto stmt = tx.prepare(
         "SELECT id FROM ecs_tasks WHERE cluster = ?1 AND desired_status = ?2 AND (?3 = '' OR container_instance_id = ?3) "
         "AND (?4 = '' OR family = ?4) AND (?5 = '' OR started_by = ?5) AND (?6 = '' OR launch_type = ?6) "
-        "AND (stopped_at IS NULL OR stopped_at >= ?7) ORDER BY rowid LIMIT ?8 OFFSET ?9");
+        "AND (stopped_at IS NULL OR stopped_at >= ?7) AND (?10 = '' OR service = ?10) ORDER BY rowid LIMIT ?8 OFFSET ?9");
     if (!stmt) return std::move(stmt).error();
     stmt->bind_all(*cluster, want, last_segment(ci->value_or("")), family->value_or(""), started_by->value_or(""),
                    launch_type->value_or(""), now_seconds(call.now) - kStoppedVisibleSeconds,
-                   static_cast<int64_t>(page->max + 1), static_cast<int64_t>(page->offset));
+                   static_cast<int64_t>(page->max + 1), static_cast<int64_t>(page->offset), service_name);
     auto out = page_of(*stmt, *page, "taskArns",
                        [&](const store::Statement& row) { return task_arn(ctx.options, *cluster, row.column_text(0)); });
     if (!out) return std::move(out).error();

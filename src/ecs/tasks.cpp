@@ -35,12 +35,13 @@ struct TaskRow {
   std::string id, cluster, container_instance_id, last_status, desired_status;
   bool launched = false;
   json::object doc;
-  std::string eni_id;  // awsvpc
+  std::string eni_id;   // awsvpc
+  std::string targets;  // load balancer registrations (schema.h); "" for none
 };
 
 Result<std::optional<TaskRow>> find_task(store::Tx& tx, std::string_view id) {
   auto stmt = tx.prepare("SELECT id, cluster, container_instance_id, last_status, desired_status, launched, doc, "
-                         "eni_id FROM ecs_tasks WHERE id = ?");
+                         "eni_id, targets FROM ecs_tasks WHERE id = ?");
   if (!stmt) return std::move(stmt).error();
   stmt->bind_all(id);
   auto row = stmt->step();
@@ -48,7 +49,7 @@ Result<std::optional<TaskRow>> find_task(store::Tx& tx, std::string_view id) {
   if (!*row) return std::optional<TaskRow>();
   TaskRow t{stmt->column_string(0), stmt->column_string(1), stmt->column_string(2), stmt->column_string(3),
             stmt->column_string(4), stmt->column_int64(5) != 0, json::parse(stmt->column_text(6)).as_object(),
-            stmt->column_string(7)};
+            stmt->column_string(7), stmt->column_string(8)};
   return std::optional<TaskRow>(std::move(t));
 }
 
@@ -140,13 +141,31 @@ Result<bool> request_stop(store::Tx& tx, std::string_view id, std::string_view s
   t.doc["stoppingAt"] = at;
   t.doc["stopCode"] = stop_code;
   t.doc["stoppedReason"] = reason;
-  // A task no runtime was asked to run has nothing to wait for.
   if (!t.launched) {
+    // A task no runtime was asked to run has nothing to wait for.
     if (auto s = mark_stopped(tx, t, at); !s) return std::move(s).error();
+  } else if (!t.targets.empty() && rank(t.last_status) <= rank("RUNNING")) {
+    // Registered in target groups: deregistered and drained first (the
+    // scheduler), stopped after (reference §2.4).
+    t.last_status = "DEACTIVATING";
+    t.doc["lastStatus"] = "DEACTIVATING";
   }
   bump_version(t.doc);
   if (auto s = write_task(tx, t); !s) return std::move(s).error();
   return true;
+}
+
+Status end_deactivating(store::Tx& tx, std::string_view id, WallTime now) {
+  auto found = find_task(tx, id);
+  if (!found) return std::move(found).error();
+  if (!*found || (*found)->last_status != "DEACTIVATING") return Ok{};
+  TaskRow& t = **found;
+  t.last_status = "STOPPING";
+  t.doc["lastStatus"] = "STOPPING";
+  t.doc["executionStoppedAt"] = now_seconds(now);
+  bump_version(t.doc);
+  if (auto s = tx.run("UPDATE ecs_tasks SET targets = '', drain_until = NULL WHERE id = ?", t.id); !s) return s;
+  return write_task(tx, t);
 }
 
 Status stop_tasks_on_instance(store::Tx& tx, std::string_view container_instance_id, std::string_view stop_code,
@@ -261,7 +280,7 @@ struct TaskDispatcher::Shared : std::enable_shared_from_this<TaskDispatcher::Sha
     auto s = db.transaction([&](store::Tx& tx) -> Status {
       auto stmt = tx.prepare(
           "SELECT id, cluster, container_instance_id, launch_type, launched, desired_status, doc, eni_id FROM ecs_tasks "
-          "WHERE last_status != 'STOPPED' AND ((desired_status = 'RUNNING' AND (launched = 0 OR ?1)) OR "
+          "WHERE last_status NOT IN ('STOPPED', 'DEACTIVATING') AND ((desired_status = 'RUNNING' AND (launched = 0 OR ?1)) OR "
           "(desired_status = 'STOPPED' AND launched = 1))");
       if (!stmt) return std::move(stmt).error();
       stmt->bind_all(relaunch ? 1 : 0);

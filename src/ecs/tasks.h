@@ -6,6 +6,7 @@
 //        ▼
 //   TaskDispatcher (level-triggered): desired RUNNING, not yet launched ──> TaskLauncher::launch
 //                                     desired STOPPED, launched, running ──> TaskLauncher::stop
+//                                       (not while DEACTIVATING: its targets drain first)
 //                                     desired STOPPED, never launched   ──> STOPPED at once
 //        runtime ──apply_task_status(report)──> PENDING -> RUNNING -> STOPPED (forward only),
 //                                               containers' runtimeId, exitCode, reason, networkBindings
@@ -104,10 +105,16 @@ Status apply_task_status(store::Database& db, const TaskReport& report, WallTime
 Status stop_tasks_on_instance(store::Tx& tx, std::string_view container_instance_id, std::string_view stop_code,
                               std::string_view reason, WallTime now);
 
-// Desired STOPPED for one task row (StopTask, instance loss). Returns
-// whether it changed anything.
+// Desired STOPPED for one task row (StopTask, instance loss, the service
+// scheduler). A task registered in target groups goes DEACTIVATING: the
+// runtime is asked to stop it only after the scheduler has deregistered
+// and drained it (end_deactivating). Returns whether it changed anything.
 Result<bool> request_stop(store::Tx& tx, std::string_view task_id, std::string_view stop_code,
                           std::string_view reason, WallTime now);
+
+// DEACTIVATING -> STOPPING: the task's targets have drained; the
+// dispatcher now asks the runtime to stop it. Nothing for other statuses.
+Status end_deactivating(store::Tx& tx, std::string_view task_id, WallTime now);
 
 // Watches "ecs_tasks" and drives a TaskLauncher (see the diagram above).
 class TaskDispatcher {

@@ -142,13 +142,18 @@ class Daemon:
         return self.stop(signal.SIGKILL)
 
     def stop_all_tasks(self, timeout=30.0):
-        """Stops every ECS task and waits (bounded) until they are STOPPED.
+        """Deletes every ECS service (force), stops every ECS task and waits (bounded) until they are STOPPED.
         A daemon's SIGTERM leaves task containers running for the next one
         to adopt, so a test that ends early would otherwise leak them
         (containers, mounts, namespaces) once the data dir is gone."""
         ecs = self.client("ecs")
         # Paginated: ListTasks gives 100 a page, and a bench runs more.
         clusters = [arn for page in ecs.get_paginator("list_clusters").paginate() for arn in page["clusterArns"]]
+        # Services first: their scheduler would replace the tasks stopped below.
+        for cluster in clusters:
+            for page in ecs.get_paginator("list_services").paginate(cluster=cluster):
+                for arn in page["serviceArns"]:
+                    ecs.delete_service(cluster=cluster, service=arn, force=True)
         running = []
         for cluster in clusters:
             pages = ecs.get_paginator("list_tasks").paginate(cluster=cluster, desiredStatus="RUNNING")
