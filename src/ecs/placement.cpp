@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <map>
 #include <tuple>
 
 #include "ecs/common.h"
@@ -195,26 +196,32 @@ PlacementResult place(std::vector<Candidate> candidates, const Demand& demand, i
     }
     if (feasible.empty()) break;
     // Per strategy a score, lower is better; compared in strategy order.
+    // Spread over an attribute counts the group's tasks per value once per
+    // task, not once per candidate (1,000s of tasks on 100s of instances).
+    std::vector<std::map<std::string, int64_t, std::less<>>> per_value(strategies.size());
+    for (size_t k = 0; k < strategies.size(); ++k) {
+      const auto& st = strategies[k];
+      if (st.type != "spread" || st.field == "instanceId" || st.field == "host") continue;
+      std::string name = st.field.substr(10);
+      for (const auto& o : candidates) {
+        auto it = o.attributes.find(name);
+        per_value[k][it == o.attributes.end() ? std::string("\x01absent") : it->second] += o.group_tasks;
+      }
+    }
     auto score = [&](size_t i) {
       std::vector<int64_t> key;
+      key.reserve(strategies.size() + 1);
       const Candidate& c = candidates[i];
-      for (const auto& s : strategies) {
-        if (s.type == "binpack") {
-          key.push_back(lower(s.field) == "cpu" ? c.cpu_free : c.memory_free);
-        } else if (s.type == "spread") {
-          if (s.field == "instanceId" || s.field == "host") {
+      for (size_t k = 0; k < strategies.size(); ++k) {
+        const auto& st = strategies[k];
+        if (st.type == "binpack") {
+          key.push_back(lower(st.field) == "cpu" ? c.cpu_free : c.memory_free);
+        } else if (st.type == "spread") {
+          if (st.field == "instanceId" || st.field == "host") {
             key.push_back(c.group_tasks);
           } else {
-            std::string name = s.field.substr(10);
-            auto mine = c.attributes.find(name);
-            int64_t n = 0;
-            for (const auto& o : candidates) {
-              auto theirs = o.attributes.find(name);
-              bool same = (mine == c.attributes.end() && theirs == o.attributes.end()) ||
-                          (mine != c.attributes.end() && theirs != o.attributes.end() && mine->second == theirs->second);
-              if (same) n += o.group_tasks;
-            }
-            key.push_back(n);
+            auto it = c.attributes.find(st.field.substr(10));
+            key.push_back(per_value[k][it == c.attributes.end() ? std::string("\x01absent") : it->second]);
           }
         } else {
           key.push_back(noise[i]);
@@ -223,8 +230,12 @@ PlacementResult place(std::vector<Candidate> candidates, const Demand& demand, i
       key.push_back(noise[i]);
       return key;
     };
-    size_t best = *std::min_element(feasible.begin(), feasible.end(),
-                                    [&](size_t a, size_t b) { return score(a) < score(b); });
+    size_t best = feasible.front();
+    std::vector<int64_t> best_key = score(best);
+    for (size_t f = 1; f < feasible.size(); ++f) {
+      auto key = score(feasible[f]);
+      if (key < best_key) best = feasible[f], best_key = std::move(key);
+    }
     Candidate& chosen = candidates[best];
     chosen.cpu_free -= demand.cpu;
     chosen.memory_free -= demand.memory;
