@@ -383,6 +383,19 @@ int64_t to_ms(WallTime t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
 }
 
+int64_t deregistration_delay_ms(const TargetGroup& tg) {
+  auto it = tg.attributes.find("deregistration_delay.timeout_seconds");
+  if (it == tg.attributes.end()) return 300'000;
+  int64_t seconds = 300;
+  auto [end, ec] = std::from_chars(it->second.data(), it->second.data() + it->second.size(), seconds);
+  if (ec != std::errc() || end != it->second.data() + it->second.size() || seconds < 0) seconds = 300;
+  return seconds * 1000;
+}
+
+bool draining_over(const Registration& r, const TargetGroup& tg, int64_t now_ms) {
+  return r.deregistered_ms != 0 && now_ms >= r.deregistered_ms + deregistration_delay_ms(tg);
+}
+
 std::string load_balancer_state(const LoadBalancer& lb, WallTime now, std::chrono::milliseconds provisioning) {
   return to_ms(now) - lb.created_ms >= provisioning.count() ? "active" : "provisioning";
 }

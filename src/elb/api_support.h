@@ -80,6 +80,10 @@ void write_target_group(api::XmlWriter& w, const TargetGroup& tg, const std::vec
 void write_listener(api::XmlWriter& w, const Listener& l);
 
 int64_t to_ms(WallTime t);
+// The group's deregistration_delay.timeout_seconds, in ms (300 s when unset).
+int64_t deregistration_delay_ms(const TargetGroup& tg);
+// A draining registration whose delay has passed: gone for every reader.
+bool draining_over(const Registration& r, const TargetGroup& tg, int64_t now_ms);
 // The load balancers a target group serves through listeners and rules.
 std::vector<std::string> load_balancers_of_group(const Config& config, const std::string& tg_arn);
 

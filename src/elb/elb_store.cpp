@@ -122,6 +122,23 @@ Result<Config> load_config(store::Tx& tx) {
   return c;
 }
 
+Result<std::vector<Registration>> list_registrations(store::Tx& tx, const std::string& tg_arn) {
+  // A key range, so the primary key's index finds them: '}' follows '|'.
+  auto stmt = tx.prepare("SELECT body FROM elb_objects WHERE key >= ?1 AND key < ?2 AND kind = ?3 ORDER BY seq");
+  if (!stmt) return std::move(stmt).error();
+  stmt->bind_all(tg_arn + "|", tg_arn + "}", std::string(kind_name(Kind::kRegistration)));
+  std::vector<Registration> out;
+  for (;;) {
+    auto row = stmt->step();
+    if (!row) return std::move(row).error();
+    if (!*row) break;
+    auto value = decode<Registration>(stmt->column_text(0));
+    if (!value) return std::move(value).error();
+    if (value->target_group_arn == tg_arn) out.push_back(std::move(*value));
+  }
+  return out;
+}
+
 std::string registration_key(const std::string& tg_arn, const std::string& id, int64_t port) {
   return tg_arn + "|" + id + "|" + std::to_string(port);
 }

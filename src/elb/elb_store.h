@@ -38,4 +38,7 @@ Result<std::vector<T>> list_objects(store::Tx& tx, Kind kind);
 
 Result<Config> load_config(store::Tx& tx);
 
+// The registrations of one target group (keys "<tg arn>|..."), in creation order.
+Result<std::vector<Registration>> list_registrations(store::Tx& tx, const std::string& tg_arn);
+
 }  // namespace berth::elb

@@ -1,6 +1,6 @@
 // RegisterTargets, DeregisterTargets, DescribeTargetHealth (§3.3). Health
 // comes from the checker's memory (HealthSource); registration and draining
-// from the store.
+// from the store, written through targets.h (the interface ECS uses too).
 #include <algorithm>
 #include <map>
 
@@ -8,6 +8,7 @@
 #include "ec2/security_group_rules.h"
 #include "elb/api_support.h"
 #include "elb/elb_store.h"
+#include "elb/targets.h"
 
 namespace berth::elb {
 namespace {
@@ -47,25 +48,6 @@ Result<TargetGroup> find_tg(store::Tx& tx, const std::string& arn) {
   return std::move(**tg);
 }
 
-int64_t deregistration_delay_ms(const TargetGroup& tg) {
-  auto it = tg.attributes.find("deregistration_delay.timeout_seconds");
-  return it == tg.attributes.end() ? 300'000 : std::stoll(it->second) * 1000;
-}
-
-bool expired(const Registration& r, const TargetGroup& tg, int64_t now_ms) {
-  return r.deregistered_ms != 0 && now_ms >= r.deregistered_ms + deregistration_delay_ms(tg);
-}
-
-// Drops the registrations whose draining is over.
-Status purge_expired(store::Tx& tx, const TargetGroup& tg, int64_t now_ms) {
-  auto regs = list_objects<Registration>(tx, Kind::kRegistration);
-  if (!regs) return std::move(regs).error();
-  for (const auto& r : *regs)
-    if (r.target_group_arn == tg.arn && expired(r, tg, now_ms))
-      if (auto st = delete_object(tx, registration_key(r.target_group_arn, r.id, r.port)); !st) return st;
-  return Ok{};
-}
-
 // AWS accepts RFC 1918 / RFC 6598 addresses of the VPC; berth's targets are
 // loopback addresses of this machine, so 127.0.0.0/8 is accepted too.
 bool usable_ip(const std::string& id) {
@@ -103,18 +85,8 @@ Result<std::string> register_targets(const Context& ctx, const api::QueryView& q
   }
   int64_t now_ms = to_ms(now);
   return ctx.db.transaction([&](store::Tx& tx) -> Result<std::string> {
-    auto tg = find_tg(tx, *arn);
-    if (!tg) return std::move(tg).error();
-    if (auto st = purge_expired(tx, *tg, now_ms); !st) return std::move(st).error();
-    for (const auto& t : *targets) {
-      int64_t port = t.port ? t.port : tg->port;
-      std::string key = registration_key(tg->arn, t.id, port);
-      auto existing = get_object<Registration>(tx, Kind::kRegistration, key);
-      if (!existing) return std::move(existing).error();
-      if (*existing && (*existing)->deregistered_ms == 0) continue;
-      Registration r{tg->arn, t.id, port, t.zone, now_ms, 0};
-      if (auto st = put_object(tx, Kind::kRegistration, key, r); !st) return std::move(st).error();
-    }
+    for (const auto& t : *targets)
+      if (auto st = register_target(tx, *arn, t.id, t.port, t.zone, now_ms); !st) return std::move(st).error();
     return std::string();
   });
 }
@@ -126,22 +98,8 @@ Result<std::string> deregister_targets(const Context& ctx, const api::QueryView&
   if (!targets) return std::move(targets).error();
   int64_t now_ms = to_ms(ctx.clock.now());
   return ctx.db.transaction([&](store::Tx& tx) -> Result<std::string> {
-    auto tg = find_tg(tx, *arn);
-    if (!tg) return std::move(tg).error();
-    if (auto st = purge_expired(tx, *tg, now_ms); !st) return std::move(st).error();
-    for (const auto& t : *targets) {
-      int64_t port = t.port ? t.port : tg->port;
-      std::string key = registration_key(tg->arn, t.id, port);
-      auto existing = get_object<Registration>(tx, Kind::kRegistration, key);
-      if (!existing) return std::move(existing).error();
-      if (!*existing || (*existing)->deregistered_ms != 0) continue;
-      if (deregistration_delay_ms(*tg) == 0) {
-        if (auto st = delete_object(tx, key); !st) return std::move(st).error();
-        continue;
-      }
-      (*existing)->deregistered_ms = now_ms;
-      if (auto st = put_object(tx, Kind::kRegistration, key, **existing); !st) return std::move(st).error();
-    }
+    for (const auto& t : *targets)
+      if (auto st = deregister_target(tx, *arn, t.id, t.port, now_ms); !st) return std::move(st).error();
     return std::string();
   });
 }
@@ -169,7 +127,7 @@ Result<std::string> describe_target_health(const Context& ctx, const api::QueryV
   int64_t now_ms = to_ms(ctx.clock.now());
   std::vector<const Registration*> regs;
   for (const auto& r : config->registrations)
-    if (r.target_group_arn == *arn && !expired(r, *tg, now_ms)) regs.push_back(&r);
+    if (r.target_group_arn == *arn && !draining_over(r, *tg, now_ms)) regs.push_back(&r);
   // Instance targets that are not running are unused (§3.3, Target.InvalidState).
   std::map<std::string, std::string> instance_states;
   if (tg->target_type == "instance")
