@@ -297,6 +297,34 @@ TEST_F(ServicesTest, CircuitBreakerFailsTheDeploymentAndRollsBack) {
   (void)first;
 }
 
+TEST_F(ServicesTest, RepeatedLaunchFailuresBackOff) {
+  run_instance("t2.medium", "ECS_CLUSTER=web");
+  settle();
+  ok("CreateService", R"({"cluster":"web","serviceName":"svc","taskDefinition":"outyet","desiredCount":1})");
+  auto fail_running = [&] {
+    for (const auto& arn : tasks()) report(arn, "STOPPED", "TaskFailedToStart");
+  };
+  for (int i = 0; i < 3; ++i) {
+    pass();
+    ASSERT_EQ(tasks().size(), 1u) << "attempt " << i;
+    fail_running();
+  }
+  pass();
+  EXPECT_TRUE(tasks().empty()) << "the third failure backs off";
+  EXPECT_EQ(messages()[0], "(service svc) is unable to consistently start tasks successfully. For more information, "
+                           "see the Troubleshooting section of the Amazon ECS Developer Guide.");
+  now_ += std::chrono::seconds(11);
+  pass();
+  EXPECT_EQ(tasks().size(), 1u) << "tried again after 10 s";
+  fail_running();
+  now_ += std::chrono::seconds(11);
+  pass();
+  EXPECT_TRUE(tasks().empty()) << "the fourth failure waits 20 s";
+  now_ += std::chrono::seconds(10);
+  pass();
+  EXPECT_EQ(tasks().size(), 1u);
+}
+
 TEST_F(ServicesTest, DeleteServiceDrainsThenTurnsInactiveAndTeardownOrderHolds) {
   run_instance("t2.small", "ECS_CLUSTER=web");
   settle();

@@ -25,6 +25,9 @@ WallTime wall(double seconds) {
   return WallTime(std::chrono::duration_cast<WallTime::duration>(std::chrono::duration<double>(seconds)));
 }
 
+// How far back launch failures count toward the back-off.
+constexpr double kFailureWindowSeconds = 15 * 60;
+
 std::string who(const ServiceRow& s) { return "(service " + s.name + ")"; }
 
 Status event(store::Tx& tx, const ServiceRow& s, const std::string& message, double now) {
@@ -60,6 +63,7 @@ class Pass {
   Result<ServiceView> service_view();
   Status trip_circuit_breaker();
   Status stop_tasks(const Plan& plan);
+  Result<bool> backing_off(std::string_view deployment_id);
   Status start_tasks(int64_t count);
   // Places and creates up to `count` tasks; `refusal` is the event for
   // those that fit nowhere.
@@ -268,8 +272,34 @@ Status Pass::place_on_instances(const TaskSpec& spec, const TaskDefinitionRow& t
   return Ok{};
 }
 
+// Repeated launch failures space the next attempts out (reference §2.6):
+// from the third failure within kFailureWindowSeconds, 10 s doubling per
+// further failure, at most 27 minutes after the last one. Whether to wait.
+Result<bool> Pass::backing_off(std::string_view deployment_id) {
+  auto stmt = tx_.prepare(
+      "SELECT count(*), max(stopped_at) FROM ecs_tasks WHERE cluster = ? AND service = ? AND started_by = ? "
+      "AND desired_status = 'STOPPED' AND stopped_at >= ? "
+      "AND json_extract(doc, '$.stopCode') IN ('TaskFailedToStart', 'EssentialContainerExited')");
+  if (!stmt) return std::move(stmt).error();
+  stmt->bind_all(s_.cluster, s_.name, deployment_id, now_ - kFailureWindowSeconds);
+  if (auto row = stmt->step(); !row) return std::move(row).error();
+  int64_t failures = stmt->column_int64(0);
+  if (failures < 3) return false;
+  double delay = std::min(10.0 * static_cast<double>(int64_t{1} << std::min<int64_t>(failures - 3, 10)), 27 * 60.0);
+  if (now_ - stmt->column_double_opt(1).value_or(0) >= delay) return false;
+  auto st = event(tx_, s_,
+                  who(s_) + " is unable to consistently start tasks successfully. For more information, see the "
+                            "Troubleshooting section of the Amazon ECS Developer Guide.",
+                  now_);
+  if (!st) return std::move(st).error();
+  return true;
+}
+
 Status Pass::start_tasks(int64_t count) {
   const json::object& d = primary();
+  auto waiting = backing_off(d.at("id").as_string());
+  if (!waiting) return std::move(waiting).error();
+  if (*waiting) return Ok{};
   auto td = find_task_definition(tx_, d.at("taskDefinition").as_string());
   if (!td) return std::move(td).error();
   if (!*td) return event(tx_, s_, who(s_) + " was unable to place a task. Reason: TaskDefinition not found.", now_);
