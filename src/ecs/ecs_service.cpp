@@ -1,6 +1,7 @@
 #include "ecs/common.h"
 #include "ecs/container_instances.h"
 #include "ecs/scheduler/scheduler.h"
+#include "ecs/service_deployments.h"
 #include "ecs/tasks.h"
 
 namespace berth::ecs {
@@ -19,6 +20,7 @@ Result<api::Service> make_ecs_service(store::Database& db, Options options, Load
   add_container_instance_operations(service, ctx);
   add_task_operations(service, ctx);
   add_service_operations(service, ctx);
+  add_service_deployment_operations(service, ctx);
   return service;
 }
 

@@ -50,6 +50,12 @@ ALTER TABLE ecs_tasks ADD COLUMN targets TEXT NOT NULL DEFAULT '';
 ALTER TABLE ecs_tasks ADD COLUMN drain_until REAL;
 CREATE INDEX ecs_tasks_by_service ON ecs_tasks(cluster, service);
 )sql"},
+    {5, "the service deployment history (ListServiceDeployments)", R"sql(
+CREATE TABLE ecs_service_deployments (
+  arn TEXT PRIMARY KEY, cluster TEXT NOT NULL, service TEXT NOT NULL, deployment_id TEXT NOT NULL UNIQUE,
+  created_at REAL NOT NULL, status TEXT NOT NULL, doc TEXT NOT NULL);
+CREATE INDEX ecs_service_deployments_by_service ON ecs_service_deployments(cluster, service);
+)sql"},
 };
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include "ecs/common.h"
 #include "ecs/load_balancing.h"
 #include "ecs/placement.h"
+#include "ecs/service_deployments.h"
 #include "ecs/services.h"
 #include "ecs/task_creation.h"
 #include "ecs/task_definitions.h"
@@ -335,9 +336,9 @@ Result<std::string> create_service(Context& ctx, const api::CallContext& call, c
     doc["enableECSManagedTags"] = managed_tags->value_or(false);
     doc["propagateTags"] = propagate_tags;
     doc["enableExecuteCommand"] = false;
-    start_deployment(doc, now);
 
     ServiceRow row{*cluster, **name, "ACTIVE", std::move(doc), json::object()};
+    if (auto id = begin_deployment(tx, ctx.options, row, now); !id) return std::move(id).error();
     // A name used before by a deleted service starts afresh.
     if (auto s = tx.run("DELETE FROM ecs_service_events WHERE cluster = ? AND service = ?", *cluster, **name); !s)
       return std::move(s).error();
@@ -420,7 +421,7 @@ Result<std::string> update_service(Context& ctx, const api::CallContext& call, c
     }
     if (*desired) doc["desiredCount"] = **desired;
     if (redeploy) {
-      start_deployment(doc, now);
+      if (auto id = begin_deployment(tx, ctx.options, *row, now); !id) return std::move(id).error();
     } else if (*desired) {
       // desiredCount alone changes the PRIMARY in place (reference §2.6).
       auto& primary = doc["deployments"].as_array()[0].as_object();

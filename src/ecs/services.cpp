@@ -210,6 +210,13 @@ Result<json::object> describe_service(store::Tx& tx, const ServiceRow& row) {
     if (!failed) return std::move(failed).error();
     d["failedTasks"] = *failed;
   }
+  auto current = tx.prepare("SELECT arn FROM ecs_service_deployments WHERE cluster = ? AND service = ? "
+                            "ORDER BY rowid DESC LIMIT 1");
+  if (!current) return std::move(current).error();
+  current->bind_all(row.cluster, row.name);
+  auto found = current->step();
+  if (!found) return std::move(found).error();
+  if (*found) s["currentServiceDeployment"] = current->column_string(0);
   auto events = service_events(tx, row.cluster, row.name);
   if (!events) return std::move(events).error();
   s["events"] = std::move(*events);

@@ -294,7 +294,41 @@ TEST_F(ServicesTest, CircuitBreakerFailsTheDeploymentAndRollsBack) {
   EXPECT_EQ(rollback.at("taskDefinition").as_string(), "arn:aws:ecs:us-east-1:123456789012:task-definition/outyet:1");
   EXPECT_TRUE(has_event("(service svc) (deployment " + failing + ") deployment failed: tasks failed to start."));
   EXPECT_TRUE(has_event("(service svc) rolling back to deployment " + std::string(rollback.at("id").as_string()) + "."));
-  (void)first;
+
+  // The deployment history: newest first, the failed one rolling back.
+  auto history = ok("ListServiceDeployments", R"({"cluster":"web","service":"svc"})").at("serviceDeployments").as_array();
+  ASSERT_EQ(history.size(), 3u);
+  EXPECT_EQ(history[0].at("status").as_string(), "IN_PROGRESS");
+  EXPECT_EQ(history[1].at("status").as_string(), "ROLLBACK_IN_PROGRESS");
+  EXPECT_EQ(history[2].at("status").as_string(), "SUCCESSFUL");
+  EXPECT_EQ(history[2].at("targetServiceRevisionArn").as_string(),
+            "arn:aws:ecs:us-east-1:123456789012:service-revision/web/svc/" + first.substr(8));
+  std::string failed_arn(history[1].at("serviceDeploymentArn").as_string());
+  EXPECT_EQ(failed_arn.rfind("arn:aws:ecs:us-east-1:123456789012:service-deployment/web/svc/", 0), 0u) << failed_arn;
+  auto d = ok("DescribeServiceDeployments", R"({"serviceDeploymentArns":[")" + failed_arn + R"(","arn:nope"]})");
+  ASSERT_EQ(d.at("serviceDeployments").as_array().size(), 1u);
+  const auto& sd = d.at("serviceDeployments").as_array()[0];
+  EXPECT_EQ(sd.at("deploymentCircuitBreaker").at("status").as_string(), "TRIGGERED");
+  EXPECT_EQ(sd.at("deploymentCircuitBreaker").at("failureCount").as_int64(), 3);
+  EXPECT_EQ(sd.at("deploymentCircuitBreaker").at("threshold").as_int64(), 3);
+  EXPECT_EQ(sd.at("rollback").at("serviceRevisionArn").as_string(),
+            "arn:aws:ecs:us-east-1:123456789012:service-revision/web/svc/" +
+                std::string(rollback.at("id").as_string()).substr(8));
+  EXPECT_EQ(d.at("failures").as_array()[0].at("reason").as_string(), "MISSING");
+  EXPECT_EQ(service().at("currentServiceDeployment").as_string(), history[0].at("serviceDeploymentArn").as_string());
+
+  // The rollback completes: so does the failed deployment's record.
+  pass();
+  run_all_running();
+  now_ += std::chrono::seconds(41);
+  pass();
+  for (const auto& arn : tasks("STOPPED")) report(arn, "STOPPED");
+  pass();
+  history = ok("ListServiceDeployments", R"({"cluster":"web","service":"svc"})").at("serviceDeployments").as_array();
+  EXPECT_EQ(history[0].at("status").as_string(), "SUCCESSFUL");
+  EXPECT_EQ(history[1].at("status").as_string(), "ROLLBACK_SUCCESSFUL");
+  auto only_done = ok("ListServiceDeployments", R"({"cluster":"web","service":"svc","status":["SUCCESSFUL"]})");
+  EXPECT_EQ(only_done.at("serviceDeployments").as_array().size(), 2u);
 }
 
 TEST_F(ServicesTest, RepeatedLaunchFailuresBackOff) {

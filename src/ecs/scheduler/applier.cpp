@@ -11,6 +11,7 @@
 #include "ecs/placement.h"
 #include "ecs/scheduler/reconciler.h"
 #include "ecs/scheduler/service_tasks.h"
+#include "ecs/service_deployments.h"
 #include "ecs/services.h"
 #include "ecs/task_creation.h"
 #include "ecs/task_definitions.h"
@@ -171,12 +172,15 @@ Status Pass::trip_circuit_breaker() {
     return st;
   bool rollback = s_.doc.at("deploymentConfiguration").at("deploymentCircuitBreaker").at("rollback").as_bool();
   const auto* last = s_.state.if_contains("last_completed");
-  if (!rollback || !last || *last == failed.at("taskDefinition")) return Ok{};
+  if (!rollback || !last || *last == failed.at("taskDefinition")) {
+    return end_deployment(tx_, failed_id, "STOPPED", "ECS deployment circuit breaker: tasks failed to start.", now_);
+  }
   s_.doc["taskDefinition"] = *last;
-  std::string id = start_deployment(s_.doc, now_);
+  auto id = begin_deployment(tx_, ctx_.options, s_, now_, failed_id);
+  if (!id) return std::move(id).error();
   s_.doc["deployments"].as_array()[1].as_object()["rolloutStateReason"] =
-      "ECS deployment circuit breaker: rolling back to deploymentId " + id + ".";
-  return event(tx_, s_, who(s_) + " rolling back to deployment " + id + ".", now_);
+      "ECS deployment circuit breaker: rolling back to deploymentId " + *id + ".";
+  return event(tx_, s_, who(s_) + " rolling back to deployment " + *id + ".", now_);
 }
 
 Status Pass::stop_tasks(const Plan& plan) {
@@ -374,6 +378,7 @@ Status Pass::update_deployments(const Plan& plan) {
     p["rolloutStateReason"] = "ECS deployment " + id + " completed.";
     p["updatedAt"] = now_;
     s_.state["last_completed"] = p.at("taskDefinition");
+    if (auto st = end_deployment(tx_, id, "SUCCESSFUL", "", now_); !st) return st;
     if (auto st = event(tx_, s_, who(s_) + " (deployment " + id + ") deployment completed.", now_); !st) return st;
   }
   if (plan.stuck) {
