@@ -1,9 +1,11 @@
 #include "elb/elb_daemon.h"
 
+#include <mutex>
 #include <optional>
 
 #include "core/log.h"
 #include "ec2/sg_publisher.h"
+#include "elb/dataplane/in_flight.h"
 #include "elb/dataplane/proxy.h"
 #include "elb/elb_service.h"
 #include "elb/health/health_checker.h"
@@ -16,7 +18,32 @@ class Daemon final : public ElbDaemon {
  public:
   api::Service take_service() override { return std::move(*service_); }
   std::string metrics_text() const override { return proxy_ ? proxy_->metrics_text() : std::string(); }
+  std::optional<TargetHealthView> target_health(std::string_view registration_key) const override {
+    return checker_ ? checker_->health(registration_key) : std::nullopt;
+  }
+  void set_health_listener(std::function<void()> listener) override {
+    auto shared = listener ? std::make_shared<const std::function<void()>>(std::move(listener)) : nullptr;
+    std::lock_guard lock(listener_mutex_);
+    health_listener_ = std::move(shared);
+  }
+  int64_t requests_in_flight(std::string_view registration_key) const override {
+    return in_flight_.in_flight(registration_key);
+  }
+  // The checker's on_change: snapshot first, so the listener sees routing that matches the health it reads.
+  void health_changed() {
+    if (builder_) builder_->rebuild();
+    std::shared_ptr<const std::function<void()>> listener;
+    {
+      std::lock_guard lock(listener_mutex_);
+      listener = health_listener_;
+    }
+    if (listener) (*listener)();
+  }
   void stop() override {
+    {
+      std::lock_guard lock(listener_mutex_);
+      health_listener_.reset();
+    }
     if (builder_) builder_->stop();
     if (checker_) checker_->stop();
     if (data_loops_) {
@@ -29,6 +56,10 @@ class Daemon final : public ElbDaemon {
   ~Daemon() override { stop(); }
 
   std::optional<api::Service> service_;
+  // Declared before the builder, which holds a pointer to it.
+  dp::InFlightCounters in_flight_;
+  std::mutex listener_mutex_;
+  std::shared_ptr<const std::function<void()>> health_listener_;
   std::unique_ptr<ec2::SecurityGroupPublisher> groups_;
   // The data plane's own event loops (one per core, as the daemon's): a
   // control-plane task blocking a shared loop on SQLite (a reconciler's
@@ -60,9 +91,7 @@ Result<std::unique_ptr<ElbDaemon>> start_elb(store::Database& db, const Clock& c
   Daemon* raw = d.get();
   d->checker_ = std::make_unique<HealthChecker>(
       loops.at(0),
-      [raw] {
-        if (raw->builder_) raw->builder_->rebuild();
-      },
+      [raw] { raw->health_changed(); },
       [publisher] { return publisher->current(); }, std::move(private_connector));
   ElbOptions options;
   options.region = region;
@@ -72,7 +101,8 @@ Result<std::unique_ptr<ElbDaemon>> start_elb(store::Database& db, const Clock& c
   d->service_ = std::move(*service);
   auto* proxy = d->proxy_.get();
   d->builder_ = std::make_unique<RoutingBuilder>(
-      db, [proxy](std::shared_ptr<const dp::Snapshot> s) { proxy->publish(std::move(s)); }, d->checker_.get());
+      db, [proxy](std::shared_ptr<const dp::Snapshot> s) { proxy->publish(std::move(s)); }, d->checker_.get(),
+      &d->in_flight_);
   if (auto st = d->builder_->start(); !st) return std::move(st).error();
   return std::unique_ptr<ElbDaemon>(std::move(d));
 }

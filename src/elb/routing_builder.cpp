@@ -95,7 +95,7 @@ std::string node_address(const std::string& cidr) {
 
 std::shared_ptr<const dp::Snapshot> build_snapshot(const Config& config, const HealthMap& health,
                                                    const AddressBook& addresses, const HealthySince& since,
-                                                   const LbAddresses& lb_addresses) {
+                                                   const LbAddresses& lb_addresses, dp::InFlightCounters* in_flight) {
   auto snap = std::make_shared<dp::Snapshot>();
   std::map<std::string, size_t> group_index;
   for (const auto& tg : config.target_groups) {
@@ -125,6 +125,7 @@ std::shared_ptr<const dp::Snapshot> build_snapshot(const Config& config, const H
       auto h = health.find(t.key);
       t.health = h == health.end() ? dp::Health::kInitial : h->second;
       if (auto s = since.find(t.key); s != since.end()) t.healthy_since = s->second;
+      if (in_flight) t.outstanding = in_flight->counter(t.key);
       g.targets.push_back(std::move(t));
     }
     group_index.emplace(tg.arn, snap->groups.size());
@@ -211,8 +212,9 @@ std::vector<ProbeSpec> probe_specs(const Config& config, const AddressBook& addr
   return out;
 }
 
-RoutingBuilder::RoutingBuilder(store::Database& db, Publish publish, HealthChecker* checker)
-    : db_(db), publish_(std::move(publish)), checker_(checker) {}
+RoutingBuilder::RoutingBuilder(store::Database& db, Publish publish, HealthChecker* checker,
+                               dp::InFlightCounters* in_flight)
+    : db_(db), publish_(std::move(publish)), checker_(checker), in_flight_(in_flight) {}
 
 Status RoutingBuilder::start() {
   if (auto st = reload(); !st) return st;
@@ -276,7 +278,10 @@ void RoutingBuilder::rebuild() {
   std::lock_guard lock(mutex_);
   HealthMap health = checker_ ? checker_->healths() : HealthMap{};
   HealthySince since = checker_ ? checker_->healthy_since() : HealthySince{};
-  publish_(build_snapshot(config_, health, addresses_, since, lb_addresses_));
+  publish_(build_snapshot(config_, health, addresses_, since, lb_addresses_, in_flight_));
+  // Counters only snapshots older than the one just published held, and no
+  // request holds any more, are done with.
+  if (in_flight_) in_flight_->prune();
 }
 
 void RoutingBuilder::stop() { subscription_.reset(); }

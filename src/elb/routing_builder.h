@@ -5,7 +5,8 @@
 //
 //   store ──load_config──> Config ─┐
 //   instances (ec2) ──addresses────┼─ build_snapshot ──> Proxy::publish
-//   HealthChecker::healths() ──────┘       └─ probe_specs ──> HealthChecker::update
+//   HealthChecker::healths() ──────┤       └─ probe_specs ──> HealthChecker::update
+//   InFlightCounters (by key) ─────┘  (each target's in-flight counter, kept across snapshots)
 #pragma once
 
 #include <functional>
@@ -17,6 +18,7 @@
 
 #include "core/clock.h"
 #include "core/error.h"
+#include "elb/dataplane/in_flight.h"
 #include "elb/dataplane/routing.h"
 #include "elb/health/health_checker.h"
 #include "elb/model.h"
@@ -38,11 +40,14 @@ using HealthySince = std::map<std::string, std::chrono::steady_clock::time_point
 // connections to targets on private addresses).
 using LbAddresses = std::map<std::string, std::string, std::less<>>;
 
-// Pure: the snapshot for a configuration. Draining targets are left out;
-// targets without a health entry are initial.
+// The snapshot for a configuration. Draining targets are left out; targets
+// without a health entry are initial. Each target's in-flight counter comes
+// from `in_flight` by registration key (shared with older snapshots' requests);
+// a fresh one each when it is null. Pure but for that registry.
 std::shared_ptr<const dp::Snapshot> build_snapshot(const Config& config, const HealthMap& health,
                                                    const AddressBook& addresses, const HealthySince& since = {},
-                                                   const LbAddresses& lb_addresses = {});
+                                                   const LbAddresses& lb_addresses = {},
+                                                   dp::InFlightCounters* in_flight = nullptr);
 // Pure: one probe per registered, non-draining target of every target group
 // a listener or rule uses.
 std::vector<ProbeSpec> probe_specs(const Config& config, const AddressBook& addresses,
@@ -51,7 +56,9 @@ std::vector<ProbeSpec> probe_specs(const Config& config, const AddressBook& addr
 class RoutingBuilder {
  public:
   using Publish = std::function<void(std::shared_ptr<const dp::Snapshot>)>;
-  RoutingBuilder(store::Database& db, Publish publish, HealthChecker* checker);
+  // checker and in_flight may be null; both must outlive the builder.
+  RoutingBuilder(store::Database& db, Publish publish, HealthChecker* checker,
+                 dp::InFlightCounters* in_flight = nullptr);
 
   // Loads, publishes and subscribes to the change feed.
   Status start();
@@ -65,6 +72,7 @@ class RoutingBuilder {
   store::Database& db_;
   Publish publish_;
   HealthChecker* checker_;
+  dp::InFlightCounters* in_flight_;
   std::mutex mutex_;
   Config config_;
   AddressBook addresses_;

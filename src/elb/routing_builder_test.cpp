@@ -88,6 +88,38 @@ TEST(BuildSnapshot, ListenersRulesGroupsTargets) {
   EXPECT_EQ(b.targets[0].health, dp::Health::kInitial);
 }
 
+TEST(BuildSnapshot, InFlightCountersOutliveTheSnapshotsByKey) {
+  Config c = sample();
+  dp::InFlightCounters counters;
+  auto first = build_snapshot(c, {}, {}, {}, {}, &counters);
+  const auto& a = first->groups[0].targets.at(0);
+  a.outstanding->fetch_add(1);  // a request in flight on the first snapshot
+  // A new snapshot shares the count; so does one built after the target left and came back.
+  auto second = build_snapshot(c, {}, {}, {}, {}, &counters);
+  EXPECT_EQ(second->groups[0].targets.at(0).outstanding, a.outstanding);
+  EXPECT_EQ(counters.in_flight(a.key), 1);
+  Config without = c;
+  without.registrations.erase(without.registrations.begin());
+  second = build_snapshot(without, {}, {}, {}, {}, &counters);
+  counters.prune();
+  EXPECT_EQ(counters.in_flight(a.key), 1);  // the first snapshot still holds it
+  auto third = build_snapshot(c, {}, {}, {}, {}, &counters);
+  EXPECT_EQ(third->groups[0].targets.at(0).outstanding, a.outstanding);
+  // Once no snapshot holds a counter, the key is forgotten and reads 0.
+  std::string key = a.key;
+  first.reset();
+  third.reset();
+  counters.prune();
+  EXPECT_EQ(counters.in_flight(key), 0);
+  EXPECT_EQ(counters.size(), 1u);  // the unused group's target, in `second`
+  second.reset();
+  counters.prune();
+  EXPECT_EQ(counters.size(), 0u);
+  // Without a registry each target gets a fresh counter.
+  auto alone = build_snapshot(c, {}, {});
+  EXPECT_EQ(alone->groups[0].targets.at(0).outstanding->load(), 0);
+}
+
 TEST(ProbeSpecs, OnlyGroupsInUseAndNotDraining) {
   Config c = sample();
   auto specs = probe_specs(c, AddressBook{{"i-0abc", {"127.100.0.7", {"sg-0aaaaaaaaaaaaaaaa"}}}});

@@ -450,9 +450,10 @@ Task<Forwarding> forward(State& st, LoopSlot& slot, LoopMetrics& metrics, const 
     if (!index) index = pick_target(group, tried, slot.rng(), slot.deadlines->now());
     if (!index) co_return fail(blocked ? 504 : attempt == 0 ? 503 : 502);
     const TargetRoute& target = group.targets[*index];
-    // Only least-outstanding-requests reads the shared counter; others leave it alone.
-    std::optional<Outstanding> outstanding;
-    if (group.algorithm == Algorithm::kLeastOutstanding) outstanding.emplace(*target.outstanding);
+    // In flight from here until this attempt ends (its response sent on, or
+    // another target tried): least outstanding requests picks by it, and ECS
+    // reads it to end a deregistered target's draining early.
+    Outstanding outstanding(*target.outstanding);
     bool next_target = false;
     for (;;) {
       // A streamed body cannot be sent twice: it gets a fresh connection,

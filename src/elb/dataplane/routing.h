@@ -9,8 +9,9 @@
 //
 // A snapshot is built by the control plane (elb/routing_builder) and swapped
 // whole; each loop keeps its own pointer. Counters that requests update
-// (round robin position, outstanding requests) are atomics owned by the
-// snapshot, so a request never needs a lock.
+// (round robin position, requests in flight) are atomics the snapshot
+// points to, so a request never needs a lock; a target's in-flight counter
+// outlives the snapshot (in_flight.h).
 #pragma once
 
 #include <atomic>
@@ -24,6 +25,7 @@
 #include <vector>
 
 #include "ec2/security_group_rules.h"
+#include "elb/dataplane/in_flight.h"
 
 namespace berth::elb::dp {
 
@@ -43,8 +45,11 @@ struct TargetRoute {
   std::string private_address;
   // When the target last became healthy (slow start); epoch when unknown.
   std::chrono::steady_clock::time_point healthy_since{};
-  // Requests in flight to this target, across loops (least outstanding requests).
-  std::shared_ptr<std::atomic<int32_t>> outstanding = std::make_shared<std::atomic<int32_t>>(0);
+  // Requests in flight to this target, across loops and snapshots: every
+  // forwarded request counts while it runs (least outstanding requests picks
+  // by it; ECS ends a deregistered target's draining early at 0). The routing
+  // builder takes it from an InFlightCounters registry by key (in_flight.h).
+  InFlightCounter outstanding = make_in_flight_counter();
 };
 
 struct GroupRoute {
