@@ -26,6 +26,10 @@
 #include "ecs/ecs.h"
 #endif
 
+#if BERTH_HAVE_ELB && BERTH_HAVE_ECS
+#include "cli/load_balancing_wiring.h"
+#endif
+
 #if BERTH_HAVE_ECS_RUNTIME && BERTH_HAVE_ECR && BERTH_HAVE_EC2_API
 #define BERTH_WIRE_TASK_RUNTIME 1
 #include <cstdlib>
@@ -83,6 +87,7 @@ void register_services(ServiceRegistry& services, DaemonContext& ctx) {
   }
 #endif
 #if BERTH_HAVE_ELB
+  std::shared_ptr<elb::ElbDaemon> elb_daemon;  // the ECS scheduler registers service tasks in its target groups
   // Instance targets on their private addresses: through the task's route
   // into its network namespace, decided by the task's security groups
   // against the load balancer's address and groups.
@@ -101,6 +106,7 @@ void register_services(ServiceRegistry& services, DaemonContext& ctx) {
   if (auto elb = elb::start_elb(ctx.db, ctx.clock, ctx.loops, ctx.bind_address, ctx.region, ctx.account_id,
                                 private_connector)) {
     std::shared_ptr<elb::ElbDaemon> shared = std::move(*elb);
+    elb_daemon = shared;
     services.add(shared->take_service());
     services.on_stop([shared] { shared->stop(); });
     services.add_metrics([shared] { return shared->metrics_text(); });
@@ -114,11 +120,17 @@ void register_services(ServiceRegistry& services, DaemonContext& ctx) {
 #if BERTH_WIRE_TASK_RUNTIME
   if (task_runtime) launcher = task_runtime->launcher();
 #endif
+  // Its stop hook runs before the load balancer's (hooks run in reverse), so
+  // the scheduler never reaches a stopped load balancer.
+  std::shared_ptr<ecs::LoadBalancing> load_balancing;
+#if BERTH_HAVE_ELB
+  if (elb_daemon) load_balancing = make_load_balancing(elb_daemon);
+#endif
   if (auto ecs = ecs::EcsDaemon::start(ctx.db, ctx.clock, ctx.loops.at(0), ecs::Options{ctx.region, ctx.account_id},
-                                       launcher)) {
+                                       launcher, load_balancing.get())) {
     std::shared_ptr<ecs::EcsDaemon> shared = std::move(*ecs);
     services.add(shared->take_service());
-    services.on_stop([shared] { shared->stop(); });
+    services.on_stop([shared, load_balancing] { shared->stop(); });
   } else {
     log::error("berth", "ecs: ", ecs.error().message);
   }

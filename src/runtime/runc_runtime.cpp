@@ -496,7 +496,12 @@ std::vector<TaskState> RuncTaskRuntime::adopt() {
     text << in.rdbuf();
     auto record = parse_task_record(text.str());
     if (!record) {
+      // A task dir without a readable record (a daemon killed while making
+      // or removing it): its containers' rootfs may still be mounted, and
+      // remove_all stops at a mount point.
       log::warn(kLog, "adopt: ", entry.path().string(), ": ", record.error().message);
+      for (const auto& sub : fs::directory_iterator(entry.path(), ec))
+        if (sub.is_directory(ec)) ::umount2((sub.path() / "rootfs").c_str(), MNT_DETACH);
       fs::remove_all(entry.path(), ec);
       continue;
     }

@@ -160,6 +160,10 @@ class Daemon:
             for arn in [arn for page in pages for arn in page["taskArns"]]:
                 ecs.stop_task(cluster=cluster, task=arn, reason="test clean-up")
                 running.append((cluster, arn))
+            # Tasks already stopping (a deleted service's, draining from their
+            # target groups) are waited for too.
+            pages = ecs.get_paginator("list_tasks").paginate(cluster=cluster, desiredStatus="STOPPED")
+            running += [(cluster, arn) for page in pages for arn in page["taskArns"]]
         deadline = time.monotonic() + timeout
         for cluster, arn in running:
             while time.monotonic() < deadline:

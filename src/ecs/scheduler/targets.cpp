@@ -27,7 +27,8 @@ std::string targets_text(const std::vector<TargetRef>& targets) {
 std::vector<TargetRef> parse_targets(std::string_view text) {
   std::vector<TargetRef> out;
   if (text.empty()) return out;
-  for (const auto& v : json::parse(text).as_array()) {
+  json::value parsed = json::parse(text);
+  for (const auto& v : parsed.as_array()) {
     const auto& a = v.as_array();
     out.push_back({std::string(a[0].as_string()), std::string(a[1].as_string()), a[2].as_int64()});
   }
