@@ -4,10 +4,16 @@
 
 #include "core/ids.h"
 #include "core/log.h"
+#include "iam/store_support.h"
 #include "store/migrations.h"
 
 namespace berth::iam {
 namespace {
+
+using detail::delete_conflict;
+using detail::from_ms;
+using detail::no_such_policy;
+using detail::to_ms;
 
 constexpr std::array kMigrations{
     store::Migration{1, "account, users, access keys, attached policies", R"sql(
@@ -36,29 +42,44 @@ CREATE TABLE iam_user_policies (
   PRIMARY KEY (user_name, policy_arn)
 );
 )sql"},
+    store::Migration{2, "roles, their attached policies, instance profiles", R"sql(
+CREATE TABLE iam_roles (
+  name TEXT PRIMARY KEY COLLATE NOCASE,
+  role_id TEXT NOT NULL UNIQUE,
+  path TEXT NOT NULL,
+  assume_role_policy TEXT NOT NULL,
+  description TEXT,
+  max_session_duration INTEGER NOT NULL,
+  tags TEXT NOT NULL DEFAULT '[]',
+  linked_service TEXT NOT NULL DEFAULT '',
+  created_ms INTEGER NOT NULL
+);
+CREATE TABLE iam_role_policies (
+  role_name TEXT NOT NULL REFERENCES iam_roles(name),
+  policy_arn TEXT NOT NULL,
+  PRIMARY KEY (role_name, policy_arn)
+);
+CREATE TABLE iam_instance_profiles (
+  name TEXT PRIMARY KEY COLLATE NOCASE,
+  instance_profile_id TEXT NOT NULL UNIQUE,
+  path TEXT NOT NULL,
+  tags TEXT NOT NULL DEFAULT '[]',
+  role_name TEXT REFERENCES iam_roles(name),
+  created_ms INTEGER NOT NULL
+);
+CREATE INDEX iam_instance_profiles_by_role ON iam_instance_profiles(role_name);
+)sql"},
 };
 
-int64_t to_ms(WallTime t) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+// The tables the Directory is built from; roles and instance profiles
+// change nothing the front door reads.
+bool directory_table(std::string_view table) {
+  return table == "iam_account" || table == "iam_users" || table == "iam_access_keys" ||
+         table == "iam_user_policies";
 }
-WallTime from_ms(int64_t ms) { return WallTime(std::chrono::milliseconds(ms)); }
 
 Error no_such_key(std::string_view id) {
-  Error e = Error::not_found("NoSuchEntity", "The Access Key with id " + std::string(id) + " cannot be found.");
-  e.http_status = 404;
-  return e;
-}
-
-Error no_such_policy(std::string_view arn) {
-  Error e = Error::not_found("NoSuchEntity", "Policy " + std::string(arn) + " does not exist or is not attachable.");
-  e.http_status = 404;
-  return e;
-}
-
-Error delete_conflict(std::string message) {
-  Error e = Error::conflict("DeleteConflict", std::move(message));
-  e.http_status = 409;
-  return e;
+  return detail::no_such_entity("The Access Key with id " + std::string(id) + " cannot be found.");
 }
 
 Result<User> read_user(store::Tx& tx, std::string_view name) {
@@ -75,9 +96,7 @@ Result<User> read_user(store::Tx& tx, std::string_view name) {
 }  // namespace
 
 Error no_such_user(std::string_view name) {
-  Error e = Error::not_found("NoSuchEntity", "The user with name " + std::string(name) + " cannot be found.");
-  e.http_status = 404;
-  return e;
+  return detail::no_such_entity("The user with name " + std::string(name) + " cannot be found.");
 }
 
 Iam::~Iam() { subscription_.reset(); }
@@ -86,11 +105,12 @@ Result<std::unique_ptr<Iam>> Iam::open(store::Database& db, const Clock& clock) 
   if (auto s = store::apply_migrations(db, "iam", kMigrations); !s) return std::move(s).error();
   std::unique_ptr<Iam> iam(new Iam(db, clock));
   if (auto s = iam->load_or_create_account(); !s) return std::move(s).error();
+  if (auto s = iam->ensure_service_linked_roles(); !s) return std::move(s).error();
   if (auto s = iam->reload_directory(); !s) return std::move(s).error();
   Iam* self = iam.get();
   iam->subscription_ = db.subscribe([self](const std::vector<store::Change>& changes) {
     for (const auto& c : changes) {
-      if (c.table.rfind("iam_", 0) == 0) {
+      if (directory_table(c.table)) {
         if (auto s = self->reload_directory(); !s) log::error("iam", "directory reload failed: ", s.error().message);
         return;
       }
@@ -180,11 +200,8 @@ Status Iam::reload_directory() {
 Result<User> Iam::create_user(std::string_view name, std::string_view path) {
   User user{std::string(name), new_user_id(), std::string(path), clock_.now()};
   return db_.transaction([&](store::Tx& tx) -> Result<User> {
-    if (read_user(tx, name).ok()) {
-      Error e = Error::already_exists("EntityAlreadyExists", "User with name " + user.name + " already exists.");
-      e.http_status = 409;
-      return e;
-    }
+    if (read_user(tx, name).ok())
+      return detail::entity_already_exists("User with name " + user.name + " already exists.");
     if (auto s = tx.run("INSERT INTO iam_users (name, user_id, path, created_ms) VALUES (?, ?, ?, ?)", user.name,
                         user.user_id, user.path, to_ms(user.created));
         !s)
@@ -255,12 +272,8 @@ Result<AccessKey> Iam::create_access_key(std::string_view user_name) {
     stmt->bind_all(user->name);
     auto row = stmt->step();
     if (!row) return std::move(row).error();
-    if (static_cast<size_t>(stmt->column_int64(0)) >= kMaxAccessKeysPerUser) {
-      Error e = Error::conflict("LimitExceeded", "Cannot exceed quota for AccessKeysPerUser: " +
-                                                     std::to_string(kMaxAccessKeysPerUser));
-      e.http_status = 409;
-      return e;
-    }
+    if (static_cast<size_t>(stmt->column_int64(0)) >= kMaxAccessKeysPerUser)
+      return detail::limit_exceeded("AccessKeysPerUser", kMaxAccessKeysPerUser);
     AccessKey key{new_access_key_id(), new_secret_access_key(), user->name, true, now};
     if (auto s = tx.run(
             "INSERT INTO iam_access_keys (access_key_id, user_name, secret, active, created_ms) VALUES (?, ?, ?, 1, ?)",
@@ -338,11 +351,7 @@ Status Iam::detach_user_policy(std::string_view user_name, std::string_view arn)
                         policy_arn(policy));
         !s)
       return s;
-    if (tx.rows_changed() == 0) {
-      Error e = Error::not_found("NoSuchEntity", "Policy " + std::string(arn) + " was not found.");
-      e.http_status = 404;
-      return e;
-    }
+    if (tx.rows_changed() == 0) return detail::policy_not_attached(arn);
     tx.record_change("iam_user_policies", user->name, store::ChangeKind::kDelete);
     return Ok{};
   });

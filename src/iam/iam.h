@@ -1,14 +1,26 @@
 // iam: berth's account, IAM users, access keys and attached managed
-// policies, kept in the store, plus the in-memory Directory the front door
-// authenticates and authorizes against.
+// policies, roles and instance profiles, kept in the store, plus the
+// in-memory Directory the front door authenticates and authorizes against.
 //
-//   IAM API (iam_service.cpp) ──► Iam (one store transaction per write)
-//                                   │ change feed (iam_* tables)
-//                                   ▼
+//   IAM API (iam_service.cpp, role_service.cpp)
+//        │
+//        ▼
+//   Iam (one store transaction per write)
+//     iam.cpp                account, users, access keys, user policies
+//     roles.cpp              roles, their managed policies, service-linked roles
+//     instance_profiles.cpp  instance profiles (at most one role each)
+//        │ change feed (iam_account, iam_users, iam_access_keys, iam_user_policies)
+//        ▼
 //   front door ◄── directory() ── Directory snapshot (rebuilt, swapped)
 //
 // On first start Iam::open creates the 12-digit account and the bootstrap
-// user `administrator` with AdministratorAccess and one access key.
+// user `administrator` with AdministratorAccess and one access key. On
+// every start it makes sure the account holds ECS's service-linked role
+// AWSServiceRoleForECS (created with the account, as AWS shows it), so a
+// data dir from before roles existed gets it too.
+//
+// Roles are kept and shown as AWS does, but they are not principals here:
+// nothing assumes them (no sts:AssumeRole), so their policies grant nothing.
 #pragma once
 
 #include <atomic>
@@ -22,6 +34,7 @@
 #include "core/error.h"
 #include "iam/directory.h"
 #include "iam/identity.h"
+#include "iam/managed_policies.h"
 #include "store/store.h"
 
 namespace berth::iam {
@@ -66,9 +79,40 @@ class Iam {
   Result<Page<ManagedPolicy>> list_attached_user_policies(std::string_view user_name, std::string_view marker,
                                                           size_t max_items);
 
+  // Roles (roles.cpp). A service-linked role belongs to AWS: DeleteRole,
+  // Attach/DetachRolePolicy and AddRoleToInstanceProfile answer
+  // UnmodifiableEntity for it. Names are unique ignoring case.
+  Result<Role> create_role(const RoleSpec& spec);
+  Result<Role> get_role(std::string_view name);
+  Result<Page<Role>> list_roles(std::string_view path_prefix, std::string_view marker, size_t max_items);
+  Status delete_role(std::string_view name);
+  // Creates the role `service` links to; InvalidInput when berth knows no
+  // such role, when the service takes no suffix, or when the role exists
+  // (AWSServiceRoleForECS always does).
+  Result<Role> create_service_linked_role(std::string_view service, std::optional<std::string_view> custom_suffix);
+  // Only the AWS managed policies of managed_policies.h.
+  Status attach_role_policy(std::string_view role_name, std::string_view policy_arn);
+  Status detach_role_policy(std::string_view role_name, std::string_view policy_arn);
+  // `path_prefix` filters on the policy's path ("/service-role/").
+  Result<Page<const AwsManagedPolicy*>> list_attached_role_policies(std::string_view role_name,
+                                                                    std::string_view path_prefix,
+                                                                    std::string_view marker, size_t max_items);
+
+  // Instance profiles (instance_profiles.cpp).
+  Result<InstanceProfile> create_instance_profile(std::string_view name, std::string_view path, std::vector<Tag> tags);
+  Result<InstanceProfile> get_instance_profile(std::string_view name);
+  Result<Page<InstanceProfile>> list_instance_profiles(std::string_view path_prefix, std::string_view marker,
+                                                       size_t max_items);
+  Result<Page<InstanceProfile>> list_instance_profiles_for_role(std::string_view role_name, std::string_view marker,
+                                                                size_t max_items);
+  Status delete_instance_profile(std::string_view name);
+  Status add_role_to_instance_profile(std::string_view profile_name, std::string_view role_name);
+  Status remove_role_from_instance_profile(std::string_view profile_name, std::string_view role_name);
+
  private:
   Iam(store::Database& db, const Clock& clock) : db_(db), clock_(clock) {}
   Status load_or_create_account();
+  Status ensure_service_linked_roles();
   Status reload_directory();
 
   store::Database& db_;
@@ -81,5 +125,6 @@ class Iam {
 
 // IAM's own errors (model codes and statuses, AWS's messages).
 Error no_such_user(std::string_view name);
+Error no_such_role(std::string_view name);
 
 }  // namespace berth::iam

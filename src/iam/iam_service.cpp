@@ -3,6 +3,7 @@
 #include <string>
 
 #include "api/xml_writer.h"
+#include "iam/service_support.h"
 #include "iam/services.h"
 #include "iam/validation.h"
 
@@ -12,6 +13,7 @@ namespace {
 using api::CallContext;
 using api::OperationInput;
 using api::XmlWriter;
+using detail::write_truncation;
 
 void write_user(XmlWriter& w, std::string_view account_id, const User& user) {
   w.open("User")
@@ -23,21 +25,6 @@ void write_user(XmlWriter& w, std::string_view account_id, const User& user) {
       .close("User");
 }
 
-void write_truncation(XmlWriter& w, const std::optional<std::string>& next_marker) {
-  w.leaf_bool("IsTruncated", next_marker.has_value());
-  if (next_marker) w.leaf("Marker", *next_marker);
-}
-
-Status check_path(std::string_view path, std::string_view member) {
-  bool ok = path.size() <= 512 && !path.empty() && path.front() == '/' && path.back() == '/';
-  for (char c : path) ok = ok && c >= 0x21 && c <= 0x7e;
-  if (ok) return Ok{};
-  return validation_error("1 validation error detected: Value '" + std::string(path) + "' at '" +
-                          std::string(member) +
-                          "' failed to satisfy constraint: Member must satisfy regular expression pattern: "
-                          "(\\u002F)|(\\u002F[\\u0021-\\u007E]+\\u002F)");
-}
-
 // The user an operation is about: the UserName member, or else the caller.
 Result<std::string_view> target_user(const CallContext& ctx, const api::QueryView& q) {
   auto name = optional_name(q, "UserName", "userName", 128);
@@ -46,21 +33,12 @@ Result<std::string_view> target_user(const CallContext& ctx, const api::QueryVie
   return std::string_view(ctx.caller.user_name);
 }
 
-Result<std::string_view> marker(const api::QueryView& q) {
-  auto m = q.get("Marker");
-  if (!m) return std::string_view();
-  if (m->empty() || m->size() > 320)
-    return validation_error("1 validation error detected: Value '" + std::string(*m) +
-                            "' at 'marker' failed to satisfy constraint: Member must have length between 1 and 320");
-  return *m;
-}
-
 Result<std::string> create_user(Iam& iam, const CallContext&, const OperationInput& in) {
   auto name = required_name(*in.query, "UserName", "userName", 64);
   if (!name) return std::move(name).error();
-  std::string_view path = in.query->get("Path").value_or("/");
-  if (auto s = check_path(path, "path"); !s) return std::move(s).error();
-  auto user = iam.create_user(*name, path);
+  auto user_path = path(*in.query);
+  if (!user_path) return std::move(user_path).error();
+  auto user = iam.create_user(*name, *user_path);
   if (!user) return std::move(user).error();
   std::string out;
   XmlWriter w(out);
@@ -80,16 +58,13 @@ Result<std::string> get_user(Iam& iam, const CallContext& ctx, const OperationIn
 }
 
 Result<std::string> list_users(Iam& iam, const CallContext&, const OperationInput& in) {
-  std::string_view prefix = in.query->get("PathPrefix").value_or("/");
-  if (prefix.empty() || prefix.front() != '/')
-    return validation_error("1 validation error detected: Value '" + std::string(prefix) +
-                            "' at 'pathPrefix' failed to satisfy constraint: Member must satisfy regular expression "
-                            "pattern: \\u002F[\\u0021-\\u007F]*");
+  auto prefix = path_prefix(*in.query);
+  if (!prefix) return std::move(prefix).error();
   auto limit = max_items(*in.query);
   if (!limit) return std::move(limit).error();
   auto from = marker(*in.query);
   if (!from) return std::move(from).error();
-  auto page = iam.list_users(prefix, *from, *limit);
+  auto page = iam.list_users(*prefix, *from, *limit);
   if (!page) return std::move(page).error();
   std::string out;
   XmlWriter w(out);
@@ -169,17 +144,6 @@ Result<std::string> delete_access_key(Iam& iam, const CallContext& ctx, const Op
   return std::string();
 }
 
-Result<std::string_view> required_policy_arn(const api::QueryView& q) {
-  auto arn = q.get("PolicyArn");
-  if (!arn)
-    return validation_error(
-        "1 validation error detected: Value null at 'policyArn' failed to satisfy constraint: Member must not be "
-        "null");
-  if (arn->size() < 20 || arn->size() > 2048)
-    return validation_error("ARN " + std::string(*arn) + " is not valid.");
-  return *arn;
-}
-
 Result<std::string> attach_user_policy(Iam& iam, const CallContext&, const OperationInput& in) {
   auto name = required_name(*in.query, "UserName", "userName", 64);
   if (!name) return std::move(name).error();
@@ -238,6 +202,7 @@ api::Service make_iam_service(Iam& iam) {
   service.add_without_output("AttachUserPolicy", bind(attach_user_policy));
   service.add_without_output("DetachUserPolicy", bind(detach_user_policy));
   service.add("ListAttachedUserPolicies", bind(list_attached_user_policies));
+  detail::add_role_operations(service, iam);
   return service;
 }
 
