@@ -71,6 +71,24 @@ std::string target_address(const Registration& r, const TargetGroup& tg, const A
   return it == addresses.end() ? std::string() : it->second.address;
 }
 
+// On this host (127.0.0.0/8): dialled directly, no private route applies.
+bool on_host(const std::string& ip) {
+  auto a = ec2::IpAddress::parse(ip);
+  return !a || !a->is_v4() || (a->v4_bits() >> 24) == 127;
+}
+
+// The address the data plane and the health checker try first through the
+// private connector (private_route.h), from the load balancer's address with
+// its groups, so the target's own groups decide: an instance's VPC address;
+// an IP target's address unless it is on the host (an awsvpc task's ENI
+// address is published there by the runtime). Empty: the target's address is
+// dialled directly; also the fallback when nothing is published there.
+std::string private_address_of(const Registration& r, const TargetGroup& tg, const AddressBook& addresses) {
+  if (tg.target_type == "ip") return on_host(r.id) ? std::string() : r.id;
+  auto it = addresses.find(r.id);
+  return it == addresses.end() ? std::string() : it->second.private_address;
+}
+
 std::vector<std::string> target_groups_of(const Registration& r, const TargetGroup& tg, const AddressBook& addresses) {
   if (tg.target_type == "ip") return {};
   auto it = addresses.find(r.id);
@@ -120,8 +138,7 @@ std::shared_ptr<const dp::Snapshot> build_snapshot(const Config& config, const H
       t.port = static_cast<uint16_t>(r.port);
       for (const auto& g : target_groups_of(r, tg, addresses))
         if (auto id = ec2::GroupId::parse(g)) t.groups.push_back(*id);
-      if (tg.target_type == "instance")
-        if (auto a = addresses.find(r.id); a != addresses.end()) t.private_address = a->second.private_address;
+      t.private_address = private_address_of(r, tg, addresses);
       auto h = health.find(t.key);
       t.health = h == health.end() ? dp::Health::kInitial : h->second;
       if (auto s = since.find(t.key); s != since.end()) t.healthy_since = s->second;
@@ -196,8 +213,7 @@ std::vector<ProbeSpec> probe_specs(const Config& config, const AddressBook& addr
       s.healthy_threshold = static_cast<int>(tg.healthy_threshold);
       s.unhealthy_threshold = static_cast<int>(tg.unhealthy_threshold);
       s.target_groups = target_groups_of(r, tg, addresses);
-      if (tg.target_type == "instance")
-        if (auto a = addresses.find(r.id); a != addresses.end()) s.private_address = a->second.private_address;
+      s.private_address = private_address_of(r, tg, addresses);
       if (!s.target_groups.empty() || !s.private_address.empty())
         for (const auto& lb_arn : load_balancers_of_group(config, tg.arn))
           for (const auto& lb : config.load_balancers)

@@ -137,5 +137,34 @@ TEST(ProbeSpecs, OnlyGroupsInUseAndNotDraining) {
   EXPECT_EQ(probe_specs(c, {})[0].port, 9999);
 }
 
+TEST(PrivateAddresses, IpTargetsOffTheHostGoThroughThePrivateRoute) {
+  Config c = sample();
+  // An awsvpc task's ENI address, beside the host address 127.0.0.2 of the same group.
+  c.registrations.push_back({"arn:tg/a", "10.0.1.7", 8080, "", 2, 0});
+  AddressBook book{{"i-0abc", {"127.100.0.7", {"sg-0aaaaaaaaaaaaaaaa"}, "10.0.1.20"}}};
+  LbAddresses lb_addresses{{"arn:lb/app/web/1", "10.0.1.254"}};
+  auto snap = build_snapshot(c, {}, book, {}, lb_addresses);
+  const auto& a = snap->groups[0].targets;
+  ASSERT_EQ(a.size(), 2u);
+  EXPECT_EQ(a[0].address, "127.0.0.2");
+  EXPECT_EQ(a[0].private_address, "");  // on the host: dialled directly
+  EXPECT_EQ(a[1].address, "10.0.1.7");
+  EXPECT_EQ(a[1].private_address, "10.0.1.7");
+  EXPECT_TRUE(a[1].groups.empty());  // the runtime checks the task's own groups on the route
+  EXPECT_EQ(snap->groups[1].targets.at(0).private_address, "10.0.1.20");  // an instance's VPC address, as before
+
+  auto specs = probe_specs(c, book, lb_addresses);
+  ASSERT_EQ(specs.size(), 3u);
+  EXPECT_EQ(specs[0].address, "127.0.0.2");
+  EXPECT_EQ(specs[0].private_address, "");
+  EXPECT_TRUE(specs[0].source_groups.empty());
+  EXPECT_EQ(specs[1].address, "10.0.1.7");
+  EXPECT_EQ(specs[1].private_address, "10.0.1.7");
+  EXPECT_EQ(specs[1].source_groups, std::vector<std::string>{"sg-0123456789abcdef0"});
+  EXPECT_EQ(specs[1].source_address, "10.0.1.254");
+  EXPECT_EQ(specs[2].private_address, "10.0.1.20");
+  EXPECT_EQ(specs[2].source_address, "10.0.1.254");
+}
+
 }  // namespace
 }  // namespace berth::elb

@@ -2,9 +2,11 @@
 """Load balancer and target group attributes the data plane honours, set with
 the aws CLI and observed through a listener: routing.http.drop_invalid_header_fields.enabled,
 stickiness (lb_cookie: AWSALB / AWSALBCORS) and slow_start.duration_seconds.
-And an ECS task on a container instance reached by the load balancer on the
-instance's private address, admitted only by a --source-group rule naming
-the load balancer's group (needs root, runc, umoci, skopeo, busybox-static).
+And ECS tasks reached by the load balancer on private addresses, admitted
+only by a --source-group rule naming the load balancer's group: a bridge task
+on a container instance (instance target, the instance's private address) and
+a FARGATE task (IP target, its ENI's private address) (needs root, runc,
+umoci, skopeo, busybox-static).
 
 Run by ctest with BERTH_BIN set (tests/lib/berth_harness.py starts the daemon).
 """
@@ -210,7 +212,7 @@ class DataPlaneFeaturesTest(unittest.TestCase):
 
 
 class InstanceTargetThroughPrivateRoute(unittest.TestCase):
-    """The workshop's pattern with a real task: the instance's group admits only the ALB's group."""
+    """The workshop's pattern with real tasks: the target's group admits only the ALB's group."""
 
     @classmethod
     def setUpClass(cls):
@@ -262,7 +264,11 @@ class InstanceTargetThroughPrivateRoute(unittest.TestCase):
         finally:
             conn.close()
 
-    def test_source_group_rule_admits_the_load_balancer_through_the_private_route(self):
+    def image(self):
+        """busybox in the registry (once for the class): its repository URI."""
+        cls = type(self)
+        if getattr(cls, "uri", None):
+            return cls.uri
         d = self.daemon
         uri = d.aws("ecr", "create-repository", "--repository-name", "private-httpd")["repository"]["repositoryUri"]
         layout = os.path.join(self.work, "layout")
@@ -271,6 +277,23 @@ class InstanceTargetThroughPrivateRoute(unittest.TestCase):
                                "AWS:" + d.aws("ecr", "get-login-password"), "oci:%s:latest" % layout,
                                "docker://%s:latest" % uri], capture_output=True, text=True, timeout=120)
         self.assertEqual(push.returncode, 0, push.stderr)
+        cls.uri = uri
+        return uri
+
+    def wait_running(self, arn):
+        deadline = time.time() + 60
+        while True:
+            task = self.daemon.aws("ecs", "describe-tasks", "--cluster", "private", "--tasks", arn)["tasks"][0]
+            if task["lastStatus"] in ("RUNNING", "STOPPED"):
+                break
+            self.assertLess(time.time(), deadline, "task never RUNNING")
+            time.sleep(0.2)
+        self.assertEqual(task["lastStatus"], "RUNNING", json.dumps(task))
+        return task
+
+    def test_source_group_rule_admits_the_load_balancer_through_the_private_route(self):
+        d = self.daemon
+        uri = self.image()
         vpc = d.aws("ec2", "describe-vpcs")["Vpcs"][0]["VpcId"]
         subnets = [s["SubnetId"] for s in d.aws("ec2", "describe-subnets")["Subnets"]][:2]
         port = 8104
@@ -295,14 +318,7 @@ class InstanceTargetThroughPrivateRoute(unittest.TestCase):
               "--requires-compatibilities", "EC2", "--container-definitions", json.dumps([web]))
         arn = d.aws("ecs", "run-task", "--cluster", "private", "--task-definition", "private-web")["tasks"][0]["taskArn"]
         self.task_arns.append(arn)
-        deadline = time.time() + 60
-        while True:
-            task = d.aws("ecs", "describe-tasks", "--cluster", "private", "--tasks", arn)["tasks"][0]
-            if task["lastStatus"] in ("RUNNING", "STOPPED"):
-                break
-            self.assertLess(time.time(), deadline, "task never RUNNING")
-            time.sleep(0.2)
-        self.assertEqual(task["lastStatus"], "RUNNING", json.dumps(task))
+        task = self.wait_running(arn)
         host_port = task["containers"][0]["networkBindings"][0]["hostPort"]
         public_ip = d.aws("ec2", "describe-instances", "--instance-ids", instance["InstanceId"])[
             "Reservations"][0]["Instances"][0]["PublicIpAddress"]
@@ -334,6 +350,54 @@ class InstanceTargetThroughPrivateRoute(unittest.TestCase):
             except socket.timeout:
                 answer = None
         self.assertIn(answer, (None, b""))
+
+    def test_ip_target_of_a_fargate_task_is_reached_through_the_private_route(self):
+        d = self.daemon
+        uri = self.image()
+        vpc = d.aws("ec2", "describe-vpcs")["Vpcs"][0]["VpcId"]
+        subnets = [s["SubnetId"] for s in d.aws("ec2", "describe-subnets")["Subnets"]][:2]
+        port = 8105
+        alb_sg = d.aws("ec2", "create-security-group", "--group-name", "fargate-alb", "--description", "alb",
+                       "--vpc-id", vpc)["GroupId"]
+        d.aws("ec2", "authorize-security-group-ingress", "--group-id", alb_sg, "--protocol", "tcp", "--port",
+              str(port), "--cidr", "127.0.0.0/8")
+        task_sg = d.aws("ec2", "create-security-group", "--group-name", "fargate-task", "--description", "task",
+                        "--vpc-id", vpc)["GroupId"]
+        d.aws("ecs", "create-cluster", "--cluster-name", "private")
+        web = {"name": "web", "image": uri + ":latest", "essential": True, "stopTimeout": 2,
+               "command": ["/bin/busybox", "httpd", "-f", "-p", "8080", "-h", "/www"],
+               "portMappings": [{"containerPort": 8080, "protocol": "tcp"}]}
+        d.aws("ecs", "register-task-definition", "--family", "private-fargate", "--network-mode", "awsvpc",
+              "--requires-compatibilities", "FARGATE", "--cpu", "256", "--memory", "512",
+              "--container-definitions", json.dumps([web]))
+        network = {"awsvpcConfiguration": {"subnets": subnets[:1], "securityGroups": [task_sg],
+                                           "assignPublicIp": "DISABLED"}}
+        arn = d.aws("ecs", "run-task", "--cluster", "private", "--task-definition", "private-fargate",
+                    "--launch-type", "FARGATE", "--network-configuration", json.dumps(network))["tasks"][0]["taskArn"]
+        self.task_arns.append(arn)
+        task = self.wait_running(arn)
+        details = {x["name"]: x["value"] for x in task["attachments"][0]["details"]}
+        private_ip = details["privateIPv4Address"]
+        self.assertFalse(private_ip.startswith("127."), private_ip)  # a VPC address: no socket on this host
+
+        lb = d.aws("elbv2", "create-load-balancer", "--name", "fargate", "--subnets", *subnets,
+                   "--security-groups", alb_sg)["LoadBalancers"][0]
+        tg = d.aws("elbv2", "create-target-group", "--name", "fargate", "--protocol", "HTTP", "--port", "8080",
+                   "--vpc-id", vpc, "--target-type", "ip", "--health-check-interval-seconds", "5",
+                   "--health-check-timeout-seconds", "2", "--healthy-threshold-count", "2")["TargetGroups"][0]
+        d.aws("elbv2", "create-listener", "--load-balancer-arn", lb["LoadBalancerArn"], "--protocol", "HTTP",
+              "--port", str(port), "--default-actions", "Type=forward,TargetGroupArn=" + tg["TargetGroupArn"])
+        d.aws("elbv2", "register-targets", "--target-group-arn", tg["TargetGroupArn"], "--targets",
+              "Id=%s,Port=8080" % private_ip)
+        # The task's group admits nobody, not the load balancer either: the checks time out, requests get 504.
+        h = self.wait_state(tg["TargetGroupArn"], "unhealthy")
+        self.assertEqual((h["Reason"], h["Description"]), ("Target.Timeout", "Request timed out"))
+        self.assertEqual(self.get(lb["DNSName"], port)[0], 504)
+        # A rule naming the load balancer's group: healthy, and the task answers through the load balancer.
+        d.aws("ec2", "authorize-security-group-ingress", "--group-id", task_sg, "--protocol", "tcp", "--port",
+              "8080", "--source-group", alb_sg)
+        self.wait_state(tg["TargetGroupArn"], "healthy")
+        self.assertEqual(self.get(lb["DNSName"], port), (200, BUSYBOX_INDEX_HTML))
 
 
 if __name__ == "__main__":

@@ -7,7 +7,12 @@
 //   proxy / health checker ──(private ip, port, ALB address, ALB groups)──> PrivateConnector
 //        kOpened: a socket inside the target's namespace; connect it to 127.0.0.1:port
 //        kDenied: dropped by the target's security groups (a connect that times out)
-//        kNoRoute: nothing published there (use the instance's public address, else refused)
+//        kNoRoute: nothing published there (dial the target's address: an instance's
+//                  public address, an IP target's own; else refused)
+//
+// Instance targets go this way on their instance's private address; IP
+// targets on their own address unless it is on the host (127.0.0.0/8): an
+// awsvpc task's ENI address is one the runtime publishes.
 #pragma once
 
 #include <cstdint>

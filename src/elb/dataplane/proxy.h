@@ -37,7 +37,8 @@ struct ProxyOptions {
   size_t max_header_bytes = 64 * 1024;                 // ALB: all headers over 64 K -> 400
   uint64_t max_body_bytes = 1ull << 30;
   size_t max_idle_per_target = 512;  // per loop: fewer than the requests in flight means reconnects
-  // Instance targets' private addresses; empty: their public address only.
+  // Targets' private addresses (instances' VPC addresses, IP targets off the
+  // host); empty: every target is dialled on its address.
   PrivateConnector private_connector;
 };
 

@@ -37,11 +37,13 @@ struct TargetRoute {
   std::string address;  // dotted quad to connect to
   uint16_t port = 0;
   Health health = Health::kInitial;
-  // The target's security groups (instance targets); empty for IP targets,
-  // which berth cannot tie to an ENI, so no group check applies to them.
+  // The target's security groups (instance targets), checked when it is
+  // dialled on its public address; empty for IP targets.
   std::vector<ec2::GroupId> groups;
-  // Instance targets: the instance's private (VPC) address, reached through
-  // the proxy's private connector when one is set; empty for IP targets.
+  // Tried first through the proxy's private connector, where the target's
+  // own groups decide (the runtime knows them): an instance's private (VPC)
+  // address, or an IP target's address when it is not on the host (an
+  // awsvpc task's ENI). Empty, or nothing published there: `address` is dialled.
   std::string private_address;
   // When the target last became healthy (slow start); epoch when unknown.
   std::chrono::steady_clock::time_point healthy_since{};

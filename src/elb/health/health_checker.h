@@ -38,10 +38,12 @@ struct ProbeSpec {
   int unhealthy_threshold = 2;
   // Instance targets: the load balancer's groups must reach the target's
   // (flow_allowed); a refused flow is a probe that times out, as on AWS.
+  // source_groups are also what a private route carries.
   std::vector<std::string> source_groups;
   std::vector<std::string> target_groups;
-  // Instance targets: the private address the checker's PrivateConnector
-  // tries first, from the load balancer's own address (source_address).
+  // The private address the checker's PrivateConnector tries first, from the
+  // load balancer's own address (source_address): an instance's VPC address,
+  // or an IP target's address off the host (routing_builder.cpp).
   std::string private_address;
   std::string source_address;
 
