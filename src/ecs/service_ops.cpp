@@ -250,19 +250,29 @@ Result<std::string> create_service(Context& ctx, const api::CallContext& call, c
     return invalid_parameter("Service name must be 1-255 characters of letters, numbers, hyphens and underscores.");  // unverified
   }
   std::string strategy = scheduling->value_or("REPLICA");
-  if (strategy == "DAEMON") {
-    return Error::invalid("UnsupportedFeatureException", "The DAEMON scheduling strategy is not supported by berth yet.");
+  if (strategy != "REPLICA" && strategy != "DAEMON") {
+    return invalid_parameter("schedulingStrategy must be REPLICA or DAEMON.");  // unverified wording
   }
-  if (strategy != "REPLICA") return invalid_parameter("schedulingStrategy must be REPLICA or DAEMON.");  // unverified
-  if (!*desired) {
+  bool daemon = strategy == "DAEMON";
+  if (!daemon && !*desired) {
     return invalid_parameter("desiredCount is required for services with the REPLICA scheduling strategy.");  // unverified
   }
-  if (**desired < 0) return invalid_parameter("Desired count must be greater than or equal to 0.");  // unverified
+  if (desired->value_or(0) < 0) return invalid_parameter("Desired count must be greater than or equal to 0.");  // unverified
+  if (daemon) {
+    // One task per instance: the scheduler counts the instances.
+    *desired = 0;
+    if (opt_array(in, "placementStrategy") && !opt_array(in, "placementStrategy")->empty()) {
+      return invalid_parameter("Placement strategies are not supported with a DAEMON scheduling strategy.");  // unverified
+    }
+  }
   std::string propagate_tags = propagate->value_or("NONE");
   if (propagate_tags != "NONE" && propagate_tags != "SERVICE" && propagate_tags != "TASK_DEFINITION") {
     return invalid_parameter("propagateTags must be NONE, SERVICE or TASK_DEFINITION.");  // unverified
   }
-  auto config = read_deployment_configuration(in, DeploymentConfig{});
+  // DAEMON services replace in place: at most 100 %, none kept by default.
+  DeploymentConfig defaults;
+  if (scheduling->value_or("REPLICA") == "DAEMON") defaults.minimum_healthy_percent = 0, defaults.maximum_percent = 100;
+  auto config = read_deployment_configuration(in, defaults);
   if (!config) return std::move(config).error();
   auto tags = read_tags(in);
   if (!tags) return std::move(tags).error();
@@ -280,6 +290,9 @@ Result<std::string> create_service(Context& ctx, const api::CallContext& call, c
     if (!td) return std::move(td).error();
     auto launch_type = read_launch_type(tx, in, *cluster);
     if (!launch_type) return std::move(launch_type).error();
+    if (daemon && *launch_type == "FARGATE") {
+      return invalid_parameter("The DAEMON scheduling strategy does not support the FARGATE launch type.");  // unverified
+    }
     if (*launch_type == "FARGATE") {
       bool compatible = false;
       for (const auto& c : td->doc.at("compatibilities").as_array()) compatible = compatible || c.as_string() == "FARGATE";
@@ -418,6 +431,10 @@ Result<std::string> update_service(Context& ctx, const api::CallContext& call, c
                                  "balancers");  // observed
       }
       doc["healthCheckGracePeriodSeconds"] = **grace;
+    }
+    if (*desired && doc.at("schedulingStrategy") == "DAEMON") {
+      return invalid_parameter("The desired count of a service with the DAEMON scheduling strategy cannot be "
+                               "changed.");  // unverified wording
     }
     if (*desired) doc["desiredCount"] = **desired;
     if (redeploy) {

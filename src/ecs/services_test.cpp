@@ -6,6 +6,8 @@
 
 #include <boost/json/serialize.hpp>
 
+#include <set>
+
 #include "ecs/ecs_test_support.h"
 #include "ecs/scheduler/scheduler.h"
 #include "ecs/tasks.h"
@@ -357,6 +359,57 @@ TEST_F(ServicesTest, RepeatedLaunchFailuresBackOff) {
   now_ += std::chrono::seconds(10);
   pass();
   EXPECT_EQ(tasks().size(), 1u);
+}
+
+TEST_F(ServicesTest, DaemonServiceRunsOneTaskPerInstanceAndReplacesInPlace) {
+  run_instance("t2.small", "ECS_CLUSTER=web");
+  run_instance("t2.small", "ECS_CLUSTER=web");
+  settle();
+  EXPECT_EQ(fails("CreateService", R"({"cluster":"web","serviceName":"d","taskDefinition":"outyet",
+                  "schedulingStrategy":"DAEMON","placementStrategy":[{"type":"random"}]})")
+                .rfind("InvalidParameterException", 0),
+            0u);
+  auto created = ok("CreateService", R"({"cluster":"web","serviceName":"svc","taskDefinition":"outyet",
+                    "schedulingStrategy":"DAEMON"})");
+  EXPECT_EQ(created.at("service").at("deploymentConfiguration").at("maximumPercent").as_int64(), 100);
+  EXPECT_EQ(created.at("service").at("deploymentConfiguration").at("minimumHealthyPercent").as_int64(), 0);
+  pass();
+  auto first = tasks();
+  ASSERT_EQ(first.size(), 2u);
+  std::set<std::string> instances;
+  for (const auto& arn : first) {
+    auto t = ok("DescribeTasks", R"({"cluster":"web","tasks":[")" + arn + R"("]})").at("tasks").as_array()[0];
+    instances.insert(std::string(t.at("containerInstanceArn").as_string()));
+  }
+  EXPECT_EQ(instances.size(), 2u) << "one task on each instance";
+  EXPECT_EQ(service().at("desiredCount").as_int64(), 2);
+  EXPECT_EQ(fails("UpdateService", R"({"cluster":"web","service":"svc","desiredCount":5})").rfind("InvalidParameterException", 0),
+            0u);
+  run_all_running();
+  run_instance("t2.small", "ECS_CLUSTER=web");
+  settle();
+  pass();
+  EXPECT_EQ(tasks().size(), 3u) << "an instance that joins gets its task";
+  EXPECT_EQ(service().at("desiredCount").as_int64(), 3);
+  run_all_running();
+  now_ += std::chrono::seconds(41);
+  pass();
+  EXPECT_EQ(service().at("deployments").as_array()[0].at("rolloutState").as_string(), "COMPLETED");
+
+  // A new revision: minimum 0 %, maximum 100 %: old tasks stop first, then each instance gets its new one.
+  ok("RegisterTaskDefinition", R"({"family":"outyet","containerDefinitions":[{"name":"outyet","image":"outyet-image:2",
+      "memory":300,"cpu":256,"portMappings":[{"containerPort":8080}]}]})");
+  ok("UpdateService", R"({"cluster":"web","service":"svc","taskDefinition":"outyet:2"})");
+  pass();
+  EXPECT_TRUE(tasks().empty());
+  for (const auto& arn : tasks("STOPPED")) report(arn, "STOPPED");
+  pass();
+  auto renewed = tasks();
+  ASSERT_EQ(renewed.size(), 3u);
+  for (const auto& arn : renewed) {
+    auto t = ok("DescribeTasks", R"({"cluster":"web","tasks":[")" + arn + R"("]})").at("tasks").as_array()[0];
+    EXPECT_EQ(t.at("taskDefinitionArn").as_string(), "arn:aws:ecs:us-east-1:123456789012:task-definition/outyet:2");
+  }
 }
 
 TEST_F(ServicesTest, DeleteServiceDrainsThenTurnsInactiveAndTeardownOrderHolds) {

@@ -71,6 +71,8 @@ class Pass {
   Status place_on_instances(const TaskSpec& spec, const TaskDefinitionRow& td, int64_t count,
                             std::vector<std::string>& started, std::string& refusal);
   Status update_deployments(const Plan& plan);
+  Result<std::vector<std::string>> eligible_instances();
+  Status run_daemon();
   json::object& primary() { return s_.doc["deployments"].as_array()[0].as_object(); }
 
   store::Tx& tx_;
@@ -80,6 +82,7 @@ class Pass {
   std::vector<TaskRecord> tasks_;
   std::map<std::string, Verdict, std::less<>> verdicts_;
   std::map<std::string, bool, std::less<>> checked_;  // task definition ARN -> has container health checks
+  std::vector<std::string> only_;  // DAEMON: the instances the next start_tasks places on, one task each
 };
 
 Result<bool> Pass::checked_by_containers(const TaskRecord& t) {
@@ -230,6 +233,18 @@ std::string unable_to_place(const ServiceRow& s, const PlacementResult& result) 
          " For more information, see the Troubleshooting section of the Amazon ECS Developer Guide.";
 }
 
+// The service's placement constraints and its task definition's.
+std::vector<Constraint> constraints_of(const json::object& service, const json::object& td) {
+  std::vector<Constraint> out;
+  for (const auto& c : service.at("placementConstraints").as_array()) {
+    const auto& o = c.as_object();
+    out.push_back({std::string(o.at("type").as_string()),
+                   o.contains("expression") ? std::string(o.at("expression").as_string()) : ""});
+  }
+  for (auto& c : definition_constraints(td)) out.push_back(std::move(c));
+  return out;
+}
+
 std::vector<Strategy> strategies_of(const json::object& doc) {
   std::vector<Strategy> out;
   for (const auto& s : doc.at("placementStrategy").as_array()) {
@@ -257,15 +272,22 @@ Status Pass::place_on_instances(const TaskSpec& spec, const TaskDefinitionRow& t
     });
   }
   Reservation reservation = reservation_of(td.doc);
-  std::vector<Constraint> constraints;
-  for (const auto& c : s_.doc.at("placementConstraints").as_array()) {
-    const auto& o = c.as_object();
-    constraints.push_back({std::string(o.at("type").as_string()),
-                           o.contains("expression") ? std::string(o.at("expression").as_string()) : ""});
+  std::vector<Constraint> constraints = constraints_of(s_.doc, td.doc);
+  PlacementResult result;
+  if (only_.empty()) {
+    result = place(*candidates, demand_of(td.doc, reservation), static_cast<int>(count), constraints,
+                   strategies_of(s_.doc), ctx_.rng);
+  } else {
+    // DAEMON: each task on its own instance, if it fits there.
+    for (const auto& instance : only_) {
+      for (const auto& c : *candidates) {
+        if (c.id != instance) continue;
+        auto one = place({c}, demand_of(td.doc, reservation), 1, constraints, {}, ctx_.rng);
+        result.placed.insert(result.placed.end(), one.placed.begin(), one.placed.end());
+        result.failures.insert(result.failures.end(), one.failures.begin(), one.failures.end());
+      }
+    }
   }
-  for (auto& c : definition_constraints(td.doc)) constraints.push_back(std::move(c));
-  PlacementResult result = place(*candidates, demand_of(td.doc, reservation), static_cast<int>(count), constraints,
-                                 strategies_of(s_.doc), ctx_.rng);
   json::object overrides = echoed_overrides(td.doc);
   for (const auto& id : result.placed) {
     auto task = create_task(tx_, ctx_.options, wall(now_), spec, overrides, reservation, placed_on(*candidates, id));
@@ -396,11 +418,69 @@ Status Pass::update_deployments(const Plan& plan) {
   return Ok{};
 }
 
+// DAEMON: every ACTIVE instance with its agent connected that meets the
+// service's and the task definition's memberOf constraints.
+Result<std::vector<std::string>> Pass::eligible_instances() {
+  auto td = find_task_definition(tx_, primary().at("taskDefinition").as_string());
+  if (!td) return std::move(td).error();
+  auto candidates = placement_candidates(tx_, s_.cluster, "service:" + s_.name);
+  if (!candidates) return std::move(candidates).error();
+  std::vector<Constraint> constraints = constraints_of(s_.doc, *td ? (*td)->doc : json::object{
+      {"placementConstraints", json::array()}});
+  std::vector<std::string> out;
+  for (const auto& c : *candidates) {
+    bool ok = c.agent_connected;
+    for (const auto& k : constraints) {
+      if (k.type != "memberOf") continue;
+      auto m = matches_expression(k.expression, c);
+      ok = ok && m && *m;
+    }
+    if (ok) out.push_back(c.id);
+  }
+  return out;
+}
+
+Status Pass::run_daemon() {
+  auto eligible = eligible_instances();
+  if (!eligible) return std::move(eligible).error();
+  auto view = service_view();
+  if (!view) return std::move(view).error();
+  DaemonView daemon;
+  daemon.active = view->active;
+  daemon.minimum_healthy_percent = view->minimum_healthy_percent;
+  daemon.deployments = view->deployments;
+  daemon.eligible = std::move(*eligible);
+  for (const auto& v : view->tasks) {
+    DaemonTaskView t;
+    static_cast<TaskView&>(t) = v;
+    for (const auto& r : tasks_)
+      if (r.id == v.id) t.instance_id = r.container_instance_id;
+    daemon.tasks.push_back(std::move(t));
+  }
+  DaemonPlan d = reconcile_daemon(daemon);
+  if (view->active && s_.doc.at("desiredCount").as_int64() != d.desired) s_.doc["desiredCount"] = d.desired;
+  Plan plan;
+  plan.stop = d.stop;
+  plan.primary_completed = d.primary_completed;
+  plan.finished_deployments = d.finished_deployments;
+  plan.steady = d.steady;
+  if (auto st = stop_tasks(plan); !st) return st;
+  if (!d.start_on.empty()) {
+    only_ = d.start_on;
+    if (auto st = start_tasks(static_cast<int64_t>(only_.size())); !st) return st;
+  }
+  if (auto st = update_deployments(plan); !st) return st;
+  bool alive = std::any_of(tasks_.begin(), tasks_.end(), [](const TaskRecord& t) { return t.last_status != "STOPPED"; });
+  if (s_.status == "DRAINING" && !alive && plan.stop.empty()) s_.status = "INACTIVE";
+  return Ok{};
+}
+
 Status Pass::run() {
   auto tasks = load_service_tasks(tx_, s_.cluster, s_.name);
   if (!tasks) return std::move(tasks).error();
   tasks_ = std::move(*tasks);
   if (auto st = settle_targets(tx_, ctx_, s_, tasks_, now_); !st) return st;
+  if (s_.doc.at("schedulingStrategy") == "DAEMON") return run_daemon();
   auto view = service_view();
   if (!view) return std::move(view).error();
   Plan plan = reconcile(*view);

@@ -1,6 +1,8 @@
 #include "ecs/scheduler/reconciler.h"
 
 #include <algorithm>
+#include <map>
+#include <set>
 
 namespace berth::ecs::scheduler {
 namespace {
@@ -110,6 +112,75 @@ Plan reconcile(const ServiceView& s) {
   bool settled = only_primary_left && stopping == 0 && plan.stop.empty() && plan.start == 0 &&
                  static_cast<int64_t>(fresh.size()) == s.desired && fresh_all_healthy && old.empty();
   plan.primary_completed = settled && primary.rollout_state == "IN_PROGRESS" && !plan.circuit_breaker_tripped;
+  plan.steady = settled && (primary.rollout_state == "COMPLETED" || plan.primary_completed);
+  return plan;
+}
+
+DaemonPlan reconcile_daemon(const DaemonView& s) {
+  DaemonPlan plan;
+  plan.desired = static_cast<int64_t>(s.eligible.size());
+  if (s.deployments.empty()) return plan;
+  if (!s.active) {
+    for (const auto& t : s.tasks)
+      if (!t.stopping) plan.stop.push_back({t.id, StopCause::kServiceDeleted});
+    return plan;
+  }
+  const DeploymentView& primary = s.deployments.front();
+  bool launching = primary.rollout_state != "FAILED";
+  auto eligible = [&](const std::string& id) { return std::find(s.eligible.begin(), s.eligible.end(), id) != s.eligible.end(); };
+
+  // Per instance: its staying tasks; failed checks, extra copies and
+  // tasks on instances no longer eligible go.
+  std::map<std::string, std::vector<const DaemonTaskView*>> on;
+  std::set<std::string> busy;  // instances with a task still stopping
+  int64_t healthy = 0;
+  for (const auto& t : s.tasks) {
+    if (t.stopping) {
+      busy.insert(t.instance_id);
+    } else if (t.must_replace()) {
+      plan.stop.push_back({t.id, t.unhealthy});
+      busy.insert(t.instance_id);
+    } else if (!eligible(t.instance_id)) {
+      plan.stop.push_back({t.id, StopCause::kScaleIn});
+    } else {
+      on[t.instance_id].push_back(&t);
+      healthy += t.healthy ? 1 : 0;
+    }
+  }
+  int64_t may_stop = healthy - minimum_healthy_tasks(plan.desired, s.minimum_healthy_percent);
+  bool settled = plan.stop.empty() && busy.empty();
+  for (const auto& instance : s.eligible) {
+    auto& tasks = on[instance];
+    // Keep one, a PRIMARY task before an old one, a healthy one first.
+    std::stable_sort(tasks.begin(), tasks.end(), [&](const DaemonTaskView* a, const DaemonTaskView* b) {
+      auto rank = [&](const DaemonTaskView* t) { return (t->deployment_id == primary.id ? 0 : 2) + (t->healthy ? 0 : 1); };
+      return rank(a) < rank(b);
+    });
+    for (size_t i = 1; i < tasks.size(); ++i) plan.stop.push_back({tasks[i]->id, StopCause::kScaleIn});
+    if (tasks.size() > 1) settled = false;
+    const DaemonTaskView* kept = tasks.empty() ? nullptr : tasks.front();
+    if (kept && kept->deployment_id != primary.id && launching) {
+      settled = false;
+      if (!kept->healthy || may_stop > 0) {
+        if (kept->healthy) --may_stop;
+        plan.stop.push_back({kept->id, StopCause::kScaleIn});
+      }
+    } else if (!kept && !busy.count(instance) && launching) {
+      plan.start_on.push_back(instance);
+      settled = false;
+    } else if (kept && !kept->healthy) {
+      settled = false;
+    } else if (!kept) {
+      settled = false;
+    }
+  }
+  for (size_t i = 1; i < s.deployments.size(); ++i) {
+    bool has = std::any_of(s.tasks.begin(), s.tasks.end(),
+                           [&](const DaemonTaskView& t) { return t.deployment_id == s.deployments[i].id; });
+    if (!has) plan.finished_deployments.push_back(s.deployments[i].id);
+  }
+  settled = settled && plan.finished_deployments.size() + 1 == s.deployments.size();
+  plan.primary_completed = settled && primary.rollout_state == "IN_PROGRESS";
   plan.steady = settled && (primary.rollout_state == "COMPLETED" || plan.primary_completed);
   return plan;
 }

@@ -85,4 +85,33 @@ int64_t minimum_healthy_tasks(int64_t desired, int64_t minimum_healthy_percent);
 
 Plan reconcile(const ServiceView& service);
 
+// The DAEMON strategy: one task on each eligible container instance
+// (ACTIVE, agent connected, meeting the placement constraints). The
+// desired count is the number of eligible instances; minimumHealthyPercent
+// (default 0) bounds how many old tasks stop at once during a deployment,
+// and with maximumPercent 100 a replacement starts only once the old task
+// on its instance is gone.
+struct DaemonTaskView : TaskView {
+  std::string instance_id;
+};
+
+struct DaemonView {
+  bool active = true;
+  int64_t minimum_healthy_percent = 0;
+  std::vector<DeploymentView> deployments;  // newest first
+  std::vector<std::string> eligible;        // instance ids
+  std::vector<DaemonTaskView> tasks;        // not yet STOPPED
+};
+
+struct DaemonPlan {
+  std::vector<std::string> start_on;  // instances that get a task of the PRIMARY deployment
+  std::vector<Stop> stop;
+  int64_t desired = 0;  // the eligible instances: the service's desiredCount
+  bool primary_completed = false;
+  std::vector<std::string> finished_deployments;
+  bool steady = false;
+};
+
+DaemonPlan reconcile_daemon(const DaemonView& service);
+
 }  // namespace berth::ecs::scheduler

@@ -138,6 +138,51 @@ TEST(Reconciler, DeletedServiceStopsEverythingAndStartsNothing) {
   EXPECT_EQ(p.stop, (std::vector<Stop>{{"a", StopCause::kServiceDeleted}}));
 }
 
+DaemonTaskView on(std::string id, std::string deployment, std::string instance, bool healthy) {
+  DaemonTaskView t;
+  static_cast<TaskView&>(t) = task(std::move(id), std::move(deployment), healthy);
+  t.instance_id = std::move(instance);
+  return t;
+}
+
+TEST(DaemonReconciler, OneTaskPerEligibleInstance) {
+  DaemonView s;
+  s.deployments.push_back({"ecs-svc/1", "IN_PROGRESS", 0});
+  s.eligible = {"a", "b", "c"};
+  s.tasks = {on("t1", "ecs-svc/1", "a", true), on("t2", "ecs-svc/1", "a", true), on("t3", "ecs-svc/1", "gone", true)};
+  DaemonPlan p = reconcile_daemon(s);
+  EXPECT_EQ(p.desired, 3);
+  EXPECT_EQ(p.start_on, (std::vector<std::string>{"b", "c"}));
+  EXPECT_EQ(p.stop, (std::vector<Stop>{{"t3", StopCause::kScaleIn}, {"t2", StopCause::kScaleIn}}));
+  EXPECT_FALSE(p.steady);
+}
+
+TEST(DaemonReconciler, NewRevisionReplacesInPlaceWithinTheMinimum) {
+  DaemonView s;
+  s.minimum_healthy_percent = 50;  // of 4: 2 must stay healthy
+  s.deployments = {{"ecs-svc/2", "IN_PROGRESS", 0}, {"ecs-svc/1", "COMPLETED", 0}};
+  s.eligible = {"a", "b", "c", "d"};
+  for (const char* i : {"a", "b", "c", "d"}) s.tasks.push_back(on(std::string("old-") + i, "ecs-svc/1", i, true));
+  DaemonPlan p = reconcile_daemon(s);
+  EXPECT_TRUE(p.start_on.empty()) << "maximum 100 %: no instance gets a second task";
+  ASSERT_EQ(p.stop.size(), 2u);
+  // Stopped ones end; their instances get the new revision.
+  s.tasks.erase(s.tasks.begin(), s.tasks.begin() + 2);
+  p = reconcile_daemon(s);
+  EXPECT_EQ(p.start_on, (std::vector<std::string>{"a", "b"}));
+  EXPECT_TRUE(p.stop.empty()) << "the new tasks are not healthy yet";
+  s.tasks.push_back(on("new-a", "ecs-svc/2", "a", true));
+  s.tasks.push_back(on("new-b", "ecs-svc/2", "b", true));
+  p = reconcile_daemon(s);
+  EXPECT_EQ(p.stop.size(), 2u);
+  s.tasks = {on("new-a", "ecs-svc/2", "a", true), on("new-b", "ecs-svc/2", "b", true),
+             on("new-c", "ecs-svc/2", "c", true), on("new-d", "ecs-svc/2", "d", true)};
+  p = reconcile_daemon(s);
+  EXPECT_TRUE(p.primary_completed);
+  EXPECT_TRUE(p.steady);
+  EXPECT_EQ(p.finished_deployments, std::vector<std::string>{"ecs-svc/1"});
+}
+
 // The world the properties run in.
 struct SimTask {
   TaskView view;
