@@ -13,6 +13,8 @@ packages=(
   runc umoci skopeo podman iproute2 util-linux busybox-static
   # the image test makes a throwaway CA for its HTTPS tag server
   openssl
+  # the key-pair tests check keys with ssh-keygen (absent from a minimal Debian 12)
+  openssh-client
   # clients the integration tests drive, as users do
   curl python3 python3-boto3 awscli
   # the metrics tests read /_berth/metrics with the Prometheus client's own parser

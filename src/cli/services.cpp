@@ -88,9 +88,10 @@ void register_services(ServiceRegistry& services, DaemonContext& ctx) {
 #endif
 #if BERTH_HAVE_ELB
   std::shared_ptr<elb::ElbDaemon> elb_daemon;  // the ECS scheduler registers service tasks in its target groups
-  // Instance targets on their private addresses: through the task's route
-  // into its network namespace, decided by the task's security groups
-  // against the load balancer's address and groups.
+  // Instance targets on their private addresses, and IP targets on an awsvpc
+  // task's ENI: through the task's route into its network namespace, decided
+  // by the task's security groups against the load balancer's address and
+  // groups.
   elb::dp::PrivateConnector private_connector;
 #if BERTH_WIRE_TASK_RUNTIME
   if (task_runtime)

@@ -10,19 +10,13 @@
 
 #include <random>
 
-#include "core/ids.h"
-#include "ec2/catalogue.h"
-#include "ec2/instances.h"
-#include "ec2/network_interfaces.h"
-#include "ec2/network_store.h"
 #include "ecs/common.h"
-#include "ecs/container_instances.h"
 #include "ecs/placement.h"
 #include "ecs/schema.h"
 #include "ecs/services.h"
+#include "ecs/task_creation.h"
 #include "ecs/task_definition_rules.h"
 #include "ecs/task_definitions.h"
-#include "ecs/task_creation.h"
 #include "ecs/tasks.h"
 
 namespace berth::ecs {

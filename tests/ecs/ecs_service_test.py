@@ -240,6 +240,67 @@ class ServiceTest(unittest.TestCase):
         finally:
             conn.close()
 
+    # -- FARGATE: awsvpc tasks as IP targets ----------------------------
+
+    def test_fargate_service_with_ip_targets_behind_a_path_rule(self):
+        d = self.daemon
+        tg = d.aws("elbv2", "create-target-group", "--name", "outyet-fargate", "--protocol", "HTTP", "--port", "8080",
+                   "--vpc-id", self.vpc, "--target-type", "ip", "--health-check-path", "/fargate/",
+                   "--health-check-interval-seconds", "5", "--health-check-timeout-seconds", "2",
+                   "--healthy-threshold-count", "2")["TargetGroups"][0]["TargetGroupArn"]
+        listener = d.aws("elbv2", "describe-listeners", "--load-balancer-arn", self.lb["LoadBalancerArn"])[
+            "Listeners"][0]["ListenerArn"]
+        d.aws("elbv2", "create-rule", "--listener-arn", listener, "--priority", "10", "--conditions",
+              "Field=path-pattern,Values=/fargate/*", "--actions", "Type=forward,TargetGroupArn=" + tg)
+        container = {"name": "web", "image": self.uri + ":latest", "essential": True, "stopTimeout": 2,
+                     "command": ["/bin/sh", "-c", "mkdir -p /v/fargate && echo fargate-$RANDOM$RANDOM > "
+                                 "/v/fargate/index.html && exec /bin/busybox httpd -f -p 8080 -h /v"],
+                     "portMappings": [{"containerPort": 8080, "protocol": "tcp"}]}
+        revision = d.aws("ecs", "register-task-definition", "--family", "outyet-fargate", "--network-mode", "awsvpc",
+                         "--requires-compatibilities", "FARGATE", "--cpu", "256", "--memory", "512",
+                         "--container-definitions", json.dumps([container]))["taskDefinition"]["taskDefinitionArn"]
+        with self.assertRaises(AwsError) as e:  # awsvpc services take no role (the service-linked role is used)
+            d.aws("ecs", "create-service", "--cluster", CLUSTER, "--service-name", "outyet-fargate",
+                  "--task-definition", revision, "--desired-count", "2", "--launch-type", "FARGATE", "--role", "ecsRole",
+                  "--network-configuration", "awsvpcConfiguration={subnets=[%s],securityGroups=[%s]}" % (
+                      ",".join(self.subnets), self.app_sg),
+                  "--load-balancers", "targetGroupArn=%s,containerName=web,containerPort=8080" % tg)
+        self.assertIn("You cannot specify an IAM role for services that require a service linked role.",
+                      e.exception.stderr)
+        d.aws("ecs", "create-service", "--cluster", CLUSTER, "--service-name", "outyet-fargate",
+              "--task-definition", revision, "--desired-count", "2", "--launch-type", "FARGATE",
+              "--network-configuration", "awsvpcConfiguration={subnets=[%s],securityGroups=[%s]}" % (
+                  ",".join(self.subnets), self.app_sg),
+              "--load-balancers", "targetGroupArn=%s,containerName=web,containerPort=8080" % tg)
+
+        def serving():
+            s = d.aws("ecs", "describe-services", "--cluster", CLUSTER, "--services", "outyet-fargate")["services"][0]
+            health = d.aws("elbv2", "describe-target-health", "--target-group-arn", tg)["TargetHealthDescriptions"]
+            healthy = [h for h in health if h["TargetHealth"]["State"] == "healthy"]
+            return s["runningCount"] == 2 and len(s["deployments"]) == 1 and len(healthy) == 2 and health
+        health = self.wait_for(serving, 90, "the FARGATE service serving")
+        arns = d.aws("ecs", "list-tasks", "--cluster", CLUSTER, "--service-name", "outyet-fargate")["taskArns"]
+        tasks = d.aws("ecs", "describe-tasks", "--cluster", CLUSTER, "--tasks", *arns)["tasks"]
+        addresses = set()
+        for t in tasks:
+            self.assertEqual(t["launchType"], "FARGATE")
+            details = {x["name"]: x["value"] for x in t["attachments"][0]["details"]}
+            addresses.add(details["privateIPv4Address"])
+        self.assertEqual({h["Target"]["Id"] for h in health}, addresses, "registered by the ENIs' addresses")
+        subnets = {t["attachments"][0]["details"][0]["value"] for t in tasks}
+        self.assertEqual(len(subnets), 2, "spread over the listed subnets")
+        answers = set()
+        for _ in range(8):
+            conn = http.client.HTTPConnection(d.address, PORT, timeout=10)
+            conn.request("GET", "/fargate/", headers={"Host": self.lb["DNSName"]})
+            r = conn.getresponse()
+            answers.add((r.status, r.read().decode().split("-")[0]))
+            conn.close()
+        self.assertEqual(answers, {(200, "fargate")})
+        d.aws("ecs", "delete-service", "--cluster", CLUSTER, "--service", "outyet-fargate", "--force")
+        self.wait_for(lambda: d.aws("ecs", "describe-services", "--cluster", CLUSTER, "--services", "outyet-fargate")[
+            "services"][0]["status"] == "INACTIVE", 60, "the FARGATE service INACTIVE")
+
     # -- the workshop, in order -----------------------------------------
 
     def test_workshop_exercises(self):
