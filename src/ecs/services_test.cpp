@@ -412,6 +412,42 @@ TEST_F(ServicesTest, DaemonServiceRunsOneTaskPerInstanceAndReplacesInPlace) {
   }
 }
 
+TEST_F(ServicesTest, ATaskFailingItsContainerHealthCheckIsStoppedAndReplaced) {
+  run_instance("t2.medium", "ECS_CLUSTER=web");
+  settle();
+  ok("RegisterTaskDefinition", R"({"family":"checked","containerDefinitions":[{"name":"outyet","image":"outyet-image",
+      "memory":300,"cpu":256,"portMappings":[{"containerPort":8080}],
+      "healthCheck":{"command":["CMD-SHELL","true"],"interval":5,"retries":1}}]})");
+  ok("CreateService", R"({"cluster":"web","serviceName":"svc","taskDefinition":"checked","desiredCount":1})");
+  pass();
+  auto arns = tasks();
+  ASSERT_EQ(arns.size(), 1u);
+  std::string id = arns[0].substr(arns[0].rfind('/') + 1);
+  auto report_health = [&](std::string_view health) {
+    TaskReport r{id, "RUNNING", "", "", std::string(health),
+                 {{"outyet", "runc-" + id, "RUNNING", std::nullopt, "", std::string(health), {{"0.0.0.0", 8080, 49153, "tcp"}}}}};
+    auto st = apply_task_status(*db_, r, now_);
+    ASSERT_TRUE(st.ok()) << st.error().message;
+  };
+  report_health("UNKNOWN");
+  now_ += std::chrono::seconds(60);
+  pass();
+  EXPECT_NE(service().at("deployments").as_array()[0].at("rolloutState").as_string(), "COMPLETED")
+      << "a checked task counts only once HEALTHY, not after 40 s";
+  report_health("HEALTHY");
+  pass();
+  EXPECT_EQ(service().at("deployments").as_array()[0].at("rolloutState").as_string(), "COMPLETED");
+  report_health("UNHEALTHY");
+  pass();
+  auto t = ok("DescribeTasks", R"({"cluster":"web","tasks":[")" + arns[0] + R"("]})").at("tasks").as_array()[0];
+  EXPECT_EQ(t.at("desiredStatus").as_string(), "STOPPED");
+  EXPECT_EQ(t.at("stopCode").as_string(), "ServiceSchedulerInitiated");
+  EXPECT_EQ(t.at("stoppedReason").as_string(), "Task failed container health checks");
+  EXPECT_TRUE(has_event("(service svc) (task " + id + ") failed container health checks."));
+  ASSERT_EQ(tasks().size(), 1u) << "replaced";
+  EXPECT_NE(tasks()[0], arns[0]);
+}
+
 TEST_F(ServicesTest, DeleteServiceDrainsThenTurnsInactiveAndTeardownOrderHolds) {
   run_instance("t2.small", "ECS_CLUSTER=web");
   settle();
