@@ -231,6 +231,27 @@ Status check_network_configuration(const json::object& doc, const json::object& 
   return read_awsvpc_configuration(nc && nc->is_object() ? nc->as_object() : json::object(), probe);
 }
 
+// Members berth does not act on are refused, never silently ignored.
+Status refuse_unsupported(const json::object& in) {
+  for (std::string_view key : {"serviceRegistries", "serviceConnectConfiguration", "volumeConfigurations",
+                               "vpcLatticeConfigurations"}) {
+    const auto* v = in.if_contains(key);
+    bool given = v && !v->is_null() && !(v->is_array() && v->as_array().empty()) &&
+                 !(v->is_object() && v->as_object().empty());
+    if (given) {
+      return Error::invalid("UnsupportedFeatureException", std::string(key) + " is not supported by berth.");
+    }
+  }
+  if (const auto* c = in.if_contains("deploymentController"); c && c->is_object()) {
+    const auto* type = c->as_object().if_contains("type");
+    if (type && type->is_string() && type->as_string() != "ECS") {
+      return Error::invalid("UnsupportedFeatureException", "The " + std::string(type->as_string()) +
+                                                               " deployment controller is not supported by berth.");
+    }
+  }
+  return Ok{};
+}
+
 Result<std::string> create_service(Context& ctx, const api::CallContext& call, const json::object& in) {
   auto name = opt_string(in, "serviceName");
   auto td_id = opt_string(in, "taskDefinition");
@@ -272,6 +293,7 @@ Result<std::string> create_service(Context& ctx, const api::CallContext& call, c
   // DAEMON services replace in place: at most 100 %, none kept by default.
   DeploymentConfig defaults;
   if (scheduling->value_or("REPLICA") == "DAEMON") defaults.minimum_healthy_percent = 0, defaults.maximum_percent = 100;
+  if (auto s = refuse_unsupported(in); !s) return std::move(s).error();
   auto config = read_deployment_configuration(in, defaults);
   if (!config) return std::move(config).error();
   auto tags = read_tags(in);
@@ -386,6 +408,7 @@ Result<std::string> update_service(Context& ctx, const api::CallContext& call, c
   if (!force) return std::move(force).error();
   if (!grace) return std::move(grace).error();
   if (*desired && **desired < 0) return invalid_parameter("Desired count must be greater than or equal to 0.");  // unverified
+  if (auto s = refuse_unsupported(in); !s) return std::move(s).error();
   double now = now_seconds(call.now);
   return ctx.db.transaction([&](store::Tx& tx) -> Result<std::string> {
     auto cluster = active_cluster(tx, in);

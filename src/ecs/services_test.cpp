@@ -136,6 +136,13 @@ TEST_F(ServicesTest, CreateServiceRefusesWhatAwsRefuses) {
                   "deploymentConfiguration":{"minimumHealthyPercent":150}})")
                 .rfind("InvalidParameterException", 0),
             0u);
+  // What berth does not do is refused, not ignored.
+  EXPECT_EQ(fails("CreateService", R"({"cluster":"web","serviceName":"b","taskDefinition":"outyet","desiredCount":1,
+                  "serviceRegistries":[{"registryArn":"arn:aws:servicediscovery:us-east-1:123456789012:service/srv-1"}]})"),
+            "UnsupportedFeatureException: serviceRegistries is not supported by berth.");
+  EXPECT_EQ(fails("CreateService", R"({"cluster":"web","serviceName":"b","taskDefinition":"outyet","desiredCount":1,
+                  "deploymentController":{"type":"CODE_DEPLOY"}})"),
+            "UnsupportedFeatureException: The CODE_DEPLOY deployment controller is not supported by berth.");
   // Nothing of the refused services was written.
   EXPECT_EQ(ok("ListServices", R"({"cluster":"web"})").at("serviceArns").as_array().size(), 1u);
   auto d = ok("DescribeServices", R"({"cluster":"web","services":["b","svc"]})");

@@ -3,9 +3,9 @@
 a service of 3 bridge-mode tasks (dynamic host ports) on two t2.nano
 container instances behind a real Application Load Balancer, created from
 `--cli-input-json` as the seed's ecs-service.json does, then every exercise:
-a stopped task is replaced, the desired count above capacity waits for an
-instance, a new revision rolls out under continuous HTTP load with no failed
-request, a crashing revision trips the circuit breaker and rolls back, the
+a stopped task is replaced, so is a task whose container is killed, the
+desired count above capacity waits for an instance, a new revision rolls out
+under continuous HTTP load with no failed request, a crashing revision trips the circuit breaker and rolls back, the
 daemon SIGKILLed mid-deployment converges, and teardown out of order gets
 AWS's errors.
 
@@ -306,6 +306,7 @@ class ServiceTest(unittest.TestCase):
     def test_workshop_exercises(self):
         self.create_service_serves_through_the_load_balancer()
         self.stopped_task_is_replaced_without_a_failed_request()
+        self.killed_container_is_replaced()
         self.desired_count_above_capacity_waits_for_an_instance()
         self.new_revision_rolls_out_under_load_with_no_failed_request()
         self.crashing_revision_trips_the_circuit_breaker_and_rolls_back()
@@ -373,6 +374,22 @@ class ServiceTest(unittest.TestCase):
         self.assertIn("(service %s) deregistered 1 targets in (target-group %s)" % (SERVICE, self.tg_arn), events)
         self.assertTrue(any("has begun draining connections on 1 tasks." in e for e in events), events)
         self.assertNotIn(victim_id, json.dumps(self.target_health()))
+
+    def killed_container_is_replaced(self):
+        d = self.daemon
+        victim = self.running_tasks()[0]
+        victim_id = victim["taskArn"].rsplit("/", 1)[1]
+        # As if the process died: runc kills it under the daemon's feet.
+        kill = subprocess.run(["runc", "--root", os.path.join(d.data_dir, "runtime", "runc"), "kill",
+                               victim_id + "_outyet", "KILL"], capture_output=True, text=True, timeout=30)
+        self.assertEqual(kill.returncode, 0, kill.stderr)
+        self.wait_for(lambda: d.aws("ecs", "describe-tasks", "--cluster", CLUSTER, "--tasks", victim["taskArn"])[
+            "tasks"][0]["lastStatus"] == "STOPPED", 30, "the killed task STOPPED")
+        stopped = d.aws("ecs", "describe-tasks", "--cluster", CLUSTER, "--tasks", victim["taskArn"])["tasks"][0]
+        self.assertEqual(stopped["stopCode"], "EssentialContainerExited")
+        self.assertEqual(stopped["containers"][0]["exitCode"], 137)
+        self.wait_stable()
+        self.assertNotIn(victim["taskArn"], [t["taskArn"] for t in self.running_tasks()])
 
     def desired_count_above_capacity_waits_for_an_instance(self):
         d = self.daemon
