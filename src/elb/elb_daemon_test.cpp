@@ -57,6 +57,7 @@ class ElbDaemonTest : public ::testing::Test {
   ElbDaemonTest()
       : backend_([this](net::Request& r) -> net::Task<net::Response> {
           if (r.path() == "/slow") {
+            slow_arrived_ = true;
             // Held until the test lets it answer.
             boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor);
             while (!release_.load()) {
@@ -150,6 +151,7 @@ class ElbDaemonTest : public ::testing::Test {
 
   TestServer backend_;
   std::atomic<bool> release_{false};
+  std::atomic<bool> slow_arrived_{false};  // a /slow request reached the backend
   ManualClock clock_{WallTime(std::chrono::seconds(1'800'000'000))};
   net::EventLoops loops_;
   std::unique_ptr<store::Database> db_;
@@ -170,6 +172,8 @@ TEST_F(ElbDaemonTest, InFlightCountSurvivesTheTargetLeavingTheSnapshot) {
   RawClient slow(port_);
   ASSERT_TRUE(slow.send(request("/slow")));
   ASSERT_TRUE(eventually([&] { return elb_->requests_in_flight(key()) == 1; }));
+  // In the target's hands (not only picked, still connecting) before it leaves the snapshot.
+  ASSERT_TRUE(eventually([&] { return slow_arrived_.load(); }));
 
   // Deregistered: draining, out of the routing snapshot, so new requests find no target...
   ASSERT_TRUE(dereg(2000).ok());
@@ -195,6 +199,7 @@ TEST_F(ElbDaemonTest, ReRegisteredTargetKeepsCountingItsOldRequests) {
   RawClient slow(port_);
   ASSERT_TRUE(slow.send(request("/slow")));
   ASSERT_TRUE(eventually([&] { return elb_->requests_in_flight(key()) == 1; }));
+  ASSERT_TRUE(eventually([&] { return slow_arrived_.load(); }));
   // Out of the snapshot and back in: the new snapshot shares the old request's count.
   ASSERT_TRUE(dereg(2000).ok());
   ASSERT_TRUE(reg(3000).ok());
@@ -215,7 +220,8 @@ TEST_F(ElbDaemonTest, HealthReachesTheListenerAndTheView) {
     auto h = elb_->target_health(key());
     return h && h->state == "healthy";
   }, std::chrono::seconds(10)));
-  EXPECT_GE(health_calls_.load(), 1);
+  // The listener is called after the routing rebuild that follows the change, a moment after the view has it.
+  EXPECT_TRUE(eventually([&] { return health_calls_.load() >= 1; })) << health_calls_.load();
   auto h = elb_->target_health(key());
   EXPECT_EQ(h->reason, "");
   // Draining: the checker drops its session.
