@@ -398,6 +398,15 @@ Result<ServiceRow> named_service(store::Tx& tx, const json::object& in, std::str
   return std::move(**row);
 }
 
+// Writes the changed service and answers {"service": ...} as UpdateService and DeleteService do.
+Result<std::string> save_and_answer(store::Tx& tx, const ServiceRow& row) {
+  if (auto s = write_service(tx, row, row.doc.at("createdAt").as_double()); !s) return std::move(s).error();
+  auto out = describe_service(tx, row);
+  if (!out) return std::move(out).error();
+  (*out)["tags"] = json::array();
+  return body(json::object{{"service", std::move(*out)}});
+}
+
 Result<std::string> update_service(Context& ctx, const api::CallContext& call, const json::object& in) {
   auto desired = opt_int(in, "desiredCount");
   auto td_id = opt_string(in, "taskDefinition");
@@ -469,11 +478,7 @@ Result<std::string> update_service(Context& ctx, const api::CallContext& call, c
       primary["updatedAt"] = now;
     }
     if (*desired || redeploy) row->state["steady"] = false;
-    if (auto s = write_service(tx, *row, doc.at("createdAt").as_double()); !s) return std::move(s).error();
-    auto out = describe_service(tx, *row);
-    if (!out) return std::move(out).error();
-    (*out)["tags"] = json::array();
-    return body(json::object{{"service", std::move(*out)}});
+    return save_and_answer(tx, *row);
   });
 }
 
@@ -492,11 +497,7 @@ Result<std::string> delete_service(Context& ctx, const json::object& in) {
     row->status = "DRAINING";
     row->doc["desiredCount"] = 0;
     for (auto& d : row->doc["deployments"].as_array()) d.as_object()["desiredCount"] = 0;
-    if (auto s = write_service(tx, *row, row->doc.at("createdAt").as_double()); !s) return std::move(s).error();
-    auto out = describe_service(tx, *row);
-    if (!out) return std::move(out).error();
-    (*out)["tags"] = json::array();
-    return body(json::object{{"service", std::move(*out)}});
+    return save_and_answer(tx, *row);
   });
 }
 
