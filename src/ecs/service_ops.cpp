@@ -196,26 +196,12 @@ Status read_placement(const json::object& in, json::object& doc) {
     if (!it->value().is_array()) return invalid_parameter("Invalid parameter at '" + std::string(key) + "'");
     doc[key] = it->value();
   }
-  std::vector<Constraint> constraints;
-  for (const auto& c : doc["placementConstraints"].as_array()) {
-    if (!c.is_object()) return invalid_parameter("Invalid parameter at 'placementConstraints'");
-    auto type = opt_string(c.as_object(), "type");
-    auto expr = opt_string(c.as_object(), "expression");
-    if (!type) return std::move(type).error();
-    if (!expr) return std::move(expr).error();
-    constraints.push_back({type->value_or(""), expr->value_or("")});
-  }
-  std::vector<Strategy> strategies;
-  for (const auto& s : doc["placementStrategy"].as_array()) {
-    if (!s.is_object()) return invalid_parameter("Invalid parameter at 'placementStrategy'");
-    auto type = opt_string(s.as_object(), "type");
-    auto field = opt_string(s.as_object(), "field");
-    if (!type) return std::move(type).error();
-    if (!field) return std::move(field).error();
-    strategies.push_back({type->value_or(""), field->value_or("")});
-  }
-  if (auto s = validate_constraints(constraints); !s) return s;
-  return validate_strategies(strategies);
+  auto constraints = read_constraints(doc);
+  if (!constraints) return std::move(constraints).error();
+  auto strategies = read_strategies(doc);
+  if (!strategies) return std::move(strategies).error();
+  if (auto s = validate_constraints(*constraints); !s) return s;
+  return validate_strategies(*strategies);
 }
 
 // networkConfiguration: required by awsvpc, refused otherwise.

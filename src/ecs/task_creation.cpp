@@ -57,6 +57,36 @@ Result<std::string> subnet_for_zone(store::Tx& tx, const std::vector<std::string
 }
 }  // namespace
 
+Result<std::vector<Constraint>> read_constraints(const json::object& in) {
+  std::vector<Constraint> out;
+  const auto* items = opt_array(in, "placementConstraints");
+  if (!items) return out;
+  for (const auto& i : *items) {
+    if (!i.is_object()) return invalid_parameter("Invalid parameter at 'placementConstraints'");
+    auto type = opt_string(i.as_object(), "type");
+    auto expr = opt_string(i.as_object(), "expression");
+    if (!type) return std::move(type).error();
+    if (!expr) return std::move(expr).error();
+    out.push_back({type->value_or(""), expr->value_or("")});
+  }
+  return out;
+}
+
+Result<std::vector<Strategy>> read_strategies(const json::object& in) {
+  std::vector<Strategy> out;
+  const auto* items = opt_array(in, "placementStrategy");
+  if (!items) return out;
+  for (const auto& i : *items) {
+    if (!i.is_object()) return invalid_parameter("Invalid parameter at 'placementStrategy'");
+    auto type = opt_string(i.as_object(), "type");
+    auto field = opt_string(i.as_object(), "field");
+    if (!type) return std::move(type).error();
+    if (!field) return std::move(field).error();
+    out.push_back({type->value_or(""), field->value_or("")});
+  }
+  return out;
+}
+
 Demand demand_of(const json::object& td, const Reservation& reservation) {
   Demand demand;
   demand.cpu = reservation.cpu;

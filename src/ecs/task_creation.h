@@ -54,6 +54,11 @@ struct Placed {
 Result<std::vector<Candidate>> placement_candidates(store::Tx& tx, std::string_view cluster, std::string_view group,
                                                     const std::vector<std::string>& only = {});
 
+// A request's placementConstraints and placementStrategy members (RunTask,
+// CreateService, UpdateService), each entry checked for its types.
+Result<std::vector<Constraint>> read_constraints(const boost::json::object& in);
+Result<std::vector<Strategy>> read_strategies(const boost::json::object& in);
+
 // What a task of this definition asks of an instance, and the definition's
 // own placement constraints.
 Demand demand_of(const boost::json::object& task_definition, const Reservation& reservation);

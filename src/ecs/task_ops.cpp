@@ -110,36 +110,6 @@ json::object effective_definition(json::object td, const json::object& overrides
   return td;
 }
 
-Result<std::vector<Constraint>> read_constraints(const json::object& in) {
-  std::vector<Constraint> out;
-  const auto* items = opt_array(in, "placementConstraints");
-  if (!items) return out;
-  for (const auto& i : *items) {
-    if (!i.is_object()) return invalid_parameter("Invalid parameter at 'placementConstraints'");
-    auto type = opt_string(i.as_object(), "type");
-    auto expr = opt_string(i.as_object(), "expression");
-    if (!type) return std::move(type).error();
-    if (!expr) return std::move(expr).error();
-    out.push_back({type->value_or(""), expr->value_or("")});
-  }
-  return out;
-}
-
-Result<std::vector<Strategy>> read_strategies(const json::object& in) {
-  std::vector<Strategy> out;
-  const auto* items = opt_array(in, "placementStrategy");
-  if (!items) return out;
-  for (const auto& i : *items) {
-    if (!i.is_object()) return invalid_parameter("Invalid parameter at 'placementStrategy'");
-    auto type = opt_string(i.as_object(), "type");
-    auto field = opt_string(i.as_object(), "field");
-    if (!type) return std::move(type).error();
-    if (!field) return std::move(field).error();
-    out.push_back({type->value_or(""), field->value_or("")});
-  }
-  return out;
-}
-
 // Reads and checks everything that does not need the store.
 Result<RunInput> read_run_input(const json::object& in, bool start_task) {
   RunInput r;

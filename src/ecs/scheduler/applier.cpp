@@ -234,24 +234,17 @@ std::string unable_to_place(const ServiceRow& s, const PlacementResult& result) 
 }
 
 // The service's placement constraints and its task definition's.
+// The service's were checked when it was written.
 std::vector<Constraint> constraints_of(const json::object& service, const json::object& td) {
-  std::vector<Constraint> out;
-  for (const auto& c : service.at("placementConstraints").as_array()) {
-    const auto& o = c.as_object();
-    out.push_back({std::string(o.at("type").as_string()),
-                   o.contains("expression") ? std::string(o.at("expression").as_string()) : ""});
-  }
+  auto given = read_constraints(service);
+  std::vector<Constraint> out = given ? std::move(*given) : std::vector<Constraint>();
   for (auto& c : definition_constraints(td)) out.push_back(std::move(c));
   return out;
 }
 
 std::vector<Strategy> strategies_of(const json::object& doc) {
-  std::vector<Strategy> out;
-  for (const auto& s : doc.at("placementStrategy").as_array()) {
-    const auto& o = s.as_object();
-    out.push_back({std::string(o.at("type").as_string()),
-                   o.contains("field") ? std::string(o.at("field").as_string()) : ""});
-  }
+  auto given = read_strategies(doc);
+  std::vector<Strategy> out = given ? std::move(*given) : std::vector<Strategy>();
   // The service default: balanced across zones, then across instances.
   if (out.empty()) out = {{"spread", "attribute:ecs.availability-zone"}, {"spread", "instanceId"}};
   return out;
