@@ -15,8 +15,12 @@ packages=(
   openssl
   # the key-pair tests check keys with ssh-keygen (absent from a minimal Debian 12)
   openssh-client
-  # clients the integration tests drive, as users do
-  curl python3 python3-boto3 awscli
+  # clients the integration tests drive, as users do; zsh, where `berth env` is checked besides bash
+  curl python3 python3-boto3 awscli zsh
+  # *.elb.localhost resolves to loopback for every program (wrk, wget, Python, Go), not only
+  # curl and browsers: nss-myhostname answers *.localhost (its package adds it to nsswitch.conf;
+  # `apt-get remove libnss-myhostname` takes it out again)
+  libnss-myhostname
   # the metrics tests read /_berth/metrics with the Prometheus client's own parser
   python3-prometheus-client
   # load tools and the peers benchmarks compare against
@@ -35,6 +39,12 @@ if ((${#missing[@]})); then
   echo "install-deps: installing ${missing[*]}"
   $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
   $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# A system whose nsswitch.conf was edited by hand may lack the entry the
+# package adds on install: put it after "files", as the package does.
+if ! getent hosts probe.elb.localhost >/dev/null 2>&1 && ! grep -qE '^hosts:.*\bmyhostname\b' /etc/nsswitch.conf; then
+  $sudo sed -i -E 's/^(hosts:[[:space:]]+files)/\1 myhostname/' /etc/nsswitch.conf
 fi
 
 # The Debian packages of the load-balancer peers start services on install;

@@ -47,13 +47,37 @@ TEST(Options, Logs) {
   auto o = parse({"berth", "logs", "arn:aws:ecs:us-east-1:1:task/c/abc", "--container=web", "--data-dir", "/d"});
   ASSERT_TRUE(o.ok()) << o.error().message;
   EXPECT_EQ(o->command, Command::kLogs);
-  EXPECT_EQ(o->task, "arn:aws:ecs:us-east-1:1:task/c/abc");
+  EXPECT_EQ(o->target, "arn:aws:ecs:us-east-1:1:task/c/abc");
   EXPECT_EQ(o->container, "web");
   EXPECT_EQ(o->data_dir, "/d");
   EXPECT_FALSE(parse({"berth", "logs"}).ok());                 // no task
   EXPECT_FALSE(parse({"berth", "logs", "a", "b"}).ok());       // two tasks
   EXPECT_FALSE(parse({"berth", "logs", "a", "--bind", "x"}).ok());
   EXPECT_FALSE(parse({"berth", "serve", "--container", "x"}).ok());
+  auto f = parse({"berth", "logs", "outyet-service", "--follow", "--cluster=outyet-cluster"});
+  ASSERT_TRUE(f.ok()) << f.error().message;
+  EXPECT_EQ(f->target, "outyet-service");
+  EXPECT_TRUE(f->follow);
+  EXPECT_EQ(f->cluster, "outyet-cluster");
+  EXPECT_FALSE(parse({"berth", "logs", "s", "--follow=yes"}).ok());
+}
+
+TEST(Options, StatusDownAndEnvUnset) {
+  auto s = parse({"berth", "status", "--watch"});
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  EXPECT_EQ(s->command, Command::kStatus);
+  EXPECT_TRUE(s->watch);
+  EXPECT_FALSE(parse({"berth", "status"})->watch);
+  auto d = parse({"berth", "down", "--data-dir", "/d"});
+  ASSERT_TRUE(d.ok()) << d.error().message;
+  EXPECT_EQ(d->command, Command::kDown);
+  EXPECT_EQ(d->data_dir, "/d");
+  auto u = parse({"berth", "env", "--unset"});
+  ASSERT_TRUE(u.ok()) << u.error().message;
+  EXPECT_TRUE(u->unset);
+  EXPECT_FALSE(parse({"berth", "down", "--watch"}).ok());
+  EXPECT_FALSE(parse({"berth", "status", "--unset"}).ok());
+  EXPECT_FALSE(parse({"berth", "env", "--follow"}).ok());
 }
 
 TEST(DataDir, PrivateFilesRoundTrip) {

@@ -28,7 +28,6 @@ namespace {
 
 constexpr std::chrono::milliseconds kShutdownGrace{5000};
 constexpr std::chrono::milliseconds kAccessLogFlush{200};
-constexpr std::string_view kRegion = "us-east-1";
 
 int fail(std::string_view what, const Error& error) {
   log::error("berth", what, ": ", error.message);
@@ -78,7 +77,7 @@ int run_serve(const Options& options) {
   auto endpoint = server.listen(options.bind, options.port);
   if (!endpoint) return fail("listening on " + options.bind + ":" + std::to_string(options.port), endpoint.error());
 
-  DaemonContext ctx{*db, **iam, clock, loops, *dir, (*iam)->account_id(), std::string(kRegion), options.bind,
+  DaemonContext ctx{*db, **iam, clock, loops, *dir, (*iam)->account_id(), std::string(kDefaultRegion), options.bind,
                     endpoint->port()};
   ServiceRegistry registry(front_door);
   register_services(registry, ctx);
@@ -113,26 +112,6 @@ int run_serve(const Options& options) {
   access_log.flush_this_thread();  // loop 0 ran here; the other loops' threads flushed as they ended
   if (access_log_fd >= 0) ::close(access_log_fd);
   log::info("berth", "stopped");
-  return 0;
-}
-
-int run_env(const Options& options) {
-  std::string dir = options.data_dir.empty() ? default_data_dir() : options.data_dir;
-  auto endpoint = read_endpoint(dir);
-  if (!endpoint) {
-    std::fprintf(stderr, "berth env: no daemon has run with data dir %s (%s)\n", dir.c_str(),
-                 endpoint.error().message.c_str());
-    return 1;
-  }
-  auto credentials = read_credentials(dir);
-  if (!credentials) {
-    std::fprintf(stderr, "berth env: %s\n", credentials.error().message.c_str());
-    return 1;
-  }
-  std::printf("export AWS_ENDPOINT_URL=%s\n", endpoint->c_str());
-  std::printf("export AWS_ACCESS_KEY_ID=%s\n", credentials->access_key_id.c_str());
-  std::printf("export AWS_SECRET_ACCESS_KEY=%s\n", credentials->secret_access_key.c_str());
-  std::printf("export AWS_DEFAULT_REGION=%s\n", std::string(kRegion).c_str());
   return 0;
 }
 

@@ -1,4 +1,4 @@
-// cli/daemon: `berth serve` and `berth env`.
+// cli/daemon: `berth serve`.
 //
 //   serve: umask 077 ─► data dir ─► state.db (WAL) ─► iam (account, bootstrap
 //          administrator) ─► credentials file ─► front door + services
@@ -10,8 +10,7 @@
 
 namespace berth::cli {
 
-// Both return the process exit code.
+// Returns the process exit code.
 int run_serve(const Options& options);
-int run_env(const Options& options);
 
 }  // namespace berth::cli

@@ -1,10 +1,13 @@
-// berth: the command-line entry point (subcommands in cli/daemon.h).
+// berth: the command-line entry point (one module per subcommand).
 #include <cstdio>
 #include <span>
 
 #include "cli/daemon.h"
+#include "cli/down.h"
+#include "cli/logs.h"
 #include "cli/options.h"
-#include "cli/task_runtime_wiring.h"
+#include "cli/shell_env.h"
+#include "cli/status.h"
 
 int main(int argc, char** argv) {
   using namespace berth::cli;
@@ -16,7 +19,9 @@ int main(int argc, char** argv) {
   switch (options->command) {
     case Command::kServe: return run_serve(*options);
     case Command::kEnv: return run_env(*options);
+    case Command::kStatus: return run_status(*options);
     case Command::kLogs: return run_logs(*options);
+    case Command::kDown: return run_down(*options);
     case Command::kHelp: std::fputs(kUsage, stdout); return 0;
   }
   return 2;

@@ -1,30 +1,37 @@
 #include "cli/options.h"
 
 #include <charconv>
-#include <string_view>
 
 namespace berth::cli {
 
 const char* const kUsage =
-    "usage: berth serve [--data-dir DIR] [--bind ADDR] [--port 4566]\n"
-    "       berth env [--data-dir DIR]\n"
-    "       berth logs <task-id-or-arn> [--container NAME] [--data-dir DIR]\n";
+    "usage: berth serve  [--data-dir DIR] [--bind ADDR] [--port 4566]\n"
+    "       berth env    [--unset] [--data-dir DIR]\n"
+    "       berth status [--watch] [--data-dir DIR]\n"
+    "       berth logs   <task-id-or-arn | service> [--cluster C] [--container NAME] [--follow] [--data-dir DIR]\n"
+    "       berth down   [--data-dir DIR]\n";
+
+namespace {
+
+Result<Command> command_named(std::string_view name) {
+  if (name == "serve") return Command::kServe;
+  if (name == "env") return Command::kEnv;
+  if (name == "status") return Command::kStatus;
+  if (name == "logs") return Command::kLogs;
+  if (name == "down") return Command::kDown;
+  if (name == "help" || name == "--help" || name == "-h") return Command::kHelp;
+  return Error::invalid("Usage", "unknown command: " + std::string(name));
+}
+
+}  // namespace
 
 Result<Options> parse_options(std::span<char* const> args) {
   Options o;
   if (args.size() < 2) return o;
-  std::string_view command = args[1];
-  if (command == "serve") {
-    o.command = Command::kServe;
-  } else if (command == "env") {
-    o.command = Command::kEnv;
-  } else if (command == "logs") {
-    o.command = Command::kLogs;
-  } else if (command == "help" || command == "--help" || command == "-h") {
-    return o;
-  } else {
-    return Error::invalid("Usage", "unknown command: " + std::string(command));
-  }
+  auto command = command_named(args[1]);
+  if (!command) return std::move(command).error();
+  o.command = *command;
+  if (o.command == Command::kHelp) return o;
   for (size_t i = 2; i < args.size(); ++i) {
     std::string_view arg = args[i];
     std::string_view name = arg, value;
@@ -34,38 +41,54 @@ Result<Options> parse_options(std::span<char* const> args) {
       value = arg.substr(eq + 1);
       inline_value = true;
     }
-    auto take = [&]() -> Result<std::string_view> {
-      if (inline_value) return value;
-      if (i + 1 >= args.size()) return Error::invalid("Usage", std::string(name) + " needs a value");
-      return std::string_view(args[++i]);
+    auto take = [&](std::string& into) -> Status {
+      if (inline_value) {
+        into = value;
+      } else if (i + 1 < args.size()) {
+        into = args[++i];
+      } else {
+        return Error::invalid("Usage", std::string(name) + " needs a value");
+      }
+      return Ok{};
     };
+    auto flag = [&](bool& into) -> Status {
+      if (inline_value) return Error::invalid("Usage", std::string(name) + " takes no value");
+      into = true;
+      return Ok{};
+    };
+    bool logs = o.command == Command::kLogs, serve = o.command == Command::kServe;
+    Status s = Ok{};
     if (name == "--data-dir") {
-      auto v = take();
-      if (!v) return std::move(v).error();
-      o.data_dir = *v;
-    } else if (name == "--container" && o.command == Command::kLogs) {
-      auto v = take();
-      if (!v) return std::move(v).error();
-      o.container = *v;
-    } else if (o.command == Command::kLogs && o.task.empty() && !arg.starts_with("-")) {
-      o.task = arg;
-    } else if (name == "--bind" && o.command == Command::kServe) {
-      auto v = take();
-      if (!v) return std::move(v).error();
-      o.bind = *v;
-    } else if (name == "--port" && o.command == Command::kServe) {
-      auto v = take();
-      if (!v) return std::move(v).error();
+      s = take(o.data_dir);
+    } else if (name == "--container" && logs) {
+      s = take(o.container);
+    } else if (name == "--cluster" && logs) {
+      s = take(o.cluster);
+    } else if (name == "--follow" && logs) {
+      s = flag(o.follow);
+    } else if (logs && o.target.empty() && !arg.starts_with("-")) {
+      o.target = arg;
+    } else if (name == "--unset" && o.command == Command::kEnv) {
+      s = flag(o.unset);
+    } else if (name == "--watch" && o.command == Command::kStatus) {
+      s = flag(o.watch);
+    } else if (name == "--bind" && serve) {
+      s = take(o.bind);
+    } else if (name == "--port" && serve) {
+      std::string v;
+      s = take(v);
       unsigned port = 0;
-      auto [ptr, ec] = std::from_chars(v->data(), v->data() + v->size(), port);
-      if (ec != std::errc() || ptr != v->data() + v->size() || port > 65535)
-        return Error::invalid("Usage", "bad --port: " + std::string(*v));
+      auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), port);
+      if (s && (ec != std::errc() || ptr != v.data() + v.size() || port > 65535))
+        s = Error::invalid("Usage", "bad --port: " + v);
       o.port = static_cast<uint16_t>(port);
     } else {
-      return Error::invalid("Usage", "unknown flag: " + std::string(arg));
+      s = Error::invalid("Usage", "unknown flag: " + std::string(arg));
     }
+    if (!s) return std::move(s).error();
   }
-  if (o.command == Command::kLogs && o.task.empty()) return Error::invalid("Usage", "berth logs needs a task id or ARN");
+  if (o.command == Command::kLogs && o.target.empty())
+    return Error::invalid("Usage", "berth logs needs a task id or ARN, or a service name");
   return o;
 }
 

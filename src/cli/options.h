@@ -1,8 +1,10 @@
 // cli/options: the `berth` command line (DESIGN.md, "Interface contract").
 //
-//   berth serve [--data-dir DIR] [--bind ADDR] [--port 4566]
-//   berth env   [--data-dir DIR]
-//   berth logs  <task-id-or-arn> [--container NAME] [--data-dir DIR]
+//   berth serve  [--data-dir DIR] [--bind ADDR] [--port 4566]
+//   berth env    [--unset] [--data-dir DIR]
+//   berth status [--watch] [--data-dir DIR]
+//   berth logs   <task-id-or-arn | service> [--cluster C] [--container NAME] [--follow] [--data-dir DIR]
+//   berth down   [--data-dir DIR]
 //
 // Flags take "--flag value" or "--flag=value".
 #pragma once
@@ -10,20 +12,27 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <string_view>
 
 #include "core/error.h"
 
 namespace berth::cli {
 
-enum class Command { kServe, kEnv, kLogs, kHelp };
+inline constexpr std::string_view kDefaultRegion = "us-east-1";
+
+enum class Command { kServe, kEnv, kStatus, kLogs, kDown, kHelp };
 
 struct Options {
   Command command = Command::kHelp;
   std::string data_dir;  // empty: default_data_dir()
   std::string bind = "127.0.0.1";
   uint16_t port = 4566;
-  std::string task;       // logs: the task id or ARN
+  bool unset = false;     // env: print the lines that undo it
+  bool watch = false;     // status: redraw every second
+  std::string target;     // logs: a task id or ARN, or a service name
+  std::string cluster;    // logs: the service's cluster ("" = every cluster)
   std::string container;  // logs: only this container ("" = all)
+  bool follow = false;    // logs: keep printing what the containers write
 };
 
 Result<Options> parse_options(std::span<char* const> args);

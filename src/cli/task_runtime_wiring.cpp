@@ -1,50 +1,5 @@
 #include "cli/task_runtime_wiring.h"
 
-#include <cstdio>
-
-#include "cli/data_dir.h"
-
-#if BERTH_HAVE_ECS_RUNTIME
-#include "runtime/logs.h"
-#endif
-
-namespace berth::cli {
-
-int run_logs(const Options& options) {
-#if BERTH_HAVE_ECS_RUNTIME
-  std::string dir = options.data_dir.empty() ? default_data_dir() : options.data_dir;
-  // A task ARN ends in "/<id>"; the runtime keeps logs by id.
-  std::string task = options.task.substr(options.task.rfind('/') + 1);
-  auto logs = runtime::read_logs(dir, task);
-  if (!logs) {
-    std::fprintf(stderr, "berth logs: no logs of task %s in %s\n", task.c_str(), dir.c_str());
-    return 1;
-  }
-  bool several = options.container.empty() && logs->size() > 1;
-  bool found = false;
-  for (const auto& log : *logs) {
-    if (!options.container.empty() && log.container != options.container) continue;
-    found = true;
-    if (several) std::printf("==> %s <==\n", log.container.c_str());
-    std::fwrite(log.text.data(), 1, log.text.size(), stdout);
-  }
-  if (!found) {
-    std::string names;
-    for (const auto& log : *logs) names += (names.empty() ? "" : ", ") + log.container;
-    std::fprintf(stderr, "berth logs: task %s has no container %s (it has %s)\n", task.c_str(),
-                 options.container.c_str(), names.c_str());
-    return 1;
-  }
-  return 0;
-#else
-  (void)options;
-  std::fputs("berth logs: this build has no task runtime\n", stderr);
-  return 1;
-#endif
-}
-
-}  // namespace berth::cli
-
 #if BERTH_HAVE_ECS_RUNTIME && BERTH_HAVE_ECR && BERTH_HAVE_EC2_API
 
 #include <unistd.h>

@@ -9,15 +9,6 @@
 
 #include "cli/options.h"
 
-namespace berth::cli {
-
-// `berth logs <task> [--container NAME]`: a task's kept container output,
-// read from the data dir (runtime/logs.h), so it works with the daemon
-// down. Returns the exit code (1 when the task has no logs).
-int run_logs(const Options& options);
-
-}  // namespace berth::cli
-
 #if BERTH_HAVE_ECS_RUNTIME && BERTH_HAVE_ECR && BERTH_HAVE_EC2_API
 
 #include <memory>

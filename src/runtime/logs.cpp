@@ -10,8 +10,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string read_whole(const fs::path& p) {
+std::string read_whole(const fs::path& p, uint64_t from = 0) {
   std::ifstream in(p, std::ios::binary);
+  if (from > 0) in.seekg(static_cast<std::streamoff>(from));
   std::ostringstream s;
   s << in.rdbuf();
   return s.str();
@@ -38,6 +39,32 @@ Result<std::vector<ContainerLog>> read_logs(const fs::path& data_dir, const std:
   if (out.empty()) return Error::not_found("TaskNotFound", "no logs for task " + task_id);
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.container < b.container; });
   return out;
+}
+
+LogFollower::LogFollower(const fs::path& data_dir, const std::string& task_id, const std::string& container,
+                         bool from_start)
+    : path_(data_dir / "runtime" / "logs" / task_id / (container + ".log")) {
+  if (from_start) return;
+  std::error_code ec;
+  offset_ = fs::file_size(path_, ec);
+  if (ec) offset_ = 0;
+}
+
+std::string LogFollower::read_new() {
+  std::error_code ec;
+  uint64_t size = fs::file_size(path_, ec);
+  if (ec) return "";
+  std::string out;
+  if (size < offset_) {
+    // Rotated: the part we had not read yet was copied to .log.1 first.
+    fs::path rotated = path_;
+    rotated += ".1";
+    out = read_whole(rotated, offset_);
+    offset_ = 0;
+  }
+  std::string fresh = read_whole(path_, offset_);
+  offset_ += fresh.size();
+  return out + fresh;
 }
 
 }  // namespace berth::runtime
