@@ -26,6 +26,7 @@ if ! curl -sf "$("$berth" env --data-dir "$data_dir" 2>/dev/null | endpoint)/_be
   echo "== berth serve --data-dir $data_dir (log: $data_dir/serve.log)"
   rm -f "$data_dir/endpoint"
   nohup "$berth" serve --data-dir "$data_dir" --bind "${BERTH_ADDRESS:-127.0.0.1}" >>"$data_dir/serve.log" 2>&1 &
+  echo $! >"$data_dir/serve.pid"
   for _ in $(seq 100); do
     curl -sf "$("$berth" env --data-dir "$data_dir" 2>/dev/null | endpoint)/_berth/health" >/dev/null 2>&1 && break
     sleep 0.1
@@ -38,3 +39,4 @@ curl -sf "$AWS_ENDPOINT_URL/_berth/health" >/dev/null || { echo "berth did not s
 echo "(curl, browsers, wrk and Python resolve *.localhost to this machine)"
 echo "point a shell at berth: eval \"\$($berth env --data-dir $data_dir)\"   (undo: eval \"\$($berth env --unset --data-dir $data_dir)\")"
 echo "see it: $berth status --data-dir $data_dir    remove it: $berth down --data-dir $data_dir"
+if [ -f "$data_dir/serve.pid" ]; then echo "stop berth: kill \$(cat $data_dir/serve.pid)"; fi

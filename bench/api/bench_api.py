@@ -22,7 +22,9 @@ import http.client
 import json
 import multiprocessing as mp
 import os
+import re
 import shutil
+import shlex
 import signal
 import socket
 import subprocess
@@ -196,7 +198,7 @@ class Berth:
     def creds(self):
         out = subprocess.run([self.binary, "env", "--data-dir", self.data_dir], capture_output=True, text=True,
                              check=True).stdout
-        env = dict(line[len("export "):].split("=", 1) for line in out.splitlines())
+        env = {k: shlex.split(v)[0] for k, v in re.findall(r"^export (AWS_\w+)=(.*)$", out, re.M)}
         return env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"]
 
     def rss_kib(self):

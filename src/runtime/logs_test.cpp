@@ -30,5 +30,27 @@ TEST(Logs, RotatedPartFirstContainersByNameTailBounded) {
   fs::remove_all(data);
 }
 
+TEST(Logs, FollowerReadsWhatIsAppendedAcrossACopyTruncateRotation) {
+  fs::path data = fs::temp_directory_path() / ("berth-follow-" + std::to_string(::getpid()));
+  fs::path dir = data / "runtime" / "logs" / "t1";
+  fs::create_directories(dir);
+  std::ofstream(dir / "web.log") << "before\n";
+  LogFollower from_end(data, "t1", "web", false), from_start(data, "t1", "web", true);
+  EXPECT_EQ(from_end.read_new(), "");
+  EXPECT_EQ(from_start.read_new(), "before\n");
+  std::ofstream(dir / "web.log", std::ios::app) << "one\n";
+  EXPECT_EQ(from_end.read_new(), "one\n");
+  std::ofstream(dir / "web.log", std::ios::app) << "two\n";
+  // The runtime's rotation: copy to .log.1, truncate; the container writes on.
+  fs::copy_file(dir / "web.log", dir / "web.log.1", fs::copy_options::overwrite_existing);
+  fs::resize_file(dir / "web.log", 0);
+  std::ofstream(dir / "web.log", std::ios::app) << "3\n";
+  EXPECT_EQ(from_end.read_new(), "two\n3\n");
+  EXPECT_EQ(from_end.read_new(), "");
+  LogFollower missing(data, "t1", "none", false);
+  EXPECT_EQ(missing.read_new(), "");
+  fs::remove_all(data);
+}
+
 }  // namespace
 }  // namespace berth::runtime

@@ -32,13 +32,14 @@ class StsIam(unittest.TestCase):
     def test_env_and_cli_get_caller_identity(self):
         env_text = subprocess.run([BERTH, "env", "--data-dir", self.d.data_dir], capture_output=True, text=True,
                                   check=True).stdout
-        self.assertIn("export AWS_ENDPOINT_URL=http://%s:%d\n" % (self.d.host, self.d.bound_port), env_text)
-        self.assertIn("export AWS_DEFAULT_REGION=us-east-1\n", env_text)
-        # `eval "$(berth env)"` as a user does, then the CLI with nothing else.
-        script = 'eval "$(%s env --data-dir %s)"; %s sts get-caller-identity --endpoint-url "$AWS_ENDPOINT_URL"' % (
-            BERTH, self.d.data_dir, "/usr/bin/aws")
+        self.assertIn("export AWS_ENDPOINT_URL='http://%s:%d'\n" % (self.d.host, self.d.bound_port), env_text)
+        self.assertIn("export AWS_DEFAULT_REGION='us-east-1'\n", env_text)
+        # `eval "$(berth env)"` as a user does, then Debian's aws CLI (2.9,
+        # which ignores AWS_ENDPOINT_URL) with nothing else: berth's wrapper,
+        # first in PATH, gives it the endpoint.
+        script = 'eval "$(%s env --data-dir %s)"; aws sts get-caller-identity' % (BERTH, self.d.data_dir)
         env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-        env.update(AWS_CONFIG_FILE="/dev/null", AWS_SHARED_CREDENTIALS_FILE="/dev/null")
+        env.update(AWS_CONFIG_FILE="/dev/null", AWS_SHARED_CREDENTIALS_FILE="/dev/null", PATH="/usr/bin:/bin")
         p = subprocess.run(["bash", "-c", script], capture_output=True, text=True, env=env, timeout=60)
         self.assertEqual(p.returncode, 0, p.stderr)
         import json

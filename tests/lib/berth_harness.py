@@ -21,6 +21,7 @@ import json
 import os
 import random
 import re
+import shlex
 import shutil
 import signal
 import socket
@@ -61,6 +62,39 @@ class AwsError(AssertionError):
         self.code = m.group(1) if m else None
         self.returncode, self.stderr = returncode, stderr
         super().__init__("aws %s failed (%d): %s" % (" ".join(args), returncode, stderr.strip()))
+
+
+class _Process:
+    """The parts of subprocess.Popen that Daemon uses, for a process that is
+    not this one's child (polled with signal 0)."""
+
+    def __init__(self, pid):
+        self.pid, self.returncode = pid, None
+
+    def poll(self):
+        try:
+            os.kill(self.pid, 0)
+            return None
+        except ProcessLookupError:
+            self.returncode = 0
+            return 0
+
+    def send_signal(self, sig):
+        try:
+            os.kill(self.pid, sig)
+        except ProcessLookupError:
+            pass
+
+    def kill(self):
+        self.send_signal(signal.SIGKILL)
+
+    def wait(self, timeout=None):
+        deadline = time.monotonic() + (timeout if timeout is not None else 1e9)
+        while self.poll() is None:
+            if time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired(str(self.pid), timeout)
+            time.sleep(0.05)
+        return self.returncode
 
 
 class Daemon:
@@ -114,10 +148,23 @@ class Daemon:
                              text=True).stdout
         env = {}
         for line in out.splitlines():
-            assert line.startswith("export "), line
-            k, v = line[len("export "):].split("=", 1)
-            env[k] = v
+            m = re.match(r"export (AWS_[A-Z_]+)=(.*)$", line)
+            if m:
+                env[m.group(1)] = shlex.split(m.group(2))[0]
+        assert set(env) >= {"AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"}, out
         return env
+
+    def adopt(self, pid):
+        """Takes over a `berth serve` started elsewhere (scripts/workshop.sh)
+        with this data dir: its endpoint and key, and its process for
+        cleanup()."""
+        with open(os.path.join(self.data_dir, "endpoint")) as f:
+            self.endpoint = f.read().strip()
+        u = urllib.parse.urlparse(self.endpoint)
+        self.host, self.bound_port = u.hostname, u.port
+        self.creds = self.read_env()
+        self.proc = _Process(pid)
+        return self
 
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
