@@ -36,8 +36,8 @@ Status wait_until(const std::function<Result<bool>()>& done, std::chrono::second
 
 bool gone(const Error& e) { return e.error_class == ErrorClass::kNotFound; }
 
-Result<std::string> service_status(ApiClient& api, const WorkshopStack& s) {
-  auto described = api.ecs("DescribeServices", {{"cluster", s.cluster}, {"services", {s.service}}});
+Result<std::string> service_status(ApiClient& api, const std::string& cluster, const std::string& service) {
+  auto described = api.ecs("DescribeServices", {{"cluster", cluster}, {"services", {service}}});
   if (!described) {
     if (gone(described.error())) return std::string("INACTIVE");  // no cluster, so no service
     return std::move(described).error();
@@ -46,23 +46,23 @@ Result<std::string> service_status(ApiClient& api, const WorkshopStack& s) {
   return services.empty() ? std::string("INACTIVE") : std::string(services[0].at("status").as_string());
 }
 
-Status remove_service(ApiClient& api, const WorkshopStack& s) {
-  auto status = service_status(api, s);
+Status remove_service(ApiClient& api, const std::string& cluster, const std::string& service) {
+  auto status = service_status(api, cluster, service);
   if (!status) return std::move(status).error();
   if (*status == "INACTIVE") return Ok{};
   if (*status == "ACTIVE") {
-    say("removing service " + s.service + ": deleted with its tasks, which drain from the load balancer first");
-    if (auto r = api.ecs("DeleteService", {{"cluster", s.cluster}, {"service", s.service}, {"force", true}}); !r)
+    say("removing service " + service + ": deleted with its tasks, which drain from the load balancer first");
+    if (auto r = api.ecs("DeleteService", {{"cluster", cluster}, {"service", service}, {"force", true}}); !r)
       return std::move(r).error();
   }
   // DRAINING until its last task has stopped.
   return wait_until(
       [&]() -> Result<bool> {
-        auto now = service_status(api, s);
+        auto now = service_status(api, cluster, service);
         if (!now) return std::move(now).error();
         return *now == "INACTIVE";
       },
-      120s, "service " + s.service + " to stop its tasks");
+      120s, "service " + service + " to stop its tasks");
 }
 
 Status remove_load_balancer(ApiClient& api, const WorkshopStack& s) {
@@ -83,24 +83,24 @@ Status remove_load_balancer(ApiClient& api, const WorkshopStack& s) {
   return Ok{};
 }
 
-Status remove_target_group(ApiClient& api, const WorkshopStack& s) {
-  auto groups = api.elbv2("DescribeTargetGroups", {{"Names.member.1", s.target_group}});
+Status remove_target_group(ApiClient& api, const std::string& name) {
+  auto groups = api.elbv2("DescribeTargetGroups", {{"Names.member.1", name}});
   if (!groups) return gone(groups.error()) ? Status(Ok{}) : Status(std::move(groups).error());
   for (const auto* g : members(*groups, "DescribeTargetGroupsResult.TargetGroups")) {
-    say("removing target group " + s.target_group);
+    say("removing target group " + name);
     if (auto r = api.elbv2("DeleteTargetGroup", {{"TargetGroupArn", g->get("TargetGroupArn", "")}}); !r)
       return std::move(r).error();
   }
   return Ok{};
 }
 
-Status remove_task_definitions(ApiClient& api, const WorkshopStack& s) {
-  auto arns = api.ecs("ListTaskDefinitions", {{"familyPrefix", s.task_family}, {"status", "ACTIVE"}});
+Status remove_task_definitions(ApiClient& api, const std::string& family) {
+  auto arns = api.ecs("ListTaskDefinitions", {{"familyPrefix", family}, {"status", "ACTIVE"}});
   if (!arns) return std::move(arns).error();
   for (const auto& arn : arns->at("taskDefinitionArns").as_array()) {
     std::string name(arn.as_string());
     name = name.substr(name.rfind('/') + 1);
-    if (name.substr(0, name.rfind(':')) != s.task_family) continue;  // a prefix, not the family
+    if (name.substr(0, name.rfind(':')) != family) continue;  // a prefix, not the family
     say("deregistering task definition " + name);
     if (auto r = api.ecs("DeregisterTaskDefinition", {{"taskDefinition", arn}}); !r) return std::move(r).error();
   }
@@ -181,9 +181,15 @@ Status remove_repository(ApiClient& api, const WorkshopStack& s) {
 }  // namespace
 
 Status remove_stack(ApiClient& api, const WorkshopStack& stack) {
-  for (auto step : {remove_service, remove_load_balancer, remove_target_group, remove_task_definitions, remove_cluster})
-    if (auto s = step(api, stack); !s) return s;
-  for (const auto& group : {stack.instance_group, stack.load_balancer_group})
+  for (const auto& service : stack.services)
+    if (auto s = remove_service(api, stack.cluster, service); !s) return s;
+  if (auto s = remove_load_balancer(api, stack); !s) return s;
+  for (const auto& group : stack.target_groups)
+    if (auto s = remove_target_group(api, group); !s) return s;
+  for (const auto& family : stack.task_families)
+    if (auto s = remove_task_definitions(api, family); !s) return s;
+  if (auto s = remove_cluster(api, stack); !s) return s;
+  for (const auto& group : stack.security_groups)
     if (auto s = remove_security_group(api, group); !s) return s;
   if (auto s = remove_key_pair(api, stack); !s) return s;
   return remove_repository(api, stack);

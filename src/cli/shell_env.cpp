@@ -29,10 +29,11 @@ std::string export_lines(const ShellEnv& env) {
   out += "export AWS_ACCESS_KEY_ID=" + shell_quote(env.access_key_id) + "\n";
   out += "export AWS_SECRET_ACCESS_KEY=" + shell_quote(env.secret_access_key) + "\n";
   out += "export AWS_DEFAULT_REGION=" + shell_quote(env.region) + "\n";
+  if (env.bin_dir.empty()) return out;  // no wrapper: the variables only
   // Once only, however often the line is evaluated.
   out += "case \":$PATH:\" in *:" + bin + ":*) ;; *) export PATH=" + bin + ":\"$PATH\" ;; esac\n";
-  out += "# aws now reaches berth with any CLI version (" + env.bin_dir +
-         "/aws adds --endpoint-url). Undo: eval \"$(berth env --unset)\"\n";
+  out += "# aws now reaches berth with any CLI version (berth's aws, first in PATH, adds --endpoint-url)."
+         " Undo: eval \"$(berth env --unset)\"\n";
   return out;
 }
 
@@ -104,13 +105,11 @@ int run_env(const Options& options) {
     std::fprintf(stderr, "berth env: %s\n", credentials.error().message.c_str());
     return 1;
   }
+  // Without the wrapper the variables still serve boto3 and newer CLIs.
   auto bin = install_aws_wrapper(dir);
-  if (!bin) {
-    std::fprintf(stderr, "berth env: %s\n", bin.error().message.c_str());
-    return 1;
-  }
+  if (!bin) std::fprintf(stderr, "berth env: no aws wrapper (%s)\n", bin.error().message.c_str());
   ShellEnv env{*endpoint, credentials->access_key_id, credentials->secret_access_key, std::string(kDefaultRegion),
-               *bin};
+               bin ? *bin : std::string()};
   std::fputs(export_lines(env).c_str(), stdout);
   return 0;
 }

@@ -23,7 +23,7 @@ struct ShellEnv {
   std::string access_key_id;
   std::string secret_access_key;
   std::string region;
-  std::string bin_dir;  // where the aws wrapper is
+  std::string bin_dir;  // where the aws wrapper is ("": none, PATH is left alone)
 };
 
 // 'text' quoted for any POSIX shell.
