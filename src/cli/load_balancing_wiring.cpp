@@ -27,6 +27,9 @@ class ElbLoadBalancing final : public ecs::LoadBalancing {
   Status deregister_target(store::Tx& tx, const ecs::TargetRef& t, WallTime now) override {
     return elb::deregister_target(tx, t.target_group_arn, t.id, t.port, ms(now));
   }
+  Status complete_deregistration(store::Tx& tx, const ecs::TargetRef& t) override {
+    return elb::complete_deregistration(tx, t.target_group_arn, t.id, t.port);
+  }
   ecs::TargetHealthFacts health(const ecs::TargetRef& t) const override {
     auto h = daemon_->target_health(elb::registration_key(t.target_group_arn, t.id, t.port));
     if (!h) return {"initial", "Target registration is in progress"};

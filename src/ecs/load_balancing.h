@@ -49,6 +49,8 @@ class LoadBalancing {
   virtual Status register_target(store::Tx& tx, const TargetRef& target, WallTime now) = 0;
   // Starts draining; the data plane sends the target no new request once committed.
   virtual Status deregister_target(store::Tx& tx, const TargetRef& target, WallTime now) = 0;
+  // Ends the target's draining early (nothing was in flight): it leaves the group's target health.
+  virtual Status complete_deregistration(store::Tx& tx, const TargetRef& target) = 0;
   // The health checker's view; "initial" while it has none. Any thread.
   virtual TargetHealthFacts health(const TargetRef& target) const = 0;
   // Requests the data plane is still forwarding to the target. Any thread.

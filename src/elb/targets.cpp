@@ -99,4 +99,16 @@ Status deregister_target(store::Tx& tx, std::string_view tg_arn, std::string_vie
   return put_object(tx, Kind::kRegistration, key, **existing);
 }
 
+Status complete_deregistration(store::Tx& tx, std::string_view tg_arn, std::string_view id, int64_t port) {
+  auto tg = get_object<TargetGroup>(tx, Kind::kTargetGroup, std::string(tg_arn));
+  if (!tg) return std::move(tg).error();
+  if (!*tg) return Ok{};  // the group is gone, and its registrations with it
+  if (port == 0) port = (*tg)->port;
+  std::string key = registration_key((*tg)->arn, std::string(id), port);
+  auto existing = get_object<Registration>(tx, Kind::kRegistration, key);
+  if (!existing) return std::move(existing).error();
+  if (!*existing || (*existing)->deregistered_ms == 0) return Ok{};
+  return delete_object(tx, key);
+}
+
 }  // namespace berth::elb

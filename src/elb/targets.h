@@ -53,4 +53,9 @@ Status register_target(store::Tx& tx, std::string_view tg_arn, std::string_view 
 // draining start; nothing when not registered. Port 0 means the group's port.
 Status deregister_target(store::Tx& tx, std::string_view tg_arn, std::string_view id, int64_t port, int64_t now_ms);
 
+// Ends a draining registration before its delay is over, as ELB does once a
+// deregistering target has no request in flight; nothing when the target is
+// registered (not draining), absent, or its group gone.
+Status complete_deregistration(store::Tx& tx, std::string_view tg_arn, std::string_view id, int64_t port);
+
 }  // namespace berth::elb

@@ -299,7 +299,9 @@ TEST(ReconcilerProperties, SafetyRulesHoldAndEveryStateConverges) {
       w.apply(plan, crashes);
       int64_t after_total = static_cast<int64_t>(w.tasks.size());
       // Never above maximumPercent (unless already above it before the step, from the generated state).
-      if (plan.start > 0) ASSERT_LE(after_total, std::max(max_total, before_total)) << where;
+      if (plan.start > 0) {
+        ASSERT_LE(after_total, std::max(max_total, before_total)) << where;
+      }
       // Never below minimumHealthyPercent by the scheduler's own stops.
       ASSERT_GE(w.healthy(), std::min(min_healthy, before_healthy)) << where;
       steady = plan.steady;

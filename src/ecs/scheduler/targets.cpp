@@ -141,6 +141,11 @@ Status deactivate(store::Tx& tx, PassContext& ctx, TaskRecord& t, double now, Ta
               std::all_of(t.targets.begin(), t.targets.end(),
                           [&](const TargetRef& r) { return ctx.load_balancing->requests_in_flight(r) == 0; });
   if (now < *t.drain_until && !idle) return Ok{};
+  // Nothing in flight before the delay is over: ELB completes the
+  // deregistration at once, so the target leaves the group's health too.
+  if (now < *t.drain_until)
+    for (const auto& r : t.targets)
+      if (auto s = ctx.load_balancing->complete_deregistration(tx, r); !s) return s;
   ctx.drain_started.erase(t.id);
   WallTime at = WallTime(std::chrono::duration_cast<WallTime::duration>(std::chrono::duration<double>(now)));
   if (auto s = end_deactivating(tx, t.id, at); !s) return s;
