@@ -394,6 +394,10 @@ void RuncTaskRuntime::begin_stop(TaskRecord& task, StopCause cause, std::string 
   task.stopping = true;
   task.cause = cause;
   task.reason = std::move(reason);
+  // A stopping task's health no longer matters, and checks that exec into
+  // its dying containers only race the stop. The threads are joined at release.
+  for (auto& h : task.health) h.request_stop();
+  changed_.notify_all();
   task.stopper = std::jthread([this, id = task.spec.task_id](std::stop_token stop) { stop_sequence(stop, id); });
 }
 

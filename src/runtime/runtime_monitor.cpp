@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <fstream>
 #include <set>
 
@@ -35,6 +36,31 @@ bool gone_or_zombie(int pid) {
   return close != std::string::npos && close + 2 < stat.size() && stat[close + 2] == 'Z';
 }
 
+// runc's own helper processes ("runc:[1:CHILD]" and the like) whose runc
+// died before reaping them (a health check's `runc exec` killed at its
+// timeout while the container was dying) are reparented to us, the
+// subreaper. Unreaped, they keep the container's pid namespace alive: its
+// init cannot finish dying, and the container never exits. We never spawn
+// such processes ourselves, so reaping them steals no one's exit status.
+void reap_orphaned_runc_helpers() {
+  pid_t self = ::getpid();
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator("/proc", ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream in(entry.path() / "stat");
+    std::string stat;
+    std::getline(in, stat);
+    // "<pid> (<comm>) <state> <ppid> ...": comm may hold spaces and parentheses.
+    auto open = stat.find('('), close = stat.rfind(')');
+    if (open == std::string::npos || close == std::string::npos || close + 2 >= stat.size()) continue;
+    std::string comm = stat.substr(open + 1, close - open - 1);
+    char state = stat[close + 2];
+    pid_t ppid = static_cast<pid_t>(std::atol(stat.c_str() + close + 3));
+    if (ppid == self && state == 'Z' && comm.rfind("runc:[", 0) == 0) ::waitpid(std::stoi(name), nullptr, WNOHANG);
+  }
+}
+
 }  // namespace
 
 void RuncTaskRuntime::emit(const std::vector<TaskEvent>& events) {
@@ -51,6 +77,7 @@ void RuncTaskRuntime::monitor_loop(std::stop_token stop) {
     auto now = std::chrono::steady_clock::now();
     if (now - last_rotate >= kRotateEvery) {
       rotate_logs();
+      reap_orphaned_runc_helpers();
       last_rotate = now;
     }
     if (now - last_prune >= prune_every) {
