@@ -99,7 +99,8 @@ Result<boost::json::value> ApiClient::json_call(std::string_view service, std::s
   if (!body) return std::move(body).error();
   boost::system::error_code ec;
   auto value = boost::json::parse(*body, ec);
-  if (ec || !value.is_object()) return Error::internal(std::string(service) + " " + std::string(action) + ": not JSON: " + *body);
+  if (ec || !value.is_object())
+    return Error::internal(std::string(service) + " " + std::string(action) + ": not JSON: " + *body);
   if (status != 200) {
     const auto& o = value.as_object();
     std::string code, message;

@@ -49,7 +49,7 @@ int run_serve(const Options& options) {
   auto started = std::chrono::steady_clock::now();
   raise_open_file_limit();
   ::umask(077);  // state.db, credentials, logs: private to the user
-  auto dir = prepare_data_dir(options.data_dir.empty() ? default_data_dir() : options.data_dir);
+  auto dir = prepare_data_dir(data_dir_or_default(options.data_dir));
   if (!dir) return fail("data dir", dir.error());
 
   auto db = store::Database::open(*dir + "/state.db");

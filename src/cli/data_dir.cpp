@@ -32,6 +32,8 @@ std::string default_data_dir() {
   return base + "/.local/share/berth";
 }
 
+std::string data_dir_or_default(const std::string& given) { return given.empty() ? default_data_dir() : given; }
+
 Result<std::string> prepare_data_dir(std::string_view dir) {
   std::error_code ec;
   std::filesystem::path path = std::filesystem::absolute(std::filesystem::path(dir), ec);

@@ -22,6 +22,8 @@ struct BootstrapCredentials {
 
 // ~/.local/share/berth ($HOME unset: the passwd entry's home).
 std::string default_data_dir();
+// `given` (--data-dir), or the default when it is empty.
+std::string data_dir_or_default(const std::string& given);
 // Creates the directory (and parents) with mode 0700 if missing; returns its absolute path.
 Result<std::string> prepare_data_dir(std::string_view dir);
 

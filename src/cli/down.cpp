@@ -196,7 +196,7 @@ Status remove_stack(ApiClient& api, const WorkshopStack& stack) {
 }
 
 int run_down(const Options& options) {
-  std::string dir = options.data_dir.empty() ? default_data_dir() : options.data_dir;
+  std::string dir = data_dir_or_default(options.data_dir);
   auto api = ApiClient::for_data_dir(dir);
   if (!api) {
     std::fprintf(stderr, "berth down: %s\n", api.error().message.c_str());

@@ -139,16 +139,16 @@ class LogsCommand {
   void add_tasks(const std::vector<std::string>& tasks, bool from_start) {
     for (const auto& task : tasks) {
       if (!seen_.insert(task).second) continue;
-      auto logs = runtime::read_logs(dir_, task, 0);
-      if (!logs) {
+      auto containers = runtime::log_containers(dir_, task);
+      if (containers.empty()) {
         seen_.erase(task);  // not started yet: its logs come later
         continue;
       }
-      for (const auto& log : *logs) {
-        if (!options_.container.empty() && log.container != options_.container) continue;
-        followed_[task + "/" + log.container] = std::make_unique<Followed>(
-            Followed{runtime::LogFollower(dir_, task, log.container, from_start),
-                     Printer(task.substr(0, 8) + "/" + log.container)});
+      for (const auto& container : containers) {
+        if (!options_.container.empty() && container != options_.container) continue;
+        followed_[task + "/" + container] = std::make_unique<Followed>(
+            Followed{runtime::LogFollower(dir_, task, container, from_start),
+                     Printer(task.substr(0, 8) + "/" + container)});
       }
     }
   }
@@ -180,7 +180,7 @@ class LogsCommand {
 }  // namespace
 
 int run_logs(const Options& options) {
-  return LogsCommand(options, options.data_dir.empty() ? default_data_dir() : options.data_dir).run();
+  return LogsCommand(options, data_dir_or_default(options.data_dir)).run();
 }
 
 }  // namespace berth::cli

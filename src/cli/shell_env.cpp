@@ -88,7 +88,7 @@ Result<std::string> install_aws_wrapper(const std::string& data_dir) {
 }
 
 int run_env(const Options& options) {
-  std::string dir = options.data_dir.empty() ? default_data_dir() : options.data_dir;
+  std::string dir = data_dir_or_default(options.data_dir);
   if (auto absolute = std::filesystem::absolute(dir); !absolute.empty()) dir = absolute.lexically_normal().string();
   if (options.unset) {
     std::fputs(unset_lines(dir + "/bin").c_str(), stdout);

@@ -26,7 +26,8 @@ std::string run(const std::string& command) {
   return out;
 }
 
-void write(const fs::path& path, const std::string& text, fs::perms perms = fs::perms::owner_read | fs::perms::owner_write) {
+void write(const fs::path& path, const std::string& text,
+           fs::perms perms = fs::perms::owner_read | fs::perms::owner_write) {
   std::ofstream(path) << text;
   fs::permissions(path, perms);
 }

@@ -68,6 +68,7 @@ Result<std::vector<InstanceView>> collect_instances(ApiClient& api, const std::s
   for (const auto& v : *described_instances) {
     const auto& o = v.as_object();
     InstanceView i;
+    i.arn = str(o, "containerInstanceArn");
     i.ec2_instance_id = str(o, "ec2InstanceId");
     i.status = str(o, "status");
     auto* agent = o.if_contains("agentConnected");
@@ -107,7 +108,7 @@ Result<std::vector<ServiceView>> collect_services(ApiClient& api, const std::str
   return out;
 }
 
-std::string task_location(const json::object& task, const std::vector<std::pair<std::string, std::string>>& hosts) {
+std::string task_location(const json::object& task, const std::vector<InstanceView>& instances) {
   for (const auto& a : arr(task, "attachments")) {
     if (str(a.as_object(), "type") != "ElasticNetworkInterface") continue;
     for (const auto& d : arr(a.as_object(), "details"))
@@ -115,8 +116,8 @@ std::string task_location(const json::object& task, const std::vector<std::pair<
   }
   std::string where;
   std::string instance = str(task, "containerInstanceArn");
-  for (const auto& [arn, id] : hosts)
-    if (arn == instance) where = id;
+  for (const auto& i : instances)
+    if (i.arn == instance) where = i.ec2_instance_id;
   for (const auto& c : arr(task, "containers")) {
     for (const auto& b : arr(c.as_object(), "networkBindings")) {
       const auto& binding = b.as_object();
@@ -127,21 +128,13 @@ std::string task_location(const json::object& task, const std::vector<std::pair<
   return where.empty() ? "-" : where;
 }
 
-Result<std::vector<TaskView>> collect_tasks(ApiClient& api, const std::string& cluster) {
+// `instances`: the cluster's, to say where a bridge task's ports are.
+Result<std::vector<TaskView>> collect_tasks(ApiClient& api, const std::string& cluster,
+                                            const std::vector<InstanceView>& instances) {
   auto arns = list_arns(api, "ListTasks", {{"cluster", cluster}}, "taskArns");
   if (!arns) return std::move(arns).error();
   std::vector<TaskView> out;
   if (arns->empty()) return out;
-  // Instance ARN -> EC2 id, to say where a bridge task's ports are.
-  std::vector<std::pair<std::string, std::string>> hosts;
-  auto instance_arns = list_arns(api, "ListContainerInstances", {{"cluster", cluster}}, "containerInstanceArns");
-  if (instance_arns && !instance_arns->empty()) {
-    auto instances = described(api, "DescribeContainerInstances",
-                               {{"cluster", cluster}, {"containerInstances", *instance_arns}}, "containerInstances");
-    if (instances)
-      for (const auto& i : *instances)
-        hosts.emplace_back(str(i.as_object(), "containerInstanceArn"), str(i.as_object(), "ec2InstanceId"));
-  }
   for (size_t at = 0; at < arns->size(); at += 100) {
     json::array some(arns->begin() + static_cast<std::ptrdiff_t>(at),
                      arns->begin() + static_cast<std::ptrdiff_t>(std::min(at + 100, arns->size())));
@@ -150,7 +143,7 @@ Result<std::vector<TaskView>> collect_tasks(ApiClient& api, const std::string& c
     for (const auto& v : *tasks) {
       const auto& o = v.as_object();
       out.push_back({last_part(str(o, "taskArn")), last_part(str(o, "taskDefinitionArn")), str(o, "lastStatus"),
-                     str(o, "healthStatus"), str(o, "group"), task_location(o, hosts)});
+                     str(o, "healthStatus"), str(o, "group"), task_location(o, instances)});
     }
   }
   std::sort(out.begin(), out.end(), [](const TaskView& a, const TaskView& b) {
@@ -230,7 +223,7 @@ Result<StatusView> collect_status(ApiClient& api) {
       if (!instances) return std::move(instances).error();
       auto services = collect_services(api, cluster.name);
       if (!services) return std::move(services).error();
-      auto tasks = collect_tasks(api, cluster.name);
+      auto tasks = collect_tasks(api, cluster.name, *instances);
       if (!tasks) return std::move(tasks).error();
       cluster.instances = std::move(*instances);
       cluster.services = std::move(*services);
@@ -274,7 +267,8 @@ std::string render_status(const StatusView& view) {
       out += "  no tasks\n";
     } else {
       std::vector<std::vector<std::string>> rows{{"TASK", "DEFINITION", "STATUS", "HEALTH", "GROUP", "WHERE"}};
-      for (const auto& t : c.tasks) rows.push_back({t.id, t.task_definition, t.last_status, t.health, t.group, t.where});
+      for (const auto& t : c.tasks)
+        rows.push_back({t.id, t.task_definition, t.last_status, t.health, t.group, t.where});
       out += table(rows);
     }
   }
@@ -294,7 +288,7 @@ std::string render_status(const StatusView& view) {
 }
 
 int run_status(const Options& options) {
-  std::string dir = options.data_dir.empty() ? default_data_dir() : options.data_dir;
+  std::string dir = data_dir_or_default(options.data_dir);
   auto api = ApiClient::for_data_dir(dir);
   if (!api) {
     std::fprintf(stderr, "berth status: %s\n", api.error().message.c_str());

@@ -21,7 +21,7 @@
 namespace berth::cli {
 
 struct InstanceView {
-  std::string ec2_instance_id, status;
+  std::string arn, ec2_instance_id, status;
   bool agent_connected = false;
   int64_t cpu_registered = 0, cpu_remaining = 0, memory_registered = 0, memory_remaining = 0;
 };

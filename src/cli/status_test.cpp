@@ -11,13 +11,14 @@ StatusView workshop() {
   StatusView v;
   v.endpoint = "http://127.0.0.1:4566";
   ClusterView c{"outyet-cluster", "ACTIVE", {}, {}, {}};
-  c.instances.push_back({"i-0aaa", "ACTIVE", true, 1024, 1024, 512, 256});
-  c.instances.push_back({"i-0bbb", "ACTIVE", false, 1024, 1024, 512, 384});
+  c.instances.push_back({"arn:i-0aaa", "i-0aaa", "ACTIVE", true, 1024, 1024, 512, 256});
+  c.instances.push_back({"arn:i-0bbb", "i-0bbb", "ACTIVE", false, 1024, 1024, 512, 384});
   ServiceView s{"outyet-service", "ACTIVE", 3, 2, 1, {}};
   s.deployments.push_back({"PRIMARY", "outyet-task:2", "IN_PROGRESS", 3, 2, 1});
   s.deployments.push_back({"ACTIVE", "outyet-task:1", "COMPLETED", 0, 1, 0});
   c.services.push_back(s);
-  c.tasks.push_back({"0123abcd", "outyet-task:2", "RUNNING", "HEALTHY", "service:outyet-service", "i-0aaa 32768->8080"});
+  c.tasks.push_back(
+      {"0123abcd", "outyet-task:2", "RUNNING", "HEALTHY", "service:outyet-service", "i-0aaa 32768->8080"});
   c.tasks.push_back({"4567ef01", "outyet-fargate:1", "RUNNING", "UNKNOWN", "family:outyet-fargate", "eni 10.0.1.5"});
   v.clusters.push_back(c);
   LoadBalancerView lb{"outyet-alb", "active", {"http://outyet-alb-1.us-east-1.elb.localhost/"}, {}};

@@ -20,24 +20,30 @@ std::string read_whole(const fs::path& p, uint64_t from = 0) {
 
 }  // namespace
 
+std::vector<std::string> log_containers(const fs::path& data_dir, const std::string& task_id) {
+  std::vector<std::string> out;
+  if (task_id.empty() || task_id.find('/') != std::string::npos || task_id == "..") return out;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(data_dir / "runtime" / "logs" / task_id, ec))
+    if (e.path().extension() == ".log") out.push_back(e.path().stem().string());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 Result<std::vector<ContainerLog>> read_logs(const fs::path& data_dir, const std::string& task_id, size_t max_bytes) {
   if (task_id.empty() || task_id.find('/') != std::string::npos || task_id == "..")
     return Error::invalid("InvalidParameter", "bad task id '" + task_id + "'");
   fs::path dir = data_dir / "runtime" / "logs" / task_id;
-  std::error_code ec;
   std::vector<ContainerLog> out;
-  for (const auto& e : fs::directory_iterator(dir, ec)) {
-    if (e.path().extension() != ".log") continue;
+  for (const auto& container : log_containers(data_dir, task_id)) {
     ContainerLog log;
-    log.container = e.path().stem().string();
-    fs::path rotated = e.path();
-    rotated += ".1";
-    log.text = read_whole(rotated) + read_whole(e.path());
+    log.container = container;
+    fs::path current = dir / (container + ".log"), rotated = dir / (container + ".log.1");
+    log.text = read_whole(rotated) + read_whole(current);
     if (log.text.size() > max_bytes) log.text.erase(0, log.text.size() - max_bytes);
     out.push_back(std::move(log));
   }
   if (out.empty()) return Error::not_found("TaskNotFound", "no logs for task " + task_id);
-  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.container < b.container; });
   return out;
 }
 

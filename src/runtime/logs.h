@@ -18,6 +18,9 @@ struct ContainerLog {
   std::string text;  // the last max_bytes of the container's output
 };
 
+// The containers that have logs of the task, sorted ({} when none).
+std::vector<std::string> log_containers(const std::filesystem::path& data_dir, const std::string& task_id);
+
 // kNotFound when the task has no logs; containers sorted by name.
 Result<std::vector<ContainerLog>> read_logs(const std::filesystem::path& data_dir, const std::string& task_id,
                                             size_t max_bytes = 1u << 20);
