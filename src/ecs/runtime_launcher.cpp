@@ -51,6 +51,81 @@ void merge_environment(std::vector<std::pair<std::string, std::string>>& env, co
 
 const char* health_text(runtime::HealthStatus h) { return runtime::to_string(h); }
 
+bool flag(const json::object& o, std::string_view key) {
+  auto it = o.find(key);
+  return it != o.end() && it->value().is_bool() && it->value().as_bool();
+}
+
+const json::object* member_object(const json::object& o, std::string_view key) {
+  auto it = o.find(key);
+  return it != o.end() && it->value().is_object() ? &it->value().as_object() : nullptr;
+}
+
+// Calls f(object) for each object element of array member `key`.
+template <typename F>
+void each_object(const json::object& o, std::string_view key, F&& f) {
+  auto it = o.find(key);
+  if (it == o.end() || !it->value().is_array()) return;
+  for (const auto& e : it->value().as_array())
+    if (e.is_object()) f(e.as_object());
+}
+
+std::vector<runtime::Volume> volumes_of(const json::object& task_definition) {
+  std::vector<runtime::Volume> out;
+  each_object(task_definition, "volumes", [&](const json::object& v) {
+    runtime::Volume volume;
+    volume.name = text(v, "name");
+    if (const auto* docker = member_object(v, "dockerVolumeConfiguration")) {
+      volume.kind = runtime::Volume::Kind::kDocker;
+      volume.shared = text(*docker, "scope") == "shared";
+      volume.autoprovision = flag(*docker, "autoprovision");
+    } else if (const auto* host = member_object(v, "host"); host && !text(*host, "sourcePath").empty()) {
+      volume.kind = runtime::Volume::Kind::kHostPath;
+      volume.host_path = text(*host, "sourcePath");
+    }
+    out.push_back(std::move(volume));
+  });
+  return out;
+}
+
+runtime::DependencyCondition condition_of(const std::string& name) {
+  if (name == "COMPLETE") return runtime::DependencyCondition::kComplete;
+  if (name == "SUCCESS") return runtime::DependencyCondition::kSuccess;
+  if (name == "HEALTHY") return runtime::DependencyCondition::kHealthy;
+  return runtime::DependencyCondition::kStart;
+}
+
+// linuxParameters, privileged, systemControls, dockerSecurityOptions, ...
+runtime::LinuxOptions linux_options_of(const json::object& c) {
+  runtime::LinuxOptions lx;
+  lx.privileged = flag(c, "privileged");
+  lx.pseudo_terminal = flag(c, "pseudoTerminal");
+  lx.interactive = flag(c, "interactive");
+  for (const auto& option : strings(c, "dockerSecurityOptions").value_or(std::vector<std::string>()))
+    if (option == "no-new-privileges" || option == "no-new-privileges:true") lx.no_new_privileges = true;
+  each_object(c, "systemControls",
+              [&](const json::object& s) { lx.sysctls.emplace_back(text(s, "namespace"), text(s, "value")); });
+  const auto* p = member_object(c, "linuxParameters");
+  if (!p) return lx;
+  if (const auto* caps = member_object(*p, "capabilities")) {
+    lx.capabilities_add = strings(*caps, "add").value_or(std::vector<std::string>());
+    lx.capabilities_drop = strings(*caps, "drop").value_or(std::vector<std::string>());
+  }
+  lx.init_process = flag(*p, "initProcessEnabled");
+  lx.shared_memory_mib = integer(*p, "sharedMemorySize");
+  if (p->contains("swappiness")) lx.swappiness = integer(*p, "swappiness");
+  if (p->contains("maxSwap")) lx.max_swap_mib = integer(*p, "maxSwap");
+  each_object(*p, "tmpfs", [&](const json::object& t) {
+    lx.tmpfs.push_back({text(t, "containerPath"), integer(t, "size"),
+                        strings(t, "mountOptions").value_or(std::vector<std::string>())});
+  });
+  each_object(*p, "devices", [&](const json::object& d) {
+    lx.devices.push_back({text(d, "hostPath"), text(d, "containerPath"),
+                          strings(d, "permissions").value_or(std::vector<std::string>())});
+  });
+  return lx;
+}
+
 }  // namespace
 
 runtime::TaskSpec task_spec_for(const LaunchRequest& r) {
@@ -64,6 +139,7 @@ runtime::TaskSpec task_spec_for(const LaunchRequest& r) {
   spec.public_ip = r.public_ip;
   spec.private_ip = r.private_ip;
   spec.security_group_ids = r.security_group_ids;
+  spec.volumes = volumes_of(r.task_definition);
   // Task-level sizes (a cgroup around the task; what FARGATE enforces):
   // the definition's, or the RunTask overrides'.
   for (const json::object* o : {&r.task_definition, &r.overrides}) {
@@ -94,6 +170,24 @@ runtime::TaskSpec task_spec_for(const LaunchRequest& r) {
     s.memory_reservation_mib = integer(c, "memoryReservation");
     s.cpu_shares = integer(c, "cpu");
     if (int64_t t = integer(c, "stopTimeout"); t > 0) s.stop_timeout = std::chrono::seconds(t);
+    if (int64_t t = integer(c, "startTimeout"); t > 0) s.start_timeout = std::chrono::seconds(t);
+    each_object(c, "mountPoints", [&](const json::object& m) {
+      s.mount_points.push_back({text(m, "sourceVolume"), text(m, "containerPath"), flag(m, "readOnly")});
+    });
+    each_object(c, "volumesFrom", [&](const json::object& v) {
+      s.volumes_from.push_back({text(v, "sourceContainer"), flag(v, "readOnly")});
+    });
+    each_object(c, "dependsOn", [&](const json::object& d) {
+      s.depends_on.push_back({text(d, "containerName"), condition_of(text(d, "condition"))});
+    });
+    s.linux = linux_options_of(c);
+    s.dns_servers = strings(c, "dnsServers").value_or(std::vector<std::string>());
+    s.dns_search_domains = strings(c, "dnsSearchDomains").value_or(std::vector<std::string>());
+    each_object(c, "extraHosts",
+                [&](const json::object& h) { s.extra_hosts.emplace_back(text(h, "hostname"), text(h, "ipAddress")); });
+    if (const auto* labels = member_object(c, "dockerLabels"))
+      for (const auto& [k, v] : *labels)
+        if (v.is_string()) s.labels.emplace_back(std::string(k), std::string(v.as_string()));
     if (auto it = c.find("ulimits"); it != c.end() && it->value().is_array()) {
       for (const auto& u : it->value().as_array()) {
         if (!u.is_object()) continue;
@@ -140,7 +234,11 @@ runtime::TaskSpec task_spec_for(const LaunchRequest& r) {
 TaskReport report_for(const runtime::TaskState& state) {
   TaskReport r;
   r.task_id = state.task_id;
-  r.last_status = state.stopped ? "STOPPED" : "RUNNING";
+  // A task is RUNNING once every container has started (some may be
+  // waiting on their dependsOn conditions until then).
+  bool waiting = false;
+  for (const auto& c : state.containers) waiting = waiting || c.status == runtime::ContainerStatus::kPending;
+  r.last_status = state.stopped ? "STOPPED" : waiting ? "PENDING" : "RUNNING";
   r.health_status = health_text(state.health);
   if (state.stopped) {
     switch (state.stop_cause) {
@@ -247,6 +345,12 @@ void RuntimeTaskLauncher::work(std::stop_token stop) {
     failed.last_status = "STOPPED";
     failed.stop_code = "TaskFailedToStart";
     failed.stopped_reason = started.error().message;
+    // The agent's words name the task.
+    if (started.error().code == "TaskDependencyError") {
+      failed.stopped_reason += ", taskArn: " + request.task_arn;
+    } else if (started.error().code == "VolumeNotFound") {
+      failed.stopped_reason = "resource cannot be initialized for task " + request.task_arn + ": " + failed.stopped_reason;
+    }
     for (const auto& c : request.task_definition.at("containerDefinitions").as_array()) {
       ContainerReport cr;
       cr.name = text(c.as_object(), "name");

@@ -6,6 +6,7 @@
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ip/udp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -24,6 +25,7 @@ namespace berth::runtime {
 
 namespace asio = boost::asio;
 using asio::ip::tcp;
+using asio::ip::udp;
 using namespace asio::experimental::awaitable_operators;
 
 namespace {
@@ -31,6 +33,8 @@ namespace {
 constexpr auto kConnectTimeout = std::chrono::seconds(5);
 constexpr auto kDropHold = std::chrono::seconds(60);
 constexpr int kMaxHeld = 256;
+constexpr auto kUdpFlowIdle = std::chrono::seconds(30);
+constexpr size_t kMaxUdpFlows = 1024;
 
 ec2::IpAddress to_ip(const asio::ip::address& a) {
   if (a.is_v4()) return ec2::IpAddress::from_v4_bytes(a.to_v4().to_bytes());
@@ -65,6 +69,32 @@ struct Listener {
   }
 };
 
+// One UDP port: the socket on the host address and its flows.
+struct UdpListener {
+  struct Flow {
+    std::shared_ptr<udp::socket> upstream;  // inside the task's netns, connected to the container port
+    std::chrono::steady_clock::time_point last_active;
+  };
+  ListenerSpec spec;
+  udp::socket socket;
+  int netns_fd = -1;
+  ec2::IpAddress address;
+  std::map<udp::endpoint, Flow> flows;
+  bool closed = false;
+
+  UdpListener(asio::io_context& io, ListenerSpec s) : spec(std::move(s)), socket(io) {}
+  ~UdpListener() {
+    if (netns_fd >= 0) ::close(netns_fd);
+  }
+  void close_all() {
+    closed = true;
+    boost::system::error_code ec;
+    socket.close(ec);
+    for (auto& [peer, flow] : flows) flow.upstream->close(ec);
+    flows.clear();
+  }
+};
+
 struct Forwarders::Impl {
   SecurityGroupSource groups;
   std::shared_ptr<std::atomic<uint64_t>> dropped;
@@ -74,6 +104,7 @@ struct Forwarders::Impl {
   std::thread thread;
   mutable std::mutex mutex;  // guards listeners' map (not the data path)
   std::multimap<std::string, std::shared_ptr<Listener>> listeners;
+  std::multimap<std::string, std::shared_ptr<UdpListener>> udp_listeners;
   struct Route {
     ListenerSpec spec;
     std::shared_ptr<int> netns_fd;
@@ -156,6 +187,77 @@ struct Forwarders::Impl {
     co_await (pipe(client, upstream) && pipe(upstream, client));
   }
 
+  // Replies of one flow back to its client, until the flow is idle or closed.
+  asio::awaitable<void> udp_replies(std::shared_ptr<UdpListener> l, udp::endpoint client,
+                                    std::shared_ptr<udp::socket> upstream) {
+    char buf[65536];
+    boost::system::error_code ec;
+    for (;;) {
+      asio::steady_timer idle(io, kUdpFlowIdle);
+      auto r = co_await (upstream->async_receive(asio::buffer(buf), asio::redirect_error(asio::use_awaitable, ec)) ||
+                         idle.async_wait(asio::use_awaitable));
+      if (l->closed) co_return;
+      auto it = l->flows.find(client);
+      if (it == l->flows.end() || it->second.upstream != upstream) co_return;
+      if (r.index() == 1) {
+        if (std::chrono::steady_clock::now() - it->second.last_active < kUdpFlowIdle) continue;
+        upstream->close(ec);
+        l->flows.erase(it);
+        co_return;
+      }
+      if (ec) {
+        // ECONNREFUSED: nothing listens in the container yet; the flow stays.
+        if (ec == asio::error::connection_refused) continue;
+        upstream->close(ec);
+        l->flows.erase(it);
+        co_return;
+      }
+      it->second.last_active = std::chrono::steady_clock::now();
+      co_await l->socket.async_send_to(asio::buffer(buf, std::get<0>(r)), client,
+                                       asio::redirect_error(asio::use_awaitable, ec));
+    }
+  }
+
+  asio::awaitable<void> udp_loop(std::shared_ptr<UdpListener> l) {
+    char buf[65536];
+    for (;;) {
+      udp::endpoint client;
+      boost::system::error_code ec;
+      size_t n = co_await l->socket.async_receive_from(asio::buffer(buf), client,
+                                                       asio::redirect_error(asio::use_awaitable, ec));
+      if (ec == asio::error::operation_aborted || l->closed) co_return;
+      if (ec) continue;
+      auto it = l->flows.find(client);
+      if (it == l->flows.end()) {
+        auto table = groups ? groups() : nullptr;
+        ec2::Connection c{.source = to_ip(client.address()),
+                          .source_groups = {},
+                          .destination = l->address,
+                          .destination_groups = l->spec.destination_groups,
+                          .protocol = ec2::IpProtocol::udp(),
+                          .port = l->spec.host_port};
+        if (!table || !ec2::connection_allowed(c, *table) || l->flows.size() >= kMaxUdpFlows) {
+          dropped->fetch_add(1);
+          continue;
+        }
+        int fd = socket_in_netns(l->netns_fd, AF_INET, SOCK_DGRAM);
+        if (fd < 0) continue;
+        auto upstream = std::make_shared<udp::socket>(io);
+        upstream->assign(udp::v4(), fd, ec);
+        if (!ec) upstream->connect(udp::endpoint(asio::ip::address_v4::loopback(), l->spec.container_port), ec);
+        if (ec) {
+          upstream->close(ec);
+          continue;
+        }
+        it = l->flows.emplace(client, UdpListener::Flow{upstream, std::chrono::steady_clock::now()}).first;
+        asio::co_spawn(io, udp_replies(l, client, upstream), asio::detached);
+      }
+      it->second.last_active = std::chrono::steady_clock::now();
+      // A container not listening yet answers ICMP refused: the datagram is lost, as on AWS.
+      it->second.upstream->send(asio::buffer(buf, n), 0, ec);
+    }
+  }
+
   asio::awaitable<void> accept_loop(std::shared_ptr<Listener> l) {
     for (;;) {
       auto client = std::make_shared<tcp::socket>(io);
@@ -181,6 +283,7 @@ Forwarders::~Forwarders() {
   {
     std::lock_guard lock(impl_->mutex);
     for (const auto& [o, l] : impl_->listeners) owners.push_back(o);
+    for (const auto& [o, l] : impl_->udp_listeners) owners.push_back(o);
     impl_->routes.clear();
   }
   for (const auto& o : owners) close_owner(o);
@@ -189,7 +292,32 @@ Forwarders::~Forwarders() {
   impl_->thread.join();
 }
 
+Status Forwarders::listen_udp(const ListenerSpec& spec) {
+  boost::system::error_code ec;
+  auto address = asio::ip::make_address(spec.bind_ip, ec);
+  if (ec) return Error::invalid("InvalidAddress", "not an IP address: " + spec.bind_ip);
+  auto l = std::make_shared<UdpListener>(impl_->io, spec);
+  l->address = to_ip(address);
+  l->netns_fd = open_netns(spec.netns_name);
+  if (l->netns_fd < 0) return Error::internal("network namespace " + spec.netns_name + " is gone");
+  udp::endpoint endpoint(address, spec.host_port);
+  l->socket.open(endpoint.protocol(), ec);
+  if (!ec) l->socket.bind(endpoint, ec);
+  if (ec == asio::error::address_in_use)
+    return Error::conflict("PortInUse", spec.bind_ip + ":" + std::to_string(spec.host_port) + "/udp is in use");
+  if (ec == boost::system::errc::address_not_available)
+    return Error::invalid("InvalidAddress", spec.bind_ip + " is not an address of this host");
+  if (ec) return Error::internal("bind " + spec.bind_ip + ":" + std::to_string(spec.host_port) + "/udp: " + ec.message());
+  {
+    std::lock_guard lock(impl_->mutex);
+    impl_->udp_listeners.emplace(spec.owner, l);
+  }
+  asio::co_spawn(impl_->io, impl_->udp_loop(l), asio::detached);
+  return Ok{};
+}
+
 Status Forwarders::listen(const ListenerSpec& spec) {
+  if (spec.protocol == "udp") return listen_udp(spec);
   boost::system::error_code ec;
   auto address = asio::ip::make_address(spec.bind_ip, ec);
   if (ec) return Error::invalid("InvalidAddress", "not an IP address: " + spec.bind_ip);
@@ -254,6 +382,7 @@ Result<PrivateRoute> Forwarders::open_route(const std::string& ip, uint16_t port
 
 void Forwarders::close_owner(const std::string& owner) {
   std::vector<std::shared_ptr<Listener>> closing;
+  std::vector<std::shared_ptr<UdpListener>> closing_udp;
   {
     std::lock_guard lock(impl_->mutex);
     for (auto it = impl_->routes.begin(); it != impl_->routes.end();)
@@ -261,11 +390,15 @@ void Forwarders::close_owner(const std::string& owner) {
     auto [b, e] = impl_->listeners.equal_range(owner);
     for (auto it = b; it != e; ++it) closing.push_back(it->second);
     impl_->listeners.erase(b, e);
+    auto [ub, ue] = impl_->udp_listeners.equal_range(owner);
+    for (auto it = ub; it != ue; ++it) closing_udp.push_back(it->second);
+    impl_->udp_listeners.erase(ub, ue);
   }
-  if (closing.empty()) return;
+  if (closing.empty() && closing_udp.empty()) return;
   std::promise<void> done;
   asio::post(impl_->io, [&] {
     for (auto& l : closing) l->close_all();
+    for (auto& l : closing_udp) l->close_all();
     done.set_value();
   });
   // The io thread never calls close_owner, so this cannot wait on itself.
@@ -274,7 +407,7 @@ void Forwarders::close_owner(const std::string& owner) {
 
 size_t Forwarders::listener_count() const {
   std::lock_guard lock(impl_->mutex);
-  return impl_->listeners.size() + impl_->routes.size();
+  return impl_->listeners.size() + impl_->udp_listeners.size() + impl_->routes.size();
 }
 
 }  // namespace berth::runtime

@@ -1,5 +1,5 @@
-// runtime/forwarder: the user-space TCP forwarder that publishes container
-// ports on host addresses without leaving loopback.
+// runtime/forwarder: the user-space TCP and UDP forwarders that publish
+// container ports on host addresses without leaving loopback.
 //
 //   client ──> ADDR:host_port (acceptor, host netns)
 //                 │ ec2::connection_allowed(source, no source groups,
@@ -10,6 +10,11 @@
 //                 ▼ yes
 //              socket created inside the task's netns
 //                 ──> 127.0.0.1:container_port ──> bytes both ways
+//
+// UDP: each client address is a flow with its own socket inside the task's
+// netns, decided once by security groups (protocol udp) when its first
+// datagram comes; a dropped flow's datagrams vanish; a flow idle for
+// kUdpFlowIdle is forgotten.
 //
 // One io_context on one thread of its own; the data path never takes a
 // lock (the security-group snapshot is whatever the source returns).
@@ -37,6 +42,7 @@ struct ListenerSpec {
   uint16_t container_port = 0;
   std::string netns_name;
   std::vector<ec2::GroupId> destination_groups;
+  std::string protocol = "tcp";  // "tcp" or "udp"
 };
 
 class Forwarders {
@@ -60,6 +66,8 @@ class Forwarders {
   uint64_t dropped() const { return dropped_->load(); }
 
  private:
+  Status listen_udp(const ListenerSpec& spec);
+
   struct Impl;
   std::shared_ptr<std::atomic<uint64_t>> dropped_;
   std::unique_ptr<Impl> impl_;

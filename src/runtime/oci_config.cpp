@@ -5,10 +5,15 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
+#include <algorithm>
 #include <charconv>
 #include <csignal>
 #include <fstream>
 #include <optional>
+#include <set>
 
 namespace berth::runtime {
 namespace {
@@ -69,10 +74,38 @@ json::object mount(std::string_view dest, std::string_view type, std::string_vie
 
 constexpr int64_t kMiB = 1024 * 1024;
 
-json::object seccomp_profile() {
+// Syscalls Docker's default profile allows only to a container holding the
+// capability (its "includes": {"caps": [...]} rules).
+const std::vector<std::pair<std::string_view, std::vector<std::string_view>>>& syscalls_by_capability() {
+  static const std::vector<std::pair<std::string_view, std::vector<std::string_view>>> kTable = {
+      {"CAP_SYS_ADMIN", {"bpf", "fsconfig", "fsmount", "fsopen", "fspick", "lookup_dcookie", "mount",
+                         "mount_setattr", "move_mount", "name_to_handle_at", "open_tree", "perf_event_open",
+                         "quotactl", "setns", "syslog", "umount", "umount2", "unshare"}},
+      {"CAP_SYS_PTRACE", {"kcmp", "process_vm_readv", "process_vm_writev", "ptrace"}},
+      {"CAP_SYS_BOOT", {"reboot"}},
+      {"CAP_SYS_MODULE", {"create_module", "delete_module", "finit_module", "init_module", "query_module"}},
+      {"CAP_SYS_PACCT", {"acct"}},
+      {"CAP_SYS_RAWIO", {"ioperm", "iopl"}},
+      {"CAP_SYS_TIME", {"clock_adjtime", "clock_settime", "settimeofday", "stime"}},
+      {"CAP_SYS_NICE", {"get_mempolicy", "mbind", "set_mempolicy"}},
+      {"CAP_SYSLOG", {"syslog"}},
+      {"CAP_BPF", {"bpf"}},
+      {"CAP_PERFMON", {"perf_event_open"}},
+  };
+  return kTable;
+}
+
+json::object seccomp_profile(const std::vector<std::string>& capabilities) {
   // Default allow with explicit EPERM denials: what Docker's default profile
   // refuses, without its long allow list (simpler, same effect for these).
-  json::object deny{{"names", string_array(denied_syscalls())}, {"action", "SCMP_ACT_ERRNO"}, {"errnoRet", 1}};
+  std::set<std::string_view> allowed;
+  for (const auto& [cap, calls] : syscalls_by_capability())
+    if (std::find(capabilities.begin(), capabilities.end(), cap) != capabilities.end())
+      allowed.insert(calls.begin(), calls.end());
+  std::vector<std::string> denied;
+  for (const auto& name : denied_syscalls())
+    if (!allowed.count(name)) denied.push_back(name);
+  json::object deny{{"names", string_array(denied)}, {"action", "SCMP_ACT_ERRNO"}, {"errnoRet", 1}};
   return json::object{{"defaultAction", "SCMP_ACT_ALLOW"},
                       {"architectures", json::array{"SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"}},
                       {"syscalls", json::array{deny}}};
@@ -84,7 +117,71 @@ std::string rlimit_name(const std::string& ecs_name) {
   return "RLIMIT_" + upper;
 }
 
+const std::vector<std::string>& all_capabilities() {
+  static const std::vector<std::string> kAll = {
+      "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL",
+      "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE", "CAP_NET_BIND_SERVICE",
+      "CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW", "CAP_IPC_LOCK", "CAP_IPC_OWNER", "CAP_SYS_MODULE",
+      "CAP_SYS_RAWIO", "CAP_SYS_CHROOT", "CAP_SYS_PTRACE", "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT",
+      "CAP_SYS_NICE", "CAP_SYS_RESOURCE", "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE",
+      "CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL", "CAP_SETFCAP", "CAP_MAC_OVERRIDE", "CAP_MAC_ADMIN", "CAP_SYSLOG",
+      "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ", "CAP_PERFMON", "CAP_BPF",
+      "CAP_CHECKPOINT_RESTORE"};
+  return kAll;
+}
+
+// Docker's default capabilities (moby's oci/caps/defaults.go).
+const std::vector<std::string>& default_capabilities() {
+  static const std::vector<std::string> kDefault = {
+      "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD", "CAP_NET_RAW", "CAP_SETGID",
+      "CAP_SETUID", "CAP_SETFCAP", "CAP_SETPCAP", "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT", "CAP_KILL",
+      "CAP_AUDIT_WRITE"};
+  return kDefault;
+}
+
+std::string device_access(const std::vector<std::string>& permissions) {
+  if (permissions.empty()) return "rwm";
+  std::string access;
+  for (const auto& p : permissions) {
+    if (p == "read" && access.find('r') == std::string::npos) access += 'r';
+    if (p == "write" && access.find('w') == std::string::npos) access += 'w';
+    if (p == "mknod" && access.find('m') == std::string::npos) access += 'm';
+  }
+  return access;
+}
+
 }  // namespace
+
+Result<std::vector<std::string>> container_capabilities(const LinuxOptions& options) {
+  const auto& all = all_capabilities();
+  if (options.privileged) return all;
+  auto full_name = [&](const std::string& ecs) -> std::optional<std::string> {
+    std::string name = ecs;
+    for (auto& ch : name) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+    if (name.rfind("CAP_", 0) != 0) name = "CAP_" + name;
+    if (std::find(all.begin(), all.end(), name) == all.end()) return std::nullopt;
+    return name;
+  };
+  auto is_all = [](const std::string& n) { return n == "ALL" || n == "all"; };
+  std::vector<std::string> caps = default_capabilities();
+  // Docker applies drops after adds, except that adding a capability named
+  // explicitly beats dropping ALL.
+  bool drop_all = std::any_of(options.capabilities_drop.begin(), options.capabilities_drop.end(), is_all);
+  if (drop_all) caps.clear();
+  for (const auto& d : options.capabilities_drop) {
+    if (is_all(d)) continue;
+    auto name = full_name(d);
+    if (!name) return Error::invalid("InvalidCapability", "unknown capability to drop: \"" + d + "\"");
+    caps.erase(std::remove(caps.begin(), caps.end(), *name), caps.end());
+  }
+  for (const auto& a : options.capabilities_add) {
+    if (is_all(a)) return all;
+    auto name = full_name(a);
+    if (!name) return Error::invalid("InvalidCapability", "unknown capability to add: \"" + a + "\"");
+    if (std::find(caps.begin(), caps.end(), *name) == caps.end()) caps.push_back(*name);
+  }
+  return caps;
+}
 
 const std::vector<std::string>& denied_syscalls() {
   static const std::vector<std::string> kDenied = {
@@ -189,6 +286,14 @@ int signal_number(std::string_view name) {
 Result<std::string> make_oci_config(const ImageConfig& image, const ContainerSpec& spec, const BundleInputs& in) {
   auto args = process_args(image, spec);
   if (args.empty()) return Error::invalid("InvalidContainer", "container " + spec.name + ": no command specified");
+  const LinuxOptions& lx = spec.linux;
+  if (lx.init_process) {
+    if (in.init_path.empty()) return Error::invalid("InvalidContainer", "initProcessEnabled: no init available");
+    args.insert(args.begin(), {kInitPath, "--"});
+  }
+  auto caps_or = container_capabilities(lx);
+  if (!caps_or) return std::move(caps_or).error();
+  const auto& caps = *caps_or;
 
   json::array rlimits{json::object{{"type", "RLIMIT_NOFILE"}, {"hard", 1024}, {"soft", 1024}}};
   for (const auto& u : spec.ulimits) {
@@ -198,41 +303,87 @@ Result<std::string> make_oci_config(const ImageConfig& image, const ContainerSpe
       if (r.as_object().at("type") == limit.at("type")) r = limit, replaced = true;
     if (!replaced) rlimits.push_back(limit);
   }
-  json::array caps = string_array({"CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"});
   std::string cwd = !spec.working_directory.empty() ? spec.working_directory
                     : !image.working_dir.empty()    ? image.working_dir
                                                     : "/";
+  // As Docker: the capability sets a root process starts with; a non-root
+  // user's effective set is emptied by the kernel at exec (no ambient set).
+  json::array cap_array = string_array(caps);
   json::object process{
       {"terminal", false},
       {"user", json::object{{"uid", in.user.uid}, {"gid", in.user.gid}}},
       {"args", string_array(args)},
       {"env", string_array(process_env(image, spec))},
       {"cwd", cwd},
-      {"capabilities",
-       json::object{{"bounding", caps}, {"effective", caps}, {"permitted", caps}, {"ambient", caps}}},
+      {"capabilities", json::object{{"bounding", cap_array}, {"effective", cap_array}, {"permitted", cap_array}}},
       {"rlimits", rlimits},
-      {"noNewPrivileges", true}};
+      {"noNewPrivileges", lx.no_new_privileges}};
 
-  json::array mounts{
-      mount("/proc", "proc", "proc", {}),
-      mount("/dev", "tmpfs", "tmpfs", {"nosuid", "strictatime", "mode=755", "size=65536k"}),
-      mount("/dev/pts", "devpts", "devpts", {"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"}),
-      mount("/dev/shm", "tmpfs", "shm", {"nosuid", "noexec", "nodev", "mode=1777", "size=65536k"}),
-      mount("/dev/mqueue", "mqueue", "mqueue", {"nosuid", "noexec", "nodev"}),
-      mount("/sys", "sysfs", "sysfs", {"nosuid", "noexec", "nodev", "ro"}),
-      mount("/sys/fs/cgroup", "cgroup", "cgroup", {"nosuid", "noexec", "nodev", "relatime", "ro"})};
+  int64_t shm_mib = lx.shared_memory_mib > 0 ? lx.shared_memory_mib : 64;
+  json::array mounts{mount("/proc", "proc", "proc", {})};
+  if (lx.privileged) {
+    // The host's devices, as Docker gives a privileged container.
+    mounts.push_back(mount("/dev", "bind", "/dev", {"rbind", "rprivate", "nosuid"}));
+  } else {
+    mounts.push_back(mount("/dev", "tmpfs", "tmpfs", {"nosuid", "strictatime", "mode=755", "size=65536k"}));
+  }
+  mounts.push_back(
+      mount("/dev/pts", "devpts", "devpts", {"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"}));
+  mounts.push_back(mount("/dev/shm", "tmpfs", "shm",
+                         {"nosuid", "noexec", "nodev", "mode=1777", "size=" + std::to_string(shm_mib * 1024) + "k"}));
+  mounts.push_back(mount("/dev/mqueue", "mqueue", "mqueue", {"nosuid", "noexec", "nodev"}));
+  std::string sys_mode = lx.privileged ? "rw" : "ro";
+  mounts.push_back(mount("/sys", "sysfs", "sysfs", {"nosuid", "noexec", "nodev", sys_mode}));
+  mounts.push_back(mount("/sys/fs/cgroup", "cgroup", "cgroup", {"nosuid", "noexec", "nodev", "relatime", sys_mode}));
+  for (const auto& b : in.binds) {
+    std::vector<std::string> options{"rbind", "rprivate"};
+    options.push_back(b.read_only ? "ro" : "rw");
+    mounts.push_back(mount(b.destination, "bind", b.source, options));
+  }
+  if (lx.init_process) mounts.push_back(mount(kInitPath, "bind", in.init_path, {"bind", "ro", "rprivate"}));
+  for (const auto& t : lx.tmpfs) {
+    std::vector<std::string> options = t.options;
+    if (t.size_mib > 0) options.push_back("size=" + std::to_string(t.size_mib) + "m");
+    mounts.push_back(mount(t.container_path, "tmpfs", "tmpfs", options));
+  }
 
-  json::object resources{{"devices", json::array{json::object{{"allow", false}, {"access", "rwm"}}}}};
+  json::array device_rules{json::object{{"allow", lx.privileged}, {"access", "rwm"}}};
+  json::array devices;
+  for (const auto& d : lx.devices) {
+    struct stat st {};
+    if (::stat(d.host_path.c_str(), &st) != 0 || (!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode)))
+      return Error::invalid("InvalidDevice", "error gathering device information while adding device \"" +
+                                                 d.host_path + "\": not a device");
+    std::string type = S_ISCHR(st.st_mode) ? "c" : "b";
+    int64_t major = ::major(st.st_rdev), minor = ::minor(st.st_rdev);
+    devices.push_back(json::object{{"path", d.container_path.empty() ? d.host_path : d.container_path},
+                                   {"type", type},
+                                   {"major", major},
+                                   {"minor", minor},
+                                   {"fileMode", st.st_mode & 07777},
+                                   {"uid", 0},
+                                   {"gid", 0}});
+    device_rules.push_back(json::object{
+        {"allow", true}, {"type", type}, {"major", major}, {"minor", minor}, {"access", device_access(d.permissions)}});
+  }
+
+  json::object resources{{"devices", device_rules}};
   json::object memory;
   if (spec.memory_mib > 0) {
-    // swap = limit: the container cannot swap, so the limit is an OOM kill.
+    // swap = limit (no swap) unless maxSwap says how much: the limit is an OOM kill.
     memory["limit"] = spec.memory_mib * kMiB;
-    memory["swap"] = spec.memory_mib * kMiB;
+    memory["swap"] = (spec.memory_mib + lx.max_swap_mib.value_or(0)) * kMiB;
   }
   if (spec.memory_reservation_mib > 0) memory["reservation"] = spec.memory_reservation_mib * kMiB;
+  if (lx.swappiness) memory["swappiness"] = *lx.swappiness;
   if (!memory.empty()) resources["memory"] = memory;
   if (spec.cpu_shares > 0) resources["cpu"] = json::object{{"shares", spec.cpu_shares < 2 ? 2 : spec.cpu_shares}};
   if (spec.pids_limit > 0) resources["pids"] = json::object{{"limit", spec.pids_limit}};
+
+  // Docker lets an unprivileged user bind low ports in the container's own
+  // network namespace; the definition's systemControls come on top.
+  json::object sysctl{{"net.ipv4.ip_unprivileged_port_start", "0"}};
+  for (const auto& [k, v] : lx.sysctls) sysctl[k] = v;
 
   json::object network_ns{{"type", "network"}};
   if (!in.netns_path.empty()) network_ns["path"] = in.netns_path;
@@ -241,18 +392,26 @@ Result<std::string> make_oci_config(const ImageConfig& image, const ContainerSpe
       {"cgroupsPath", in.cgroups_path},
       {"namespaces", json::array{json::object{{"type", "pid"}}, network_ns, json::object{{"type", "ipc"}},
                                  json::object{{"type", "uts"}}, json::object{{"type", "mount"}}}},
-      {"maskedPaths", string_array({"/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
-                                    "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware",
-                                    "/proc/scsi"})},
-      {"readonlyPaths", string_array({"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"})},
-      {"seccomp", seccomp_profile()}};
+      {"sysctl", sysctl}};
+  if (!devices.empty()) linux["devices"] = devices;
+  if (!lx.privileged) {
+    linux["maskedPaths"] = string_array({"/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys",
+                                         "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats",
+                                         "/proc/sched_debug", "/sys/firmware", "/proc/scsi"});
+    linux["readonlyPaths"] =
+        string_array({"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"});
+    linux["seccomp"] = seccomp_profile(caps);
+  }
 
+  json::object annotations;
+  for (const auto& [k, v] : spec.labels) annotations[k] = v;
   json::object config{{"ociVersion", "1.0.2-dev"},
                       {"process", process},
                       {"root", json::object{{"path", in.rootfs}, {"readonly", spec.readonly_root_filesystem}}},
-                      {"hostname", spec.hostname.empty() ? spec.name : spec.hostname},
+                      {"hostname", spec.hostname.empty() ? spec.name.substr(0, 63) : spec.hostname},
                       {"mounts", mounts},
                       {"linux", linux}};
+  if (!annotations.empty()) config["annotations"] = annotations;
   return json::serialize(config);
 }
 

@@ -38,12 +38,24 @@ struct UserIds {
 // kInvalid when a name is not there.
 Result<UserIds> resolve_user(const std::string& rootfs, std::string_view user);
 
+// A host file or directory bound into the container (volumes, /etc/hosts, the init).
+struct BindMount {
+  std::string source;
+  std::string destination;
+  bool read_only = false;
+};
+
 struct BundleInputs {
   std::string rootfs;       // absolute path of the container's root
   std::string netns_path;   // empty: a new network namespace
   std::string cgroups_path; // "/berth/<id>"
   UserIds user;
+  std::vector<BindMount> binds;  // in mount order, after the standard ones
+  std::string init_path;  // the init run as PID 1 when spec.linux.init_process (bound at kInitPath)
 };
+
+// Where the init is bound in the container (where Docker puts its own).
+inline constexpr const char* kInitPath = "/sbin/docker-init";
 
 // kInvalid when there is nothing to run (no entrypoint and no command).
 Result<std::string> make_oci_config(const ImageConfig& image, const ContainerSpec& spec, const BundleInputs& in);
@@ -58,5 +70,11 @@ int signal_number(std::string_view name);
 
 // Syscalls the seccomp profile answers with EPERM (Docker's default denies these).
 const std::vector<std::string>& denied_syscalls();
+
+// The capabilities a container gets: Docker's default set (what ECS on EC2
+// gives), plus linuxParameters.capabilities.add, minus .drop ("ALL" works
+// in both); every capability when privileged. Names as "CAP_CHOWN".
+// kInvalid for a name the kernel does not know.
+Result<std::vector<std::string>> container_capabilities(const LinuxOptions& options);
 
 }  // namespace berth::runtime

@@ -17,6 +17,7 @@
 
 #include "core/log.h"
 #include "runtime/cgroups.h"
+#include "runtime/etc_files.h"
 #include "runtime/netns.h"
 #include "runtime/oci_config.h"
 #include "runtime/subprocess.h"
@@ -31,11 +32,21 @@ namespace {
 constexpr std::chrono::seconds kDefaultStopTimeout{30};
 constexpr const char* kLog = "runtime";
 
-bool valid_id(const std::string& id) {
-  if (id.empty() || id.size() > 64) return false;
+bool valid_id(const std::string& id, size_t max = 64) {
+  if (id.empty() || id.size() > max) return false;
   for (char c : id)
     if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') return false;
   return id != "." && id != "..";
+}
+
+// ECS allows container names of 255 characters.
+constexpr size_t kMaxContainerName = 255;
+
+std::string read_text(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
 }
 
 // Loopback addresses are where this host answers; anything else (a VPC
@@ -71,6 +82,17 @@ Error init_error(const std::string& message) {
 
 }  // namespace
 
+std::string container_file_name(const std::string& container) {
+  constexpr size_t kKeep = 48;
+  if (container.size() <= kKeep + 16) return container;
+  // FNV-1a: stable across builds, so an adopted task finds its files again.
+  uint64_t h = 14695981039346656037ull;
+  for (unsigned char c : container) h = (h ^ c) * 1099511628211ull;
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
+  return container.substr(0, kKeep) + "-" + hex;
+}
+
 const char* to_string(ContainerStatus status) {
   switch (status) {
     case ContainerStatus::kPending: return "PENDING";
@@ -96,7 +118,8 @@ RuncTaskRuntime::RuncTaskRuntime(RuncRuntimeOptions options)
       images_(root_ / "images", options_.umoci),
       forwarders_(options_.security_groups) {
   std::error_code ec;
-  for (const char* d : {"runc", "images", "tasks", "logs"}) fs::create_directories(root_ / d, ec);
+  for (const char* d : {"runc", "images", "tasks", "logs", "volumes"}) fs::create_directories(root_ / d, ec);
+  if (options_.init_binary.empty()) options_.init_binary = BERTH_INIT_BINARY;
   // Containers outlive `runc run -d`; as their subreaper the daemon gets
   // their exit status with waitpid, as containerd's shim does.
   ::prctl(PR_SET_CHILD_SUBREAPER, 1);
@@ -121,7 +144,7 @@ RuncTaskRuntime::~RuncTaskRuntime() {
 }
 
 fs::path RuncTaskRuntime::log_path(const std::string& task_id, const std::string& container) const {
-  return root_ / "logs" / task_id / (container + ".log");
+  return root_ / "logs" / task_id / (container_file_name(container) + ".log");
 }
 
 TaskState RuncTaskRuntime::snapshot(const TaskRecord& task) const {
@@ -159,8 +182,12 @@ Status RuncTaskRuntime::listen_all(TaskRecord& task) {
   if (task.spec.network_mode == NetworkMode::kNone) return Ok{};
   for (const auto& c : task.spec.containers) {
     for (const auto& m : c.port_mappings) {
-      if (m.protocol != "tcp" && !m.protocol.empty()) continue;
+      const std::string protocol = m.protocol.empty() ? "tcp" : m.protocol;
+      if (protocol != "tcp" && protocol != "udp")
+        return Error::invalid("InvalidPortMapping", "protocol " + protocol);
       if (m.container_port == 0) return Error::invalid("InvalidPortMapping", "containerPort 0");
+      // TCP and UDP ports are separate spaces on every address.
+      auto port_space = [&](const std::string& ip) { return protocol == "udp" ? "udp/" + ip : ip; };
       uint16_t requested = task.spec.network_mode == NetworkMode::kBridge ? m.host_port : m.container_port;
       uint16_t host_port = requested;
       for (size_t i = 0; i < addresses.size(); ++i) {
@@ -168,27 +195,28 @@ Status RuncTaskRuntime::listen_all(TaskRecord& task) {
         // must take the same one, as one host port on every interface. A
         // dynamic port some other program holds is skipped.
         for (int attempt = 0;; ++attempt) {
-          auto port = i == 0 ? ports_.allocate(addresses[i], requested) : ports_.allocate(addresses[i], host_port);
+          const std::string space = port_space(addresses[i]);
+          auto port = i == 0 ? ports_.allocate(space, requested) : ports_.allocate(space, host_port);
           if (!port) return std::move(port).error();
           auto listened = forwarders_.listen(
-              {task.spec.task_id, addresses[i], *port, m.container_port, task.netns, groups});
+              {task.spec.task_id, addresses[i], *port, m.container_port, task.netns, groups, protocol});
           if (!listened && i == 0 && requested == 0 && attempt < 16 &&
               listened.error().error_class == ErrorClass::kConflict) {
-            ports_.release(addresses[i], *port);
+            ports_.release(space, *port);
             continue;
           }
           if (!listened) {
-            ports_.release(addresses[i], *port);
+            ports_.release(space, *port);
             return listened;
           }
           host_port = *port;
-          task.listening.push_back({addresses[i], host_port, m.container_port});
+          task.listening.push_back({addresses[i], host_port, m.container_port, protocol});
           break;
         }
       }
       // A private address that is not local (a VPC address) has no socket:
       // the load balancer reaches it through open_private_route().
-      if (!task.spec.private_ip.empty() && !is_local_address(task.spec.private_ip)) {
+      if (protocol == "tcp" && !task.spec.private_ip.empty() && !is_local_address(task.spec.private_ip)) {
         if (host_port == 0) {
           auto port = ports_.allocate(task.spec.private_ip, 0);
           if (!port) return std::move(port).error();
@@ -200,17 +228,18 @@ Status RuncTaskRuntime::listen_all(TaskRecord& task) {
         task.listening.push_back({task.spec.private_ip, host_port, m.container_port});
         forwarders_.add_route({task.spec.task_id, task.spec.private_ip, host_port, m.container_port, task.netns, groups});
       }
-      task.bindings.push_back({c.name, "0.0.0.0", m.container_port, host_port, "tcp"});
+      task.bindings.push_back({c.name, "0.0.0.0", m.container_port, host_port, protocol});
     }
   }
   return Ok{};
 }
 
-Result<int> RuncTaskRuntime::run_container(TaskRecord& task, size_t index, const CachedImage& image) {
+Result<int> RuncTaskRuntime::run_container(TaskRecord& task, size_t index) {
   auto& c = task.containers[index];
-  fs::path dir = root_ / "tasks" / task.spec.task_id / c.spec.name;
+  const CachedImage& image = c.image;
+  fs::path dir = root_ / "tasks" / task.spec.task_id / container_file_name(c.spec.name);
   std::error_code ec;
-  for (const char* d : {"upper", "work", "rootfs"}) fs::create_directories(dir / d, ec);
+  for (const char* d : {"upper", "work", "rootfs", "etc"}) fs::create_directories(dir / d, ec);
   if (ec) return init_error("cannot create " + dir.string() + ": " + ec.message());
   // overlayfs takes the merged root's mode from the upper dir: give it the
   // image root's, not the daemon's private umask.
@@ -222,8 +251,28 @@ Result<int> RuncTaskRuntime::run_container(TaskRecord& task, size_t index, const
 
   auto user = resolve_user(image.rootfs, c.spec.user.empty() ? image.config.user : c.spec.user);
   if (!user) return init_error(user.error().message);
+  auto binds = container_binds(task.spec, index, task.volumes);
+  if (!binds) return init_error(binds.error().message);
+  if (auto copied = copy_up(task.volumes, *binds, image.rootfs); !copied) return std::move(copied).error();
+  // Docker's own /etc/hosts, resolv.conf and hostname, unless the
+  // definition mounts something there itself.
+  std::string hostname = c.spec.hostname.empty() ? c.spec.name.substr(0, 63) : c.spec.hostname;
+  const std::pair<const char*, std::string> etc[] = {
+      {"hosts", hosts_file(hostname, c.spec.extra_hosts)},
+      {"resolv.conf", resolv_conf(c.spec.dns_servers, c.spec.dns_search_domains, read_text("/etc/resolv.conf"))},
+      {"hostname", hostname + "\n"}};
+  for (const auto& [name, text] : etc) {
+    std::string destination = std::string("/etc/") + name;
+    bool mounted = false;
+    for (const auto& b : *binds) mounted = mounted || b.destination == destination;
+    if (mounted) continue;
+    if (!write_file_atomic(dir / "etc" / name, text)) return init_error("cannot write " + destination);
+    binds->push_back({(dir / "etc" / name).string(), destination, false});
+  }
   auto config = make_oci_config(image.config, c.spec,
-                                {(dir / "rootfs").string(), netns_path(task.netns), container_cgroup(task.spec.task_id, c.spec.name), *user});
+                                {(dir / "rootfs").string(), netns_path(task.netns),
+                                 container_cgroup(task.spec.task_id, container_file_name(c.spec.name)), *user,
+                                 std::move(*binds), options_.init_binary});
   if (!config) return init_error(config.error().message);
   if (!write_file_atomic(dir / "config.json", *config)) return init_error("cannot write config.json");
 
@@ -246,8 +295,23 @@ Result<TaskState> RuncTaskRuntime::start(const TaskSpec& spec) {
   if (spec.containers.empty()) return Error::invalid("InvalidParameter", "a task needs a container");
   std::set<std::string> names;
   for (const auto& c : spec.containers)
-    if (!valid_id(c.name) || !names.insert(c.name).second)
+    if (!valid_id(c.name, kMaxContainerName) || !names.insert(c.name).second)
       return Error::invalid("InvalidParameter", "bad or repeated container name '" + c.name + "'");
+  for (size_t i = 0; i < spec.containers.size(); ++i) {
+    for (const auto& d : spec.containers[i].depends_on) {
+      if (!names.count(d.container) || d.container == spec.containers[i].name)
+        return Error::invalid("InvalidParameter",
+                              "container " + spec.containers[i].name + " depends on unknown container '" + d.container + "'");
+      // The agent refuses the whole task when a HEALTHY condition can never be reported.
+      for (const auto& other : spec.containers)
+        if (other.name == d.container && d.condition == DependencyCondition::kHealthy && !other.health_check)
+          return Error::invalid("TaskDependencyError", "Task dependencies cannot be resolved");
+    }
+    // Every mount's volume and volumesFrom source must exist before anything starts.
+    std::map<std::string, PreparedVolume> names_only;
+    for (const auto& v : spec.volumes) names_only[v.name];
+    if (auto b = container_binds(spec, i, names_only); !b) return std::move(b).error();
+  }
 
   auto t0 = std::chrono::steady_clock::now();
   auto ms_since = [&t0] {
@@ -297,7 +361,8 @@ Result<TaskState> RuncTaskRuntime::start(const TaskSpec& spec) {
     const auto& c = spec.containers[i];
     ContainerRecord r;
     r.spec = c;
-    r.runc_id = spec.task_id + "_" + c.name;
+    r.runc_id = spec.task_id + "_" + container_file_name(c.name);
+    r.image = images[i];
     r.stop_timeout = c.stop_timeout.value_or(kDefaultStopTimeout);
     // The definition's signal, else the image's STOPSIGNAL, else SIGTERM.
     const std::string& name = !c.stop_signal.empty() ? c.stop_signal : images[i].config.stop_signal;
@@ -322,12 +387,18 @@ Result<TaskState> RuncTaskRuntime::start(const TaskSpec& spec) {
   }
   if (auto cg = create_task_cgroup(spec.task_id, spec.memory_mib, spec.cpu_shares); !cg)
     return fail(init_error(cg.error().message));
+  auto volumes = prepare_volumes(spec.volumes, root_ / "tasks" / spec.task_id, root_ / "volumes");
+  if (!volumes) return fail(std::move(volumes).error());
+  task->volumes = std::move(*volumes);
+  task->created = std::chrono::steady_clock::now();
   double netns_ms = ms_since();
   if (auto listened = listen_all(*task); !listened) return fail(std::move(listened).error());
   double listen_ms = ms_since();
   if (!write_file_atomic(record, task_record_json(*task))) return fail(init_error("cannot write task.json"));
   for (size_t i = 0; i < task->containers.size(); ++i) {
-    auto pid = run_container(*task, i, images[i]);
+    // One with dependencies waits for the monitor (start_waiting_containers).
+    if (!task->containers[i].spec.depends_on.empty()) continue;
+    auto pid = run_container(*task, i);
     if (!pid) return fail(std::move(pid).error());
     auto& c = task->containers[i];
     c.pid = *pid;
@@ -346,10 +417,18 @@ Result<TaskState> RuncTaskRuntime::start(const TaskSpec& spec) {
   return snapshot(*slot);
 }
 
+bool RuncTaskRuntime::write_task_record(const TaskRecord& task) {
+  return write_file_atomic(root_ / "tasks" / task.spec.task_id / "task.json", task_record_json(task));
+}
+
 void RuncTaskRuntime::start_health_checks(TaskRecord& task) {
-  for (size_t i = 0; i < task.containers.size(); ++i)
-    if (task.containers[i].spec.health_check && task.containers[i].state.status == ContainerStatus::kRunning)
-      task.health.emplace_back([this, id = task.spec.task_id, i](std::stop_token stop) { health_loop(stop, id, i); });
+  for (size_t i = 0; i < task.containers.size(); ++i) start_health_check(task, i);
+}
+
+void RuncTaskRuntime::start_health_check(TaskRecord& task, size_t index) {
+  if (task.containers[index].spec.health_check && task.containers[index].state.status == ContainerStatus::kRunning)
+    task.health.emplace_back(
+        [this, id = task.spec.task_id, index](std::stop_token stop) { health_loop(stop, id, index); });
 }
 
 void RuncTaskRuntime::release(TaskRecord& task) {
@@ -365,14 +444,14 @@ void RuncTaskRuntime::release(TaskRecord& task) {
       // Killed here (a start that failed half-way): reap it, or it stays a zombie of ours.
       for (int i = 0; i < 200 && ::waitpid(c.pid, nullptr, WNOHANG) == 0; ++i) ::usleep(10'000);
     }
-    fs::path dir = root_ / "tasks" / task.spec.task_id / c.spec.name;
+    fs::path dir = root_ / "tasks" / task.spec.task_id / container_file_name(c.spec.name);
     ::umount2((dir / "rootfs").c_str(), MNT_DETACH);
     std::error_code ec;
     fs::remove_all(dir, ec);
   }
   remove_task_cgroup(task.spec.task_id);
   forwarders_.close_owner(task.spec.task_id);
-  for (const auto& l : task.listening) ports_.release(l.ip, l.host_port);
+  for (const auto& l : task.listening) ports_.release(l.protocol == "udp" ? "udp/" + l.ip : l.ip, l.host_port);
   if (!task.netns.empty()) {
     if (auto d = delete_netns(task.netns); !d) log::warn(kLog, "task ", task.spec.task_id, ": ", d.error().message);
   }
@@ -404,45 +483,60 @@ void RuncTaskRuntime::begin_stop(TaskRecord& task, StopCause cause, std::string 
 void RuncTaskRuntime::stop_sequence(std::stop_token stop, std::string task_id) {
   using Clock = std::chrono::steady_clock;
   struct Target {
+    size_t index;
     std::string runc_id;
     int signal;
-    Clock::time_point deadline;
+    std::chrono::seconds timeout;
+    std::optional<Clock::time_point> deadline;  // set once signalled
   };
   std::vector<Target> targets;
   {
     std::lock_guard lock(mutex_);
     auto it = tasks_.find(task_id);
     if (it == tasks_.end() || !it->second) return;
-    for (const auto& c : it->second->containers)
-      if (c.state.status == ContainerStatus::kRunning)
-        targets.push_back({c.runc_id, c.stop_signal, Clock::now() + c.stop_timeout});
+    const auto& containers = it->second->containers;
+    for (size_t i = 0; i < containers.size(); ++i)
+      if (containers[i].state.status == ContainerStatus::kRunning)
+        targets.push_back({i, containers[i].runc_id, containers[i].stop_signal, containers[i].stop_timeout, {}});
   }
-  // A container that exited meanwhile refuses the signal: nothing to do.
-  for (const auto& t : targets) (void)runc_.kill(t.runc_id, t.signal);
   while (!stop.stop_requested()) {
-    std::vector<std::string> to_kill;
+    std::vector<std::pair<std::string, int>> to_signal;
     {
       std::unique_lock lock(mutex_);
       auto it = tasks_.find(task_id);
       if (it == tasks_.end() || !it->second) return;
+      const auto& containers = it->second->containers;
+      // ECS stops a container only after the containers that depend on it
+      // have stopped: the reverse of the start order.
+      auto dependents_running = [&](size_t index) {
+        for (const auto& c : containers) {
+          if (c.state.status == ContainerStatus::kStopped) continue;
+          for (const auto& d : c.spec.depends_on)
+            if (d.container == containers[index].spec.name) return true;
+        }
+        return false;
+      };
       bool all_stopped = true;
       for (auto& t : targets) {
-        for (const auto& c : it->second->containers) {
-          if (c.runc_id != t.runc_id || c.state.status != ContainerStatus::kRunning) continue;
-          all_stopped = false;
-          if (Clock::now() >= t.deadline) {
-            // Again every second: a kill can fail while runc is busy with
-            // the container (a health check's exec holds its state lock).
-            t.deadline = Clock::now() + std::chrono::seconds(1);
-            to_kill.push_back(t.runc_id);
-          }
+        if (containers[t.index].state.status != ContainerStatus::kRunning) continue;
+        all_stopped = false;
+        if (!t.deadline) {
+          if (dependents_running(t.index)) continue;
+          t.deadline = Clock::now() + t.timeout;
+          to_signal.push_back({t.runc_id, t.signal});
+        } else if (Clock::now() >= *t.deadline) {
+          // Again every second: a kill can fail while runc is busy with
+          // the container (a health check's exec holds its state lock).
+          t.deadline = Clock::now() + std::chrono::seconds(1);
+          to_signal.push_back({t.runc_id, SIGKILL});
         }
       }
       if (all_stopped) return;
-      if (to_kill.empty()) changed_.wait_for(lock, stop, std::chrono::milliseconds(50), [] { return false; });
+      if (to_signal.empty()) changed_.wait_for(lock, stop, std::chrono::milliseconds(50), [] { return false; });
     }
-    for (const auto& id : to_kill)
-      if (auto k = runc_.kill(id, SIGKILL); !k) log::warn(kLog, "kill ", id, ": ", k.error().message);
+    // A container that exited meanwhile refuses the signal: nothing to do.
+    for (const auto& [id, sig] : to_signal)
+      if (auto k = runc_.kill(id, sig); !k && sig == SIGKILL) log::warn(kLog, "kill ", id, ": ", k.error().message);
   }
 }
 
@@ -533,11 +627,11 @@ std::vector<TaskState> RuncTaskRuntime::adopt() {
     }
     if (any_running) {
       for (const auto& l : task.listening) {
-        ports_.claim(l.ip, l.host_port);
+        ports_.claim(l.protocol == "udp" ? "udp/" + l.ip : l.ip, l.host_port);
         std::vector<ec2::GroupId> groups;
         for (const auto& g : task.spec.security_group_ids)
           if (auto gid = ec2::GroupId::parse(g)) groups.push_back(*gid);
-        ListenerSpec spec{task.spec.task_id, l.ip, l.host_port, l.container_port, task.netns, groups};
+        ListenerSpec spec{task.spec.task_id, l.ip, l.host_port, l.container_port, task.netns, groups, l.protocol};
         if (!is_local_address(l.ip)) {
           forwarders_.add_route(spec);
         } else if (auto r = forwarders_.listen(spec); !r) {

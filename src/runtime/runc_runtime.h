@@ -4,7 +4,10 @@
 //     runc/                     runc --root (its private state)
 //     images/<digest>/rootfs    ImageCache, read-only lower layers
 //     tasks/<task>/task.json    what adoption needs (written before runc runs)
-//     tasks/<task>/<c>/         config.json, upper/, work/, rootfs/ (overlay)
+//     tasks/<task>/<c>/         config.json, upper/, work/, rootfs/ (overlay),
+//                               etc/ (hosts, resolv.conf, hostname bound in)
+//     tasks/<task>/volumes/<v>  task volumes (volumes.h)
+//     volumes/<v>/_data         shared Docker volumes, kept across tasks
 //     logs/<task>/<c>.log       container stdout+stderr, rotated to .log.1,
 //                               removed log_retention after the task is gone
 //   /run/netns/berth-<task>     the task's network namespace
@@ -48,6 +51,7 @@ struct RuncRuntimeOptions {
   // last write (ECS shows a stopped task for an hour), then removed.
   std::chrono::seconds log_retention{3600};
   std::chrono::milliseconds poll_interval{50};
+  std::string init_binary;  // berth-init (initProcessEnabled); empty: the one built with berth
 };
 
 struct TaskRecord;
@@ -78,7 +82,10 @@ class RuncTaskRuntime final : public TaskRuntime {
   void stop_sequence(std::stop_token stop, std::string task_id);
   void begin_stop(TaskRecord& task, StopCause cause, std::string reason);
   void release(TaskRecord& task);
-  Result<int> run_container(TaskRecord& task, size_t index, const CachedImage& image);
+  Result<int> run_container(TaskRecord& task, size_t index);
+  void start_waiting_containers();
+  void start_health_check(TaskRecord& task, size_t index);
+  bool write_task_record(const TaskRecord& task);
   Status listen_all(TaskRecord& task);
   void start_health_checks(TaskRecord& task);
   void emit(const std::vector<TaskEvent>& events);

@@ -46,7 +46,70 @@ struct ImageSource {
 struct PortMapping {
   uint16_t container_port = 0;
   uint16_t host_port = 0;  // 0: dynamic (bridge), or = container_port (host, awsvpc)
-  std::string protocol = "tcp";  // only tcp is forwarded
+  std::string protocol = "tcp";  // "tcp" or "udp"
+};
+
+// A task volume (task definition `volumes`), resolved by the runtime to a
+// host directory that containers mount.
+struct Volume {
+  enum class Kind {
+    kScratch,  // `host` without sourcePath: an empty directory that lives and dies with the task
+    kHostPath,  // `host.sourcePath`: the host's own directory
+    kDocker,    // dockerVolumeConfiguration (driver local)
+  };
+  std::string name;
+  Kind kind = Kind::kScratch;
+  std::string host_path;       // kHostPath
+  bool shared = false;         // kDocker scope "shared": outlives the task, found again by name
+  bool autoprovision = false;  // kDocker shared: create when missing (else the task fails to start)
+};
+
+struct MountPoint {
+  std::string source_volume;
+  std::string container_path;
+  bool read_only = false;
+};
+
+// volumesFrom: every mount point of another container of the task.
+struct VolumeFrom {
+  std::string source_container;
+  bool read_only = false;  // true: all of them read-only; false: as the source has them
+};
+
+enum class DependencyCondition { kStart, kComplete, kSuccess, kHealthy };
+
+struct Dependency {
+  std::string container;
+  DependencyCondition condition = DependencyCondition::kStart;
+};
+
+struct TmpfsMount {
+  std::string container_path;
+  int64_t size_mib = 0;
+  std::vector<std::string> options;  // mount options as ECS names them ("noexec", "mode=1777", ...)
+};
+
+struct Device {
+  std::string host_path;
+  std::string container_path;           // empty: host_path
+  std::vector<std::string> permissions;  // "read", "write", "mknod"; empty: all three
+};
+
+// linuxParameters and the Docker-level switches of a container definition.
+struct LinuxOptions {
+  std::vector<std::string> capabilities_add;   // ECS names: "NET_ADMIN", "SYS_PTRACE", "ALL", ...
+  std::vector<std::string> capabilities_drop;
+  bool init_process = false;  // a reaping init as PID 1 (docker --init)
+  std::vector<TmpfsMount> tmpfs;
+  std::vector<Device> devices;
+  int64_t shared_memory_mib = 0;  // /dev/shm size; 0: Docker's 64 MiB
+  std::optional<int64_t> swappiness;
+  std::optional<int64_t> max_swap_mib;
+  bool privileged = false;
+  bool no_new_privileges = false;  // dockerSecurityOptions "no-new-privileges"
+  std::vector<std::pair<std::string, std::string>> sysctls;  // systemControls
+  bool pseudo_terminal = false;
+  bool interactive = false;  // stdin kept open
 };
 
 struct Ulimit {
@@ -90,6 +153,16 @@ struct ContainerSpec {
   std::string stop_signal;  // empty: the image's StopSignal, else SIGTERM
   std::vector<PortMapping> port_mappings;
   std::optional<HealthCheck> health_check;
+  std::vector<MountPoint> mount_points;
+  std::vector<VolumeFrom> volumes_from;
+  std::vector<Dependency> depends_on;
+  std::optional<std::chrono::seconds> start_timeout;  // how long to wait for its dependencies
+  LinuxOptions linux;
+  // Name resolution inside the container (bridge and host modes; awsvpc takes the task's).
+  std::vector<std::string> dns_servers;
+  std::vector<std::string> dns_search_domains;
+  std::vector<std::pair<std::string, std::string>> extra_hosts;  // hostname, address
+  std::vector<std::pair<std::string, std::string>> labels;       // dockerLabels, as OCI annotations
 };
 
 enum class NetworkMode { kBridge, kHost, kAwsvpc, kNone };
@@ -104,6 +177,7 @@ struct TaskSpec {
   std::string public_ip;
   std::string private_ip;
   std::vector<std::string> security_group_ids;  // destination groups of every connection
+  std::vector<Volume> volumes;
   // Task-level limits (task definition cpu/memory; FARGATE): a cgroup
   // around all the task's containers. 0: none.
   int64_t memory_mib = 0;
@@ -118,6 +192,7 @@ struct NetworkBinding {
   std::string protocol = "tcp";
 };
 
+// PENDING: not started yet (waiting on its dependsOn conditions).
 enum class ContainerStatus { kPending, kRunning, kStopped };
 enum class HealthStatus { kUnknown, kHealthy, kUnhealthy };
 
@@ -134,6 +209,11 @@ struct ContainerState {
 // Why the runtime ended a task (ECS maps these to stopCode/stoppedReason).
 enum class StopCause { kNone, kUserInitiated, kEssentialContainerExited, kTaskFailedToStart };
 
+// The file, directory, cgroup and runc id component for a container: its
+// name when short, else a prefix and a hash of it (ECS allows 255
+// characters; a log file "<name>.log.1" and runc's state dir would not fit).
+std::string container_file_name(const std::string& container);
+
 struct TaskState {
   std::string task_id;
   bool stopped = false;  // every container exited and resources released
@@ -144,7 +224,7 @@ struct TaskState {
   std::vector<NetworkBinding> bindings;
 };
 
-enum class EventKind { kContainerExited, kHealthChanged, kTaskStopped };
+enum class EventKind { kContainerStarted, kContainerExited, kHealthChanged, kTaskStopped };
 
 struct TaskEvent {
   EventKind kind = EventKind::kContainerExited;
@@ -175,8 +255,10 @@ class TaskRuntime {
  public:
   virtual ~TaskRuntime() = default;
 
-  // Starts every container; returns once they run (bindings assigned and
-  // listening). Errors: kInvalid (bad spec), kAlreadyExists (task id known),
+  // Starts every container without dependencies; returns once they run
+  // (bindings assigned and listening). Containers with dependsOn start
+  // later, as their conditions are met (kContainerStarted), or the task
+  // stops with kTaskFailedToStart when one cannot be. Errors: kInvalid (bad spec), kAlreadyExists (task id known),
   // kConflict (host port taken), kNotFound ("CannotPullContainerError: ..."
   // image not there), kInternal (runc failed: "ResourceInitializationError:
   // ..."). On error nothing of the task is left behind.

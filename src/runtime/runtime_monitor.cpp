@@ -74,6 +74,7 @@ void RuncTaskRuntime::monitor_loop(std::stop_token stop) {
   auto prune_every = std::min<std::chrono::steady_clock::duration>(kPruneEvery, options_.log_retention);
   while (!stop.stop_requested()) {
     poll_once();
+    start_waiting_containers();
     auto now = std::chrono::steady_clock::now();
     if (now - last_rotate >= kRotateEvery) {
       rotate_logs();
@@ -123,6 +124,10 @@ void RuncTaskRuntime::poll_once() {
           begin_stop(*task, StopCause::kEssentialContainerExited, "Essential container in task exited");
         events.push_back({EventKind::kContainerExited, id, c.spec.name, snapshot(*task)});
       }
+      // A stopping task's containers that never started never will.
+      if (task->stopping)
+        for (auto& c : task->containers)
+          if (c.state.status == ContainerStatus::kPending && !c.launching) c.state.status = ContainerStatus::kStopped;
       bool all_stopped = true;
       for (const auto& c : task->containers) all_stopped = all_stopped && c.state.status == ContainerStatus::kStopped;
       if (all_stopped) {
@@ -154,6 +159,135 @@ void RuncTaskRuntime::poll_once() {
     }
     events.push_back({EventKind::kTaskStopped, task->spec.task_id, "", snapshot(*task)});
   }
+  emit(events);
+}
+
+namespace {
+
+enum class Readiness { kWait, kReady, kNever };
+
+// The ECS agent's texts (its dependency graph) become the container's
+// reason after "CannotStartContainerError: ".
+constexpr const char* kCannotStart = "CannotStartContainerError: dependency graph: ";
+
+// Whether container `index` may start now (dependsOn), never will, or must
+// wait, by the agent's rules: a dependency that stopped without starting
+// will never start; SUCCESS needs exit code 0; a dependency's own
+// startTimeout (counted from its start) bounds the wait for COMPLETE,
+// SUCCESS and HEALTHY; with none the wait is forever (the task stays
+// PENDING, as on ECS).
+Readiness dependency_readiness(const TaskRecord& task, size_t index, std::string& why) {
+  const auto& c = task.containers[index];
+  Readiness result = Readiness::kReady;
+  for (const auto& d : c.spec.depends_on) {
+    const std::string pair = "[" + d.container + "] for target [" + c.spec.name + "]";
+    const ContainerRecord* dep = nullptr;
+    for (const auto& other : task.containers)
+      if (other.spec.name == d.container) dep = &other;
+    if (!dep) {
+      why = kCannotStart + ("container ordering dependency " + pair + " does not exist.");
+      return Readiness::kNever;
+    }
+    bool stopped = dep->state.status == ContainerStatus::kStopped;
+    bool started = dep->pid > 0;
+    if (stopped && !started) {
+      why = kCannotStart + ("failed to resolve container ordering dependency " + pair +
+                            " because dependency will never start");
+      return Readiness::kNever;
+    }
+    bool met = false;
+    switch (d.condition) {
+      case DependencyCondition::kStart: met = started; break;
+      case DependencyCondition::kComplete: met = stopped; break;
+      case DependencyCondition::kSuccess:
+        met = stopped && dep->state.exit_code == 0;
+        if (stopped && !met) {
+          why = kCannotStart + ("failed to resolve container ordering dependency " + pair +
+                                " as dependency did not exit successfully.");
+          return Readiness::kNever;
+        }
+        break;
+      // Confirmed at start only: a dependency that turns unhealthy later changes nothing.
+      case DependencyCondition::kHealthy: met = dep->state.health == HealthStatus::kHealthy; break;
+    }
+    if (met) continue;
+    result = Readiness::kWait;
+    if (d.condition != DependencyCondition::kStart && started && !stopped && dep->spec.start_timeout &&
+        std::chrono::steady_clock::now() - dep->started >= *dep->spec.start_timeout) {
+      why = kCannotStart + ("container ordering dependency " + pair + " has timed out.");
+      return Readiness::kNever;
+    }
+  }
+  return result;
+}
+
+}  // namespace
+
+void RuncTaskRuntime::start_waiting_containers() {
+  struct Launch {
+    TaskRecord* task;
+    size_t index;
+  };
+  std::vector<Launch> launches;
+  std::vector<TaskEvent> events;
+  {
+    std::lock_guard lock(mutex_);
+    for (auto& [id, task] : tasks_) {
+      if (!task || task->stopping || task->released || task->releasing) continue;
+      for (size_t i = 0; i < task->containers.size(); ++i) {
+        auto& c = task->containers[i];
+        if (c.state.status != ContainerStatus::kPending || c.launching) continue;
+        std::string why;
+        auto readiness = dependency_readiness(*task, i, why);
+        if (readiness == Readiness::kReady) {
+          c.launching = true;
+          launches.push_back({task.get(), i});
+        } else if (readiness == Readiness::kNever) {
+          // It never runs: the agent marks it stopped with exit code 143. A
+          // task goes on without a non-essential one (whatever depends on
+          // it fails in turn), not without an essential one.
+          c.state.status = ContainerStatus::kStopped;
+          c.state.exit_code = 143;
+          c.state.reason = why;
+          events.push_back({EventKind::kContainerExited, id, c.spec.name, snapshot(*task)});
+          if (c.spec.essential) {
+            begin_stop(*task, StopCause::kEssentialContainerExited, "Essential container in task exited");
+            break;
+          }
+        }
+      }
+    }
+  }
+  // runc runs outside the lock. A task with a launching container is not
+  // released (its container is not stopped), so the pointer stays valid.
+  for (const auto& l : launches) {
+    auto pid = run_container(*l.task, l.index);
+    std::lock_guard lock(mutex_);
+    auto& task = *l.task;
+    auto& c = task.containers[l.index];
+    c.launching = false;
+    if (!pid) {
+      c.state.status = ContainerStatus::kStopped;
+      c.state.reason = pid.error().message;
+      if (!task.stopping) begin_stop(task, StopCause::kTaskFailedToStart, pid.error().message);
+      continue;
+    }
+    c.pid = *pid;
+    c.state.pid = *pid;
+    c.state.status = ContainerStatus::kRunning;
+    c.started = std::chrono::steady_clock::now();
+    (void)write_task_record(task);
+    if (task.stopping) {
+      // The task began stopping while this one started: its stop sequence
+      // has already chosen what to signal.
+      (void)runc_.kill(c.runc_id, SIGKILL);
+      continue;
+    }
+    start_health_check(task, l.index);
+    log::info("runtime", "task ", task.spec.task_id, " container ", c.spec.name, " started (dependencies met)");
+    events.push_back({EventKind::kContainerStarted, task.spec.task_id, c.spec.name, snapshot(task)});
+  }
+  if (!events.empty()) changed_.notify_all();
   emit(events);
 }
 

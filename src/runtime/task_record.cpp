@@ -37,6 +37,10 @@ std::string task_record_json(const TaskRecord& task) {
                    {"essential", c.spec.essential},
                    {"stopSignal", c.stop_signal},
                    {"stopTimeout", c.stop_timeout.count()}};
+    // For the stop order after adoption (dependents first); conditions no longer matter then.
+    json::array depends_on;
+    for (const auto& d : c.spec.depends_on) depends_on.emplace_back(d.container);
+    if (!depends_on.empty()) o["dependsOn"] = std::move(depends_on);
     if (c.spec.health_check) {
       const auto& h = *c.spec.health_check;
       o["healthCheck"] = json::object{{"command", strings(h.command)},
@@ -56,7 +60,8 @@ std::string task_record_json(const TaskRecord& task) {
                                     {"protocol", b.protocol}});
   json::array listening;
   for (const auto& l : task.listening)
-    listening.push_back(json::object{{"ip", l.ip}, {"hostPort", l.host_port}, {"containerPort", l.container_port}});
+    listening.push_back(json::object{
+        {"ip", l.ip}, {"hostPort", l.host_port}, {"containerPort", l.container_port}, {"protocol", l.protocol}});
   json::object root{{"taskId", task.spec.task_id},
                     {"networkMode", static_cast<int>(task.spec.network_mode)},
                     {"publicIp", task.spec.public_ip},
@@ -94,6 +99,9 @@ Result<std::unique_ptr<TaskRecord>> parse_task_record(std::string_view text) {
       c.spec.essential = o.contains("essential") && o.at("essential").is_bool() && o.at("essential").as_bool();
       c.stop_signal = static_cast<int>(num(o, "stopSignal"));
       c.stop_timeout = std::chrono::seconds(num(o, "stopTimeout"));
+      if (auto* deps = o.if_contains("dependsOn"); deps && deps->is_array())
+        for (const auto& d : deps->as_array())
+          if (d.is_string()) c.spec.depends_on.push_back({std::string(d.as_string()), DependencyCondition::kStart});
       if (auto* h = o.if_contains("healthCheck"); h && h->is_object()) {
         const auto& ho = h->as_object();
         HealthCheck hc;
@@ -126,8 +134,9 @@ Result<std::unique_ptr<TaskRecord>> parse_task_record(std::string_view text) {
     for (const auto& e : ls->as_array()) {
       if (!e.is_object()) continue;
       const auto& o = e.as_object();
+      std::string protocol = str(o, "protocol");
       task->listening.push_back({str(o, "ip"), static_cast<uint16_t>(num(o, "hostPort")),
-                                 static_cast<uint16_t>(num(o, "containerPort"))});
+                                 static_cast<uint16_t>(num(o, "containerPort")), protocol.empty() ? "tcp" : protocol});
     }
   if (task->spec.task_id.empty() || task->netns.empty())
     return Error::invalid("InvalidTaskRecord", "task.json without taskId or netns");

@@ -5,12 +5,15 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "core/error.h"
+#include "runtime/image_cache.h"
 #include "runtime/runtime.h"
+#include "runtime/volumes.h"
 
 namespace berth::runtime {
 
@@ -24,6 +27,8 @@ struct ContainerRecord {
   std::chrono::steady_clock::time_point started{};
   int health_failures = 0;
   bool kill_sent = false;
+  CachedImage image;       // what it starts from (kept for a start that waits on dependencies)
+  bool launching = false;  // being started by the monitor, outside the lock
   ContainerState state;
 };
 
@@ -31,6 +36,7 @@ struct Listening {
   std::string ip;
   uint16_t host_port = 0;
   uint16_t container_port = 0;
+  std::string protocol = "tcp";
 };
 
 struct TaskRecord {
@@ -44,6 +50,8 @@ struct TaskRecord {
   bool released = false;
   StopCause cause = StopCause::kNone;
   std::string reason;
+  std::map<std::string, PreparedVolume> volumes;
+  std::chrono::steady_clock::time_point created{};  // dependsOn startTimeout counts from here
   std::jthread stopper;
   std::vector<std::jthread> health;
 };
