@@ -152,9 +152,25 @@ std::string device_access(const std::vector<std::string>& permissions) {
 
 }  // namespace
 
+// The capabilities this process may hand out (its bounding set): "every
+// capability" means every one the host has, as Docker's privileged does.
+std::vector<std::string> host_capabilities() {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  uint64_t bounding = ~0ull;
+  while (std::getline(in, line))
+    if (line.rfind("CapBnd:", 0) == 0) bounding = std::stoull(line.substr(7), nullptr, 16);
+  // all_capabilities() is in the kernel's bit order.
+  std::vector<std::string> out;
+  const auto& all = all_capabilities();
+  for (size_t bit = 0; bit < all.size(); ++bit)
+    if (bounding & (1ull << bit)) out.push_back(all[bit]);
+  return out;
+}
+
 Result<std::vector<std::string>> container_capabilities(const LinuxOptions& options) {
   const auto& all = all_capabilities();
-  if (options.privileged) return all;
+  if (options.privileged) return host_capabilities();
   auto full_name = [&](const std::string& ecs) -> std::optional<std::string> {
     std::string name = ecs;
     for (auto& ch : name) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
@@ -175,7 +191,7 @@ Result<std::vector<std::string>> container_capabilities(const LinuxOptions& opti
     caps.erase(std::remove(caps.begin(), caps.end(), *name), caps.end());
   }
   for (const auto& a : options.capabilities_add) {
-    if (is_all(a)) return all;
+    if (is_all(a)) return host_capabilities();
     auto name = full_name(a);
     if (!name) return Error::invalid("InvalidCapability", "unknown capability to add: \"" + a + "\"");
     if (std::find(caps.begin(), caps.end(), *name) == caps.end()) caps.push_back(*name);
@@ -342,7 +358,9 @@ Result<std::string> make_oci_config(const ImageConfig& image, const ContainerSpe
   }
   if (lx.init_process) mounts.push_back(mount(kInitPath, "bind", in.init_path, {"bind", "ro", "rprivate"}));
   for (const auto& t : lx.tmpfs) {
-    std::vector<std::string> options = t.options;
+    // Docker's defaults for a tmpfs mount; the definition's options come after and win.
+    std::vector<std::string> options{"nosuid", "nodev", "noexec"};
+    options.insert(options.end(), t.options.begin(), t.options.end());
     if (t.size_mib > 0) options.push_back("size=" + std::to_string(t.size_mib) + "m");
     mounts.push_back(mount(t.container_path, "tmpfs", "tmpfs", options));
   }

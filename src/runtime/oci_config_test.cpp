@@ -82,9 +82,10 @@ TEST(OciConfig, ProcessRootLimitsAndNamespaces) {
   EXPECT_EQ(process.at("terminal").as_bool(), false);
   EXPECT_EQ(process.at("cwd").as_string(), "/srv");
   EXPECT_EQ(process.at("user").at("uid").as_int64(), 1000);
-  EXPECT_TRUE(process.at("noNewPrivileges").as_bool());
-  EXPECT_EQ(strings(process.at("capabilities").at("bounding")),
-            (std::vector<std::string>{"CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"}));
+  // Docker's defaults, which ECS on EC2 gives: setuid programs work, 14 capabilities.
+  EXPECT_FALSE(process.at("noNewPrivileges").as_bool());
+  EXPECT_EQ(strings(process.at("capabilities").at("bounding")).size(), 14u);
+  EXPECT_FALSE(process.at("capabilities").as_object().contains("ambient"));
   const auto& rlimits = process.at("rlimits").as_array();
   ASSERT_EQ(rlimits.size(), 2u);
   EXPECT_EQ(rlimits[0].at("type").as_string(), "RLIMIT_NOFILE");
@@ -149,6 +150,104 @@ TEST(OciConfig, UsersByIdAndName) {
   EXPECT_EQ(ids->gid, 7u);
   EXPECT_FALSE(resolve_user(dir.string(), "nobody-here").ok());
   std::filesystem::remove_all(dir);
+}
+
+bool has(const std::vector<std::string>& v, const std::string& s) { return std::find(v.begin(), v.end(), s) != v.end(); }
+
+const json::object* mount_at(const json::object& config, std::string_view destination) {
+  for (const auto& m : config.at("mounts").as_array())
+    if (m.at("destination").as_string() == destination) return &m.as_object();
+  return nullptr;
+}
+
+TEST(OciConfig, CapabilitiesAddAndDropOverDockersDefault) {
+  LinuxOptions lx;
+  lx.capabilities_add = {"NET_ADMIN", "SYS_PTRACE"};
+  lx.capabilities_drop = {"MKNOD", "CAP_NET_RAW"};
+  auto caps = container_capabilities(lx);
+  ASSERT_TRUE(caps.ok()) << caps.error().message;
+  EXPECT_TRUE(has(*caps, "CAP_NET_ADMIN"));
+  EXPECT_TRUE(has(*caps, "CAP_SYS_PTRACE"));
+  EXPECT_TRUE(has(*caps, "CAP_CHOWN"));
+  EXPECT_FALSE(has(*caps, "CAP_MKNOD"));
+  EXPECT_FALSE(has(*caps, "CAP_NET_RAW"));
+
+  lx = {};
+  lx.capabilities_drop = {"ALL"};
+  lx.capabilities_add = {"NET_BIND_SERVICE"};
+  caps = container_capabilities(lx);
+  ASSERT_TRUE(caps.ok());
+  EXPECT_EQ(*caps, std::vector<std::string>{"CAP_NET_BIND_SERVICE"});
+
+  lx = {};
+  lx.privileged = true;
+  EXPECT_GE(container_capabilities(lx)->size(), 38u);  // every one the host has
+  lx = {};
+  lx.capabilities_add = {"FLY"};
+  auto bad = container_capabilities(lx);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().error_class, ErrorClass::kInvalid);
+}
+
+TEST(OciConfig, AddedCapabilityOpensItsSyscalls) {
+  ContainerSpec spec;
+  spec.linux.capabilities_add = {"SYS_PTRACE"};
+  auto c = config_of(busybox_like(), spec);
+  auto names = strings(c.at("linux").at("seccomp").at("syscalls").as_array()[0].at("names"));
+  EXPECT_FALSE(has(names, "ptrace"));
+  EXPECT_TRUE(has(names, "mount"));
+}
+
+TEST(OciConfig, LinuxParametersBecomeMountsLimitsAndSysctls) {
+  ContainerSpec spec;
+  spec.memory_mib = 128;
+  spec.linux.tmpfs = {{"/scratch", 16, {"noexec", "mode=1770"}}};
+  spec.linux.shared_memory_mib = 256;
+  spec.linux.swappiness = 10;
+  spec.linux.max_swap_mib = 64;
+  spec.linux.sysctls = {{"net.core.somaxconn", "1024"}};
+  spec.linux.no_new_privileges = true;
+  spec.labels = {{"team", "web"}};
+  auto c = config_of(busybox_like(), spec);
+  const auto* tmpfs = mount_at(c, "/scratch");
+  ASSERT_NE(tmpfs, nullptr);
+  EXPECT_EQ(tmpfs->at("type").as_string(), "tmpfs");
+  EXPECT_EQ(strings(tmpfs->at("options")),
+            (std::vector<std::string>{"nosuid", "nodev", "noexec", "noexec", "mode=1770", "size=16m"}));
+  EXPECT_TRUE(has(strings(mount_at(c, "/dev/shm")->at("options")), "size=262144k"));
+  const auto& memory = c.at("linux").at("resources").at("memory").as_object();
+  EXPECT_EQ(memory.at("swappiness").as_int64(), 10);
+  EXPECT_EQ(memory.at("swap").as_int64(), (128 + 64) << 20);
+  EXPECT_EQ(c.at("linux").at("sysctl").at("net.core.somaxconn").as_string(), "1024");
+  EXPECT_TRUE(c.at("process").at("noNewPrivileges").as_bool());
+  EXPECT_EQ(c.at("annotations").at("team").as_string(), "web");
+}
+
+TEST(OciConfig, BindsAndInit) {
+  ContainerSpec spec;
+  spec.linux.init_process = true;
+  BundleInputs in{"/r/rootfs", "", "/berth/t_web", {0, 0}, {{"/data/v", "/var/data", true}}, "/opt/berth-init"};
+  auto text = make_oci_config(busybox_like(), spec, in);
+  ASSERT_TRUE(text.ok()) << text.error().message;
+  auto c = json::parse(*text).as_object();
+  const auto* data = mount_at(c, "/var/data");
+  ASSERT_NE(data, nullptr);
+  EXPECT_EQ(data->at("source").as_string(), "/data/v");
+  EXPECT_TRUE(has(strings(data->at("options")), "ro"));
+  ASSERT_NE(mount_at(c, kInitPath), nullptr);
+  EXPECT_EQ(strings(c.at("process").at("args")),
+            (std::vector<std::string>{kInitPath, "--", "/bin/httpd", "-f", "-p", "80"}));
+}
+
+TEST(OciConfig, PrivilegedDropsConfinement) {
+  ContainerSpec spec;
+  spec.linux.privileged = true;
+  auto c = config_of(busybox_like(), spec);
+  const auto& linux = c.at("linux").as_object();
+  EXPECT_FALSE(linux.contains("seccomp"));
+  EXPECT_FALSE(linux.contains("maskedPaths"));
+  EXPECT_TRUE(linux.at("resources").at("devices").as_array()[0].at("allow").as_bool());
+  EXPECT_EQ(mount_at(c, "/dev")->at("source").as_string(), "/dev");
 }
 
 TEST(OciConfig, SignalNames) {

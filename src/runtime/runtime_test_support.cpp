@@ -87,15 +87,33 @@ static std::string exchange_fd(int fd, const std::string& ip, uint16_t port, con
   return out;
 }
 
-std::shared_ptr<const ec2::SecurityGroupTable> table_with(const std::string& id, uint16_t port) {
+std::shared_ptr<const ec2::SecurityGroupTable> table_with(const std::string& id, uint16_t port,
+                                                          const std::string& protocol) {
   ec2::SecurityGroup g;
   g.id = *ec2::GroupId::parse(id);
   if (port != 0) {
-    auto rule = ec2::make_rule(ec2::RuleDirection::kIngress, "tcp", port, port, *ec2::Cidr::parse_v4("127.0.0.0/8"));
+    auto rule = ec2::make_rule(ec2::RuleDirection::kIngress, protocol, port, port, *ec2::Cidr::parse_v4("127.0.0.0/8"));
     g.ingress.push_back(*rule);
   }
   std::vector<ec2::SecurityGroup> groups{g};
   return ec2::SecurityGroupTable::build(groups);
+}
+
+std::string udp_exchange(const std::string& ip, uint16_t port, const std::string& datagram,
+                         std::chrono::milliseconds timeout) {
+  int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+  if (fd < 0) return "";
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(port);
+  ::inet_pton(AF_INET, ip.c_str(), &to.sin_addr);
+  timeval tv{static_cast<time_t>(timeout.count() / 1000), static_cast<suseconds_t>((timeout.count() % 1000) * 1000)};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  ::sendto(fd, datagram.data(), datagram.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to);
+  char buf[2048];
+  ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+  ::close(fd);
+  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
 }
 
 std::string private_loopback(int n) {

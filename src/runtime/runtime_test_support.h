@@ -31,9 +31,14 @@ std::string exchange(const std::string& ip, uint16_t port, const std::string& re
 // above, closes it.
 std::string exchange_on(int fd, uint16_t port, const std::string& request);
 
-// Groups: one group `id`, with tcp ingress from 127.0.0.0/8 on `port` if
-// port != 0 (else no ingress rule).
-std::shared_ptr<const ec2::SecurityGroupTable> table_with(const std::string& id, uint16_t port);
+// Groups: one group `id`, with `protocol` ingress from 127.0.0.0/8 on
+// `port` if port != 0 (else no ingress rule).
+std::shared_ptr<const ec2::SecurityGroupTable> table_with(const std::string& id, uint16_t port,
+                                                          const std::string& protocol = "tcp");
+
+// Sends one UDP datagram to ip:port and waits for one answer; "" on timeout.
+std::string udp_exchange(const std::string& ip, uint16_t port, const std::string& datagram,
+                         std::chrono::milliseconds timeout = std::chrono::milliseconds(1000));
 
 class GroupsHolder {
  public:
