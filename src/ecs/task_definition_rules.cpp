@@ -8,6 +8,7 @@
 #include <set>
 
 #include "ecs/common.h"
+#include "ecs/task_definition_features.h"
 
 namespace berth::ecs {
 namespace {
@@ -352,6 +353,7 @@ Result<ValidatedTaskDefinition> validate_task_definition(const json::object& in)
   if (!essential) {
     return client_exception("A task definition must have at least one essential container.");  // unverified
   }
+  if (auto s = check_container_features(in, containers, mode, fargate); !s) return std::move(s).error();
 
   // Task definitions take memberOf constraints only (the model's
   // TaskDefinitionPlacementConstraint); wording unverified.

@@ -128,6 +128,43 @@ const Case kInvalid[] = {
      "ClientException: Invalid 'cpu' setting for task. The value must be between 128 and 196608 CPU units."},
     {"task memory unparsable", R"({"family":"f","memory":"1TBish","containerDefinitions":[{"name":"a","image":"i","memory":64}]})",
      "ClientException: Invalid 'memory' setting for task."},
+    // Features that tie containers to volumes, to each other and to the launch type.
+    {"mount of an undeclared volume",
+     R"({"family":"f","containerDefinitions":[{"name":"c","image":"i","memory":64,"mountPoints":[{"sourceVolume":"data","containerPath":"/d"}]}]})",
+     "ClientException: Unknown volume 'data'."},
+    {"dependsOn an unknown container",
+     R"({"family":"f","containerDefinitions":[{"name":"c","image":"i","memory":64,"dependsOn":[{"containerName":"db","condition":"START"}]}]})",
+     "ClientException: Cannot depend on container + 'db' because it does not exist"},
+    {"SUCCESS on an essential container",
+     R"({"family":"f","containerDefinitions":[{"name":"init","image":"i","memory":64},{"name":"c","image":"i","memory":64,"dependsOn":[{"containerName":"init","condition":"SUCCESS"}]}]})",
+     "ClientException: A dependency container with SUCCESS or COMPLETE condition cannot be an essential container"},
+    {"HEALTHY on a container without a health check",
+     R"({"family":"f","containerDefinitions":[{"name":"db","image":"i","memory":64},{"name":"c","image":"i","memory":64,"dependsOn":[{"containerName":"db","condition":"HEALTHY"}]}]})",
+     "ClientException: A dependency container with HEALTHY condition must have health check configured"},
+    {"secrets without an execution role",
+     R"({"family":"f","containerDefinitions":[{"name":"c","image":"i","memory":64,"secrets":[{"name":"A","valueFrom":"/a"}]}]})",
+     "ClientException: When you are specifying container secrets, you must also specify a value for 'executionRoleArn'."},
+    {"links in awsvpc",
+     R"({"family":"f","networkMode":"awsvpc","containerDefinitions":[{"name":"c","image":"i","memory":64,"links":["d"]}]})",
+     "ClientException: Links are not supported when networkMode=awsvpc."},
+    {"hostname in awsvpc",
+     R"({"family":"f","networkMode":"awsvpc","containerDefinitions":[{"name":"c","image":"i","memory":64,"hostname":"h"}]})",
+     "ClientException: hostname is not supported on container when networkMode=awsvpc."},
+    {"FARGATE with a host sourcePath",
+     R"({"family":"f","requiresCompatibilities":["FARGATE"],"networkMode":"awsvpc","cpu":"256","memory":"512","volumes":[{"name":"v","host":{"sourcePath":"/srv"}}],"containerDefinitions":[{"name":"c","image":"i"}]})",
+     "ClientException: Fargate compatible task definitions do not support sourcePath"},
+    {"FARGATE with sharedMemorySize",
+     R"({"family":"f","requiresCompatibilities":["FARGATE"],"networkMode":"awsvpc","cpu":"256","memory":"512","containerDefinitions":[{"name":"c","image":"i","linuxParameters":{"sharedMemorySize":64}}]})",
+     "ClientException: Fargate compatible task definitions do not support sharedMemorySize"},
+    {"unknown capability",
+     R"({"family":"f","containerDefinitions":[{"name":"c","image":"i","memory":64,"linuxParameters":{"capabilities":{"add":["FLY"]}}}]})",
+     "ClientException: Invalid 'capabilities' setting for container 'c'."},
+    {"EFS volume",
+     R"({"family":"f","volumes":[{"name":"v","efsVolumeConfiguration":{"fileSystemId":"fs-1"}}],"containerDefinitions":[{"name":"c","image":"i","memory":64}]})",
+     "ClientException: Volume 'v' uses efsVolumeConfiguration: berth has no Amazon EFS file systems."},
+    {"autoprovision of a task volume",
+     R"({"family":"f","volumes":[{"name":"v","dockerVolumeConfiguration":{"scope":"task","autoprovision":true}}],"containerDefinitions":[{"name":"c","image":"i","memory":64}]})",
+     "ClientException: Autoprovision can only be set to true when scope is shared."},
 };
 
 class InvalidTaskDefinition : public ::testing::TestWithParam<Case> {};
@@ -221,6 +258,31 @@ TEST(TaskDefinitionRules, ReservationOfATask) {
   EXPECT_EQ(r.memory, 1024);
   ASSERT_EQ(r.ports.size(), 1u);
   EXPECT_EQ(r.ports[0].port, 80);
+}
+
+}  // namespace
+}  // namespace berth::ecs
+
+namespace berth::ecs {
+namespace {
+
+TEST(TaskDefinitionRules, EveryRuntimeFeatureRegisters) {
+  auto r = validate(R"({"family":"full","executionRoleArn":"arn:aws:iam::123456789012:role/exec",
+    "volumes":[{"name":"scratch","host":{}},{"name":"host","host":{"sourcePath":"/srv/data"}},
+               {"name":"cache","dockerVolumeConfiguration":{"scope":"shared","autoprovision":true,"driver":"local"}}],
+    "containerDefinitions":[
+      {"name":"init","image":"i","memory":32,"essential":false,"mountPoints":[{"sourceVolume":"scratch","containerPath":"/s"}]},
+      {"name":"db","image":"i","memory":64,"healthCheck":{"command":["CMD-SHELL","true"]}},
+      {"name":"app","image":"i","memory":64,"volumesFrom":[{"sourceContainer":"init","readOnly":true}],
+       "dependsOn":[{"containerName":"init","condition":"SUCCESS"},{"containerName":"db","condition":"HEALTHY"}],
+       "startTimeout":30,"privileged":false,"pseudoTerminal":false,
+       "linuxParameters":{"capabilities":{"add":["NET_ADMIN"],"drop":["MKNOD"]},"initProcessEnabled":true,
+                          "tmpfs":[{"containerPath":"/tmp","size":64,"mountOptions":["noexec"]}],"sharedMemorySize":128},
+       "systemControls":[{"namespace":"net.core.somaxconn","value":"1024"}],
+       "extraHosts":[{"hostname":"db.local","ipAddress":"10.0.0.9"}],
+       "secrets":[{"name":"PASSWORD","valueFrom":"/app/password"}],
+       "portMappings":[{"containerPort":53,"protocol":"udp"}]}]})");
+  ASSERT_TRUE(r.ok()) << r.error().message;
 }
 
 }  // namespace

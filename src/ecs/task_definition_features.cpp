@@ -1,0 +1,240 @@
+#include "ecs/task_definition_features.h"
+
+#include <map>
+#include <set>
+#include <string>
+
+#include "ecs/common.h"
+
+namespace berth::ecs {
+namespace {
+
+namespace json = boost::json;
+
+const json::object* object_member(const json::object& o, std::string_view key) {
+  auto it = o.find(key);
+  return it != o.end() && it->value().is_object() ? &it->value().as_object() : nullptr;
+}
+
+bool present(const json::object& o, std::string_view key) {
+  auto it = o.find(key);
+  if (it == o.end() || it->value().is_null()) return false;
+  if (it->value().is_array()) return !it->value().as_array().empty();
+  if (it->value().is_bool()) return it->value().as_bool();
+  return true;
+}
+
+Error fargate_refuses(std::string_view parameter) {
+  // observed for sourcePath and sharedMemorySize; the same pattern for the rest (unverified).
+  return client_exception("Fargate compatible task definitions do not support " + std::string(parameter));
+}
+
+// Each element of array `key` must be an object whose listed members are strings / booleans / integers.
+Status objects_of(const json::object& c, std::string_view key, std::string_view container,
+                  std::initializer_list<std::string_view> strings, std::initializer_list<std::string_view> bools = {},
+                  std::initializer_list<std::string_view> ints = {}) {
+  auto it = c.find(key);
+  if (it == c.end() || it->value().is_null()) return Ok{};
+  auto bad = [&] {
+    return client_exception("Invalid '" + std::string(key) + "' setting for container '" + std::string(container) +
+                            "'.");  // unverified
+  };
+  if (!it->value().is_array()) return bad();
+  for (const auto& e : it->value().as_array()) {
+    if (!e.is_object()) return bad();
+    for (auto k : strings)
+      if (!opt_string(e.as_object(), k)) return bad();
+    for (auto k : bools)
+      if (!opt_bool(e.as_object(), k)) return bad();
+    for (auto k : ints)
+      if (!opt_int(e.as_object(), k)) return bad();
+  }
+  return Ok{};
+}
+
+constexpr std::string_view kCapabilities[] = {
+    "ALL", "AUDIT_CONTROL", "AUDIT_WRITE", "BLOCK_SUSPEND", "CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER",
+    "FSETID", "IPC_LOCK", "IPC_OWNER", "KILL", "LEASE", "LINUX_IMMUTABLE", "MAC_ADMIN", "MAC_OVERRIDE", "MKNOD",
+    "NET_ADMIN", "NET_BIND_SERVICE", "NET_BROADCAST", "NET_RAW", "SETFCAP", "SETGID", "SETPCAP", "SETUID",
+    "SYS_ADMIN", "SYS_BOOT", "SYS_CHROOT", "SYS_MODULE", "SYS_NICE", "SYS_PACCT", "SYS_PTRACE", "SYS_RAWIO",
+    "SYS_RESOURCE", "SYS_TIME", "SYS_TTY_CONFIG", "SYSLOG", "WAKE_ALARM"};
+
+bool known_capability(const std::string& name) {
+  for (auto c : kCapabilities)
+    if (c == name) return true;
+  return false;
+}
+
+Status check_linux_parameters(const json::object& c, const std::string& name, bool fargate) {
+  auto it = c.find("linuxParameters");
+  if (it == c.end() || it->value().is_null()) return Ok{};
+  auto bad = [&](std::string_view what) {
+    return client_exception("Invalid '" + std::string(what) + "' setting for container '" + name + "'.");  // unverified
+  };
+  if (!it->value().is_object()) return bad("linuxParameters");
+  const auto& p = it->value().as_object();
+  if (const auto* caps = object_member(p, "capabilities")) {
+    for (std::string_view key : {"add", "drop"}) {
+      auto list = string_list(*caps, key);
+      if (!list) return bad("capabilities");
+      for (const auto& cap : *list) {
+        if (!known_capability(cap)) return bad("capabilities");
+        // documented: "the only capability you can add is CAP_SYS_PTRACE"
+        if (fargate && key == "add" && cap != "SYS_PTRACE") return fargate_refuses("capabilities add " + cap);
+      }
+    }
+  }
+  if (!opt_bool(p, "initProcessEnabled")) return bad("initProcessEnabled");
+  for (std::string_view key : {"sharedMemorySize", "swappiness", "maxSwap"}) {
+    auto v = opt_int(p, key);
+    if (!v) return bad(key);
+    if (*v && **v < 0) return bad(key);
+    if (key == "swappiness" && *v && **v > 100) return bad(key);
+  }
+  if (auto s = objects_of(p, "tmpfs", name, {"containerPath"}, {}, {"size"}); !s) return s;
+  if (auto s = objects_of(p, "devices", name, {"hostPath", "containerPath"}); !s) return s;
+  if (fargate) {
+    // documented: devices, sharedMemorySize and tmpfs are not supported; maxSwap and swappiness are not valid.
+    for (std::string_view key : {"sharedMemorySize", "devices", "tmpfs", "maxSwap", "swappiness"})
+      if (present(p, key)) return fargate_refuses(key);
+  }
+  return Ok{};
+}
+
+}  // namespace
+
+Status check_container_features(const json::object& request, const json::array& containers,
+                                std::string_view network_mode, bool fargate) {
+  // Volumes: names, kinds, and what FARGATE and one machine can give.
+  std::set<std::string> volume_names;
+  if (const auto* volumes = opt_array(request, "volumes")) {
+    for (const auto& v : *volumes) {
+      if (!v.is_object()) return client_exception("Invalid volume.");  // unverified
+      const auto& volume = v.as_object();
+      auto name = opt_string(volume, "name");
+      if (!name || !*name || (*name)->empty()) return client_exception("Volume name should not be null or empty.");  // unverified
+      if (!valid_name(**name)) return client_exception("Volume.name contains invalid characters.");  // unverified, as Container.name
+      if (!volume_names.insert(**name).second)
+        return client_exception("Duplicate volume name '" + **name + "' in the task definition.");  // unverified
+      if (const auto* host = object_member(volume, "host")) {
+        auto source = opt_string(*host, "sourcePath");
+        if (!source) return std::move(source).error();
+        if (*source && fargate) return fargate_refuses("sourcePath");  // observed
+      }
+      if (const auto* docker = object_member(volume, "dockerVolumeConfiguration")) {
+        if (fargate) return fargate_refuses("dockerVolumeConfiguration");
+        auto scope = opt_string(*docker, "scope");
+        auto driver = opt_string(*docker, "driver");
+        if (!scope || !driver || !opt_bool(*docker, "autoprovision"))
+          return client_exception("Invalid dockerVolumeConfiguration for volume '" + **name + "'.");  // unverified
+        if (*scope && **scope != "task" && **scope != "shared")
+          return client_exception("Invalid scope '" + **scope + "' for volume '" + **name + "'.");  // unverified
+        if (*driver && **driver != "local")
+          // One machine has Docker's local driver only; a plugin's would fail every task.
+          return client_exception("Volume driver '" + **driver + "' for volume '" + **name +
+                                  "' is not available: berth provides the 'local' driver only.");
+        auto autoprovision = opt_bool(*docker, "autoprovision");
+        if (autoprovision->value_or(false) && scope->value_or("task") != "shared")
+          // documented: autoprovision applies to shared volumes only
+          return client_exception("Autoprovision can only be set to true when scope is shared.");  // unverified
+      }
+      // Network file systems need the file system itself, which one machine does not have.
+      if (present(volume, "efsVolumeConfiguration"))
+        return client_exception("Volume '" + **name +
+                                "' uses efsVolumeConfiguration: berth has no Amazon EFS file systems.");
+      if (present(volume, "fsxWindowsFileServerVolumeConfiguration"))
+        return client_exception("FSx for Windows File Server volumes are supported on Windows container instances "
+                                "only.");  // the agent's "only supported on Windows container instance", unverified here
+      if (present(volume, "s3filesVolumeConfiguration"))
+        return client_exception("Volume '" + **name + "' uses s3filesVolumeConfiguration: berth has no S3 Files.");
+    }
+  }
+
+  std::map<std::string, const json::object*> by_name;
+  for (const auto& c : containers) by_name[std::string(c.as_object().at("name").as_string())] = &c.as_object();
+
+  bool secrets = false;
+  for (const auto& cv : containers) {
+    const auto& c = cv.as_object();
+    const std::string name(c.at("name").as_string());
+    if (auto s = objects_of(c, "mountPoints", name, {"sourceVolume", "containerPath"}, {"readOnly"}); !s) return s;
+    for (const auto& m : opt_array(c, "mountPoints") ? *opt_array(c, "mountPoints") : json::array()) {
+      auto source = opt_string(m.as_object(), "sourceVolume")->value_or("");
+      if (!volume_names.count(source)) return client_exception("Unknown volume '" + source + "'.");  // observed
+      auto path = opt_string(m.as_object(), "containerPath")->value_or("");
+      if (path.empty() || path[0] != '/')
+        return client_exception("Invalid 'containerPath' setting for container '" + name + "'.");  // unverified
+    }
+    if (auto s = objects_of(c, "volumesFrom", name, {"sourceContainer"}, {"readOnly"}); !s) return s;
+    for (const auto& v : opt_array(c, "volumesFrom") ? *opt_array(c, "volumesFrom") : json::array()) {
+      auto source = opt_string(v.as_object(), "sourceContainer")->value_or("");
+      if (!by_name.count(source) || source == name)
+        return client_exception("Invalid 'volumesFrom' setting for container '" + name + "'. Container '" + source +
+                                "' does not exist.");  // unverified
+    }
+    if (auto s = objects_of(c, "dependsOn", name, {"containerName", "condition"}); !s) return s;
+    if (const auto* deps = opt_array(c, "dependsOn")) {
+      for (const auto& d : *deps) {
+        auto target = opt_string(d.as_object(), "containerName")->value_or("");
+        auto condition = opt_string(d.as_object(), "condition")->value_or("");
+        auto found = by_name.find(target);
+        if (found == by_name.end() || target == name)
+          return client_exception("Cannot depend on container + '" + target + "' because it does not exist");  // observed
+        if (condition != "START" && condition != "COMPLETE" && condition != "SUCCESS" && condition != "HEALTHY")
+          return client_exception("Invalid 'dependsOn' condition '" + condition + "' for container '" + name + "'.");  // unverified
+        bool essential = found->second->at("essential").as_bool();
+        if ((condition == "SUCCESS" || condition == "COMPLETE") && essential)
+          return client_exception("A dependency container with SUCCESS or COMPLETE condition cannot be an essential "
+                                  "container");  // observed
+        if (condition == "HEALTHY" && !found->second->contains("healthCheck"))
+          return client_exception(
+              "A dependency container with HEALTHY condition must have health check configured");  // unverified (3P)
+      }
+    }
+    for (std::string_view key : {"startTimeout", "stopTimeout"}) {
+      auto v = opt_int(c, key);
+      if (!v || (*v && **v < 0))
+        return client_exception("Invalid '" + std::string(key) + "' setting for container '" + name + "'.");  // unverified
+    }
+    if (auto s = check_linux_parameters(c, name, fargate); !s) return s;
+    if (auto s = objects_of(c, "systemControls", name, {"namespace", "value"}); !s) return s;
+    if (auto s = objects_of(c, "extraHosts", name, {"hostname", "ipAddress"}); !s) return s;
+    if (auto s = objects_of(c, "secrets", name, {"name", "valueFrom"}); !s) return s;
+    for (std::string_view key : {"privileged", "pseudoTerminal", "interactive", "readonlyRootFilesystem"})
+      if (!opt_bool(c, key))
+        return client_exception("Invalid '" + std::string(key) + "' setting for container '" + name + "'.");  // unverified
+    secrets = secrets || present(c, "secrets");
+    if (const auto* credentials = object_member(c, "repositoryCredentials"))
+      secrets = secrets || present(*credentials, "credentialsParameter");
+
+    if (network_mode == "awsvpc") {
+      if (present(c, "links")) return client_exception("Links are not supported when networkMode=awsvpc.");  // observed
+      if (present(c, "hostname"))
+        return client_exception("hostname is not supported on container when networkMode=awsvpc.");  // observed
+      if (present(c, "extraHosts"))
+        return client_exception("Extra hosts are not supported on container when networkMode=awsvpc");  // quoted (3P)
+      if (present(c, "dnsServers"))
+        return client_exception("DNS servers are not supported on container when networkMode=awsvpc");  // quoted (3P)
+    }
+    if (fargate) {
+      // documented: not valid in Fargate tasks.
+      for (std::string_view key : {"privileged", "links", "dnsServers", "dnsSearchDomains", "extraHosts",
+                                   "dockerSecurityOptions", "disableNetworking"})
+        if (present(c, key)) return fargate_refuses(key);
+    }
+  }
+  if (secrets && !present(request, "executionRoleArn"))
+    return client_exception(
+        "When you are specifying container secrets, you must also specify a value for 'executionRoleArn'.");  // observed
+  if (fargate) {
+    if (const auto* storage = object_member(request, "ephemeralStorage")) {
+      auto size = opt_int(*storage, "sizeInGiB");
+      // documented: 21 to 200 GiB
+      if (!size || !*size || **size < 21 || **size > 200)
+        return client_exception("The ephemeral storage size must be between 21 and 200 GiB.");  // unverified
+    }
+  }
+  return Ok{};
+}
+
+}  // namespace berth::ecs
