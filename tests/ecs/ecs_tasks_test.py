@@ -10,217 +10,19 @@ Needs root, runc, umoci, skopeo and busybox-static (scripts/install-deps.sh).
 import json
 import os
 import random
-import shutil
 import signal
-import socket
 import subprocess
 import sys
-import tempfile
 import time
 import unittest
-import urllib.error
-import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from berth_harness import Daemon, missing_task_prerequisites  # noqa: E402
-from oci_images import BUSYBOX_INDEX_HTML, make_busybox_layout  # noqa: E402
-
-ECS_AMI = "ami-0c9a0d5a8b4e7f312"
-OOM_REASON = "OutOfMemoryError: Container killed due to memory usage"
+from ecs_task_fixture import (OOM_REASON, TaskFixture, dump, free_port, http_get, is_timeout,  # noqa: E402
+                              listeners, wait_http)
+from oci_images import BUSYBOX_INDEX_HTML  # noqa: E402
 
 
-def http_get(ip, port, timeout=2.0):
-    """(status, body) of GET http://ip:port/, or the exception it raised."""
-    try:
-        with urllib.request.urlopen("http://%s:%d/" % (ip, port), timeout=timeout) as r:
-            return r.status, r.read()
-    except urllib.error.HTTPError as e:
-        return e.code, e.read()
-    except (OSError, urllib.error.URLError) as e:
-        return e
-
-
-def wait_http(ip, port, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        got = http_get(ip, port, timeout=1.0)
-        if isinstance(got, tuple) or time.monotonic() > deadline:
-            return got
-        time.sleep(0.05)
-
-
-def is_timeout(result):
-    if isinstance(result, (socket.timeout, TimeoutError)):
-        return True
-    return isinstance(result, urllib.error.URLError) and isinstance(result.reason, (socket.timeout, TimeoutError))
-
-
-def dump(value):
-    return json.dumps(value, default=str)
-
-
-def free_port():
-    """A port nothing listens on for any 127.x address, for static host ports."""
-    for _ in range(100):
-        port = random.randint(20000, 32000)
-        out = subprocess.run(["ss", "-Hltn", "sport = :%d" % port], capture_output=True, text=True).stdout
-        if not out.strip():
-            return port
-    raise RuntimeError("no free TCP port in 20000-32000 after 100 tries")
-
-
-def listeners():
-    """Listening TCP sockets as 'ip:port' strings."""
-    out = subprocess.run(["ss", "-Hltn"], capture_output=True, text=True, check=True).stdout
-    return {line.split()[3] for line in out.splitlines() if line.strip()}
-
-
-class Tasks(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        # scripts/install-deps.sh brings all of these; a missing one is a
-        # broken set-up, reported as a failure rather than a skip.
-        missing = missing_task_prerequisites()
-        if missing:
-            raise RuntimeError(missing)
-        cls.d = Daemon().start()
-        cls.work = tempfile.mkdtemp(prefix="berth-ecs-tasks-")
-        cls.clusters = {}  # cluster -> [task arns] for the final clean-up
-        cls.ecs = cls.d.client("ecs")
-        cls.ec2 = cls.d.client("ec2")
-        repo = cls.d.aws("ecr", "create-repository", "--repository-name", "busybox")["repository"]
-        cls.image = repo["repositoryUri"] + ":latest"
-        layout = os.path.join(cls.work, "layout")
-        make_busybox_layout(layout, "latest")
-        password = subprocess.run(["/usr/bin/aws", "ecr", "get-login-password", "--endpoint-url", cls.d.endpoint],
-                                  env=cls.d.aws_env(), capture_output=True, text=True, check=True).stdout.strip()
-        push = subprocess.run(["skopeo", "copy", "-q", "--dest-tls-verify=false", "--dest-creds", "AWS:" + password,
-                               "oci:%s:latest" % layout, "docker://" + cls.image],
-                              capture_output=True, text=True, timeout=120)
-        if push.returncode != 0:
-            raise RuntimeError("skopeo push failed: " + push.stderr)
-        vpc = cls.ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"][0]
-        cls.vpc_id = vpc["VpcId"]
-        cls.subnet = sorted(cls.ec2.describe_subnets()["Subnets"], key=lambda s: s["AvailabilityZone"])[0]
-        # Instances get the VPC's default group; the host may reach their
-        # unprivileged ports (the admission test uses a group of its own).
-        cls.default_group = cls.ec2.describe_security_groups(
-            Filters=[{"Name": "group-name", "Values": ["default"]}])["SecurityGroups"][0]["GroupId"]
-        cls.ec2.authorize_security_group_ingress(GroupId=cls.default_group, IpPermissions=[{
-            "IpProtocol": "tcp", "FromPort": 1024, "ToPort": 65535, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
-
-    @classmethod
-    def tearDownClass(cls):
-        # Containers outlive the daemon (the next one adopts them): stop what
-        # a failed test may have left running, then the daemon.
-        left = []
-        try:
-            if cls.d.alive():
-                cls.d.stop_all_tasks()
-            # Every task of the run is gone from the machine, whatever the tests did.
-            runc = subprocess.run(["runc", "--root", os.path.join(cls.d.data_dir, "runtime", "runc"), "list", "-q"],
-                                  capture_output=True, text=True).stdout.split()
-            tasks_dir = os.path.join(cls.d.data_dir, "runtime", "tasks")
-            left = runc + (os.listdir(tasks_dir) if os.path.isdir(tasks_dir) else [])
-            left += [n for n in os.listdir("/run/netns") for arns in cls.clusters.values() for a in arns
-                     if n == "berth-" + a.rsplit("/", 1)[-1]] if os.path.isdir("/run/netns") else []
-        finally:
-            cls.d.cleanup()
-            shutil.rmtree(cls.work, ignore_errors=True)
-        if left:
-            raise AssertionError("left behind after the run: %s" % left)
-
-    # ---- helpers ----
-
-    def cluster_with_instance(self, name, instance_type="t2.micro", groups=None):
-        """A cluster with one registered container instance; returns
-        (container instance arn, the EC2 instance as DescribeInstances shows it)."""
-        self.ecs.create_cluster(clusterName=name)
-        self.clusters.setdefault(name, [])
-        run = self.d.aws("ec2", "run-instances", "--image-id", ECS_AMI, "--instance-type", instance_type,
-                         "--user-data", "#!/bin/bash\necho ECS_CLUSTER=%s >> /etc/ecs/ecs.config" % name,
-                         *(["--security-group-ids", *groups] if groups else []))
-        instance_id = run["Instances"][0]["InstanceId"]
-        deadline = time.monotonic() + 15
-        while True:
-            arns = self.ecs.list_container_instances(cluster=name)["containerInstanceArns"]
-            if arns or time.monotonic() > deadline:
-                break
-            time.sleep(0.1)
-        self.assertEqual(len(arns), 1, "no container instance registered in %s" % name)
-        instance = self.ec2.describe_instances(InstanceIds=[instance_id])["Reservations"][0]["Instances"][0]
-        self.assertTrue(instance.get("PublicIpAddress"), instance)
-        self.assertEqual([g["GroupId"] for g in instance["SecurityGroups"]], groups or [self.default_group])
-        return arns[0], instance
-
-    def register(self, family, containers, network_mode="bridge", **extra):
-        for c in containers:
-            c.setdefault("image", self.image)
-            c.setdefault("essential", True)
-            # httpd as PID 1 ignores SIGTERM: SIGKILL after 2 s, not 30.
-            c.setdefault("stopTimeout", 2)
-        return self.ecs.register_task_definition(family=family, networkMode=network_mode,
-                                                 containerDefinitions=containers, **extra)["taskDefinition"]
-
-    def run_task(self, cluster, family, **extra):
-        out = self.ecs.run_task(cluster=cluster, taskDefinition=family, **extra)
-        self.clusters.setdefault(cluster, []).extend(t["taskArn"] for t in out["tasks"])
-        return out
-
-    def describe(self, cluster, arn):
-        return self.ecs.describe_tasks(cluster=cluster, tasks=[arn])["tasks"][0]
-
-    def wait_task(self, cluster, arn, status, timeout=30.0, until=None):
-        """Polls DescribeTasks until lastStatus is `status` (or STOPPED), or until(task) holds."""
-        deadline = time.monotonic() + timeout
-        while True:
-            task = self.describe(cluster, arn)
-            if until is not None:
-                if until(task):
-                    return task
-            elif task["lastStatus"] == status or task["lastStatus"] == "STOPPED":
-                return task
-            if time.monotonic() > deadline:
-                self.fail("task %s: not %s within %.0f s: %s\n%s" % (arn, status, timeout, dump(task),
-                                                                   self.d.log()[-3000:]))
-            time.sleep(0.1)
-
-    def stop_and_wait(self, cluster, arn, reason="test done", timeout=40.0):
-        self.ecs.stop_task(cluster=cluster, task=arn, reason=reason)
-        return self.wait_task(cluster, arn, "STOPPED", timeout)
-
-    def leftovers(self, arn, ports=()):
-        """What a stopped task left on the machine (empty when nothing)."""
-        task_id = arn.rsplit("/", 1)[-1]
-        found = []
-        if os.path.exists("/run/netns/berth-" + task_id):
-            found.append("netns berth-" + task_id)
-        for controller in os.listdir("/sys/fs/cgroup"):
-            path = os.path.join("/sys/fs/cgroup", controller, "berth", task_id)
-            if os.path.exists(path):
-                found.append("cgroup " + path)
-        with open("/proc/self/mountinfo") as f:
-            found += ["mount " + line.split()[4] for line in f if task_id in line]
-        runc = subprocess.run(["runc", "--root", os.path.join(self.d.data_dir, "runtime", "runc"), "list", "-q"],
-                              capture_output=True, text=True).stdout.split()
-        found += ["runc container " + c for c in runc if c.startswith(task_id)]
-        if os.path.exists(os.path.join(self.d.data_dir, "runtime", "tasks", task_id)):
-            found.append("runtime/tasks/" + task_id)
-        open_ports = listeners()
-        found += ["listener " + p for p in ports if p in open_ports]
-        return found
-
-    def assert_nothing_left(self, arn, ports=()):
-        # The runtime releases a task before it reports it STOPPED, but give
-        # the last unmount a moment.
-        deadline = time.monotonic() + 5
-        while True:
-            left = self.leftovers(arn, ports)
-            if not left or time.monotonic() > deadline:
-                break
-            time.sleep(0.1)
-        self.assertEqual(left, [], "task %s left these behind" % arn)
-
+class Tasks(TaskFixture):
     # ---- network modes ----
 
     def test_bridge_and_host_modes_answer_on_their_bindings(self):
@@ -491,10 +293,6 @@ class Tasks(unittest.TestCase):
         return self.d.client("ecr").describe_images(repositoryName="busybox")["imageDetails"][0]["imageDigest"]
 
     # ---- logs ----
-
-    def berth_logs(self, *args):
-        return subprocess.run([os.environ.get("BERTH_BIN", "berth"), "logs", *args, "--data-dir", self.d.data_dir],
-                              capture_output=True, text=True, timeout=30)
 
     def test_berth_logs_prints_what_containers_wrote(self):
         self.cluster_with_instance("logs")
