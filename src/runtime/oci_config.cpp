@@ -326,7 +326,7 @@ Result<std::string> make_oci_config(const ImageConfig& image, const ContainerSpe
   // user's effective set is emptied by the kernel at exec (no ambient set).
   json::array cap_array = string_array(caps);
   json::object process{
-      {"terminal", false},
+      {"terminal", lx.pseudo_terminal},
       {"user", json::object{{"uid", in.user.uid}, {"gid", in.user.gid}}},
       {"args", string_array(args)},
       {"env", string_array(process_env(image, spec))},

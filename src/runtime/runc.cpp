@@ -50,7 +50,11 @@ Result<std::vector<RuncState>> parse_runc_list(std::string_view text) {
 }
 
 std::vector<std::string> Runc::run_argv(const RunOptions& o) const {
-  return {binary_, "--root", root_, "run", "--detach", "--bundle", o.bundle, "--pid-file", o.pid_file, o.id};
+  std::vector<std::string> argv = {binary_, "--root", root_, "run", "--detach", "--bundle", o.bundle,
+                                   "--pid-file", o.pid_file};
+  if (!o.console_socket.empty()) argv.insert(argv.end(), {"--console-socket", o.console_socket});
+  argv.push_back(o.id);
+  return argv;
 }
 
 std::vector<std::string> Runc::exec_argv(const ExecOptions& o) const {
@@ -83,7 +87,7 @@ std::vector<std::string> Runc::list_argv() const {
 }
 
 Result<int> Runc::run_detached(const RunOptions& o, int output_fd) const {
-  auto r = run_program_to_fd(run_argv(o), output_fd, kRuncTimeout);
+  auto r = run_program_to_fd(run_argv(o), output_fd, kRuncTimeout, o.stdin_fd);
   if (!r) return std::move(r).error();
   if (r->exit_code != 0) return Error::internal("runc run exited " + std::to_string(r->exit_code));
   std::ifstream in(o.pid_file);

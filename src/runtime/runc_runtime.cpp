@@ -6,6 +6,8 @@
 #include <signal.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -15,6 +17,7 @@
 #include <set>
 #include <sstream>
 
+#include "core/ids.h"
 #include "core/log.h"
 #include "runtime/cgroups.h"
 #include "runtime/etc_files.h"
@@ -120,6 +123,7 @@ RuncTaskRuntime::RuncTaskRuntime(RuncRuntimeOptions options)
   std::error_code ec;
   for (const char* d : {"runc", "images", "tasks", "logs", "volumes"}) fs::create_directories(root_ / d, ec);
   if (options_.init_binary.empty()) options_.init_binary = BERTH_INIT_BINARY;
+  if (options_.console_binary.empty()) options_.console_binary = BERTH_CONSOLE_BINARY;
   // Containers outlive `runc run -d`; as their subreaper the daemon gets
   // their exit status with waitpid, as containerd's shim does.
   ::prctl(PR_SET_CHILD_SUBREAPER, 1);
@@ -280,14 +284,60 @@ Result<int> RuncTaskRuntime::run_container(TaskRecord& task, size_t index) {
   fs::create_directories(log.parent_path(), ec);
   int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
   if (fd < 0) return init_error("cannot open " + log.string());
-  auto pid = runc_.run_detached({c.runc_id, dir.string(), (dir / "pid").string()}, fd);
+  RunOptions run{c.runc_id, dir.string(), (dir / "pid").string()};
+  auto console = attach_console(c.spec.linux, fd, run);
+  if (!console) {
+    ::close(fd);
+    return init_error(console.error().message);
+  }
+  auto pid = runc_.run_detached(run, fd);
   ::close(fd);
+  console->close_ours();
   if (!pid) {
     // runc prints why it failed on the stderr it shares with the container.
     std::string detail = log_tail(log, 400);
     return init_error("runc run " + c.runc_id + ": " + pid.error().message + (detail.empty() ? "" : ": " + detail));
   }
   return *pid;
+}
+
+void ConsoleAttachment::close_ours() {
+  for (int fd : fds) ::close(fd);
+  fds.clear();
+  if (!socket_path.empty()) ::unlink(socket_path.c_str());
+  socket_path.clear();
+}
+
+Result<ConsoleAttachment> RuncTaskRuntime::attach_console(const LinuxOptions& options, int log_fd, RunOptions& run) {
+  ConsoleAttachment a;
+  if (options.pseudo_terminal) {
+    // A socket path must fit sockaddr_un (108 bytes): not under the data dir.
+    a.socket_path = (fs::temp_directory_path() / ("berth-console-" + ids::random_hex(8) + ".sock")).string();
+    int s = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    std::strncpy(address.sun_path, a.socket_path.c_str(), sizeof address.sun_path - 1);
+    if (s < 0 || ::bind(s, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 || ::listen(s, 1) != 0) {
+      if (s >= 0) ::close(s);
+      return Error::internal("console socket " + a.socket_path + ": " + std::strerror(errno));
+    }
+    a.fds.push_back(s);
+    if (auto helper = spawn_detached({options_.console_binary, "tty"}, {s, log_fd}); !helper) {
+      a.close_ours();
+      return std::move(helper).error();
+    }
+    run.console_socket = a.socket_path;
+  } else if (options.interactive) {
+    int p[2];
+    if (::pipe2(p, O_CLOEXEC) != 0) return Error::internal("stdin pipe: " + std::string(std::strerror(errno)));
+    a.fds = {p[0], p[1]};
+    if (auto helper = spawn_detached({options_.console_binary, "hold"}, {p[1]}); !helper) {
+      a.close_ours();
+      return std::move(helper).error();
+    }
+    run.stdin_fd = p[0];
+  }
+  return a;
 }
 
 Result<TaskState> RuncTaskRuntime::start(const TaskSpec& spec) {

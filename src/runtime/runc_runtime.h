@@ -51,7 +51,16 @@ struct RuncRuntimeOptions {
   // last write (ECS shows a stopped task for an hour), then removed.
   std::chrono::seconds log_retention{3600};
   std::chrono::milliseconds poll_interval{50};
-  std::string init_binary;  // berth-init (initProcessEnabled); empty: the one built with berth
+  std::string init_binary;     // berth-init (initProcessEnabled); empty: the one built with berth
+  std::string console_binary;  // berth-console (pseudoTerminal, interactive); empty: the one built with berth
+};
+
+// What run_container opened for a container's terminal or stdin; the
+// berth-console helper keeps its own copies, ours close once runc ran.
+struct ConsoleAttachment {
+  std::vector<int> fds;
+  std::string socket_path;
+  void close_ours();
 };
 
 struct TaskRecord;
@@ -83,6 +92,9 @@ class RuncTaskRuntime final : public TaskRuntime {
   void begin_stop(TaskRecord& task, StopCause cause, std::string reason);
   void release(TaskRecord& task);
   Result<int> run_container(TaskRecord& task, size_t index);
+  // pseudoTerminal: a console socket whose master berth-console copies to
+  // the log; interactive: a stdin pipe berth-console holds open.
+  Result<ConsoleAttachment> attach_console(const LinuxOptions& options, int log_fd, RunOptions& run);
   void start_waiting_containers();
   void start_health_check(TaskRecord& task, size_t index);
   bool write_task_record(const TaskRecord& task);

@@ -216,6 +216,27 @@ TEST_F(TaskDefinitionTest, UdpEchoThroughItsHostPortAndDroppedByItsGroup) {
   EXPECT_EQ(testing::udp_exchange(spec.public_ip, port, "again"), "echo:again");
 }
 
+TEST_F(TaskDefinitionTest, PseudoTerminalAndInteractiveStdin) {
+  // With a terminal, stdin and stdout are a tty and the output still reaches the log.
+  auto tty = busybox("tty", {"/bin/sh", "-c", "test -t 0 && test -t 1 && echo on-a-tty; tty"});
+  tty.linux.pseudo_terminal = true;
+  tty.essential = false;
+  // interactive: stdin stays open (a read waits), not /dev/null (a read ends at once).
+  auto open_stdin = busybox("stdin", {"/bin/sh", "-c", "if read -t 1 line; then echo eof; else echo still-open; fi"});
+  open_stdin.linux.interactive = true;
+  open_stdin.essential = false;
+  auto closed = busybox("closed", {"/bin/sh", "-c", "if read -t 1 line; then echo got; else echo eof-at-once; fi"});
+  closed.essential = false;
+  auto main = busybox("main", {"/bin/sleep", "2"});
+  auto spec = task({tty, open_stdin, closed, main});
+  run_to_end(spec);
+  std::string out = log_of(spec, "tty");
+  EXPECT_NE(out.find("on-a-tty"), std::string::npos) << out;
+  EXPECT_NE(out.find("/dev/pts/0"), std::string::npos) << out;
+  EXPECT_EQ(log_of(spec, "stdin"), "still-open\n");
+  EXPECT_EQ(log_of(spec, "closed"), "eof-at-once\n");
+}
+
 TEST_F(TaskDefinitionTest, ContainerNamesAsLongAsEcsAllows) {
   std::string name(255, 'n');
   name[0] = 'a';

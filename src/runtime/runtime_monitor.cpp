@@ -36,13 +36,15 @@ bool gone_or_zombie(int pid) {
   return close != std::string::npos && close + 2 < stat.size() && stat[close + 2] == 'Z';
 }
 
-// runc's own helper processes ("runc:[1:CHILD]" and the like) whose runc
-// died before reaping them (a health check's `runc exec` killed at its
-// timeout while the container was dying) are reparented to us, the
-// subreaper. Unreaped, they keep the container's pid namespace alive: its
-// init cannot finish dying, and the container never exits. We never spawn
-// such processes ourselves, so reaping them steals no one's exit status.
-void reap_orphaned_runc_helpers() {
+// Zombies of ours no one else waits for: berth-console helpers that ended
+// with their container, and runc's own helper processes ("runc:[1:CHILD]"
+// and the like) whose runc died before reaping them (a health check's
+// `runc exec` killed at its timeout while the container was dying),
+// reparented to us, the subreaper. Unreaped, runc's keep the container's
+// pid namespace alive: its init cannot finish dying, and the container
+// never exits. Nothing waits for these exit statuses, so reaping them
+// steals nothing.
+void reap_orphaned_helpers() {
   pid_t self = ::getpid();
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator("/proc", ec)) {
@@ -57,7 +59,8 @@ void reap_orphaned_runc_helpers() {
     std::string comm = stat.substr(open + 1, close - open - 1);
     char state = stat[close + 2];
     pid_t ppid = static_cast<pid_t>(std::atol(stat.c_str() + close + 3));
-    if (ppid == self && state == 'Z' && comm.rfind("runc:[", 0) == 0) ::waitpid(std::stoi(name), nullptr, WNOHANG);
+    bool ours = comm.rfind("runc:[", 0) == 0 || comm == "berth-console";
+    if (ppid == self && state == 'Z' && ours) ::waitpid(std::stoi(name), nullptr, WNOHANG);
   }
 }
 
@@ -78,7 +81,7 @@ void RuncTaskRuntime::monitor_loop(std::stop_token stop) {
     auto now = std::chrono::steady_clock::now();
     if (now - last_rotate >= kRotateEvery) {
       rotate_logs();
-      reap_orphaned_runc_helpers();
+      reap_orphaned_helpers();
       last_rotate = now;
     }
     if (now - last_prune >= prune_every) {

@@ -43,7 +43,7 @@ int wait_until(pid_t pid, Clock::time_point deadline) {
   }
 }
 
-Result<ProgramResult> spawn_and_wait(const std::vector<std::string>& argv, int output_fd,
+Result<ProgramResult> spawn_and_wait(const std::vector<std::string>& argv, int output_fd, int stdin_fd,
                                      std::chrono::milliseconds timeout) {
   if (argv.empty()) return Error::invalid("InvalidParameter", "empty argv");
   std::vector<char*> args;
@@ -61,7 +61,11 @@ Result<ProgramResult> spawn_and_wait(const std::vector<std::string>& argv, int o
   }
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  if (stdin_fd >= 0) {
+    posix_spawn_file_actions_adddup2(&actions, stdin_fd, 0);
+  } else {
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  }
   posix_spawn_file_actions_adddup2(&actions, capture ? out_w.fd : output_fd, 1);
   posix_spawn_file_actions_adddup2(&actions, capture ? err_w.fd : output_fd, 2);
   posix_spawnattr_t attr;
@@ -128,12 +132,51 @@ int exit_code_of(int status) {
 }
 
 Result<ProgramResult> run_program(const std::vector<std::string>& argv, std::chrono::milliseconds timeout) {
-  return spawn_and_wait(argv, -1, timeout);
+  return spawn_and_wait(argv, -1, -1, timeout);
 }
 
 Result<ProgramResult> run_program_to_fd(const std::vector<std::string>& argv, int output_fd,
-                                        std::chrono::milliseconds timeout) {
-  return spawn_and_wait(argv, output_fd, timeout);
+                                        std::chrono::milliseconds timeout, int stdin_fd) {
+  return spawn_and_wait(argv, output_fd, stdin_fd, timeout);
+}
+
+Result<int> spawn_detached(const std::vector<std::string>& argv, const std::vector<int>& extra_fds) {
+  if (argv.empty()) return Error::invalid("InvalidParameter", "empty argv");
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  // Copies above the targets first, so that moving one fd to 3 + i never
+  // overwrites another still to be moved (the log at fd 3, say).
+  std::vector<int> sources;
+  struct CloseAll {
+    std::vector<int>& fds;
+    ~CloseAll() {
+      for (int fd : fds) ::close(fd);
+    }
+  } close_sources{sources};
+  for (int fd : extra_fds) {
+    int copy = ::fcntl(fd, F_DUPFD_CLOEXEC, 3 + static_cast<int>(extra_fds.size()));
+    if (copy < 0) return Error::internal("dup: " + std::string(std::strerror(errno)));
+    sources.push_back(copy);
+  }
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  for (int target : {0, 1, 2}) posix_spawn_file_actions_addopen(&actions, target, "/dev/null", O_RDWR, 0);
+  // dup2 clears close-on-exec on the copies; ours stay close-on-exec.
+  for (size_t i = 0; i < sources.size(); ++i)
+    posix_spawn_file_actions_adddup2(&actions, sources[i], static_cast<int>(3 + i));
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  sigset_t none;
+  sigemptyset(&none);
+  posix_spawnattr_setsigmask(&attr, &none);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSID);
+  pid_t pid = 0;
+  int rc = ::posix_spawn(&pid, args[0], &actions, &attr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attr);
+  if (rc != 0) return Error::unavailable(argv[0] + ": cannot start: " + std::strerror(rc));
+  return pid;
 }
 
 }  // namespace berth::runtime

@@ -22,9 +22,15 @@ struct ProgramResult {
 Result<ProgramResult> run_program(const std::vector<std::string>& argv, std::chrono::milliseconds timeout);
 
 // Same, with the child's stdout and stderr going to `output_fd` (not
-// captured): for `runc run -d`, whose container inherits them.
+// captured) and its stdin from `stdin_fd` (-1: /dev/null): for `runc run
+// -d`, whose container inherits them.
 Result<ProgramResult> run_program_to_fd(const std::vector<std::string>& argv, int output_fd,
-                                        std::chrono::milliseconds timeout);
+                                        std::chrono::milliseconds timeout, int stdin_fd = -1);
+
+// Starts a long-lived helper in a session of its own and does not wait:
+// stdio on /dev/null, extra_fds[i] as its fd 3 + i. Returns its pid (the
+// caller reaps it).
+Result<int> spawn_detached(const std::vector<std::string>& argv, const std::vector<int>& extra_fds);
 
 // 128 + signal for a signalled status, else the exit status.
 int exit_code_of(int wait_status);
