@@ -277,8 +277,45 @@ TaskReport report_for(const runtime::TaskState& state) {
   return r;
 }
 
-RuntimeTaskLauncher::RuntimeTaskLauncher(store::Database& db, const Clock& clock, runtime::TaskRuntime& runtime)
-    : db_(db), clock_(clock), runtime_(runtime), worker_([this](std::stop_token stop) { work(stop); }) {}
+Status resolve_secrets(const LaunchRequest& request, const SecretResolver& resolver, runtime::TaskSpec& spec) {
+  // RunTask's overrides may name another execution role.
+  std::string role = text(request.overrides, "executionRoleArn");
+  if (role.empty()) role = text(request.task_definition, "executionRoleArn");
+  std::vector<SecretRequest> requests;
+  std::vector<std::pair<size_t, std::string>> targets;  // (container, variable); "" for registry credentials
+  const auto& definitions = request.task_definition.at("containerDefinitions").as_array();
+  for (size_t i = 0; i < definitions.size() && i < spec.containers.size(); ++i) {
+    const auto& c = definitions[i].as_object();
+    each_object(c, "secrets", [&](const json::object& secret) {
+      requests.push_back({text(secret, "valueFrom"), role});
+      targets.emplace_back(i, text(secret, "name"));
+    });
+    // Read and checked as the agent does; berth pulls only from its own
+    // registry, so the credentials themselves are not used.
+    if (const auto* credentials = member_object(c, "repositoryCredentials")) {
+      requests.push_back({text(*credentials, "credentialsParameter"), role});
+      targets.emplace_back(i, "");
+    }
+  }
+  if (requests.empty()) return Ok{};
+  if (!resolver)
+    return Error::unavailable("ResourceInitializationError: unable to pull secrets or registry auth: this berth "
+                              "was built without SSM Parameter Store and Secrets Manager");
+  auto values = resolver(requests);
+  if (!values) return std::move(values).error();
+  for (size_t k = 0; k < targets.size() && k < values->size(); ++k)
+    if (!targets[k].second.empty())
+      spec.containers[targets[k].first].secrets.emplace_back(targets[k].second, std::move((*values)[k]));
+  return Ok{};
+}
+
+RuntimeTaskLauncher::RuntimeTaskLauncher(store::Database& db, const Clock& clock, runtime::TaskRuntime& runtime,
+                                         SecretResolver secrets)
+    : db_(db),
+      clock_(clock),
+      runtime_(runtime),
+      secrets_(std::move(secrets)),
+      worker_([this](std::stop_token stop) { work(stop); }) {}
 
 RuntimeTaskLauncher::~RuntimeTaskLauncher() {
   worker_.request_stop();
@@ -328,13 +365,25 @@ void RuntimeTaskLauncher::work(std::stop_token stop) {
       request = std::move(queue_.front());
       queue_.pop_front();
     }
-    auto started = runtime_.start(task_spec_for(request));
+    // Adopted after a restart, or launched twice: report what runs (its
+    // secrets were read when it started).
+    if (auto state = runtime_.state(request.task_id)) {
+      report(report_for(*state));
+      continue;
+    }
+    auto spec = task_spec_for(request);
+    Result<runtime::TaskState> started = Error::internal("not started");
+    // A task whose secrets cannot be read stops before anything starts.
+    if (auto read = resolve_secrets(request, secrets_, spec); !read) {
+      started = std::move(read).error();
+    } else {
+      started = runtime_.start(spec);
+    }
     if (started) {
       report(report_for(*started));
       continue;
     }
     if (started.error().error_class == ErrorClass::kAlreadyExists) {
-      // Adopted after a restart, or launched twice: report what runs.
       if (auto state = runtime_.state(request.task_id)) report(report_for(*state));
       continue;
     }

@@ -7,11 +7,14 @@
 //   TaskRuntime ──TaskEvent──> on_event ──report_for(state)──> apply_task_status ──> ecs_tasks
 //
 // The daemon wiring builds the TaskRuntime (with its ImageResolver and
-// security-group source) and gives on_event to it as its EventHandler.
+// security-group source) and gives on_event to it as its EventHandler, and
+// gives the launcher a SecretResolver (SSM Parameter Store and Secrets
+// Manager) for definitions with `secrets`.
 #pragma once
 
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <mutex>
 #include <thread>
 
@@ -31,9 +34,26 @@ runtime::TaskSpec task_spec_for(const LaunchRequest& request);
 // STOPPED (with stopCode and stoppedReason from its StopCause) once stopped.
 TaskReport report_for(const runtime::TaskState& state);
 
+// One `valueFrom` of a container's secrets (or its repositoryCredentials),
+// read with the task execution role's permissions.
+struct SecretRequest {
+  std::string value_from;
+  std::string execution_role_arn;
+};
+// Values in request order, or an error whose message is the task's stop
+// reason ("ResourceInitializationError: unable to pull secrets or registry
+// auth: ..."). Values live in memory only: never stored, logged or shown.
+using SecretResolver = std::function<Result<std::vector<std::string>>(const std::vector<SecretRequest>&)>;
+
+// Reads the secrets of a task (every container's `secrets` and
+// repositoryCredentials) into its containers' secret environment. A task
+// without secrets needs no resolver.
+Status resolve_secrets(const LaunchRequest& request, const SecretResolver& resolver, runtime::TaskSpec& spec);
+
 class RuntimeTaskLauncher final : public TaskLauncher {
  public:
-  RuntimeTaskLauncher(store::Database& db, const Clock& clock, runtime::TaskRuntime& runtime);
+  RuntimeTaskLauncher(store::Database& db, const Clock& clock, runtime::TaskRuntime& runtime,
+                      SecretResolver secrets = {});
   ~RuntimeTaskLauncher() override;
 
   void launch(const LaunchRequest& request) override;
@@ -48,6 +68,7 @@ class RuntimeTaskLauncher final : public TaskLauncher {
   store::Database& db_;
   const Clock& clock_;
   runtime::TaskRuntime& runtime_;
+  SecretResolver secrets_;
   std::mutex mutex_;
   std::condition_variable_any wake_;
   std::deque<LaunchRequest> queue_;

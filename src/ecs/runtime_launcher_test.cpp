@@ -123,5 +123,106 @@ TEST(RuntimeLauncher, ReportsFromRuntimeState) {
   EXPECT_EQ(report_for(s).stopped_reason, "Task stopped by user");
 }
 
+TEST(RuntimeLauncher, FeaturesOfTheDefinitionReachTheSpec) {
+  LaunchRequest r = request();
+  r.task_definition = json::parse(R"({"family":"f","networkMode":"bridge",
+      "volumes":[{"name":"scratch","host":{}},{"name":"host","host":{"sourcePath":"/srv"}},
+                 {"name":"db","dockerVolumeConfiguration":{"scope":"shared","autoprovision":true}}],
+      "containerDefinitions":[
+      {"name":"db","image":"i","memory":64,"mountPoints":[{"sourceVolume":"db","containerPath":"/var/db","readOnly":true}]},
+      {"name":"app","image":"i","memory":64,"volumesFrom":[{"sourceContainer":"db","readOnly":true}],
+       "dependsOn":[{"containerName":"db","condition":"HEALTHY"}],"startTimeout":20,
+       "linuxParameters":{"capabilities":{"add":["NET_ADMIN"],"drop":["MKNOD"]},"initProcessEnabled":true,
+                          "tmpfs":[{"containerPath":"/t","size":8,"mountOptions":["noexec"]}],"sharedMemorySize":32,
+                          "swappiness":10,"maxSwap":0,"devices":[{"hostPath":"/dev/fuse","permissions":["read"]}]},
+       "privileged":true,"pseudoTerminal":true,"interactive":true,"dockerSecurityOptions":["no-new-privileges"],
+       "systemControls":[{"namespace":"net.core.somaxconn","value":"512"}],
+       "dnsServers":["10.0.0.2"],"dnsSearchDomains":["corp"],"extraHosts":[{"hostname":"h","ipAddress":"10.0.0.9"}],
+       "dockerLabels":{"team":"web"},"portMappings":[{"containerPort":53,"protocol":"udp"}]}]})")
+                          .as_object();
+  r.overrides = {};
+  auto spec = task_spec_for(r);
+  ASSERT_EQ(spec.volumes.size(), 3u);
+  EXPECT_EQ(spec.volumes[0].kind, runtime::Volume::Kind::kScratch);
+  EXPECT_EQ(spec.volumes[1].host_path, "/srv");
+  EXPECT_TRUE(spec.volumes[2].shared && spec.volumes[2].autoprovision);
+  const auto& db = spec.containers[0];
+  ASSERT_EQ(db.mount_points.size(), 1u);
+  EXPECT_TRUE(db.mount_points[0].read_only);
+  const auto& app = spec.containers[1];
+  ASSERT_EQ(app.volumes_from.size(), 1u);
+  EXPECT_EQ(app.volumes_from[0].source_container, "db");
+  ASSERT_EQ(app.depends_on.size(), 1u);
+  EXPECT_EQ(app.depends_on[0].condition, runtime::DependencyCondition::kHealthy);
+  EXPECT_EQ(app.start_timeout, std::chrono::seconds(20));
+  EXPECT_EQ(app.linux.capabilities_add, std::vector<std::string>{"NET_ADMIN"});
+  EXPECT_EQ(app.linux.capabilities_drop, std::vector<std::string>{"MKNOD"});
+  EXPECT_TRUE(app.linux.init_process && app.linux.privileged && app.linux.pseudo_terminal && app.linux.interactive);
+  EXPECT_TRUE(app.linux.no_new_privileges);
+  ASSERT_EQ(app.linux.tmpfs.size(), 1u);
+  EXPECT_EQ(app.linux.tmpfs[0].size_mib, 8);
+  EXPECT_EQ(app.linux.shared_memory_mib, 32);
+  EXPECT_EQ(app.linux.swappiness, 10);
+  EXPECT_EQ(app.linux.max_swap_mib, 0);
+  ASSERT_EQ(app.linux.devices.size(), 1u);
+  EXPECT_EQ(app.linux.devices[0].permissions, std::vector<std::string>{"read"});
+  EXPECT_EQ(app.linux.sysctls.size(), 1u);
+  EXPECT_EQ(app.dns_servers, std::vector<std::string>{"10.0.0.2"});
+  EXPECT_EQ(app.dns_search_domains, std::vector<std::string>{"corp"});
+  EXPECT_EQ(app.extra_hosts.size(), 1u);
+  EXPECT_EQ(app.labels.size(), 1u);
+  ASSERT_EQ(app.port_mappings.size(), 1u);
+  EXPECT_EQ(app.port_mappings[0].protocol, "udp");
+}
+
+TEST(RuntimeLauncher, SecretsAreReadWithTheExecutionRole) {
+  LaunchRequest r = request();
+  r.task_definition = json::parse(R"({"family":"f","executionRoleArn":"arn:aws:iam::1:role/exec",
+      "containerDefinitions":[
+      {"name":"app","image":"i","memory":64,"secrets":[{"name":"PASSWORD","valueFrom":"/db/password"},
+                                                       {"name":"TOKEN","valueFrom":"arn:aws:secretsmanager:us-east-1:1:secret:t-AbCdEf:token::"}]},
+      {"name":"side","image":"i","memory":64,"repositoryCredentials":{"credentialsParameter":"arn:aws:secretsmanager:us-east-1:1:secret:reg-AbCdEf"}}]})")
+                          .as_object();
+  r.overrides = {};
+  std::vector<SecretRequest> asked;
+  SecretResolver resolver = [&](const std::vector<SecretRequest>& requests) -> Result<std::vector<std::string>> {
+    asked = requests;
+    return std::vector<std::string>{"pw", "tok", "{\"username\":\"u\"}"};
+  };
+  auto spec = task_spec_for(r);
+  ASSERT_TRUE(resolve_secrets(r, resolver, spec).ok());
+  ASSERT_EQ(asked.size(), 3u);
+  EXPECT_EQ(asked[0].value_from, "/db/password");
+  EXPECT_EQ(asked[0].execution_role_arn, "arn:aws:iam::1:role/exec");
+  EXPECT_EQ(spec.containers[0].secrets,
+            (std::vector<std::pair<std::string, std::string>>{{"PASSWORD", "pw"}, {"TOKEN", "tok"}}));
+  EXPECT_TRUE(spec.containers[1].secrets.empty());  // registry credentials are not environment
+
+  // RunTask's overrides name another role; a resolver's error is the stop reason as it is.
+  r.overrides = json::parse(R"({"executionRoleArn":"arn:aws:iam::1:role/other"})").as_object();
+  SecretResolver failing = [&](const std::vector<SecretRequest>& requests) -> Result<std::vector<std::string>> {
+    asked = requests;
+    return Error::not_found("ParameterNotFound", "ResourceInitializationError: unable to pull secrets or registry "
+                                                 "auth: execution resource retrieval failed: x");
+  };
+  spec = task_spec_for(r);
+  auto failed = resolve_secrets(r, failing, spec);
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(asked[0].execution_role_arn, "arn:aws:iam::1:role/other");
+  EXPECT_EQ(failed.error().message.rfind("ResourceInitializationError: unable to pull secrets", 0), 0u);
+  EXPECT_FALSE(resolve_secrets(r, SecretResolver(), spec).ok());  // secrets but no stores
+
+  // No secrets: the resolver is never asked.
+  LaunchRequest plain = request();
+  bool called = false;
+  SecretResolver spy = [&](const std::vector<SecretRequest>&) -> Result<std::vector<std::string>> {
+    called = true;
+    return std::vector<std::string>{};
+  };
+  spec = task_spec_for(plain);
+  EXPECT_TRUE(resolve_secrets(plain, spy, spec).ok());
+  EXPECT_FALSE(called);
+}
+
 }  // namespace
 }  // namespace berth::ecs

@@ -284,6 +284,7 @@ std::vector<std::string> process_env(const ImageConfig& image, const ContainerSp
   for (const auto& e : env) has_path = has_path || e.rfind("PATH=", 0) == 0;
   if (!has_path) env.insert(env.begin(), "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
   for (const auto& [k, v] : spec.environment) set(k, v);
+  for (const auto& [k, v] : spec.secrets) set(k, v);
   if (!spec.hostname.empty()) set("HOSTNAME", spec.hostname);
   return env;
 }

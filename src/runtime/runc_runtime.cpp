@@ -45,6 +45,9 @@ bool valid_id(const std::string& id, size_t max = 64) {
 // ECS allows container names of 255 characters.
 constexpr size_t kMaxContainerName = 255;
 
+// Bundles of containers with secrets: tmpfs, outside the data dir.
+constexpr const char* kSecretBundles = "/run/berth/bundles";
+
 std::string read_text(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
   std::ostringstream s;
@@ -278,13 +281,28 @@ Result<int> RuncTaskRuntime::run_container(TaskRecord& task, size_t index) {
                                  container_cgroup(task.spec.task_id, container_file_name(c.spec.name)), *user,
                                  std::move(*binds), options_.init_binary});
   if (!config) return init_error(config.error().message);
-  if (!write_file_atomic(dir / "config.json", *config)) return init_error("cannot write config.json");
+  // A container with secrets gets its bundle (config.json holds them in its
+  // env) outside the data dir, removed as soon as runc has read it.
+  fs::path bundle = dir;
+  if (!c.spec.secrets.empty()) {
+    bundle = fs::path(kSecretBundles) / c.runc_id;
+    fs::create_directories(bundle, ec);
+    fs::permissions(bundle, fs::perms::owner_all, ec);
+  }
+  struct RemoveBundle {
+    fs::path path;
+    ~RemoveBundle() {
+      std::error_code ignored;
+      if (!path.empty()) fs::remove_all(path, ignored);
+    }
+  } remove_bundle{bundle == dir ? fs::path() : bundle};
+  if (!write_file_atomic(bundle / "config.json", *config)) return init_error("cannot write config.json");
 
   fs::path log = log_path(task.spec.task_id, c.spec.name);
   fs::create_directories(log.parent_path(), ec);
   int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
   if (fd < 0) return init_error("cannot open " + log.string());
-  RunOptions run{c.runc_id, dir.string(), (dir / "pid").string()};
+  RunOptions run{c.runc_id, bundle.string(), (dir / "pid").string()};
   auto console = attach_console(c.spec.linux, fd, run);
   if (!console) {
     ::close(fd);

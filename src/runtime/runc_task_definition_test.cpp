@@ -237,6 +237,45 @@ TEST_F(TaskDefinitionTest, PseudoTerminalAndInteractiveStdin) {
   EXPECT_EQ(log_of(spec, "closed"), "eof-at-once\n");
 }
 
+// Every file under `dir` that contains `needle` (none may hold a secret).
+std::vector<std::string> files_containing(const fs::path& dir, const std::string& needle) {
+  std::vector<std::string> found;
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(dir, fs::directory_options::skip_permission_denied, ec);
+       it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (ec) break;
+    // Not into container root filesystems (the image, an overlay of it).
+    if (it->path().filename() == "rootfs" || it->path().filename() == "images") {
+      it.disable_recursion_pending();
+      continue;
+    }
+    if (it->is_regular_file(ec) && read_all(it->path()).find(needle) != std::string::npos)
+      found.push_back(it->path().string());
+  }
+  return found;
+}
+
+TEST_F(TaskDefinitionTest, SecretsReachTheEnvironmentButNeverTheDataDir) {
+  const std::string value = "s3cr3t-" + ids::random_hex(8);
+  // The container shows a digest of what it got, so the value is in no command line either.
+  auto c = busybox("app", {"/bin/sh", "-c", "printf %s \"$DB_PASSWORD\" | md5sum; sleep 2"});
+  c.secrets = {{"DB_PASSWORD", value}};
+  auto spec = task({c});
+  auto started = runtime_->start(spec);
+  ASSERT_TRUE(started.ok()) << started.error().message;
+  for (int i = 0; i < 100 && log_of(spec, "app").empty(); ++i) std::this_thread::sleep_for(20ms);
+  auto digest = run_program({"/bin/sh", "-c", "printf %s '" + value + "' | md5sum"}, 5s);
+  ASSERT_TRUE(digest.ok());
+  EXPECT_EQ(log_of(spec, "app"), digest->out);
+  // While it runs (runc's state included), and after.
+  auto found = files_containing(dir_, value);
+  EXPECT_TRUE(found.empty()) << found[0];
+  EXPECT_FALSE(fs::exists(fs::path("/run/berth/bundles") / started->containers[0].runtime_id));
+  ASSERT_TRUE(wait_stopped(spec.task_id, 20s));
+  found = files_containing(dir_, value);
+  EXPECT_TRUE(found.empty()) << found[0];
+}
+
 TEST_F(TaskDefinitionTest, ContainerNamesAsLongAsEcsAllows) {
   std::string name(255, 'n');
   name[0] = 'a';

@@ -140,6 +140,10 @@ struct ContainerSpec {
   std::optional<std::vector<std::string>> entry_point;  // replaces the image's Entrypoint
   std::optional<std::vector<std::string>> command;      // replaces the image's Cmd
   std::vector<std::pair<std::string, std::string>> environment;  // added to / replacing the image's Env
+  // Environment from the definition's `secrets`, after `environment`: kept
+  // in memory only (its bundle's config.json lives outside the data dir
+  // until runc has read it).
+  std::vector<std::pair<std::string, std::string>> secrets;
   std::string working_directory;
   std::string user;  // "uid", "uid:gid", "name", "name:group"
   std::string hostname;
