@@ -101,8 +101,12 @@ runtime::LinuxOptions linux_options_of(const json::object& c) {
   lx.privileged = flag(c, "privileged");
   lx.pseudo_terminal = flag(c, "pseudoTerminal");
   lx.interactive = flag(c, "interactive");
-  for (const auto& option : strings(c, "dockerSecurityOptions").value_or(std::vector<std::string>()))
-    if (option == "no-new-privileges" || option == "no-new-privileges:true") lx.no_new_privileges = true;
+  // Docker's spellings; label (SELinux) and apparmor options have nothing to act on here.
+  for (const auto& option : strings(c, "dockerSecurityOptions").value_or(std::vector<std::string>())) {
+    if (option == "no-new-privileges" || option == "no-new-privileges:true" || option == "no-new-privileges=true")
+      lx.no_new_privileges = true;
+    if (option == "seccomp=unconfined" || option == "seccomp:unconfined") lx.seccomp_unconfined = true;
+  }
   each_object(c, "systemControls",
               [&](const json::object& s) { lx.sysctls.emplace_back(text(s, "namespace"), text(s, "value")); });
   const auto* p = member_object(c, "linuxParameters");
@@ -140,6 +144,8 @@ runtime::TaskSpec task_spec_for(const LaunchRequest& r) {
   spec.private_ip = r.private_ip;
   spec.security_group_ids = r.security_group_ids;
   spec.volumes = volumes_of(r.task_definition);
+  spec.pid_mode = text(r.task_definition, "pidMode");
+  spec.ipc_mode = text(r.task_definition, "ipcMode");
   // Task-level sizes (a cgroup around the task; what FARGATE enforces):
   // the definition's, or the RunTask overrides'.
   for (const json::object* o : {&r.task_definition, &r.overrides}) {
@@ -185,6 +191,28 @@ runtime::TaskSpec task_spec_for(const LaunchRequest& r) {
     s.dns_search_domains = strings(c, "dnsSearchDomains").value_or(std::vector<std::string>());
     each_object(c, "extraHosts",
                 [&](const json::object& h) { s.extra_hosts.emplace_back(text(h, "hostname"), text(h, "ipAddress")); });
+    s.disable_networking = flag(c, "disableNetworking");
+    if (const auto* policy = member_object(c, "restartPolicy"); policy && flag(*policy, "enabled")) {
+      runtime::RestartPolicy p;
+      if (auto it = policy->find("ignoredExitCodes"); it != policy->end() && it->value().is_array())
+        for (const auto& code : it->value().as_array())
+          if (code.is_int64()) p.ignored_exit_codes.push_back(static_cast<int>(code.as_int64()));
+      if (int64_t period = integer(*policy, "restartAttemptPeriod"); period > 0)
+        p.attempt_period = std::chrono::seconds(period);
+      s.restart_policy = std::move(p);
+    }
+    // links (bridge): every container of a task shares its network namespace
+    // here, so a link is the name (and alias) on loopback, and the linked
+    // container starts first (the agent's implicit START dependency).
+    for (const auto& link : strings(c, "links").value_or(std::vector<std::string>())) {
+      auto colon = link.find(':');
+      std::string target = link.substr(0, colon);
+      s.extra_hosts.emplace_back(target, "127.0.0.1");
+      if (colon != std::string::npos) s.extra_hosts.emplace_back(link.substr(colon + 1), "127.0.0.1");
+      bool listed = false;
+      for (const auto& d : s.depends_on) listed = listed || d.container == target;
+      if (!listed) s.depends_on.push_back({target, runtime::DependencyCondition::kStart});
+    }
     if (const auto* labels = member_object(c, "dockerLabels"))
       for (const auto& [k, v] : *labels)
         if (v.is_string()) s.labels.emplace_back(std::string(k), std::string(v.as_string()));

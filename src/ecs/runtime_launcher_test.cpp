@@ -175,6 +175,33 @@ TEST(RuntimeLauncher, FeaturesOfTheDefinitionReachTheSpec) {
   EXPECT_EQ(app.port_mappings[0].protocol, "udp");
 }
 
+TEST(RuntimeLauncher, LinksRestartPolicyAndTaskNamespaces) {
+  LaunchRequest r = request();
+  r.task_definition = json::parse(R"({"family":"f","networkMode":"bridge","pidMode":"task","ipcMode":"host",
+      "containerDefinitions":[
+      {"name":"db","image":"i","memory":64,"disableNetworking":false},
+      {"name":"app","image":"i","memory":64,"links":["db:database"],"disableNetworking":true,
+       "dockerSecurityOptions":["seccomp=unconfined"],
+       "restartPolicy":{"enabled":true,"ignoredExitCodes":[0,7],"restartAttemptPeriod":90}}]})")
+                          .as_object();
+  r.overrides = {};
+  auto spec = task_spec_for(r);
+  EXPECT_EQ(spec.pid_mode, "task");
+  EXPECT_EQ(spec.ipc_mode, "host");
+  const auto& app = spec.containers[1];
+  EXPECT_EQ(app.extra_hosts, (std::vector<std::pair<std::string, std::string>>{{"db", "127.0.0.1"},
+                                                                               {"database", "127.0.0.1"}}));
+  ASSERT_EQ(app.depends_on.size(), 1u);  // a link starts the linked container first
+  EXPECT_EQ(app.depends_on[0].container, "db");
+  EXPECT_EQ(app.depends_on[0].condition, runtime::DependencyCondition::kStart);
+  EXPECT_TRUE(app.disable_networking);
+  EXPECT_TRUE(app.linux.seccomp_unconfined);
+  ASSERT_TRUE(app.restart_policy.has_value());
+  EXPECT_EQ(app.restart_policy->ignored_exit_codes, (std::vector<int>{0, 7}));
+  EXPECT_EQ(app.restart_policy->attempt_period, std::chrono::seconds(90));
+  EXPECT_FALSE(spec.containers[0].restart_policy.has_value());
+}
+
 TEST(RuntimeLauncher, SecretsAreReadWithTheExecutionRole) {
   LaunchRequest r = request();
   r.task_definition = json::parse(R"({"family":"f","executionRoleArn":"arn:aws:iam::1:role/exec",

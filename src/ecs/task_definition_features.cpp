@@ -203,6 +203,37 @@ Status check_container_features(const json::object& request, const json::array& 
     for (std::string_view key : {"privileged", "pseudoTerminal", "interactive", "readonlyRootFilesystem"})
       if (!opt_bool(c, key))
         return client_exception("Invalid '" + std::string(key) + "' setting for container '" + name + "'.");  // unverified
+    if (const auto* policy = object_member(c, "restartPolicy")) {
+      auto enabled = opt_bool(*policy, "enabled");
+      auto period = opt_int(*policy, "restartAttemptPeriod");
+      const auto* codes = opt_array(*policy, "ignoredExitCodes");
+      // documented: restartAttemptPeriod 60-1800 seconds, at most 50 ignored exit codes
+      if (!enabled || !*enabled || !period || (*period && (**period < 60 || **period > 1800)) ||
+          (codes && codes->size() > 50))
+        return client_exception("Invalid 'restartPolicy' setting for container '" + name + "'.");  // unverified
+    }
+    if (const auto* links = opt_array(c, "links"); links && network_mode != "awsvpc") {  // awsvpc: refused below
+      for (const auto& link : *links) {
+        std::string target(link.as_string());
+        target = target.substr(0, target.find(':'));
+        if (!by_name.count(target) || target == name)
+          return client_exception("Invalid 'links' setting for container '" + name + "'. Container '" + target +
+                                  "' does not exist.");  // unverified
+      }
+    }
+    // What needs a service one machine does not have is refused here, not
+    // accepted and then left undone.
+    if (present(c, "environmentFiles"))
+      return client_exception("Container '" + name + "' uses environmentFiles: berth has no Amazon S3 to read them "
+                              "from. Put the variables in 'environment' or 'secrets'.");
+    if (present(c, "firelensConfiguration"))
+      return client_exception("Container '" + name + "' uses firelensConfiguration: berth has no FireLens log router.");
+    if (present(c, "credentialSpecs"))
+      return client_exception("Container '" + name + "' uses credentialSpecs (Active Directory, Windows): berth runs "
+                              "Linux containers only.");
+    if (const auto* requirements = opt_array(c, "resourceRequirements"); requirements && !requirements->empty())
+      return client_exception("Container '" + name + "' asks for resourceRequirements (GPU or inference "
+                              "accelerators): berth's instances have none.");
     secrets = secrets || present(c, "secrets");
     if (const auto* credentials = object_member(c, "repositoryCredentials"))
       secrets = secrets || present(*credentials, "credentialsParameter");
@@ -222,6 +253,26 @@ Status check_container_features(const json::object& request, const json::array& 
                                    "dockerSecurityOptions", "disableNetworking"})
         if (present(c, key)) return fargate_refuses(key);
     }
+  }
+  auto pid_mode = opt_string(request, "pidMode");
+  auto ipc_mode = opt_string(request, "ipcMode");
+  if (!pid_mode || (*pid_mode && **pid_mode != "host" && **pid_mode != "task"))
+    return client_exception("Invalid pidMode. Valid values are host and task.");  // unverified
+  if (!ipc_mode || (*ipc_mode && **ipc_mode != "host" && **ipc_mode != "task" && **ipc_mode != "none"))
+    return client_exception("Invalid ipcMode. Valid values are host, task and none.");  // unverified
+  if (fargate && *ipc_mode) return client_exception("Tasks using the Fargate launch type do not support ipcMode.");  // observed
+  if (fargate && pid_mode->value_or("") == "host")
+    return client_exception("Tasks using the Fargate launch type do not support pidMode 'host'. The supported value "
+                            "for pidMode is 'task'.");  // observed
+  for (std::string_view key : {"proxyConfiguration", "inferenceAccelerators"})
+    if (present(request, key))
+      return client_exception("The task definition uses " + std::string(key) +
+                              ": berth has no App Mesh proxy or inference accelerators.");
+  if (const auto* platform = object_member(request, "runtimePlatform")) {
+    auto family = opt_string(*platform, "operatingSystemFamily");
+    if (family && *family && **family != "LINUX")
+      return client_exception("runtimePlatform operatingSystemFamily '" + **family +
+                              "': berth runs Linux containers only.");
   }
   if (secrets && !present(request, "executionRoleArn"))
     return client_exception(

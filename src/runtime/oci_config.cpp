@@ -304,7 +304,9 @@ Result<std::string> make_oci_config(const ImageConfig& image, const ContainerSpe
   auto args = process_args(image, spec);
   if (args.empty()) return Error::invalid("InvalidContainer", "container " + spec.name + ": no command specified");
   const LinuxOptions& lx = spec.linux;
-  if (lx.init_process) {
+  // Docker injects its init only into a container with a pid namespace of its own.
+  const bool with_init = lx.init_process && in.pid_namespace.empty();
+  if (with_init) {
     if (in.init_path.empty()) return Error::invalid("InvalidContainer", "initProcessEnabled: no init available");
     args.insert(args.begin(), {kInitPath, "--"});
   }
@@ -357,7 +359,7 @@ Result<std::string> make_oci_config(const ImageConfig& image, const ContainerSpe
     options.push_back(b.read_only ? "ro" : "rw");
     mounts.push_back(mount(b.destination, "bind", b.source, options));
   }
-  if (lx.init_process) mounts.push_back(mount(kInitPath, "bind", in.init_path, {"bind", "ro", "rprivate"}));
+  if (with_init) mounts.push_back(mount(kInitPath, "bind", in.init_path, {"bind", "ro", "rprivate"}));
   for (const auto& t : lx.tmpfs) {
     // Docker's defaults for a tmpfs mount; the definition's options come after and win.
     std::vector<std::string> options{"nosuid", "nodev", "noexec"};
@@ -404,14 +406,19 @@ Result<std::string> make_oci_config(const ImageConfig& image, const ContainerSpe
   json::object sysctl{{"net.ipv4.ip_unprivileged_port_start", "0"}};
   for (const auto& [k, v] : lx.sysctls) sysctl[k] = v;
 
-  json::object network_ns{{"type", "network"}};
-  if (!in.netns_path.empty()) network_ns["path"] = in.netns_path;
+  // A namespace of its own (""), none at all ("host": the host's), or another's (a path).
+  json::array namespaces;
+  for (auto [type, path] : {std::pair<const char*, const std::string*>{"pid", &in.pid_namespace},
+                            {"network", &in.netns_path}, {"ipc", &in.ipc_namespace}}) {
+    if (*path == "host") continue;
+    json::object ns{{"type", type}};
+    if (!path->empty()) ns["path"] = *path;
+    namespaces.push_back(std::move(ns));
+  }
+  namespaces.push_back(json::object{{"type", "uts"}});
+  namespaces.push_back(json::object{{"type", "mount"}});
   json::object linux{
-      {"resources", resources},
-      {"cgroupsPath", in.cgroups_path},
-      {"namespaces", json::array{json::object{{"type", "pid"}}, network_ns, json::object{{"type", "ipc"}},
-                                 json::object{{"type", "uts"}}, json::object{{"type", "mount"}}}},
-      {"sysctl", sysctl}};
+      {"resources", resources}, {"cgroupsPath", in.cgroups_path}, {"namespaces", namespaces}, {"sysctl", sysctl}};
   if (!devices.empty()) linux["devices"] = devices;
   if (!lx.privileged) {
     linux["maskedPaths"] = string_array({"/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys",
@@ -419,7 +426,7 @@ Result<std::string> make_oci_config(const ImageConfig& image, const ContainerSpe
                                          "/proc/sched_debug", "/sys/firmware", "/proc/scsi"});
     linux["readonlyPaths"] =
         string_array({"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"});
-    linux["seccomp"] = seccomp_profile(caps);
+    if (!lx.seccomp_unconfined) linux["seccomp"] = seccomp_profile(caps);
   }
 
   json::object annotations;

@@ -52,6 +52,9 @@ struct BundleInputs {
   UserIds user;
   std::vector<BindMount> binds;  // in mount order, after the standard ones
   std::string init_path;  // the init run as PID 1 when spec.linux.init_process (bound at kInitPath)
+  // "": a namespace of its own; "host": the host's; else a /proc/<pid>/ns/... path to join.
+  std::string pid_namespace;
+  std::string ipc_namespace;
 };
 
 // Where the init is bound in the container (where Docker puts its own).

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 namespace berth::runtime {
 namespace {
@@ -237,6 +238,28 @@ TEST(OciConfig, BindsAndInit) {
   ASSERT_NE(mount_at(c, kInitPath), nullptr);
   EXPECT_EQ(strings(c.at("process").at("args")),
             (std::vector<std::string>{kInitPath, "--", "/bin/httpd", "-f", "-p", "80"}));
+}
+
+TEST(OciConfig, SharedAndHostNamespaces) {
+  ContainerSpec spec;
+  spec.linux.init_process = true;
+  spec.linux.seccomp_unconfined = true;
+  BundleInputs in{"/r/rootfs", "/run/netns/berth-t", "/berth/t_web", {0, 0}, {}, "/opt/berth-init",
+                  "/proc/42/ns/pid", "host"};
+  auto text = make_oci_config(busybox_like(), spec, in);
+  ASSERT_TRUE(text.ok()) << text.error().message;
+  auto c = json::parse(*text).as_object();
+  std::map<std::string, std::string> namespaces;
+  for (const auto& ns : c.at("linux").at("namespaces").as_array())
+    namespaces[std::string(ns.at("type").as_string())] =
+        ns.as_object().contains("path") ? std::string(ns.at("path").as_string()) : "";
+  EXPECT_EQ(namespaces.at("pid"), "/proc/42/ns/pid");  // the task's (pidMode task)
+  EXPECT_FALSE(namespaces.count("ipc"));                // the host's (ipcMode host)
+  EXPECT_EQ(namespaces.at("network"), "/run/netns/berth-t");
+  EXPECT_EQ(namespaces.at("mount"), "");
+  // Docker's init goes only into a pid namespace of its own.
+  EXPECT_EQ(strings(c.at("process").at("args"))[0], "/bin/httpd");
+  EXPECT_FALSE(c.at("linux").as_object().contains("seccomp"));  // seccomp=unconfined
 }
 
 TEST(OciConfig, PrivilegedDropsConfinement) {

@@ -241,7 +241,7 @@ Status RuncTaskRuntime::listen_all(TaskRecord& task) {
   return Ok{};
 }
 
-Result<int> RuncTaskRuntime::run_container(TaskRecord& task, size_t index) {
+Result<int> RuncTaskRuntime::run_container(TaskRecord& task, size_t index, int holder) {
   auto& c = task.containers[index];
   const CachedImage& image = c.image;
   fs::path dir = root_ / "tasks" / task.spec.task_id / container_file_name(c.spec.name);
@@ -276,10 +276,16 @@ Result<int> RuncTaskRuntime::run_container(TaskRecord& task, size_t index) {
     if (!write_file_atomic(dir / "etc" / name, text)) return init_error("cannot write " + destination);
     binds->push_back({(dir / "etc" / name).string(), destination, false});
   }
+  auto shared = [&](const std::string& mode, const char* ns) -> std::string {
+    if (mode == "host") return "host";
+    if (mode == "task" && holder > 0) return "/proc/" + std::to_string(holder) + "/ns/" + ns;
+    return "";  // its own (the first of a "task" namespace makes it)
+  };
   auto config = make_oci_config(image.config, c.spec,
-                                {(dir / "rootfs").string(), netns_path(task.netns),
+                                {(dir / "rootfs").string(), c.spec.disable_networking ? "" : netns_path(task.netns),
                                  container_cgroup(task.spec.task_id, container_file_name(c.spec.name)), *user,
-                                 std::move(*binds), options_.init_binary});
+                                 std::move(*binds), options_.init_binary, shared(task.spec.pid_mode, "pid"),
+                                 shared(task.spec.ipc_mode, "ipc")});
   if (!config) return init_error(config.error().message);
   // A container with secrets gets its bundle (config.json holds them in its
   // env) outside the data dir, removed as soon as runc has read it.
@@ -466,7 +472,7 @@ Result<TaskState> RuncTaskRuntime::start(const TaskSpec& spec) {
   for (size_t i = 0; i < task->containers.size(); ++i) {
     // One with dependencies waits for the monitor (start_waiting_containers).
     if (!task->containers[i].spec.depends_on.empty()) continue;
-    auto pid = run_container(*task, i);
+    auto pid = run_container(*task, i, namespace_holder(*task));
     if (!pid) return fail(std::move(pid).error());
     auto& c = task->containers[i];
     c.pid = *pid;

@@ -91,7 +91,9 @@ class RuncTaskRuntime final : public TaskRuntime {
   void stop_sequence(std::stop_token stop, std::string task_id);
   void begin_stop(TaskRecord& task, StopCause cause, std::string reason);
   void release(TaskRecord& task);
-  Result<int> run_container(TaskRecord& task, size_t index);
+  // `holder`: a running container of the task whose pid and ipc
+  // namespaces the task shares (pidMode/ipcMode "task"); 0: none yet.
+  Result<int> run_container(TaskRecord& task, size_t index, int holder);
   // pseudoTerminal: a console socket whose master berth-console copies to
   // the log; interactive: a stdin pipe berth-console holds open.
   Result<ConsoleAttachment> attach_console(const LinuxOptions& options, int log_fd, RunOptions& run);

@@ -276,6 +276,30 @@ TEST_F(TaskDefinitionTest, SecretsReachTheEnvironmentButNeverTheDataDir) {
   EXPECT_TRUE(found.empty()) << found[0];
 }
 
+TEST_F(TaskDefinitionTest, PidModeTaskSharesProcessesAndDisableNetworkingLeavesLoopback) {
+  auto worker = busybox("worker", {"/bin/sh", "-c", "exec sleep 30"});
+  worker.essential = false;
+  auto probe = busybox("probe", {"/bin/sh", "-c", "sleep 0.3; ps -o args | grep -c '^sleep 30'; ls /sys/class/net"});
+  probe.disable_networking = true;
+  auto spec = task({worker, probe});
+  spec.pid_mode = "task";
+  run_to_end(spec);
+  EXPECT_EQ(log_of(spec, "probe"), "1\nlo\n");  // sees worker's sleep; its own network namespace has lo only
+}
+
+TEST_F(TaskDefinitionTest, RestartPolicyRestartsInPlaceExceptIgnoredCodes) {
+  // Each run appends to its writable layer: a restart in place keeps it.
+  auto flaky = busybox("flaky", {"/bin/sh", "-c", "echo x >> /runs; echo run-$(wc -l < /runs); "
+                                                  "[ $(wc -l < /runs) -ge 3 ] && exit 7; exit 1"});
+  flaky.restart_policy = RestartPolicy{{7}, 0s};
+  auto spec = task({flaky});
+  auto ended = run_to_end(spec, 30s);
+  EXPECT_EQ(log_of(spec, "flaky"), "run-1\nrun-2\nrun-3\n");
+  ASSERT_EQ(ended.containers.size(), 1u);
+  EXPECT_EQ(ended.containers[0].exit_code, 7);  // ignored: not restarted, and essential: the task ends
+  EXPECT_EQ(ended.stop_cause, StopCause::kEssentialContainerExited);
+}
+
 TEST_F(TaskDefinitionTest, ContainerNamesAsLongAsEcsAllows) {
   std::string name(255, 'n');
   name[0] = 'a';

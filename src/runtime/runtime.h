@@ -109,7 +109,15 @@ struct LinuxOptions {
   bool no_new_privileges = false;  // dockerSecurityOptions "no-new-privileges"
   std::vector<std::pair<std::string, std::string>> sysctls;  // systemControls
   bool pseudo_terminal = false;
-  bool interactive = false;  // stdin kept open
+  bool interactive = false;         // stdin kept open
+  bool seccomp_unconfined = false;  // dockerSecurityOptions "seccomp=unconfined"
+};
+
+// restartPolicy: the container is restarted in place when it exits, unless
+// its exit code is ignored or it ran for less than attempt_period.
+struct RestartPolicy {
+  std::vector<int> ignored_exit_codes;
+  std::chrono::seconds attempt_period{300};
 };
 
 struct Ulimit {
@@ -167,6 +175,8 @@ struct ContainerSpec {
   std::vector<std::string> dns_search_domains;
   std::vector<std::pair<std::string, std::string>> extra_hosts;  // hostname, address
   std::vector<std::pair<std::string, std::string>> labels;       // dockerLabels, as OCI annotations
+  bool disable_networking = false;  // a network namespace of its own with loopback only
+  std::optional<RestartPolicy> restart_policy;
 };
 
 enum class NetworkMode { kBridge, kHost, kAwsvpc, kNone };
@@ -182,6 +192,10 @@ struct TaskSpec {
   std::string private_ip;
   std::vector<std::string> security_group_ids;  // destination groups of every connection
   std::vector<Volume> volumes;
+  // Namespaces the containers share: "" (each its own), "task" (one for
+  // the task), "host" (the host's). ipc also takes "none".
+  std::string pid_mode;
+  std::string ipc_mode;
   // Task-level limits (task definition cpu/memory; FARGATE): a cgroup
   // around all the task's containers. 0: none.
   int64_t memory_mib = 0;

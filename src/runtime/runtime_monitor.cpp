@@ -1,6 +1,7 @@
 // The monitor (exit detection, OOM, cleanup of finished tasks, log
 // rotation) and the container health checks of RuncTaskRuntime.
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -64,6 +65,17 @@ void reap_orphaned_helpers() {
   }
 }
 
+// restartPolicy: not while the task stops, not for an ignored exit code,
+// not when it ran for less than restartAttemptPeriod (a crash loop).
+bool restart_wanted(const ContainerRecord& c, bool task_stopping) {
+  if (!c.spec.restart_policy || task_stopping || !c.waitable) return false;
+  const auto& policy = *c.spec.restart_policy;
+  if (c.state.exit_code && std::find(policy.ignored_exit_codes.begin(), policy.ignored_exit_codes.end(),
+                                     *c.state.exit_code) != policy.ignored_exit_codes.end())
+    return false;
+  return std::chrono::steady_clock::now() - c.started >= policy.attempt_period;
+}
+
 }  // namespace
 
 void RuncTaskRuntime::emit(const std::vector<TaskEvent>& events) {
@@ -117,6 +129,14 @@ void RuncTaskRuntime::poll_once() {
         }
         if (!c.waitable && !exited) exited = gone_or_zombie(c.pid);
         if (!exited) continue;
+        if (restart_wanted(c, task->stopping)) {
+          // Started again in place by start_waiting_containers; ECS sees it keep running.
+          log::info("runtime", "task ", id, " container ", c.spec.name, " exited ",
+                    c.state.exit_code ? std::to_string(*c.state.exit_code) : "(unknown)", ": restarting (restartPolicy)");
+          c.state.status = ContainerStatus::kPending;
+          c.restarting = true;
+          continue;
+        }
         c.state.status = ContainerStatus::kStopped;
         // The container's own limit, or the task's (FARGATE) around it.
         if (oom_killed(container_cgroup(id, c.spec.name)) || oom_killed(task_cgroup(id)))
@@ -230,6 +250,8 @@ void RuncTaskRuntime::start_waiting_containers() {
   struct Launch {
     TaskRecord* task;
     size_t index;
+    int holder;  // whose pid/ipc namespaces a "task" mode shares
+    bool restart;
   };
   std::vector<Launch> launches;
   std::vector<TaskEvent> events;
@@ -241,10 +263,10 @@ void RuncTaskRuntime::start_waiting_containers() {
         auto& c = task->containers[i];
         if (c.state.status != ContainerStatus::kPending || c.launching) continue;
         std::string why;
-        auto readiness = dependency_readiness(*task, i, why);
+        auto readiness = c.restarting ? Readiness::kReady : dependency_readiness(*task, i, why);
         if (readiness == Readiness::kReady) {
           c.launching = true;
-          launches.push_back({task.get(), i});
+          launches.push_back({task.get(), i, namespace_holder(*task), c.restarting});
         } else if (readiness == Readiness::kNever) {
           // It never runs: the agent marks it stopped with exit code 143. A
           // task goes on without a non-essential one (whatever depends on
@@ -264,11 +286,19 @@ void RuncTaskRuntime::start_waiting_containers() {
   // runc runs outside the lock. A task with a launching container is not
   // released (its container is not stopped), so the pointer stays valid.
   for (const auto& l : launches) {
-    auto pid = run_container(*l.task, l.index);
+    if (l.restart) {
+      // In place: the same writable layer, a new runc container.
+      const auto& c = l.task->containers[l.index];
+      (void)runc_.remove(c.runc_id, true);
+      ::umount2((root_ / "tasks" / l.task->spec.task_id / container_file_name(c.spec.name) / "rootfs").c_str(),
+                MNT_DETACH);
+    }
+    auto pid = run_container(*l.task, l.index, l.holder);
     std::lock_guard lock(mutex_);
     auto& task = *l.task;
     auto& c = task.containers[l.index];
     c.launching = false;
+    c.restarting = false;
     if (!pid) {
       c.state.status = ContainerStatus::kStopped;
       c.state.reason = pid.error().message;
@@ -287,7 +317,8 @@ void RuncTaskRuntime::start_waiting_containers() {
       continue;
     }
     start_health_check(task, l.index);
-    log::info("runtime", "task ", task.spec.task_id, " container ", c.spec.name, " started (dependencies met)");
+    log::info("runtime", "task ", task.spec.task_id, " container ", c.spec.name,
+              l.restart ? " restarted (restartPolicy)" : " started (dependencies met)");
     events.push_back({EventKind::kContainerStarted, task.spec.task_id, c.spec.name, snapshot(task)});
   }
   if (!events.empty()) changed_.notify_all();

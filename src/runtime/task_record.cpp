@@ -28,6 +28,12 @@ int64_t num(const json::object& o, std::string_view k) {
 
 }  // namespace
 
+int namespace_holder(const TaskRecord& task) {
+  for (const auto& c : task.containers)
+    if (c.state.status == ContainerStatus::kRunning && c.pid > 0) return c.pid;
+  return 0;
+}
+
 std::string task_record_json(const TaskRecord& task) {
   json::array containers;
   for (const auto& c : task.containers) {

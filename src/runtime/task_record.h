@@ -28,7 +28,8 @@ struct ContainerRecord {
   int health_failures = 0;
   bool kill_sent = false;
   CachedImage image;       // what it starts from (kept for a start that waits on dependencies)
-  bool launching = false;  // being started by the monitor, outside the lock
+  bool launching = false;   // being started by the monitor, outside the lock
+  bool restarting = false;  // exited; restartPolicy starts it again in place
   ContainerState state;
 };
 
@@ -57,6 +58,9 @@ struct TaskRecord {
 };
 
 std::string task_record_json(const TaskRecord& task);
+// A running container of the task (its pid), whose pid and ipc namespaces
+// pidMode/ipcMode "task" share; 0 when none runs yet.
+int namespace_holder(const TaskRecord& task);
 Result<std::unique_ptr<TaskRecord>> parse_task_record(std::string_view json);
 
 }  // namespace berth::runtime
