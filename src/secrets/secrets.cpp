@@ -11,6 +11,15 @@ Result<std::shared_ptr<Secrets>> Secrets::open(store::Database& db, SecretsOptio
   return std::make_shared<Secrets>(db, std::move(*cipher), std::move(options), std::move(permissions));
 }
 
+api::Service Secrets::kept_alive(api::Service service) {
+  std::shared_ptr<Secrets> self = shared_from_this();
+  for (auto& [name, spec] : service.operations)
+    spec.run = [self, run = std::move(spec.run)](const api::CallContext& ctx, const api::OperationInput& in) {
+      return run(ctx, in);
+    };
+  return service;
+}
+
 Secrets::Secrets(store::Database& db, ValueCipher cipher, SecretsOptions options, RolePermissions permissions)
     : options_(std::move(options)),
       cipher_(std::move(cipher)),

@@ -42,8 +42,10 @@ class Secrets : public std::enable_shared_from_this<Secrets> {
   static Result<std::shared_ptr<Secrets>> open(store::Database& db, SecretsOptions options,
                                                RolePermissions permissions);
 
-  api::Service ssm_service() { return make_ssm_service(parameters_); }
-  api::Service secretsmanager_service() { return make_secretsmanager_service(secrets_); }
+  // The APIs; each operation keeps this Secrets alive, so the front door
+  // may hold them longer than whoever opened it.
+  api::Service ssm_service() { return kept_alive(make_ssm_service(parameters_)); }
+  api::Service secretsmanager_service() { return kept_alive(make_secretsmanager_service(secrets_)); }
   // For ECS; keeps this Secrets alive.
   std::shared_ptr<SecretReader> reader() { return std::shared_ptr<SecretReader>(shared_from_this(), &reader_); }
   ParameterStore& parameters() { return parameters_; }
@@ -52,6 +54,8 @@ class Secrets : public std::enable_shared_from_this<Secrets> {
   Secrets(store::Database& db, ValueCipher cipher, SecretsOptions options, RolePermissions permissions);
 
  private:
+  api::Service kept_alive(api::Service service);
+
   SecretsOptions options_;
   ValueCipher cipher_;
   ParameterStore parameters_;

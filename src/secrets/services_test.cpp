@@ -3,6 +3,11 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "secrets/secrets.h"
 #include "secrets/services.h"
 #include "secrets/test_support.h"
 
@@ -143,6 +148,37 @@ TEST_F(Services, SecretsManagerShapesAndErrors) {
             1u);
   auto paged = call(sm, "ListSecrets", R"({"MaxResults":1})");
   ASSERT_TRUE(paged->contains("NextToken"));
+}
+
+}  // namespace
+}  // namespace berth::secrets
+
+namespace berth::secrets {
+namespace {
+
+// The front door holds the services longer than `berth serve`'s wiring
+// holds the Secrets that made them.
+TEST(SecretsBundle, ServicesKeepTheirStoresAlive) {
+  auto d = store::Database::open(":memory:");
+  ASSERT_TRUE(d.ok());
+  std::filesystem::path dir = std::filesystem::temp_directory_path() / ("berth-bundle-" + std::to_string(::getpid()));
+  api::Service ssm;
+  std::shared_ptr<SecretReader> reader;
+  {
+    auto opened = Secrets::open(*d, SecretsOptions{dir, "123456789012", "us-east-1", nullptr},
+                                [](std::string_view, std::string_view, std::string_view) { return Result<bool>(true); });
+    ASSERT_TRUE(opened.ok()) << opened.error().message;
+    ssm = (*opened)->ssm_service();
+  }
+  api::Caller caller{"123456789012", "administrator", "AIDA", "arn:aws:iam::123456789012:user/administrator", "AKIA"};
+  api::CallContext ctx{"req-1", "PutParameter", "us-east-1", "h", caller, WallTime()};
+  json::object in = json::parse(R"({"Name":"/k","Value":"v","Type":"String"})").as_object();
+  api::OperationInput oi;
+  oi.json = &in;
+  auto out = ssm.operations.at("PutParameter").run(ctx, oi);
+  ASSERT_TRUE(out.ok()) << out.error().message;
+  EXPECT_EQ(*out, R"({"Version":1,"Tier":"Standard"})");
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
