@@ -20,13 +20,15 @@ bool reserved(std::string_view first_level) {
   return starts_with_ignoring_case(first_level, "aws") || starts_with_ignoring_case(first_level, "ssm");
 }
 
-// AWS's text for a name that breaks the character or prefix rules.
+// AWS's text for a name that breaks the character or prefix rules (as
+// quoted in boto/boto3#1499 and aws/aws-sdk-php#1952; it names only "ssm",
+// also for characters and, unverified, for an "aws" prefix).
 Error invalid_name() {
   return Error::invalid(
       "ValidationException",
-      "Parameter name: can't be prefixed with \"aws\" or \"ssm\" (case-insensitive). If formed as a path, it can "
-      "consist of sub-paths divided by slash symbol; each sub-path can be formed as a mix of letters, numbers and the "
-      "following 3 symbols .-_");
+      "Parameter name: can't be prefixed with \"ssm\" (case-insensitive). If formed as a path, it can consist of "
+      "sub-paths divided by slash symbol; each sub-path can be formed as a mix of letters, numbers and the following "
+      "3 symbols .-_");
 }
 
 }  // namespace
@@ -59,11 +61,13 @@ Status check_parameter_name(std::string_view name) {
 }
 
 Status check_parameter_path(std::string_view path) {
-  // AWS's text for a path GetParametersByPath refuses (unverified).
+  // AWS's text for a path GetParametersByPath refuses, as quoted in
+  // aws-samples/resource-autotagger#1, backslashes before the quotes around
+  // aws and ssm included.
   Error invalid = Error::invalid(
       "ValidationException",
       "The parameter doesn't meet the parameter name requirements. The parameter name must begin with a forward "
-      "slash \"/\". It can't be prefixed with \"aws\" or \"ssm\" (case-insensitive). It must use only letters, "
+      "slash \"/\". It can't be prefixed with \\\"aws\\\" or \\\"ssm\\\" (case-insensitive). It must use only letters, "
       "numbers, or the following symbols: . (period), - (hyphen), _ (underscore). Special characters are not "
       "allowed. All sub-paths, if specified, must use the forward slash symbol \"/\". Valid example: "
       "/get/parameters2-/by1./path0_.");

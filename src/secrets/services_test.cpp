@@ -89,7 +89,15 @@ TEST_F(Services, SsmByPathPagesAndRecursion) {
   EXPECT_FALSE(rest->contains("NextToken"));
   auto recursive = call(ssm, "GetParametersByPath", R"({"Path":"/svc/","Recursive":true})");
   EXPECT_EQ(recursive->at("Parameters").as_array().size(), 4u);
-  EXPECT_EQ(failure(ssm, "GetParametersByPath", R"({"Path":"svc"})").rfind("ValidationException: ", 0), 0u);
+  std::string bad_path = failure(ssm, "GetParametersByPath", R"({"Path":"svc"})");
+  EXPECT_EQ(bad_path.rfind("ValidationException: The parameter doesn't meet the parameter name requirements.", 0), 0u)
+      << bad_path;
+  EXPECT_NE(bad_path.find(R"(It can't be prefixed with \"aws\" or \"ssm\" (case-insensitive).)"), std::string::npos)
+      << bad_path;
+  EXPECT_EQ(failure(ssm, "PutParameter", R"({"Name":"/ssm/x","Value":"v","Type":"String"})"),
+            "ValidationException: Parameter name: can't be prefixed with \"ssm\" (case-insensitive). If formed as a "
+            "path, it can consist of sub-paths divided by slash symbol; each sub-path can be formed as a mix of "
+            "letters, numbers and the following 3 symbols .-_");
   EXPECT_EQ(failure(ssm, "GetParametersByPath", R"({"Path":"/svc","MaxResults":11})"),
             "ValidationException: 1 validation error detected: Value at 'maxResults' failed to satisfy constraint: "
             "Member must have value less than or equal to 10");

@@ -114,8 +114,8 @@ class Secrets(unittest.TestCase):
                             "Key=Name,Option=BeginsWith,Values=/svc/")
         self.assertEqual(len(described["Parameters"]), 4, described)
         self.assertNotIn("Value", described["Parameters"][0], described)
-        self.fails("ValidationException", "ssm", "put-parameter", "--name", "/aws/mine", "--value", "x", "--type",
-                   "String", message="can't be prefixed with \"aws\" or \"ssm\"")
+        self.fails("ValidationException", "ssm", "put-parameter", "--name", "/ssm/mine", "--value", "x", "--type",
+                   "String", message="Parameter name: can't be prefixed with \"ssm\" (case-insensitive).")
         self.fails("ValidationException", "ssm", "put-parameter", "--name", "a/b", "--value", "x", "--type", "String",
                    message="Parameter name must be a fully qualified name.")
         deep = "/" + "/".join("l%d" % i for i in range(16))
