@@ -29,6 +29,7 @@ namespace berth::secrets {
 //
 // As on ECS, a value that is not an ARN names an SSM parameter; a secret is
 // named by its full ARN or its partial ARN (without the "-AbCdEf" suffix).
+// A value under a customer managed KMS key also needs kms:Decrypt on the key.
 class SecretReader {
  public:
   virtual ~SecretReader() = default;

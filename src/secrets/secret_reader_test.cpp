@@ -28,7 +28,7 @@ struct Reader : testing::StoresFixture {
         [this](std::string_view role, std::string_view action, std::string_view resource) {
           return iam->role_allows(role, action, resource);
         },
-        clock, iam->account_id());
+        clock, iam->account_id(), "us-east-1");
     PutParameterInput p;
     p.name = "/app/db/password";
     p.value = "pw";
@@ -141,6 +141,46 @@ TEST_F(Reader, StopReasons) {
   EXPECT_NE(failure({{"arn:aws:secretsmanager:us-east-1:123456789012:secret:a:b", role_arn}})
                 .find("an invalid ARN format for the AWS Secrets Manager secret was specified"),
             std::string::npos);
+}
+
+TEST_F(Reader, CustomerManagedKeysNeedKmsDecrypt) {
+  allow(R"("ssm:GetParameters","secretsmanager:GetSecretValue")");
+  PutParameterInput p;
+  p.name = "/cmk/param";
+  p.value = "under-cmk";
+  p.type = "SecureString";
+  p.key_id = "alias/app";
+  ASSERT_TRUE(parameters->put(p, clock.now()).ok());
+  CreateSecretInput s;
+  s.name = "cmk-secret";
+  s.client_request_token = "33333333-3333-3333-3333-333333333333";
+  s.kms_key_id = "1234abcd-12ab-34cd-56ef-1234567890ab";
+  s.value.string = "cmk-value";
+  auto created = secrets->create(s, clock.now());
+  ASSERT_TRUE(created.ok());
+  std::string param_denied = failure({{"/cmk/param", role_arn}});
+  EXPECT_NE(param_denied.find("is not authorized to perform: kms:Decrypt on resource: "
+                              "arn:aws:kms:us-east-1:" + iam->account_id() + ":alias/app"),
+            std::string::npos)
+      << param_denied;
+  std::string secret_denied = failure({{created->arn, role_arn}});
+  EXPECT_EQ(secret_denied.rfind(std::string(kPrefix) +
+                                    "unable to retrieve secret from asm: service call has been retried 1 time(s): "
+                                    "failed to fetch secret " + created->arn +
+                                    " from secrets manager: AccessDeniedException: Access to KMS is not allowed "
+                                    "status code: 400, request id: ",
+                                0),
+            0u)
+      << secret_denied;
+  ASSERT_TRUE(iam->put_role_policy("exec", "kms",
+                                   R"({"Statement":{"Effect":"Allow","Action":"kms:Decrypt","Resource":"*"}})")
+                  .ok());
+  auto values = reader->read({{"/cmk/param", role_arn}, {created->arn, role_arn}});
+  ASSERT_TRUE(values.ok()) << values.error().message;
+  EXPECT_EQ(*values, (std::vector<std::string>{"under-cmk", "cmk-value"}));
+  // The AWS managed keys need no kms:Decrypt.
+  ASSERT_TRUE(iam->delete_role_policy("exec", "kms").ok());
+  EXPECT_TRUE(reader->read({{"/app/db/password", role_arn}}).ok());
 }
 
 TEST_F(Reader, NonJsonSecretWithAKey) {

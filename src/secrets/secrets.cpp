@@ -26,6 +26,7 @@ Secrets::Secrets(store::Database& db, ValueCipher cipher, SecretsOptions options
       parameters_(db, cipher_, options_.account_id, options_.region),
       secrets_(db, cipher_, options_.account_id, options_.region),
       reader_(parameters_, secrets_, std::move(permissions),
-              options_.clock ? *options_.clock : SystemClock::instance(), options_.account_id) {}
+              options_.clock ? *options_.clock : SystemClock::instance(), options_.account_id,
+              options_.region) {}
 
 }  // namespace berth::secrets

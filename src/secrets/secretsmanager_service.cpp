@@ -262,11 +262,13 @@ Result<std::string> list_secrets(SecretStore& store, const CallContext& ctx, con
   auto max = m.opt_int("MaxResults", 1, 100);
   auto token = m.opt_string("NextToken", 1, 4096);
   auto order = m.opt_string("SortOrder");
+  auto sort_by = m.opt_string("SortBy");
   auto filters = m.objects("Filters");
   if (!include_deleted) return std::move(include_deleted).error();
   if (!max) return std::move(max).error();
   if (!token) return std::move(token).error();
   if (!order) return std::move(order).error();
+  if (!sort_by) return std::move(sort_by).error();
   if (!filters) return std::move(filters).error();
   size_t offset = 0;
   if (*token) {
@@ -303,6 +305,18 @@ Result<std::string> list_secrets(SecretStore& store, const CallContext& ctx, con
     }
     if (keep) chosen.push_back(std::move(r));
   }
+  // By creation unless told otherwise (the store lists them so); ascending
+  // when no SortOrder is given (unverified: AWS documents no default).
+  std::string by = sort_by->value_or("created-date");
+  if (by == "name")
+    std::stable_sort(chosen.begin(), chosen.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
+  else if (by == "last-changed-date")
+    std::stable_sort(chosen.begin(), chosen.end(),
+                     [](const auto& a, const auto& b) { return a.last_changed < b.last_changed; });
+  else if (by != "created-date" && by != "last-accessed-date")
+    return invalid_parameter("1 validation error detected: Value '" + by +
+                             "' at 'sortBy' failed to satisfy constraint: Member must satisfy enum value set: "
+                             "[created-date, last-accessed-date, last-changed-date, name]");
   if (order->value_or("asc") == "desc") std::reverse(chosen.begin(), chosen.end());
   size_t limit = static_cast<size_t>(max->value_or(100));
   json::array list;

@@ -154,6 +154,10 @@ TEST_F(Services, SecretsManagerShapesAndErrors) {
   EXPECT_TRUE(listed->at("SecretList").as_array()[0].as_object().contains("SecretVersionsToStages"));
   EXPECT_EQ(call(sm, "ListSecrets", R"({"Filters":[{"Key":"name","Values":["!d"]}]})")->at("SecretList").as_array().size(),
             1u);
+  auto by_name = call(sm, "ListSecrets", R"({"SortBy":"name","SortOrder":"desc"})");
+  ASSERT_TRUE(by_name.ok()) << by_name.error().message;
+  EXPECT_EQ(by_name->at("SecretList").as_array()[0].at("Name").as_string(), "db");
+  EXPECT_EQ(by_name->at("SecretList").as_array()[1].at("Name").as_string(), "bin");
   auto paged = call(sm, "ListSecrets", R"({"MaxResults":1})");
   ASSERT_TRUE(paged->contains("NextToken"));
 }

@@ -10,7 +10,9 @@
 //              agent/ssm/ssm.go extractSSMValues: GetParameters' InvalidParameters, joined by ",")
 //   Secrets  "unable to retrieve secret from asm: service call has been retried 1 time(s): " then
 //              "failed to fetch secret <id> from secrets manager: <Code>: <message> status code: 400,
-//              request id: <id>" (GiamPy5/terraform-aws-directus#10, Releem/releem-agent#195), or
+//              request id: <id>" (GiamPy5/terraform-aws-directus#10, Releem/releem-agent#195; the first
+//              is the secret under a customer managed key the role may not kms:Decrypt with:
+//              "AccessDeniedException: Access to KMS is not allowed"), or
 //              "retrieved secret from Secrets Manager did not contain json key <key>" (amazon-ecs-agent
 //              agent/asm/asm.go GetSecretFromASMWithInput), or Go's JSON error for a value that is not
 //              JSON: "invalid character 'x' looking for beginning of value"
@@ -88,6 +90,13 @@ std::string StoreSecretReader::assumed_role(std::string_view role) const {
          std::string(kExecutionSessionName);
 }
 
+std::string StoreSecretReader::kms_key_arn(std::string_view key_id) const {
+  if (key_id.rfind("arn:", 0) == 0) return std::string(key_id);
+  std::string prefix = "arn:aws:kms:" + region_ + ":" + account_id_ + ":";
+  if (key_id.rfind("alias/", 0) == 0) return prefix + std::string(key_id);
+  return prefix + "key/" + std::string(key_id);
+}
+
 Result<bool> StoreSecretReader::may(std::string_view role, std::string_view action, std::string_view resource) {
   auto allowed = role.empty() ? Result<bool>(Error::not_found("NoSuchEntity", "no execution role"))
                               : permissions_(role, action, resource);
@@ -133,10 +142,24 @@ Result<std::string> StoreSecretReader::read_parameter(const Request& r, std::vec
                            " because no identity-based policy allows the ssm:GetParameters action" +
                            status_and_request_id());
   auto p = parameters_.get(r.value_from, true);
-  if (p) return std::move(p->value);
-  if (p.error().error_class != ErrorClass::kNotFound) return std::move(p).error();
-  missing.push_back(r.value_from);
-  return std::string();
+  if (!p) {
+    if (p.error().error_class != ErrorClass::kNotFound) return std::move(p).error();
+    missing.push_back(r.value_from);
+    return std::string();
+  }
+  if (p->type == "SecureString" && p->key_id != kDefaultSsmKeyId) {
+    std::string key = kms_key_arn(p->key_id);
+    auto decrypt = may(r.execution_role_arn, "kms:Decrypt", key);
+    if (!decrypt) return std::move(decrypt).error();
+    // Unverified wording: SSM relaying KMS's refusal.
+    if (!*decrypt)
+      return stop_reason(ErrorClass::kDenied, std::string(kFromSsm) + "AccessDeniedException: User: " +
+                                                  assumed_role(r.execution_role_arn) +
+                                                  " is not authorized to perform: kms:Decrypt on resource: " + key +
+                                                  " because no identity-based policy allows the kms:Decrypt action" +
+                                                  status_and_request_id());
+  }
+  return std::move(p->value);
 }
 
 Result<std::string> StoreSecretReader::read_secret(const Request& r) {
@@ -163,6 +186,12 @@ Result<std::string> StoreSecretReader::read_secret(const Request& r) {
                             ref->secret_id + " because no identity-based policy allows the "
                                              "secretsmanager:GetSecretValue action",
                         ErrorClass::kDenied);
+  if (described && described->kms_key_id && !described->kms_key_id->empty() &&
+      *described->kms_key_id != "alias/aws/secretsmanager") {
+    auto decrypt = may(r.execution_role_arn, "kms:Decrypt", kms_key_arn(*described->kms_key_id));
+    if (!decrypt) return std::move(decrypt).error();
+    if (!*decrypt) return fetch_failed("AccessDeniedException", "Access to KMS is not allowed", ErrorClass::kDenied);
+  }
   std::optional<std::string_view> version, stage;
   if (!ref->version_id.empty()) version = ref->version_id;
   if (!ref->stage.empty()) stage = ref->stage;

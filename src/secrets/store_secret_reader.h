@@ -20,6 +20,10 @@ namespace berth::secrets {
 using RolePermissions =
     std::function<Result<bool>(std::string_view role, std::string_view action, std::string_view resource)>;
 
+// Values under a customer managed key also need kms:Decrypt on the key;
+// the AWS managed keys (alias/aws/ssm, aws/secretsmanager) need nothing
+// more, as ECS's documentation of the execution role says.
+//
 // The session name in the assumed-role ARN of denial texts. On AWS it is
 // the task's id, which a Request does not carry.
 inline constexpr std::string_view kExecutionSessionName = "ecs-task-execution";
@@ -27,12 +31,13 @@ inline constexpr std::string_view kExecutionSessionName = "ecs-task-execution";
 class StoreSecretReader final : public SecretReader {
  public:
   StoreSecretReader(ParameterStore& parameters, SecretStore& secrets, RolePermissions permissions, const Clock& clock,
-                    std::string account_id)
+                    std::string account_id, std::string region)
       : parameters_(parameters),
         secrets_(secrets),
         permissions_(std::move(permissions)),
         clock_(clock),
-        account_id_(std::move(account_id)) {}
+        account_id_(std::move(account_id)),
+        region_(std::move(region)) {}
 
   Result<std::vector<std::string>> read(const std::vector<Request>& requests) override;
 
@@ -40,6 +45,8 @@ class StoreSecretReader final : public SecretReader {
   Result<std::string> read_parameter(const Request& request, std::vector<std::string>& missing);
   Result<std::string> read_secret(const Request& request);
   std::string assumed_role(std::string_view role) const;
+  // A KeyId as given ("alias/x", a key id, an ARN) as the ARN IAM checks.
+  std::string kms_key_arn(std::string_view key_id) const;
   // permissions_, with a missing role turned into its stop reason.
   Result<bool> may(std::string_view role, std::string_view action, std::string_view resource);
 
@@ -48,6 +55,7 @@ class StoreSecretReader final : public SecretReader {
   RolePermissions permissions_;
   const Clock& clock_;
   std::string account_id_;
+  std::string region_;
 };
 
 }  // namespace berth::secrets
