@@ -26,6 +26,11 @@
 #include "ecs/ecs.h"
 #endif
 
+#if BERTH_HAVE_SECRETS
+#include "core/log.h"
+#include "secrets/daemon_wiring.h"
+#endif
+
 #if BERTH_HAVE_ELB && BERTH_HAVE_ECS
 #include "cli/load_balancing_wiring.h"
 #endif
@@ -113,6 +118,19 @@ void register_services(ServiceRegistry& services, DaemonContext& ctx) {
     services.add_metrics([shared] { return shared->metrics_text(); });
   } else {
     log::error("berth", "elb: ", elb.error().message);
+  }
+#endif
+#if BERTH_HAVE_SECRETS
+  // SSM Parameter Store and Secrets Manager; secret_reader resolves a task's
+  // secrets (container definitions' secrets[].valueFrom) for ECS.
+  std::shared_ptr<secrets::SecretReader> secret_reader;
+  if (auto opened = secrets::open_for_daemon(ctx.db, ctx.iam, ctx.clock, ctx.data_dir + "/secrets", ctx.account_id,
+                                             ctx.region)) {
+    services.add((*opened)->ssm_service());
+    services.add((*opened)->secretsmanager_service());
+    secret_reader = (*opened)->reader();
+  } else {
+    log::error("berth", "secrets: ", opened.error().message);
   }
 #endif
 #if BERTH_HAVE_ECS

@@ -69,6 +69,14 @@ CREATE TABLE iam_instance_profiles (
 );
 CREATE INDEX iam_instance_profiles_by_role ON iam_instance_profiles(role_name);
 )sql"},
+    store::Migration{3, "inline role policies", R"sql(
+CREATE TABLE iam_role_inline_policies (
+  role_name TEXT NOT NULL REFERENCES iam_roles(name),
+  policy_name TEXT NOT NULL,
+  document TEXT NOT NULL,
+  PRIMARY KEY (role_name, policy_name)
+);
+)sql"},
 };
 
 // The tables the Directory is built from; roles and instance profiles

@@ -19,8 +19,9 @@
 // AWSServiceRoleForECS (created with the account, as AWS shows it), so a
 // data dir from before roles existed gets it too.
 //
-// Roles are kept and shown as AWS does, but they are not principals here:
-// nothing assumes them (no sts:AssumeRole), so their policies grant nothing.
+// Roles are kept and shown as AWS does, but they are not principals of the
+// API here: nothing assumes them (no sts:AssumeRole). Their policies count
+// where berth acts for a task with its execution role (role_allows).
 #pragma once
 
 #include <atomic>
@@ -97,6 +98,22 @@ class Iam {
   Result<Page<const AwsManagedPolicy*>> list_attached_role_policies(std::string_view role_name,
                                                                     std::string_view path_prefix,
                                                                     std::string_view marker, size_t max_items);
+
+  // Inline policies of a role (role_policies.cpp), as PutRolePolicy keeps
+  // them: the document as written, names unique per role. DeleteRole
+  // refuses while a role has any.
+  Status put_role_policy(std::string_view role_name, std::string_view policy_name, std::string_view document);
+  Result<RolePolicy> get_role_policy(std::string_view role_name, std::string_view policy_name);
+  Status delete_role_policy(std::string_view role_name, std::string_view policy_name);
+  Result<Page<std::string>> list_role_policies(std::string_view role_name, std::string_view marker, size_t max_items);
+
+  // Whether the role (a name, or an ARN "arn:aws:iam::<account>:role/<path><name>")
+  // may perform `action` ("ssm:GetParameters") on `resource` (an ARN): its
+  // attached managed policies' and inline policies' statements decide, as
+  // IAM decides for a session of the role (policy_evaluation.h). This is how
+  // berth checks a task execution role, which it never really assumes.
+  // NoSuchEntity when there is no such role.
+  Result<bool> role_allows(std::string_view role, std::string_view action, std::string_view resource);
 
   // Instance profiles (instance_profiles.cpp).
   Result<InstanceProfile> create_instance_profile(std::string_view name, std::string_view path, std::vector<Tag> tags);

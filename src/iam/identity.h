@@ -64,6 +64,14 @@ struct Role {
   bool service_linked() const { return !linked_service.empty(); }
 };
 
+// An inline policy of a role (PutRolePolicy).
+struct RolePolicy {
+  std::string role_name;
+  std::string policy_name;
+  std::string document;  // as written
+};
+inline constexpr size_t kMaxInlinePolicyBytesPerRole = 10240;
+
 // What CreateRole is given; the rest (id, creation time) iam assigns.
 struct RoleSpec {
   std::string name;

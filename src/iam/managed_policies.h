@@ -1,8 +1,9 @@
 // iam/managed_policies: the AWS managed policies berth knows by ARN, for
 // attaching to roles. AWS has about a thousand; berth lists the ones a
-// container workload on ECS, ECR, ELB and EC2 commonly attaches (a role
-// is not a principal here, so a role's policies grant nothing in berth;
-// they are kept and listed as AWS does). Any other ARN is NoSuchEntity,
+// container workload on ECS, ECR, ELB and EC2 commonly attaches. A role is
+// not a principal of the API here; its policies only count where berth
+// checks a task execution role (Iam::role_allows, which reads each
+// policy's `permissions`). Any other ARN is NoSuchEntity,
 // as an ARN that names no policy is on AWS.
 //
 //   arn:aws:iam::aws:policy<path><name>
@@ -18,6 +19,11 @@ namespace berth::iam {
 
 struct AwsManagedPolicy {
   std::string_view arn;
+  // The statements role_allows evaluates: the policy's statements about
+  // SSM, Secrets Manager and KMS (the permissions a task execution role is
+  // checked for), copied from AWS's published versions and abridged to
+  // those; "" for a policy that grants none of them.
+  std::string_view permissions = "";
 
   std::string_view name() const;  // after the last '/'
   std::string_view path() const;  // "/", "/service-role/", "/aws-service-role/"

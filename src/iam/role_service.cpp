@@ -186,8 +186,46 @@ Result<std::string> list_attached_role_policies(Iam& iam, const CallContext&, co
   return out;
 }
 
-// berth keeps no inline role policies (PutRolePolicy is not offered), so
-// the list is empty; the call still answers NoSuchEntity for a missing role.
+Result<std::string_view> policy_name(const api::QueryView& q) {
+  return required_name(q, "PolicyName", "policyName", 128);
+}
+
+Result<std::string> put_role_policy(Iam& iam, const CallContext&, const OperationInput& in) {
+  auto name = role_name(*in.query);
+  if (!name) return std::move(name).error();
+  auto policy = policy_name(*in.query);
+  if (!policy) return std::move(policy).error();
+  auto document = required_text(*in.query, "PolicyDocument", "policyDocument", TextKind::kPolicyDocument);
+  if (!document) return std::move(document).error();
+  if (auto s = iam.put_role_policy(*name, *policy, *document); !s) return std::move(s).error();
+  return std::string();
+}
+
+// The document goes out URL-encoded, as AWS sends it.
+Result<std::string> get_role_policy(Iam& iam, const CallContext&, const OperationInput& in) {
+  auto name = role_name(*in.query);
+  if (!name) return std::move(name).error();
+  auto policy = policy_name(*in.query);
+  if (!policy) return std::move(policy).error();
+  auto found = iam.get_role_policy(*name, *policy);
+  if (!found) return std::move(found).error();
+  std::string out;
+  XmlWriter w(out);
+  w.leaf("RoleName", found->role_name)
+      .leaf("PolicyName", found->policy_name)
+      .leaf("PolicyDocument", api::uri_encode(found->document));
+  return out;
+}
+
+Result<std::string> delete_role_policy(Iam& iam, const CallContext&, const OperationInput& in) {
+  auto name = role_name(*in.query);
+  if (!name) return std::move(name).error();
+  auto policy = policy_name(*in.query);
+  if (!policy) return std::move(policy).error();
+  if (auto s = iam.delete_role_policy(*name, *policy); !s) return std::move(s).error();
+  return std::string();
+}
+
 Result<std::string> list_role_policies(Iam& iam, const CallContext&, const OperationInput& in) {
   auto name = role_name(*in.query);
   if (!name) return std::move(name).error();
@@ -195,12 +233,18 @@ Result<std::string> list_role_policies(Iam& iam, const CallContext&, const Opera
   if (!limit) return std::move(limit).error();
   auto from = marker(*in.query);
   if (!from) return std::move(from).error();
-  auto role = iam.get_role(*name);
-  if (!role) return std::move(role).error();
+  auto page = iam.list_role_policies(*name, *from, *limit);
+  if (!page) return std::move(page).error();
   std::string out;
   XmlWriter w(out);
-  w.empty("PolicyNames");
-  write_truncation(w, std::nullopt);
+  if (page->items.empty()) {
+    w.empty("PolicyNames");
+  } else {
+    w.open("PolicyNames");
+    for (const auto& policy : page->items) w.leaf("member", policy);
+    w.close("PolicyNames");
+  }
+  write_truncation(w, page->next_marker);
   return out;
 }
 
@@ -303,6 +347,9 @@ void add_role_operations(api::Service& service, Iam& iam) {
   add_operation(service, iam, "DetachRolePolicy", detach_role_policy, false);
   add_operation(service, iam, "ListAttachedRolePolicies", list_attached_role_policies);
   add_operation(service, iam, "ListRolePolicies", list_role_policies);
+  add_operation(service, iam, "PutRolePolicy", put_role_policy, false);
+  add_operation(service, iam, "GetRolePolicy", get_role_policy);
+  add_operation(service, iam, "DeleteRolePolicy", delete_role_policy, false);
   add_operation(service, iam, "CreateInstanceProfile", create_instance_profile);
   add_operation(service, iam, "GetInstanceProfile", get_instance_profile);
   add_operation(service, iam, "ListInstanceProfiles", list_instance_profiles);

@@ -126,6 +126,35 @@ TEST_F(RoleService, CreateListAndDeleteShapes) {
             "Cannot delete entity, must detach all policies first.");
 }
 
+TEST_F(RoleService, InlinePolicyShapes) {
+  ASSERT_TRUE(call("CreateRole", "RoleName=exec&" + std::string(kTrustParam)).ok());
+  // {"Statement":{"Effect":"Allow","Action":"ssm:GetParameters","Resource":"*"}}
+  const std::string document =
+      "%7B%22Statement%22%3A%7B%22Effect%22%3A%22Allow%22%2C%22Action%22%3A%22ssm%3AGetParameters%22%2C%22"
+      "Resource%22%3A%22%2A%22%7D%7D";
+  auto put = call("PutRolePolicy", "RoleName=exec&PolicyName=read&PolicyDocument=" + document);
+  ASSERT_TRUE(put.ok()) << put.error().message;
+  EXPECT_EQ(*put, "");
+  EXPECT_EQ(*call("ListRolePolicies", "RoleName=exec"),
+            "<PolicyNames><member>read</member></PolicyNames><IsTruncated>false</IsTruncated>");
+  auto got = call("GetRolePolicy", "RoleName=exec&PolicyName=read");
+  ASSERT_TRUE(got.ok()) << got.error().message;
+  EXPECT_EQ(*got, "<RoleName>exec</RoleName><PolicyName>read</PolicyName><PolicyDocument>" + document +
+                      "</PolicyDocument>");
+  EXPECT_EQ(error_of("PutRolePolicy", "RoleName=exec&PolicyName=bad&PolicyDocument=nope", "MalformedPolicyDocument"),
+            "This policy contains invalid Json");
+  EXPECT_EQ(error_of("PutRolePolicy", "RoleName=exec&PolicyName=a%20b&PolicyDocument=" + document, "ValidationError"),
+            "1 validation error detected: Value 'a b' at 'policyName' failed to satisfy constraint: Member must "
+            "satisfy regular expression pattern: [\\w+=,.@-]+");
+  EXPECT_EQ(error_of("DeleteRole", "RoleName=exec", "DeleteConflict"), "Cannot delete entity, must delete policies first.");
+  EXPECT_EQ(error_of("GetRolePolicy", "RoleName=exec&PolicyName=other", "NoSuchEntity"),
+            "The role policy with name other cannot be found.");
+  ASSERT_TRUE(call("DeleteRolePolicy", "RoleName=exec&PolicyName=read").ok());
+  EXPECT_EQ(error_of("DeleteRolePolicy", "RoleName=exec&PolicyName=read", "NoSuchEntity"),
+            "The role policy with name read cannot be found.");
+  EXPECT_TRUE(call("DeleteRole", "RoleName=exec").ok());
+}
+
 TEST_F(RoleService, InstanceProfileShapes) {
   ASSERT_TRUE(call("CreateRole", "RoleName=ecsInstanceRole&Description=x&" + std::string(kTrustParam)).ok());
   auto created = call("CreateInstanceProfile", "InstanceProfileName=ecsInstanceRole");

@@ -218,6 +218,9 @@ Status Iam::delete_role(std::string_view name) {
     auto policies = count(tx, "SELECT count(*) FROM iam_role_policies WHERE role_name = ?", role->name);
     if (!policies) return std::move(policies).error();
     if (*policies > 0) return detail::delete_conflict("Cannot delete entity, must detach all policies first.");
+    auto inline_policies = count(tx, "SELECT count(*) FROM iam_role_inline_policies WHERE role_name = ?", role->name);
+    if (!inline_policies) return std::move(inline_policies).error();
+    if (*inline_policies > 0) return detail::delete_conflict("Cannot delete entity, must delete policies first.");
     if (auto s = tx.run("DELETE FROM iam_roles WHERE name = ?", role->name); !s) return s;
     tx.record_change("iam_roles", role->name, store::ChangeKind::kDelete);
     return Ok{};
