@@ -74,6 +74,19 @@ void register_services(ServiceRegistry& services, DaemonContext& ctx) {
     log::error("berth", "ecr: ", ecr.error().message);
   }
 #endif
+#if BERTH_HAVE_SECRETS
+  // SSM Parameter Store and Secrets Manager; secret_reader resolves a task's
+  // secrets (container definitions' secrets[].valueFrom) for ECS.
+  std::shared_ptr<secrets::SecretReader> secret_reader;
+  if (auto opened = secrets::open_for_daemon(ctx.db, ctx.iam, ctx.clock, ctx.data_dir + "/secrets", ctx.account_id,
+                                             ctx.region)) {
+    services.add((*opened)->ssm_service());
+    services.add((*opened)->secretsmanager_service());
+    secret_reader = (*opened)->reader();
+  } else {
+    log::error("berth", "secrets: ", opened.error().message);
+  }
+#endif
 #if BERTH_WIRE_TASK_RUNTIME
   // The host agent: runs the tasks ECS places. Its stop hook is added
   // before ELB's and ECS's, so it runs after them (hooks run in reverse).
@@ -83,7 +96,16 @@ void register_services(ServiceRegistry& services, DaemonContext& ctx) {
   if (runtime_mode && std::string_view(runtime_mode) == "none") {
     log::info("berth", "task runtime: off (BERTH_TASK_RUNTIME=none); tasks stay PENDING");
   } else if (ecr_shared) {
-    if (auto wiring = TaskRuntimeWiring::start(ctx, ecr_shared)) {
+    ecs::SecretResolver resolve_secrets;
+#if BERTH_HAVE_SECRETS
+    if (secret_reader)
+      resolve_secrets = [secret_reader](const std::vector<ecs::SecretRequest>& requests) {
+        std::vector<secrets::SecretReader::Request> asked;
+        for (const auto& r : requests) asked.push_back({r.value_from, r.execution_role_arn});
+        return secret_reader->read(asked);
+      };
+#endif
+    if (auto wiring = TaskRuntimeWiring::start(ctx, ecr_shared, std::move(resolve_secrets))) {
       task_runtime = std::move(*wiring);
       services.on_stop([task_runtime] { task_runtime->stop(); });
     } else {
@@ -118,19 +140,6 @@ void register_services(ServiceRegistry& services, DaemonContext& ctx) {
     services.add_metrics([shared] { return shared->metrics_text(); });
   } else {
     log::error("berth", "elb: ", elb.error().message);
-  }
-#endif
-#if BERTH_HAVE_SECRETS
-  // SSM Parameter Store and Secrets Manager; secret_reader resolves a task's
-  // secrets (container definitions' secrets[].valueFrom) for ECS.
-  std::shared_ptr<secrets::SecretReader> secret_reader;
-  if (auto opened = secrets::open_for_daemon(ctx.db, ctx.iam, ctx.clock, ctx.data_dir + "/secrets", ctx.account_id,
-                                             ctx.region)) {
-    services.add((*opened)->ssm_service());
-    services.add((*opened)->secretsmanager_service());
-    secret_reader = (*opened)->reader();
-  } else {
-    log::error("berth", "secrets: ", opened.error().message);
   }
 #endif
 #if BERTH_HAVE_ECS

@@ -62,7 +62,8 @@ std::string safe_name(std::string digest) {
 
 }  // namespace
 
-Result<std::shared_ptr<TaskRuntimeWiring>> TaskRuntimeWiring::start(DaemonContext& ctx, std::shared_ptr<ecr::Ecr> ecr) {
+Result<std::shared_ptr<TaskRuntimeWiring>> TaskRuntimeWiring::start(DaemonContext& ctx, std::shared_ptr<ecr::Ecr> ecr,
+                                                                  ecs::SecretResolver secrets) {
   std::shared_ptr<TaskRuntimeWiring> w(new TaskRuntimeWiring());
   w->ecr_ = std::move(ecr);
   auto groups = ec2::SecurityGroupPublisher::start(ctx.db);
@@ -101,7 +102,7 @@ Result<std::shared_ptr<TaskRuntimeWiring>> TaskRuntimeWiring::start(DaemonContex
   w->runtime_ = std::make_unique<runtime::RuncTaskRuntime>(std::move(o));
   {
     std::lock_guard lock(w->launcher_mutex_);
-    w->launcher_ = std::make_unique<ecs::RuntimeTaskLauncher>(ctx.db, ctx.clock, *w->runtime_);
+    w->launcher_ = std::make_unique<ecs::RuntimeTaskLauncher>(ctx.db, ctx.clock, *w->runtime_, std::move(secrets));
   }
   // Tasks an earlier daemon left: running ones are reported RUNNING again,
   // gone ones STOPPED (and forgotten).

@@ -36,7 +36,9 @@ class TaskRuntimeWiring {
  public:
   // The publisher, the runtime (data under ctx.data_dir + "/runtime") and
   // the launcher; adopts what an earlier daemon left running.
-  static Result<std::shared_ptr<TaskRuntimeWiring>> start(DaemonContext& ctx, std::shared_ptr<ecr::Ecr> ecr);
+  // `secrets` reads task definitions' secrets (empty: a task with secrets fails to start).
+  static Result<std::shared_ptr<TaskRuntimeWiring>> start(DaemonContext& ctx, std::shared_ptr<ecr::Ecr> ecr,
+                                                          ecs::SecretResolver secrets);
   ~TaskRuntimeWiring();
 
   ecs::TaskLauncher* launcher() { return launcher_.get(); }

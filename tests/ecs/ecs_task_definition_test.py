@@ -5,18 +5,23 @@ shared Docker volume seen from two tasks, a task volume gone with its task),
 volumesFrom, dependsOn (a HEALTHY dependency gating the start, a SUCCESS
 dependency that fails and its stop reason), linuxParameters as the container
 sees them, and a UDP echo task reached through its host port and dropped by
-its security group until a UDP rule admits it.
+its security group until a UDP rule admits it; secrets from SSM Parameter
+Store and Secrets Manager in the container's environment, read with the
+execution role's permissions, and in no API answer, log or file.
 
 Needs root, runc, umoci, skopeo and busybox-static (scripts/install-deps.sh);
 BERTH_UDP_ECHO names the static UDP echo server built with berth.
 """
+import hashlib
 import json
 import os
 import socket
+import subprocess
 import sys
 import tempfile
 import time
 import unittest
+import uuid
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from ecs_task_fixture import TaskFixture, dump  # noqa: E402
@@ -222,6 +227,73 @@ class TaskDefinitionFeatures(TaskFixture):
         self.assertEqual(answer, b"echo:ping")
         self.stop_and_wait("udp", arn)
         self.assert_nothing_left(arn)
+
+    # ---- secrets ----
+
+    def execution_role(self, name, allow):
+        """An execution role; `allow` lists the actions its inline policy grants (none: no policy)."""
+        trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                         "Principal": {"Service": "ecs-tasks.amazonaws.com"}}]}
+        arn = self.d.aws("iam", "create-role", "--role-name", name, "--assume-role-policy-document",
+                         json.dumps(trust))["Role"]["Arn"]
+        if allow:
+            self.d.aws("iam", "put-role-policy", "--role-name", name, "--policy-name", "secrets", "--policy-document",
+                       json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": allow,
+                                                                            "Resource": "*"}]}))
+        return arn
+
+    def test_secrets_from_both_stores_reach_the_environment_and_nothing_else(self):
+        self.cluster_with_instance("secrets")
+        password, token = "pw-%s" % uuid.uuid4().hex, "tok-%s" % uuid.uuid4().hex
+        self.d.aws("ssm", "put-parameter", "--name", "/app/db/password", "--type", "SecureString",
+                   "--value", password)
+        secret_arn = self.d.aws("secretsmanager", "create-secret", "--name", "app/api",
+                                "--secret-string", json.dumps({"token": token, "user": "app"}))["ARN"]
+        role = self.execution_role("app-exec", ["ssm:GetParameters", "secretsmanager:GetSecretValue"])
+        # The container shows digests of what it got: the values are in no command line.
+        self.register_cli("with-secrets", [{"name": "app", "memory": 16, "command": [
+            "sh", "-c", 'printf %s "$DB_PASSWORD" | md5sum; printf %s "$API_TOKEN" | md5sum'],
+            "secrets": [{"name": "DB_PASSWORD", "valueFrom": "/app/db/password"},
+                        {"name": "API_TOKEN", "valueFrom": secret_arn + ":token::"}]}],
+            executionRoleArn=role)
+        task = self.run_to_end("secrets", "with-secrets")
+        self.assertEqual(self.container(task, "app").get("exitCode"), 0, dump(task))
+        out = self.output(task)
+        self.assertEqual(out.split(), [hashlib.md5(password.encode()).hexdigest(), "-",
+                                       hashlib.md5(token.encode()).hexdigest(), "-"], out)
+        # Absent from every API answer, the daemon's log and the data dir.
+        answers = json.dumps(self.ecs.describe_tasks(cluster="secrets", tasks=[task["taskArn"]]), default=str)
+        answers += json.dumps(self.ecs.describe_task_definition(taskDefinition="with-secrets"), default=str)
+        answers += json.dumps(self.d.aws("ecs", "describe-tasks", "--cluster", "secrets", "--tasks", task["taskArn"]))
+        for value in (password, token):
+            self.assertNotIn(value, answers)
+            self.assertNotIn(value, self.d.log())
+            found = subprocess.run(["grep", "-rl", "--binary-files=text", value, self.d.data_dir],
+                                   capture_output=True, text=True)
+            self.assertEqual(found.stdout, "", "the value is in these files")
+
+    def test_missing_or_forbidden_secret_stops_the_task_with_the_agents_reason(self):
+        self.cluster_with_instance("nosecret")
+        allowed = self.execution_role("exec-allowed", ["ssm:GetParameters", "secretsmanager:GetSecretValue"])
+        forbidden = self.execution_role("exec-forbidden", [])
+        self.d.aws("ssm", "put-parameter", "--name", "/present", "--type", "String", "--value", "v")
+        self.register_cli("missing", [{"name": "app", "memory": 16, "command": ["true"],
+                                       "secrets": [{"name": "X", "valueFrom": "/not/there"}]}],
+                          executionRoleArn=allowed)
+        self.register_cli("forbidden", [{"name": "app", "memory": 16, "command": ["true"],
+                                         "secrets": [{"name": "X", "valueFrom": "/present"}]}],
+                          executionRoleArn=forbidden)
+        prefix = ("ResourceInitializationError: unable to pull secrets or registry auth: execution resource "
+                  "retrieval failed: unable to retrieve secrets from ssm: service call has been retried 1 time(s): ")
+        missing = self.run_to_end("nosecret", "missing")
+        self.assertEqual(missing.get("stopCode"), "TaskFailedToStart", dump(missing))
+        self.assertEqual(missing.get("stoppedReason"), prefix + "invalid parameters: /not/there")
+        forbidden_task = self.run_to_end("nosecret", "forbidden")
+        self.assertEqual(forbidden_task.get("stopCode"), "TaskFailedToStart", dump(forbidden_task))
+        self.assertTrue(forbidden_task["stoppedReason"].startswith(prefix + "AccessDeniedException: User: "),
+                        forbidden_task["stoppedReason"])
+        self.assertIn("is not authorized to perform: ssm:GetParameters", forbidden_task["stoppedReason"])
+        self.assert_nothing_left(missing["taskArn"])
 
 
 if __name__ == "__main__":
