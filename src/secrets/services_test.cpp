@@ -177,8 +177,10 @@ TEST(SecretsBundle, ServicesKeepTheirStoresAlive) {
   api::Service ssm;
   std::shared_ptr<SecretReader> reader;
   {
-    auto opened = Secrets::open(*d, SecretsOptions{dir, "123456789012", "us-east-1", nullptr},
-                                [](std::string_view, std::string_view, std::string_view) { return Result<bool>(true); });
+    RoleChecks roles;
+    roles.allows = [](std::string_view, std::string_view, std::string_view) { return Result<bool>(true); };
+    roles.trusted_by_ecs_tasks = [](std::string_view) { return Result<bool>(true); };
+    auto opened = Secrets::open(*d, SecretsOptions{dir, "123456789012", "us-east-1", nullptr}, std::move(roles));
     ASSERT_TRUE(opened.ok()) << opened.error().message;
     ssm = (*opened)->ssm_service();
   }
