@@ -435,6 +435,25 @@ Result<std::vector<SecretRecord>> SecretStore::list(bool include_planned_deletio
   });
 }
 
+Result<std::pair<SecretRecord, std::vector<SecretStore::VersionEntry>>> SecretStore::versions(
+    std::string_view secret_id, WallTime now) {
+  return db_.read([&](Tx& tx) -> Result<std::pair<SecretRecord, std::vector<VersionEntry>>> {
+    auto r = find_required(tx, secret_id, now);
+    if (!r) return std::move(r).error();
+    std::vector<VersionEntry> out;
+    auto s = each_row(
+        tx, "SELECT version_id, created_ms FROM sm_secret_versions WHERE arn = ? ORDER BY created_ms, version_id",
+        [&](const store::Statement& st) {
+          VersionEntry v{st.column_string(0), {}, from_ms(st.column_int64(1))};
+          if (auto it = r->version_stages.find(v.version_id); it != r->version_stages.end()) v.stages = it->second;
+          out.push_back(std::move(v));
+        },
+        r->arn);
+    if (!s) return std::move(s).error();
+    return std::make_pair(std::move(*r), std::move(out));
+  });
+}
+
 Status SecretStore::tag(std::string_view secret_id, const Tags& tags, WallTime now) {
   return db_.transaction([&](Tx& tx) -> Status {
     auto r = find_writable(tx, secret_id, now);

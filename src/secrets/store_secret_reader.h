@@ -32,6 +32,8 @@ struct RoleChecks {
 // the task's id, which a Request does not carry.
 inline constexpr std::string_view kExecutionSessionName = "ecs-task-execution";
 
+// read() may be called from any thread; it reads the store (short SQLite
+// read transactions), so a caller on an event loop blocks that long.
 class StoreSecretReader final : public SecretReader {
  public:
   StoreSecretReader(ParameterStore& parameters, SecretStore& secrets, RoleChecks roles, const Clock& clock,
