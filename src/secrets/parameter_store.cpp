@@ -62,7 +62,9 @@ std::string sealing_context(std::string_view name, int64_t version) {
   return "ssm-parameter\n" + std::string(name) + "\n" + std::to_string(version);
 }
 
-// SSM answers a missing parameter with an empty message.
+// SSM answers a missing parameter with no message ("An error occurred
+// (ParameterNotFound) when calling the GetParameter operation: ",
+// awslabs/aws-simple-cicd#10).
 Error parameter_not_found() { return Error::not_found("ParameterNotFound", ""); }
 
 Error version_not_found(std::string_view name, std::string_view version) {

@@ -54,6 +54,8 @@ WallTime from_ms(int64_t ms) { return WallTime(std::chrono::milliseconds(ms)); }
 store::Blob as_blob(std::string_view s) { return store::Blob(reinterpret_cast<const std::byte*>(s.data()), s.size()); }
 std::string from_blob(store::Blob b) { return std::string(reinterpret_cast<const char*>(b.data()), b.size()); }
 
+// AWS's texts, as quoted in public reports: not found (Uniswap/uniswapx-service#126), marked for deletion
+// (the brief's reference), exists (ibm-mas/cli#1408), scheduled name (redpanda-data/console#1835).
 Error not_found() { return Error::not_found("ResourceNotFoundException", "Secrets Manager can't find the specified secret."); }
 
 Error marked_for_deletion() {
