@@ -114,6 +114,9 @@ class Iam {
   // berth checks a task execution role, which it never really assumes.
   // NoSuchEntity when there is no such role.
   Result<bool> role_allows(std::string_view role, std::string_view action, std::string_view resource);
+  // Whether the role's trust policy lets `service` assume it (ECS's tasks:
+  // "ecs-tasks.amazonaws.com"). NoSuchEntity when there is no such role.
+  Result<bool> role_trusts_service(std::string_view role, std::string_view service);
 
   // Instance profiles (instance_profiles.cpp).
   Result<InstanceProfile> create_instance_profile(std::string_view name, std::string_view path, std::vector<Tag> tags);

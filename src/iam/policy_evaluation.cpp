@@ -1,5 +1,7 @@
 #include "iam/policy_evaluation.h"
 
+#include <algorithm>
+
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 
@@ -129,6 +131,37 @@ Decision evaluate(std::span<const PolicyStatement> statements, std::string_view 
     if (!s.has_condition) allowed = true;
   }
   return allowed ? Decision::kAllow : Decision::kImplicitDeny;
+}
+
+bool trust_policy_allows_service(std::string_view trust_policy, std::string_view service) {
+  boost::system::error_code ec;
+  boost::json::value v = boost::json::parse(trust_policy, ec);
+  if (ec || !v.is_object()) return false;
+  const auto* statement = v.get_object().if_contains("Statement");
+  if (!statement) return false;
+  std::vector<const boost::json::value*> statements;
+  if (statement->is_array())
+    for (const auto& item : statement->get_array()) statements.push_back(&item);
+  else
+    statements.push_back(statement);
+  bool allowed = false;
+  for (const auto* item : statements) {
+    const auto* o = item->if_object();
+    if (!o) continue;
+    const auto* effect = o->if_contains("Effect");
+    const auto* action = o->if_contains("Action");
+    const auto* principal = o->if_contains("Principal");
+    std::vector<std::string> actions, services;
+    if (!effect || !effect->is_string() || !action || !string_list(*action, actions) || !principal) continue;
+    if (!any_matches(actions, "sts:AssumeRole", true)) continue;
+    bool names_service = principal->is_string() && principal->get_string() == "*";
+    if (const auto* p = principal->if_object(); p && p->contains("Service") && string_list(p->at("Service"), services))
+      names_service = names_service || std::find(services.begin(), services.end(), service) != services.end();
+    if (!names_service) continue;
+    if (effect->get_string() == "Deny") return false;
+    if (effect->get_string() == "Allow" && !o->contains("Condition")) allowed = true;
+  }
+  return allowed;
 }
 
 }  // namespace berth::iam

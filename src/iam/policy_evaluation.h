@@ -48,4 +48,9 @@ bool wildcard_match(std::string_view pattern, std::string_view text, bool ignore
 
 Decision evaluate(std::span<const PolicyStatement> statements, std::string_view action, std::string_view resource);
 
+// Whether a role's trust policy lets `service` ("ecs-tasks.amazonaws.com")
+// assume it: an Allow of sts:AssumeRole whose Principal's Service names it
+// (a string or a list), and no such Deny. Conditions count as above.
+bool trust_policy_allows_service(std::string_view trust_policy, std::string_view service);
+
 }  // namespace berth::iam

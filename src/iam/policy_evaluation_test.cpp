@@ -98,6 +98,28 @@ TEST(PolicyEvaluation, MalformedDocuments) {
   }
 }
 
+TEST(PolicyEvaluation, TrustPolicies) {
+  const std::string_view service = "ecs-tasks.amazonaws.com";
+  EXPECT_TRUE(trust_policy_allows_service(
+      R"({"Statement":[{"Effect":"Allow","Principal":{"Service":"ecs-tasks.amazonaws.com"},"Action":"sts:AssumeRole"}]})",
+      service));
+  EXPECT_TRUE(trust_policy_allows_service(
+      R"({"Statement":{"Effect":"Allow","Principal":{"Service":["ec2.amazonaws.com","ecs-tasks.amazonaws.com"]},"Action":["sts:AssumeRole"]}})",
+      service));
+  EXPECT_FALSE(trust_policy_allows_service(
+      R"({"Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]})",
+      service));
+  EXPECT_FALSE(trust_policy_allows_service(
+      R"({"Statement":[{"Effect":"Allow","Principal":{"Service":"ecs-tasks.amazonaws.com"},"Action":"sts:TagSession"}]})",
+      service));
+  EXPECT_FALSE(trust_policy_allows_service(
+      R"({"Statement":[{"Effect":"Allow","Principal":{"Service":"ecs-tasks.amazonaws.com"},"Action":"sts:AssumeRole"},)"
+      R"({"Effect":"Deny","Principal":{"Service":"ecs-tasks.amazonaws.com"},"Action":"sts:*"}]})",
+      service));
+  EXPECT_FALSE(trust_policy_allows_service(R"({"Statement":[]})", service));
+  EXPECT_FALSE(trust_policy_allows_service("nope", service));
+}
+
 constexpr std::string_view kTrust =
     R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow",)"
     R"("Principal":{"Service":"ecs-tasks.amazonaws.com"},"Action":"sts:AssumeRole"}]})";
@@ -175,6 +197,8 @@ TEST_F(RolePermissions, InlinePoliciesByNameOrArn) {
   ASSERT_TRUE(iam->delete_role_policy("exec", "no-db").ok());
   EXPECT_TRUE(allows("ssm:GetParameters", kParam));
 
+  EXPECT_TRUE(*iam->role_trusts_service(arn, "ecs-tasks.amazonaws.com"));
+  EXPECT_FALSE(*iam->role_trusts_service("exec", "ec2.amazonaws.com"));
   auto missing = iam->role_allows("ghost", "ssm:GetParameters", kParam);
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.error().code, "NoSuchEntity");

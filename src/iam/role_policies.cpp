@@ -153,4 +153,10 @@ Result<bool> Iam::role_allows(std::string_view role, std::string_view action, st
   return evaluate(*statements, action, resource) == Decision::kAllow;
 }
 
+Result<bool> Iam::role_trusts_service(std::string_view role, std::string_view service) {
+  auto found = get_role(role_name_of(role));
+  if (!found) return std::move(found).error();
+  return trust_policy_allows_service(found->assume_role_policy, service);
+}
+
 }  // namespace berth::iam

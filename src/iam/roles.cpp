@@ -220,6 +220,7 @@ Status Iam::delete_role(std::string_view name) {
     if (*policies > 0) return detail::delete_conflict("Cannot delete entity, must detach all policies first.");
     auto inline_policies = count(tx, "SELECT count(*) FROM iam_role_inline_policies WHERE role_name = ?", role->name);
     if (!inline_policies) return std::move(inline_policies).error();
+    // AWS's text for inline policies (burtcorp/athena-runner#1, awslabs/aws-orbit-workbench#633).
     if (*inline_policies > 0) return detail::delete_conflict("Cannot delete entity, must delete policies first.");
     if (auto s = tx.run("DELETE FROM iam_roles WHERE name = ?", role->name); !s) return s;
     tx.record_change("iam_roles", role->name, store::ChangeKind::kDelete);

@@ -1,5 +1,6 @@
 // secrets/daemon_wiring: Secrets opened the way `berth serve` needs it, with
-// a task execution role's permissions answered by iam (Iam::role_allows).
+// a task execution role's permissions and trust answered by iam
+// (Iam::role_allows, Iam::role_trusts_service).
 // Kept apart so berth_secrets itself links no iam.
 #pragma once
 

@@ -62,7 +62,9 @@ std::string sealing_context(std::string_view name, int64_t version) {
   return "ssm-parameter\n" + std::string(name) + "\n" + std::to_string(version);
 }
 
-// SSM answers a missing parameter with an empty message.
+// SSM answers a missing parameter with no message ("An error occurred
+// (ParameterNotFound) when calling the GetParameter operation: ",
+// awslabs/aws-simple-cicd#10).
 Error parameter_not_found() { return Error::not_found("ParameterNotFound", ""); }
 
 Error version_not_found(std::string_view name, std::string_view version) {
@@ -485,6 +487,36 @@ Result<LabelOutcome> ParameterStore::label(std::string_view reference, std::opti
     }
     tx.record_change("ssm_parameters", **name, store::ChangeKind::kPut);
     return out;
+  });
+}
+
+Result<std::vector<std::string>> ParameterStore::unlabel(std::string_view reference, int64_t version,
+                                                         const std::vector<std::string>& labels,
+                                                         std::vector<std::string>& removed) {
+  Reference ref = split_reference(reference, arn(""));
+  return db_.transaction([&](Tx& tx) -> Result<std::vector<std::string>> {
+    auto name = resolve_name(tx, ref);
+    if (!name) return std::move(name).error();
+    if (!*name || !ref.selector.empty()) return parameter_not_found();
+    bool exists = false;
+    auto s = each_row(
+        tx, "SELECT 1 FROM ssm_parameter_versions WHERE name = ? AND version = ?",
+        [&](const store::Statement&) -> Status {
+          exists = true;
+          return Ok{};
+        },
+        **name, version);
+    if (!s) return std::move(s).error();
+    if (!exists) return version_not_found(**name, std::to_string(version));
+    std::vector<std::string> invalid;
+    for (const auto& label : labels) {
+      s = tx.run("DELETE FROM ssm_parameter_labels WHERE name = ? AND label = ? AND version = ?", **name, label,
+                 version);
+      if (!s) return std::move(s).error();
+      (tx.rows_changed() > 0 ? removed : invalid).push_back(label);
+    }
+    tx.record_change("ssm_parameters", **name, store::ChangeKind::kPut);
+    return invalid;
   });
 }
 

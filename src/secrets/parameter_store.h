@@ -84,6 +84,9 @@ class ParameterStore {
   Status remove(std::string_view reference);
   Result<LabelOutcome> label(std::string_view reference, std::optional<int64_t> version,
                              const std::vector<std::string>& labels);
+  // Removes those of `labels` that are on `version`; the others come back.
+  Result<std::vector<std::string>> unlabel(std::string_view reference, int64_t version,
+                                           const std::vector<std::string>& labels, std::vector<std::string>& removed);
   Result<Tags> tags(std::string_view name);
 
  private:

@@ -23,12 +23,15 @@ struct Reader : testing::StoresFixture {
     spec.assume_role_policy = std::string(kTrust);
     ASSERT_TRUE(iam->create_role(spec).ok());
     role_arn = "arn:aws:iam::" + iam->account_id() + ":role/exec";
-    reader = std::make_unique<StoreSecretReader>(
-        *parameters, *secrets,
-        [this](std::string_view role, std::string_view action, std::string_view resource) {
-          return iam->role_allows(role, action, resource);
-        },
-        clock, iam->account_id(), "us-east-1");
+    RoleChecks roles;
+    roles.allows = [this](std::string_view role, std::string_view action, std::string_view resource) {
+      return iam->role_allows(role, action, resource);
+    };
+    roles.trusted_by_ecs_tasks = [this](std::string_view role) {
+      return iam->role_trusts_service(role, "ecs-tasks.amazonaws.com");
+    };
+    reader = std::make_unique<StoreSecretReader>(*parameters, *secrets, std::move(roles), clock, iam->account_id(),
+                                                 "us-east-1");
     PutParameterInput p;
     p.name = "/app/db/password";
     p.value = "pw";
@@ -138,6 +141,15 @@ TEST_F(Reader, StopReasons) {
             std::string(kPrefix) + "ECS was unable to assume the role '" + ghost_role +
                 "' that was provided for this task. Please verify that the role being passed has the proper trust "
                 "relationship and permissions and that your IAM user has permissions to pass this role.");
+  // A role ECS tasks may not assume (its trust policy names EC2) is refused the same way.
+  iam::RoleSpec ec2_role;
+  ec2_role.name = "ec2-only";
+  ec2_role.assume_role_policy =
+      R"({"Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]})";
+  ASSERT_TRUE(iam->create_role(ec2_role).ok());
+  ASSERT_TRUE(iam->attach_role_policy("ec2-only", "arn:aws:iam::aws:policy/AdministratorAccess").ok());
+  EXPECT_EQ(failure({{"/app/db/password", "ec2-only"}}).find("ECS was unable to assume the role 'ec2-only'"),
+            kPrefix.size());
   EXPECT_NE(failure({{"arn:aws:secretsmanager:us-east-1:123456789012:secret:a:b", role_arn}})
                 .find("an invalid ARN format for the AWS Secrets Manager secret was specified"),
             std::string::npos);

@@ -54,6 +54,8 @@ WallTime from_ms(int64_t ms) { return WallTime(std::chrono::milliseconds(ms)); }
 store::Blob as_blob(std::string_view s) { return store::Blob(reinterpret_cast<const std::byte*>(s.data()), s.size()); }
 std::string from_blob(store::Blob b) { return std::string(reinterpret_cast<const char*>(b.data()), b.size()); }
 
+// AWS's texts, as quoted in public reports: not found (Uniswap/uniswapx-service#126), marked for deletion
+// (the brief's reference), exists (ibm-mas/cli#1408), scheduled name (redpanda-data/console#1835).
 Error not_found() { return Error::not_found("ResourceNotFoundException", "Secrets Manager can't find the specified secret."); }
 
 Error marked_for_deletion() {
@@ -432,6 +434,25 @@ Result<std::vector<SecretRecord>> SecretStore::list(bool include_planned_deletio
     for (auto& r : out)
       if (auto st = load_stages(tx, r); !st) return std::move(st).error();
     return out;
+  });
+}
+
+Result<std::pair<SecretRecord, std::vector<SecretStore::VersionEntry>>> SecretStore::versions(
+    std::string_view secret_id, WallTime now) {
+  return db_.read([&](Tx& tx) -> Result<std::pair<SecretRecord, std::vector<VersionEntry>>> {
+    auto r = find_required(tx, secret_id, now);
+    if (!r) return std::move(r).error();
+    std::vector<VersionEntry> out;
+    auto s = each_row(
+        tx, "SELECT version_id, created_ms FROM sm_secret_versions WHERE arn = ? ORDER BY created_ms, version_id",
+        [&](const store::Statement& st) {
+          VersionEntry v{st.column_string(0), {}, from_ms(st.column_int64(1))};
+          if (auto it = r->version_stages.find(v.version_id); it != r->version_stages.end()) v.stages = it->second;
+          out.push_back(std::move(v));
+        },
+        r->arn);
+    if (!s) return std::move(s).error();
+    return std::make_pair(std::move(*r), std::move(out));
   });
 }
 

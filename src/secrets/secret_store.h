@@ -101,6 +101,13 @@ class SecretStore {
   Result<SecretRecord> restore(std::string_view secret_id, WallTime now);
   // Every secret, by creation; scheduled ones only when asked.
   Result<std::vector<SecretRecord>> list(bool include_planned_deletion, WallTime now);
+  struct VersionEntry {
+    std::string version_id;
+    std::vector<std::string> stages;  // empty: deprecated
+    WallTime created;
+  };
+  // Every version of the secret, oldest first, with the secret's ARN and name.
+  Result<std::pair<SecretRecord, std::vector<VersionEntry>>> versions(std::string_view secret_id, WallTime now);
   Status tag(std::string_view secret_id, const Tags& tags, WallTime now);
   Status untag(std::string_view secret_id, const std::vector<std::string>& keys, WallTime now);
 

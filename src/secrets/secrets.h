@@ -40,7 +40,7 @@ class Secrets : public std::enable_shared_from_this<Secrets> {
  public:
   // Applies the migrations and loads (or creates) the value key.
   static Result<std::shared_ptr<Secrets>> open(store::Database& db, SecretsOptions options,
-                                               RolePermissions permissions);
+                                               RoleChecks roles);
 
   // The APIs; each operation keeps this Secrets alive, so the front door
   // may hold them longer than whoever opened it.
@@ -51,7 +51,7 @@ class Secrets : public std::enable_shared_from_this<Secrets> {
   ParameterStore& parameters() { return parameters_; }
   SecretStore& secrets() { return secrets_; }
 
-  Secrets(store::Database& db, ValueCipher cipher, SecretsOptions options, RolePermissions permissions);
+  Secrets(store::Database& db, ValueCipher cipher, SecretsOptions options, RoleChecks roles);
 
  private:
   api::Service kept_alive(api::Service service);

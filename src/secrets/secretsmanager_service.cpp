@@ -326,6 +326,40 @@ Result<std::string> list_secrets(SecretStore& store, const CallContext& ctx, con
   return body(o);
 }
 
+Result<std::string> list_secret_version_ids(SecretStore& store, const CallContext& ctx, const OperationInput& in) {
+  JsonMembers m(*in.json, std::string(kInvalidParameter));
+  auto id = secret_id(m);
+  auto max = m.opt_int("MaxResults", 1, 100);
+  auto token = m.opt_string("NextToken", 1, 4096);
+  auto deprecated = m.opt_bool("IncludeDeprecated");
+  if (!id) return std::move(id).error();
+  if (!max) return std::move(max).error();
+  if (!token) return std::move(token).error();
+  if (!deprecated) return std::move(deprecated).error();
+  size_t offset = 0;
+  if (*token) {
+    std::string text;
+    if (!base64_decode(**token, text) || text.empty() || !std::all_of(text.begin(), text.end(), ::isdigit))
+      return Error::invalid("InvalidNextTokenException", "The NextToken value is invalid.");  // unverified wording
+    offset = std::stoul(text);
+  }
+  auto listed = store.versions(*id, ctx.now);
+  if (!listed) return std::move(listed).error();
+  // A version without a stage is deprecated: listed only when asked for.
+  std::vector<SecretStore::VersionEntry> shown;
+  for (auto& v : listed->second)
+    if (!v.stages.empty() || *deprecated) shown.push_back(std::move(v));
+  size_t limit = static_cast<size_t>(max->value_or(100));
+  json::array versions;
+  for (size_t i = offset; i < shown.size() && i < offset + limit; ++i)
+    versions.push_back(json::object{{"VersionId", shown[i].version_id},
+                                    {"VersionStages", strings(shown[i].stages)},
+                                    {"CreatedDate", epoch_seconds(shown[i].created)}});
+  json::object o{{"Versions", std::move(versions)}, {"ARN", listed->first.arn}, {"Name", listed->first.name}};
+  if (offset + limit < shown.size()) o["NextToken"] = base64_encode(std::to_string(offset + limit));
+  return body(o);
+}
+
 Result<std::string> tag_resource(SecretStore& store, const CallContext& ctx, const OperationInput& in) {
   JsonMembers m(*in.json, std::string(kInvalidParameter));
   auto id = secret_id(m);
@@ -361,7 +395,7 @@ api::Service make_secretsmanager_service(SecretStore& secrets) {
       {"CreateSecret", create_secret},   {"GetSecretValue", get_secret_value}, {"PutSecretValue", put_secret_value},
       {"UpdateSecret", update_secret},   {"DeleteSecret", delete_secret},      {"RestoreSecret", restore_secret},
       {"DescribeSecret", describe_secret}, {"ListSecrets", list_secrets},    {"TagResource", tag_resource},
-      {"UntagResource", untag_resource},
+      {"UntagResource", untag_resource}, {"ListSecretVersionIds", list_secret_version_ids},
   };
   for (const auto& [name, handler] : operations)
     service.add(name, [&secrets, handler](const CallContext& ctx, const OperationInput& in) {

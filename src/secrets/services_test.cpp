@@ -74,6 +74,19 @@ TEST_F(Services, SsmPutGetAndShapes) {
   EXPECT_EQ(json::serialize(tags->at("TagList")), R"([{"Key":"a","Value":"b"}])");
 }
 
+TEST_F(Services, SsmUnlabel) {
+  ASSERT_TRUE(call(ssm, "PutParameter", R"({"Name":"u","Value":"1","Type":"String"})").ok());
+  ASSERT_TRUE(call(ssm, "LabelParameterVersion", R"({"Name":"u","Labels":["a","b"]})").ok());
+  auto out = call(ssm, "UnlabelParameterVersion", R"({"Name":"u","ParameterVersion":1,"Labels":["a","zz"]})");
+  ASSERT_TRUE(out.ok()) << out.error().message;
+  EXPECT_EQ(json::serialize(*out), R"({"RemovedLabels":["a"],"InvalidLabels":["zz"]})");
+  EXPECT_EQ(failure(ssm, "UnlabelParameterVersion", R"({"Name":"u","ParameterVersion":4,"Labels":["b"]})"),
+            "ParameterVersionNotFound: Systems Manager could not find version 4 of u. Verify the version and try "
+            "again.");
+  EXPECT_EQ(failure(ssm, "GetParameter", R"({"Name":"u:a"})").rfind("ParameterVersionNotFound", 0), 0u);
+  EXPECT_TRUE(call(ssm, "GetParameter", R"({"Name":"u:b"})").ok());
+}
+
 TEST_F(Services, SsmByPathPagesAndRecursion) {
   for (const char* name : {"/svc/a", "/svc/b", "/svc/c", "/svc/deep/d", "/other/x"})
     ASSERT_TRUE(call(ssm, "PutParameter", std::string(R"({"Type":"String","Value":"v","Name":")") + name + "\"}").ok());
@@ -158,6 +171,14 @@ TEST_F(Services, SecretsManagerShapesAndErrors) {
   ASSERT_TRUE(by_name.ok()) << by_name.error().message;
   EXPECT_EQ(by_name->at("SecretList").as_array()[0].at("Name").as_string(), "db");
   EXPECT_EQ(by_name->at("SecretList").as_array()[1].at("Name").as_string(), "bin");
+  ASSERT_TRUE(call(sm, "PutSecretValue", R"({"SecretId":"db","SecretString":"x2","ClientRequestToken":"bbbbbbbb-bbbb-bbbb-bbbb-bbbbbbbbbbbb"})").ok());
+  ASSERT_TRUE(call(sm, "PutSecretValue", R"({"SecretId":"db","SecretString":"x3","ClientRequestToken":"cccccccc-cccc-cccc-cccc-cccccccccccc"})").ok());
+  auto versions = call(sm, "ListSecretVersionIds", R"({"SecretId":"db"})");
+  ASSERT_TRUE(versions.ok()) << versions.error().message;
+  EXPECT_EQ(versions->at("Versions").as_array().size(), 2u);  // the first lost its stages
+  auto all_versions = call(sm, "ListSecretVersionIds", R"({"SecretId":"db","IncludeDeprecated":true})");
+  ASSERT_EQ(all_versions->at("Versions").as_array().size(), 3u);
+  EXPECT_EQ(json::serialize(all_versions->at("Versions").as_array()[0].at("VersionStages")), "[]");
   auto paged = call(sm, "ListSecrets", R"({"MaxResults":1})");
   ASSERT_TRUE(paged->contains("NextToken"));
 }
@@ -177,8 +198,10 @@ TEST(SecretsBundle, ServicesKeepTheirStoresAlive) {
   api::Service ssm;
   std::shared_ptr<SecretReader> reader;
   {
-    auto opened = Secrets::open(*d, SecretsOptions{dir, "123456789012", "us-east-1", nullptr},
-                                [](std::string_view, std::string_view, std::string_view) { return Result<bool>(true); });
+    RoleChecks roles;
+    roles.allows = [](std::string_view, std::string_view, std::string_view) { return Result<bool>(true); };
+    roles.trusted_by_ecs_tasks = [](std::string_view) { return Result<bool>(true); };
+    auto opened = Secrets::open(*d, SecretsOptions{dir, "123456789012", "us-east-1", nullptr}, std::move(roles));
     ASSERT_TRUE(opened.ok()) << opened.error().message;
     ssm = (*opened)->ssm_service();
   }

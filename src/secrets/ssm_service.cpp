@@ -377,6 +377,22 @@ Result<std::string> label_parameter_version(ParameterStore& store, const CallCon
   return body({{"InvalidLabels", strings(out->invalid_labels)}, {"ParameterVersion", out->version}});
 }
 
+Result<std::string> unlabel_parameter_version(ParameterStore& store, const CallContext&, const OperationInput& in) {
+  JsonMembers m(*in.json, std::string(kValidation));
+  auto name = m.req_string("Name", 1, 2048);
+  if (!name) return std::move(name).error();
+  auto version = m.opt_int("ParameterVersion", 1, INT64_MAX);
+  if (!version) return std::move(version).error();
+  if (!*version) return m.req_string("ParameterVersion").error();
+  auto labels = m.opt_strings("Labels", 1, 10);
+  if (!labels) return std::move(labels).error();
+  if (!*labels) return m.req_string("Labels").error();
+  std::vector<std::string> removed;
+  auto invalid = store.unlabel(*name, **version, **labels, removed);
+  if (!invalid) return std::move(invalid).error();
+  return body({{"RemovedLabels", strings(removed)}, {"InvalidLabels", strings(*invalid)}});
+}
+
 Result<std::string> list_tags_for_resource(ParameterStore& store, const CallContext&, const OperationInput& in) {
   JsonMembers m(*in.json, std::string(kValidation));
   auto type = m.req_string("ResourceType");
@@ -416,6 +432,7 @@ api::Service make_ssm_service(ParameterStore& parameters) {
       {"DescribeParameters", describe_parameters},
       {"GetParameterHistory", get_parameter_history},
       {"LabelParameterVersion", label_parameter_version},
+      {"UnlabelParameterVersion", unlabel_parameter_version},
       {"ListTagsForResource", list_tags_for_resource},
   };
   for (const auto& [name, handler] : operations)

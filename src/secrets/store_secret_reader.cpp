@@ -17,8 +17,9 @@
 //              agent/asm/asm.go GetSecretFromASMWithInput), or Go's JSON error for a value that is not
 //              JSON: "invalid character 'x' looking for beginning of value"
 //              (rileydakota/valheim-ecs-fargate-cdk#9)
-//   role     unverified: no public report of the exact text for an execution role that does not exist;
-//            berth puts ECS's RunTask wording for a role it cannot assume after the prefix.
+//   role     unverified: no public report of the exact text for an execution role that does not exist
+//            or does not trust ecs-tasks.amazonaws.com; berth puts ECS's RunTask wording for a role it
+//            cannot assume after the prefix.
 //
 // The first failing request (in request order) gives the reason; the agent
 // fetches SSM parameters before Secrets Manager secrets, and so does this.
@@ -98,9 +99,10 @@ std::string StoreSecretReader::kms_key_arn(std::string_view key_id) const {
 }
 
 Result<bool> StoreSecretReader::may(std::string_view role, std::string_view action, std::string_view resource) {
-  auto allowed = role.empty() ? Result<bool>(Error::not_found("NoSuchEntity", "no execution role"))
-                              : permissions_(role, action, resource);
-  if (allowed || allowed.error().error_class != ErrorClass::kNotFound) return allowed;
+  auto trusted = role.empty() ? Result<bool>(Error::not_found("NoSuchEntity", "no execution role"))
+                              : roles_.trusted_by_ecs_tasks(role);
+  if (trusted && *trusted) return roles_.allows(role, action, resource);
+  if (!trusted && trusted.error().error_class != ErrorClass::kNotFound) return std::move(trusted).error();
   return stop_reason(ErrorClass::kDenied,
                      "ECS was unable to assume the role '" + std::string(role) +
                          "' that was provided for this task. Please verify that the role being passed has the proper "

@@ -91,6 +91,10 @@ class Secrets(unittest.TestCase):
                          [(1, "db-1", ["stable"]), (2, "db-2", [])], history)
         self.assertEqual(history[1].get("Description"), "the database host", history)
 
+        out = self.ok("ssm", "unlabel-parameter-version", "--name", "/app/db/host", "--parameter-version", "1",
+                      "--labels", "stable", "never")
+        self.assertEqual((out.get("RemovedLabels"), out.get("InvalidLabels")), (["stable"], ["never"]), out)
+        self.fails("ParameterVersionNotFound", "ssm", "get-parameter", "--name", "/app/db/host:stable")
         out = self.ok("ssm", "get-parameters", "--names", "/app/db/host", "/app/none")
         self.assertEqual([p["Name"] for p in out["Parameters"]], ["/app/db/host"], out)
         self.assertEqual(out["InvalidParameters"], ["/app/none"], out)
@@ -163,6 +167,9 @@ class Secrets(unittest.TestCase):
                            "AWSPREVIOUS")
         self.assertEqual(json.loads(current["SecretString"])["password"], second, current)
         self.assertEqual(json.loads(previous["SecretString"])["password"], first, previous)
+        versions = self.ok("secretsmanager", "list-secret-version-ids", "--secret-id", "prod/db")
+        self.assertEqual(sorted(s for v in versions["Versions"] for s in v["VersionStages"]),
+                         ["AWSCURRENT", "AWSPREVIOUS"], versions)
         partial = arn[:arn.rfind("-")]
         self.assertEqual(self.ok("secretsmanager", "get-secret-value", "--secret-id", partial)["ARN"], arn)
         self.ok("secretsmanager", "update-secret", "--secret-id", "prod/db", "--description", "rotated by hand")
