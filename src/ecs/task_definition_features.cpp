@@ -147,6 +147,9 @@ Status check_container_features(const json::object& request, const json::array& 
                                 "only.");  // the agent's "only supported on Windows container instance", unverified here
       if (present(volume, "s3filesVolumeConfiguration"))
         return client_exception("Volume '" + **name + "' uses s3filesVolumeConfiguration: berth has no S3 Files.");
+      if (present(volume, "configuredAtLaunch"))
+        return client_exception("Volume '" + **name + "' is configuredAtLaunch: berth has no Amazon EBS volumes to "
+                                "attach at launch.");
     }
   }
 
@@ -223,6 +226,10 @@ Status check_container_features(const json::object& request, const json::array& 
     }
     // What needs a service one machine does not have is refused here, not
     // accepted and then left undone.
+    for (const auto& m : c.at("portMappings").as_array())
+      if (present(m.as_object(), "containerPortRange"))
+        return client_exception("Container '" + name + "' maps a containerPortRange: berth publishes single ports. "
+                                "List each port in portMappings.");
     if (present(c, "environmentFiles"))
       return client_exception("Container '" + name + "' uses environmentFiles: berth has no Amazon S3 to read them "
                               "from. Put the variables in 'environment' or 'secrets'.");

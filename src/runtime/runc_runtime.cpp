@@ -86,6 +86,25 @@ Error init_error(const std::string& message) {
   return Error::internal("ResourceInitializationError: " + message);
 }
 
+// Docker's own /etc/hosts, resolv.conf and hostname (written in `etc_dir`,
+// bound over the image's), unless the definition mounts something there.
+Status add_etc_files(const ContainerSpec& spec, const fs::path& etc_dir, std::vector<BindMount>& binds) {
+  std::string hostname = spec.hostname.empty() ? spec.name.substr(0, 63) : spec.hostname;
+  const std::pair<const char*, std::string> files[] = {
+      {"hosts", hosts_file(hostname, spec.extra_hosts)},
+      {"resolv.conf", resolv_conf(spec.dns_servers, spec.dns_search_domains, read_text("/etc/resolv.conf"))},
+      {"hostname", hostname + "\n"}};
+  for (const auto& [name, text] : files) {
+    std::string destination = std::string("/etc/") + name;
+    bool mounted = false;
+    for (const auto& b : binds) mounted = mounted || b.destination == destination;
+    if (mounted) continue;
+    if (!write_file_atomic(etc_dir / name, text)) return init_error("cannot write " + destination);
+    binds.push_back({(etc_dir / name).string(), destination, false});
+  }
+  return Ok{};
+}
+
 }  // namespace
 
 std::string container_file_name(const std::string& container) {
@@ -261,21 +280,7 @@ Result<int> RuncTaskRuntime::run_container(TaskRecord& task, size_t index, int h
   auto binds = container_binds(task.spec, index, task.volumes);
   if (!binds) return init_error(binds.error().message);
   if (auto copied = copy_up(task.volumes, *binds, image.rootfs); !copied) return std::move(copied).error();
-  // Docker's own /etc/hosts, resolv.conf and hostname, unless the
-  // definition mounts something there itself.
-  std::string hostname = c.spec.hostname.empty() ? c.spec.name.substr(0, 63) : c.spec.hostname;
-  const std::pair<const char*, std::string> etc[] = {
-      {"hosts", hosts_file(hostname, c.spec.extra_hosts)},
-      {"resolv.conf", resolv_conf(c.spec.dns_servers, c.spec.dns_search_domains, read_text("/etc/resolv.conf"))},
-      {"hostname", hostname + "\n"}};
-  for (const auto& [name, text] : etc) {
-    std::string destination = std::string("/etc/") + name;
-    bool mounted = false;
-    for (const auto& b : *binds) mounted = mounted || b.destination == destination;
-    if (mounted) continue;
-    if (!write_file_atomic(dir / "etc" / name, text)) return init_error("cannot write " + destination);
-    binds->push_back({(dir / "etc" / name).string(), destination, false});
-  }
+  if (auto etc = add_etc_files(c.spec, dir / "etc", *binds); !etc) return std::move(etc).error();
   auto shared = [&](const std::string& mode, const char* ns) -> std::string {
     if (mode == "host") return "host";
     if (mode == "task" && holder > 0) return "/proc/" + std::to_string(holder) + "/ns/" + ns;
@@ -317,6 +322,7 @@ Result<int> RuncTaskRuntime::run_container(TaskRecord& task, size_t index, int h
   auto pid = runc_.run_detached(run, fd);
   ::close(fd);
   console->close_ours();
+  if (!pid) console->abandon();
   if (!pid) {
     // runc prints why it failed on the stderr it shares with the container.
     std::string detail = log_tail(log, 400);
@@ -330,6 +336,15 @@ void ConsoleAttachment::close_ours() {
   fds.clear();
   if (!socket_path.empty()) ::unlink(socket_path.c_str());
   socket_path.clear();
+}
+
+void ConsoleAttachment::abandon() {
+  close_ours();
+  if (helper > 0) {
+    ::kill(helper, SIGKILL);
+    ::waitpid(helper, nullptr, 0);
+  }
+  helper = 0;
 }
 
 Result<ConsoleAttachment> RuncTaskRuntime::attach_console(const LinuxOptions& options, int log_fd, RunOptions& run) {
@@ -346,19 +361,23 @@ Result<ConsoleAttachment> RuncTaskRuntime::attach_console(const LinuxOptions& op
       return Error::internal("console socket " + a.socket_path + ": " + std::strerror(errno));
     }
     a.fds.push_back(s);
-    if (auto helper = spawn_detached({options_.console_binary, "tty"}, {s, log_fd}); !helper) {
+    auto helper = spawn_detached({options_.console_binary, "tty"}, {s, log_fd});
+    if (!helper) {
       a.close_ours();
       return std::move(helper).error();
     }
+    a.helper = *helper;
     run.console_socket = a.socket_path;
   } else if (options.interactive) {
     int p[2];
     if (::pipe2(p, O_CLOEXEC) != 0) return Error::internal("stdin pipe: " + std::string(std::strerror(errno)));
     a.fds = {p[0], p[1]};
-    if (auto helper = spawn_detached({options_.console_binary, "hold"}, {p[1]}); !helper) {
+    auto helper = spawn_detached({options_.console_binary, "hold"}, {p[1]});
+    if (!helper) {
       a.close_ours();
       return std::move(helper).error();
     }
+    a.helper = *helper;
     run.stdin_fd = p[0];
   }
   return a;

@@ -60,7 +60,10 @@ struct RuncRuntimeOptions {
 struct ConsoleAttachment {
   std::vector<int> fds;
   std::string socket_path;
+  int helper = 0;  // berth-console's pid
   void close_ours();
+  // When runc failed: a tty helper would wait for a terminal forever.
+  void abandon();
 };
 
 struct TaskRecord;
