@@ -165,7 +165,8 @@ Status check_container_features(const json::object& request, const json::array& 
       auto source = opt_string(m.as_object(), "sourceVolume")->value_or("");
       if (!volume_names.count(source)) return client_exception("Unknown volume '" + source + "'.");  // observed
       auto path = opt_string(m.as_object(), "containerPath")->value_or("");
-      if (path.empty() || path[0] != '/')
+      if (path.empty() || path[0] != '/' || path.find("/../") != std::string::npos ||
+          (path.size() >= 3 && path.compare(path.size() - 3, 3, "/..") == 0))
         return client_exception("Invalid 'containerPath' setting for container '" + name + "'.");  // unverified
     }
     if (auto s = objects_of(c, "volumesFrom", name, {"sourceContainer"}, {"readOnly"}); !s) return s;

@@ -190,8 +190,14 @@ Result<std::vector<std::string>> container_capabilities(const LinuxOptions& opti
     if (!name) return Error::invalid("InvalidCapability", "unknown capability to drop: \"" + d + "\"");
     caps.erase(std::remove(caps.begin(), caps.end(), *name), caps.end());
   }
+  // Docker: adding ALL starts from every capability; the drops still apply.
+  if (std::any_of(options.capabilities_add.begin(), options.capabilities_add.end(), is_all)) {
+    caps = host_capabilities();
+    for (const auto& d : options.capabilities_drop)
+      if (auto name = full_name(d)) caps.erase(std::remove(caps.begin(), caps.end(), *name), caps.end());
+    return caps;
+  }
   for (const auto& a : options.capabilities_add) {
-    if (is_all(a)) return host_capabilities();
     auto name = full_name(a);
     if (!name) return Error::invalid("InvalidCapability", "unknown capability to add: \"" + a + "\"");
     if (std::find(caps.begin(), caps.end(), *name) == caps.end()) caps.push_back(*name);

@@ -46,15 +46,15 @@ struct BindMount {
 };
 
 struct BundleInputs {
-  std::string rootfs;       // absolute path of the container's root
-  std::string netns_path;   // empty: a new network namespace
-  std::string cgroups_path; // "/berth/<id>"
-  UserIds user;
-  std::vector<BindMount> binds;  // in mount order, after the standard ones
-  std::string init_path;  // the init run as PID 1 when spec.linux.init_process (bound at kInitPath)
+  std::string rootfs;         // absolute path of the container's root
+  std::string netns_path{};   // empty: a new network namespace
+  std::string cgroups_path;   // "/berth/<id>"
+  UserIds user{};
+  std::vector<BindMount> binds{};  // in mount order, after the standard ones
+  std::string init_path{};  // the init run as PID 1 when spec.linux.init_process (bound at kInitPath)
   // "": a namespace of its own; "host": the host's; else a /proc/<pid>/ns/... path to join.
-  std::string pid_namespace;
-  std::string ipc_namespace;
+  std::string pid_namespace{};
+  std::string ipc_namespace{};
 };
 
 // Where the init is bound in the container (where Docker puts its own).

@@ -22,7 +22,9 @@ ImageConfig busybox_like() {
 }
 
 json::object config_of(const ImageConfig& image, const ContainerSpec& spec) {
-  auto text = make_oci_config(image, spec, {"/r/rootfs", "/run/netns/berth-t", "/berth/t_web", {1000, 1000}});
+  auto text = make_oci_config(
+      image, spec, {.rootfs = "/r/rootfs", .netns_path = "/run/netns/berth-t", .cgroups_path = "/berth/t_web",
+                    .user = {1000, 1000}});
   EXPECT_TRUE(text.ok()) << (text.ok() ? "" : text.error().message);
   return json::parse(*text).as_object();
 }
@@ -181,6 +183,14 @@ TEST(OciConfig, CapabilitiesAddAndDropOverDockersDefault) {
   EXPECT_EQ(*caps, std::vector<std::string>{"CAP_NET_BIND_SERVICE"});
 
   lx = {};
+  lx.capabilities_add = {"ALL"};
+  lx.capabilities_drop = {"NET_RAW"};
+  caps = container_capabilities(lx);
+  ASSERT_TRUE(caps.ok());
+  EXPECT_TRUE(has(*caps, "CAP_SYS_ADMIN"));
+  EXPECT_FALSE(has(*caps, "CAP_NET_RAW"));  // a drop still applies
+
+  lx = {};
   lx.privileged = true;
   EXPECT_GE(container_capabilities(lx)->size(), 38u);  // every one the host has
   lx = {};
@@ -227,7 +237,10 @@ TEST(OciConfig, LinuxParametersBecomeMountsLimitsAndSysctls) {
 TEST(OciConfig, BindsAndInit) {
   ContainerSpec spec;
   spec.linux.init_process = true;
-  BundleInputs in{"/r/rootfs", "", "/berth/t_web", {0, 0}, {{"/data/v", "/var/data", true}}, "/opt/berth-init"};
+  BundleInputs in{.rootfs = "/r/rootfs",
+                  .cgroups_path = "/berth/t_web",
+                  .binds = {{"/data/v", "/var/data", true}},
+                  .init_path = "/opt/berth-init"};
   auto text = make_oci_config(busybox_like(), spec, in);
   ASSERT_TRUE(text.ok()) << text.error().message;
   auto c = json::parse(*text).as_object();
@@ -244,8 +257,12 @@ TEST(OciConfig, SharedAndHostNamespaces) {
   ContainerSpec spec;
   spec.linux.init_process = true;
   spec.linux.seccomp_unconfined = true;
-  BundleInputs in{"/r/rootfs", "/run/netns/berth-t", "/berth/t_web", {0, 0}, {}, "/opt/berth-init",
-                  "/proc/42/ns/pid", "host"};
+  BundleInputs in{.rootfs = "/r/rootfs",
+                  .netns_path = "/run/netns/berth-t",
+                  .cgroups_path = "/berth/t_web",
+                  .init_path = "/opt/berth-init",
+                  .pid_namespace = "/proc/42/ns/pid",
+                  .ipc_namespace = "host"};
   auto text = make_oci_config(busybox_like(), spec, in);
   ASSERT_TRUE(text.ok()) << text.error().message;
   auto c = json::parse(*text).as_object();

@@ -25,7 +25,7 @@ struct RunOptions {
   std::string id;
   std::string bundle;
   std::string pid_file;
-  std::string console_socket;  // a terminal (process.terminal): where runc sends its master
+  std::string console_socket{};  // a terminal (process.terminal): where runc sends its master
   int stdin_fd = -1;           // the container's stdin; -1: /dev/null
 };
 

@@ -45,8 +45,32 @@ bool valid_id(const std::string& id, size_t max = 64) {
 // ECS allows container names of 255 characters.
 constexpr size_t kMaxContainerName = 255;
 
-// Bundles of containers with secrets: tmpfs, outside the data dir.
-constexpr const char* kSecretBundles = "/run/berth/bundles";
+// FNV-1a: stable across builds (an adopted task finds its files again).
+std::string stable_hash(std::string_view text) {
+  uint64_t h = 14695981039346656037ull;
+  for (unsigned char c : text) h = (h ^ c) * 1099511628211ull;
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
+  return hex;
+}
+
+// Whether container `start`'s dependsOn chain leads back to it (the agent
+// refuses such a task as a whole).
+bool depends_on_cycle(const TaskSpec& spec, size_t start) {
+  std::vector<size_t> stack{start};
+  std::set<size_t> seen;
+  while (!stack.empty()) {
+    size_t at = stack.back();
+    stack.pop_back();
+    for (const auto& d : spec.containers[at].depends_on)
+      for (size_t j = 0; j < spec.containers.size(); ++j) {
+        if (spec.containers[j].name != d.container) continue;
+        if (j == start) return true;
+        if (seen.insert(j).second) stack.push_back(j);
+      }
+  }
+  return false;
+}
 
 std::string read_text(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -110,12 +134,7 @@ Status add_etc_files(const ContainerSpec& spec, const fs::path& etc_dir, std::ve
 std::string container_file_name(const std::string& container) {
   constexpr size_t kKeep = 48;
   if (container.size() <= kKeep + 16) return container;
-  // FNV-1a: stable across builds, so an adopted task finds its files again.
-  uint64_t h = 14695981039346656037ull;
-  for (unsigned char c : container) h = (h ^ c) * 1099511628211ull;
-  char hex[17];
-  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
-  return container.substr(0, kKeep) + "-" + hex;
+  return container.substr(0, kKeep) + "-" + stable_hash(container);
 }
 
 const char* to_string(ContainerStatus status) {
@@ -139,6 +158,8 @@ const char* to_string(HealthStatus status) {
 RuncTaskRuntime::RuncTaskRuntime(RuncRuntimeOptions options)
     : options_(std::move(options)),
       root_(options_.data_dir / "runtime"),
+      // Per data dir: several daemons may share the machine.
+      run_dir_(fs::path("/run/berth") / stable_hash(fs::absolute(root_).string())),
       runc_((root_ / "runc").string(), options_.runc),
       images_(root_ / "images", options_.umoci),
       forwarders_(options_.security_groups) {
@@ -146,6 +167,10 @@ RuncTaskRuntime::RuncTaskRuntime(RuncRuntimeOptions options)
   for (const char* d : {"runc", "images", "tasks", "logs", "volumes"}) fs::create_directories(root_ / d, ec);
   if (options_.init_binary.empty()) options_.init_binary = BERTH_INIT_BINARY;
   if (options_.console_binary.empty()) options_.console_binary = BERTH_CONSOLE_BINARY;
+  // Secret bundles a killed daemon left (runc read them long ago, or never will).
+  fs::remove_all(run_dir_ / "bundles", ec);
+  fs::create_directories(run_dir_, ec);
+  fs::permissions(run_dir_, fs::perms::owner_all, ec);
   // Containers outlive `runc run -d`; as their subreaper the daemon gets
   // their exit status with waitpid, as containerd's shim does.
   ::prctl(PR_SET_CHILD_SUBREAPER, 1);
@@ -296,7 +321,7 @@ Result<int> RuncTaskRuntime::run_container(TaskRecord& task, size_t index, int h
   // env) outside the data dir, removed as soon as runc has read it.
   fs::path bundle = dir;
   if (!c.spec.secrets.empty()) {
-    bundle = fs::path(kSecretBundles) / c.runc_id;
+    bundle = run_dir_ / "bundles" / c.runc_id;
     fs::create_directories(bundle, ec);
     fs::permissions(bundle, fs::perms::owner_all, ec);
   }
@@ -313,7 +338,7 @@ Result<int> RuncTaskRuntime::run_container(TaskRecord& task, size_t index, int h
   fs::create_directories(log.parent_path(), ec);
   int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
   if (fd < 0) return init_error("cannot open " + log.string());
-  RunOptions run{c.runc_id, bundle.string(), (dir / "pid").string()};
+  RunOptions run{.id = c.runc_id, .bundle = bundle.string(), .pid_file = (dir / "pid").string()};
   auto console = attach_console(c.spec.linux, fd, run);
   if (!console) {
     ::close(fd);
@@ -351,9 +376,10 @@ Result<ConsoleAttachment> RuncTaskRuntime::attach_console(const LinuxOptions& op
   ConsoleAttachment a;
   if (options.pseudo_terminal) {
     // A socket path must fit sockaddr_un (108 bytes): not under the data dir.
-    a.socket_path = (fs::temp_directory_path() / ("berth-console-" + ids::random_hex(8) + ".sock")).string();
-    int s = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    a.socket_path = (run_dir_ / ("console-" + ids::random_hex(8) + ".sock")).string();
     sockaddr_un address{};
+    if (a.socket_path.size() >= sizeof address.sun_path) return Error::internal("console socket path too long");
+    int s = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     address.sun_family = AF_UNIX;
     std::strncpy(address.sun_path, a.socket_path.c_str(), sizeof address.sun_path - 1);
     if (s < 0 || ::bind(s, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 || ::listen(s, 1) != 0) {
@@ -400,6 +426,8 @@ Result<TaskState> RuncTaskRuntime::start(const TaskSpec& spec) {
         if (other.name == d.container && d.condition == DependencyCondition::kHealthy && !other.health_check)
           return Error::invalid("TaskDependencyError", "Task dependencies cannot be resolved");
     }
+    if (depends_on_cycle(spec, i))
+      return Error::invalid("TaskDependencyError", "Task dependencies cannot be resolved");
     // Every mount's volume and volumesFrom source must exist before anything starts.
     std::map<std::string, PreparedVolume> names_only;
     for (const auto& v : spec.volumes) names_only[v.name];
@@ -483,7 +511,6 @@ Result<TaskState> RuncTaskRuntime::start(const TaskSpec& spec) {
   auto volumes = prepare_volumes(spec.volumes, root_ / "tasks" / spec.task_id, root_ / "volumes");
   if (!volumes) return fail(std::move(volumes).error());
   task->volumes = std::move(*volumes);
-  task->created = std::chrono::steady_clock::now();
   double netns_ms = ms_since();
   if (auto listened = listen_all(*task); !listened) return fail(std::move(listened).error());
   double listen_ms = ms_since();

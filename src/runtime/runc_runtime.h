@@ -11,6 +11,7 @@
 //     logs/<task>/<c>.log       container stdout+stderr, rotated to .log.1,
 //                               removed log_retention after the task is gone
 //   /run/netns/berth-<task>     the task's network namespace
+//   /run/berth/<hash>/          console sockets; bundles/<c>/ of containers with secrets, gone once runc read them
 //   cgroups /berth/<task>       task cpu/memory (cgroups.h)
 //   cgroups /berth/<task>/<c>   container memory, cpu, pids limits (runc makes them)
 //
@@ -112,6 +113,7 @@ class RuncTaskRuntime final : public TaskRuntime {
 
   RuncRuntimeOptions options_;
   std::filesystem::path root_;
+  std::filesystem::path run_dir_;  // /run/berth/<hash of root_>: console sockets, secret bundles (tmpfs)
   Runc runc_;
   ImageCache images_;
   PortAllocator ports_;

@@ -34,9 +34,9 @@ class TaskDefinitionTest : public RuncRuntimeTest {
 
 TEST_F(TaskDefinitionTest, SharedDockerVolumeAndHostPathSeenFromTwoTasks) {
   fs::path host = dir_ / "host-data";
-  std::vector<Volume> volumes{{"shared", Volume::Kind::kDocker, "", true, true},
-                              {"host", Volume::Kind::kHostPath, host.string()},
-                              {"scratch", Volume::Kind::kScratch}};
+  std::vector<Volume> volumes{Volume::docker("shared", true, true),
+                              Volume::host("host", host.string()),
+                              Volume::scratch("scratch")};
   auto writer = busybox("writer", {"/bin/sh", "-c", "echo from-first > /shared/note; echo bound > /host/note; "
                                                     "echo temp > /scratch/note"});
   writer.mount_points = {{"shared", "/shared"}, {"host", "/host"}, {"scratch", "/scratch"}};
@@ -61,7 +61,7 @@ TEST_F(TaskDefinitionTest, MissingSharedVolumeFailsTheStartWithTheAgentsText) {
   auto c = busybox("app", {"/bin/true"});
   c.mount_points = {{"db", "/db"}};
   auto spec = task({c});
-  spec.volumes = {{"db", Volume::Kind::kDocker, "", true, false}};
+  spec.volumes = {Volume::docker("db", true, false)};
   auto started = runtime_->start(spec);
   ASSERT_FALSE(started.ok());
   EXPECT_EQ(started.error().code, "VolumeNotFound");
@@ -78,7 +78,7 @@ TEST_F(TaskDefinitionTest, VolumesFromReadOnlyAfterACompleteDependency) {
   reader.volumes_from = {{"writer", true}};
   reader.depends_on = {{"writer", DependencyCondition::kComplete}};
   auto spec = task({writer, reader});
-  spec.volumes = {{"data", Volume::Kind::kScratch}};
+  spec.volumes = {Volume::scratch("data")};
   auto ended = run_to_end(spec);
   EXPECT_EQ(log_of(spec, "reader"), "made-by-writer\nread-only\n");
   EXPECT_EQ(container(ended, "reader")->exit_code, 0);
@@ -128,6 +128,18 @@ TEST_F(TaskDefinitionTest, FailedSuccessDependencyStopsTheTaskWithTheAgentsReaso
             "CannotStartContainerError: dependency graph: failed to resolve container ordering dependency [migrate] "
             "for target [app] as dependency did not exit successfully.");
   EXPECT_EQ(container(ended, "migrate")->exit_code, 3);
+}
+
+TEST_F(TaskDefinitionTest, CircularDependenciesAreRefused) {
+  auto a = busybox("a", {"/bin/sleep", "60"});
+  auto b = busybox("b", {"/bin/sleep", "60"});
+  auto c = busybox("c", {"/bin/sleep", "60"});
+  a.depends_on = {{"b", DependencyCondition::kStart}};
+  b.depends_on = {{"c", DependencyCondition::kStart}};
+  c.depends_on = {{"a", DependencyCondition::kStart}};
+  auto started = runtime_->start(task({a, b, c}));
+  ASSERT_FALSE(started.ok());
+  EXPECT_EQ(started.error().message, "Task dependencies cannot be resolved");
 }
 
 TEST_F(TaskDefinitionTest, HealthyConditionOnAContainerWithoutHealthCheckIsRefused) {
@@ -198,7 +210,7 @@ TEST_F(TaskDefinitionTest, UdpEchoThroughItsHostPortAndDroppedByItsGroup) {
   echo.mount_points = {{"tools", "/tools", true}};
   echo.port_mappings = {{5353, 0, "udp"}};
   auto spec = task({echo});
-  spec.volumes = {{"tools", Volume::Kind::kHostPath, tools.string()}};
+  spec.volumes = {Volume::host("tools", tools.string())};
   groups_.set(testing::table_with(kGroup, 0));
   auto started = runtime_->start(spec);
   ASSERT_TRUE(started.ok()) << started.error().message;
@@ -270,7 +282,8 @@ TEST_F(TaskDefinitionTest, SecretsReachTheEnvironmentButNeverTheDataDir) {
   // While it runs (runc's state included), and after.
   auto found = files_containing(dir_, value);
   EXPECT_TRUE(found.empty()) << found[0];
-  EXPECT_FALSE(fs::exists(fs::path("/run/berth/bundles") / started->containers[0].runtime_id));
+  found = files_containing("/run/berth", value);  // its bundle is gone once runc read it
+  EXPECT_TRUE(found.empty()) << found[0];
   ASSERT_TRUE(wait_stopped(spec.task_id, 20s));
   found = files_containing(dir_, value);
   EXPECT_TRUE(found.empty()) << found[0];

@@ -9,7 +9,7 @@ namespace {
 
 TEST(Runc, ArgvFromOptions) {
   Runc runc("/d/runtime/runc");
-  EXPECT_EQ(runc.run_argv({"t_web", "/b", "/b/pid"}),
+  EXPECT_EQ(runc.run_argv({.id = "t_web", .bundle = "/b", .pid_file = "/b/pid"}),
             (std::vector<std::string>{"runc", "--root", "/d/runtime/runc", "run", "--detach", "--bundle", "/b",
                                       "--pid-file", "/b/pid", "t_web"}));
   EXPECT_EQ(runc.kill_argv("t_web", 15), (std::vector<std::string>{"runc", "--root", "/d/runtime/runc", "kill", "t_web", "15"}));

@@ -62,6 +62,14 @@ struct Volume {
   std::string host_path;       // kHostPath
   bool shared = false;         // kDocker scope "shared": outlives the task, found again by name
   bool autoprovision = false;  // kDocker shared: create when missing (else the task fails to start)
+
+  static Volume scratch(std::string name) { return {std::move(name), Kind::kScratch, "", false, false}; }
+  static Volume host(std::string name, std::string path) {
+    return {std::move(name), Kind::kHostPath, std::move(path), false, false};
+  }
+  static Volume docker(std::string name, bool shared = false, bool autoprovision = false) {
+    return {std::move(name), Kind::kDocker, "", shared, autoprovision};
+  }
 };
 
 struct MountPoint {
@@ -168,7 +176,9 @@ struct ContainerSpec {
   std::vector<MountPoint> mount_points;
   std::vector<VolumeFrom> volumes_from;
   std::vector<Dependency> depends_on;
-  std::optional<std::chrono::seconds> start_timeout;  // how long to wait for its dependencies
+  // How long containers depending on this one (COMPLETE, SUCCESS, HEALTHY)
+  // wait for it, from its start (the agent's rule).
+  std::optional<std::chrono::seconds> start_timeout;
   LinuxOptions linux;
   // Name resolution inside the container (bridge and host modes; awsvpc takes the task's).
   std::vector<std::string> dns_servers;

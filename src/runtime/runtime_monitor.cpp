@@ -134,12 +134,14 @@ void RuncTaskRuntime::poll_once() {
           log::info("runtime", "task ", id, " container ", c.spec.name, " exited ",
                     c.state.exit_code ? std::to_string(*c.state.exit_code) : "(unknown)", ": restarting (restartPolicy)");
           c.state.status = ContainerStatus::kPending;
+          c.state.health = HealthStatus::kUnknown;  // as Docker's "starting" after a restart
+          c.health_failures = 0;
           c.restarting = true;
           continue;
         }
         c.state.status = ContainerStatus::kStopped;
         // The container's own limit, or the task's (FARGATE) around it.
-        if (oom_killed(container_cgroup(id, c.spec.name)) || oom_killed(task_cgroup(id)))
+        if (oom_killed(container_cgroup(id, container_file_name(c.spec.name))) || oom_killed(task_cgroup(id)))
           c.state.reason = kOomReason;
         log::info("runtime", "task ", id, " container ", c.spec.name, " exited ",
                   c.state.exit_code ? std::to_string(*c.state.exit_code) : "(unknown)");
@@ -412,7 +414,8 @@ void RuncTaskRuntime::health_loop(std::stop_token stop, std::string task_id, siz
       if (it == tasks_.end() || !it->second || it->second->released) return;
       auto& task = *it->second;
       auto& c = task.containers[index];
-      if (c.state.status != ContainerStatus::kRunning) return;
+      // Stopped, or restarted (restartPolicy): that run has a check of its own.
+      if (c.state.status != ContainerStatus::kRunning || c.started != started) return;
       HealthStatus before = c.state.health;
       if (passed) {
         c.health_failures = 0;

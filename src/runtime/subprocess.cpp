@@ -165,6 +165,9 @@ Result<int> spawn_detached(const std::vector<std::string>& argv, const std::vect
   // dup2 clears close-on-exec on the copies; ours stay close-on-exec.
   for (size_t i = 0; i < sources.size(); ++i)
     posix_spawn_file_actions_adddup2(&actions, sources[i], static_cast<int>(3 + i));
+  // Nothing else of ours: the helper outlives us, and a copy of a listening
+  // socket (Asio's are not close-on-exec) would keep its port taken.
+  posix_spawn_file_actions_addclosefrom_np(&actions, static_cast<int>(3 + sources.size()));
   posix_spawnattr_t attr;
   posix_spawnattr_init(&attr);
   sigset_t none;

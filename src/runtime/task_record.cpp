@@ -29,9 +29,15 @@ int64_t num(const json::object& o, std::string_view k) {
 }  // namespace
 
 int namespace_holder(const TaskRecord& task) {
-  for (const auto& c : task.containers)
-    if (c.state.status == ContainerStatus::kRunning && c.pid > 0) return c.pid;
-  return 0;
+  // An essential one first: when the holder exits, the kernel kills the
+  // namespace's other processes, and an essential exit ends the task anyway.
+  int any = 0;
+  for (const auto& c : task.containers) {
+    if (c.state.status != ContainerStatus::kRunning || c.pid <= 0) continue;
+    if (c.spec.essential) return c.pid;
+    if (!any) any = c.pid;
+  }
+  return any;
 }
 
 std::string task_record_json(const TaskRecord& task) {

@@ -52,14 +52,14 @@ struct TaskRecord {
   StopCause cause = StopCause::kNone;
   std::string reason;
   std::map<std::string, PreparedVolume> volumes;
-  std::chrono::steady_clock::time_point created{};  // dependsOn startTimeout counts from here
   std::jthread stopper;
   std::vector<std::jthread> health;
 };
 
 std::string task_record_json(const TaskRecord& task);
-// A running container of the task (its pid), whose pid and ipc namespaces
-// pidMode/ipcMode "task" share; 0 when none runs yet.
+// A running container of the task (its pid; an essential one when there
+// is one), whose pid and ipc namespaces pidMode/ipcMode "task" share; 0
+// when none runs yet.
 int namespace_holder(const TaskRecord& task);
 Result<std::unique_ptr<TaskRecord>> parse_task_record(std::string_view json);
 

@@ -105,13 +105,13 @@ int main(int argc, char** argv) {
     fs::path bundle = dir / "floor";
     fs::create_directories(bundle);
     auto image = parse_image_config(kImage);
-    auto config = make_oci_config(*image, web, {rootfs, "", "/berth/bench-floor", {}});
+    auto config = make_oci_config(*image, web, {.rootfs = rootfs, .cgroups_path = "/berth/bench-floor"});
     std::ofstream(bundle / "config.json") << *config;
     Runc runc((dir / "floor-root").string());
     for (int i = 0; i < tasks; ++i) {
       std::string id = "bench-floor-" + std::to_string(i);
       auto t0 = Clock::now();
-      auto pid = runc.run_detached({id, bundle.string(), (bundle / "pid").string()}, 2);
+      auto pid = runc.run_detached({.id = id, .bundle = bundle.string(), .pid_file = (bundle / "pid").string()}, 2);
       floor_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
       if (!pid) {
         std::fprintf(stderr, "runc run failed: %s\n", pid.error().message.c_str());

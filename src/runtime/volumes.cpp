@@ -1,5 +1,6 @@
 #include "runtime/volumes.h"
 
+#include <optional>
 #include <set>
 
 #include "runtime/subprocess.h"
@@ -10,13 +11,60 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Docker's volume name rule: [a-zA-Z0-9][a-zA-Z0-9_.-]*; also what keeps a
-// name from escaping its directory.
+// ECS's volume name rule (letters, digits, '_', '-'; 255 at most), which
+// also keeps a name from escaping its directory.
 bool valid_volume_name(const std::string& name) {
-  if (name.empty() || name.size() > 255 || !std::isalnum(static_cast<unsigned char>(name[0]))) return false;
+  if (name.empty() || name.size() > 255) return false;
   for (char c : name)
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '.' && c != '-') return false;
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-') return false;
   return true;
+}
+
+bool has_dot_dot(const fs::path& path) {
+  for (const auto& part : path)
+    if (part == "..") return true;
+  return false;
+}
+
+// `path` looked up inside `root` as the container will see it: symlinks
+// (absolute or relative) resolved against root, ".." never above it.
+// nullopt when it does not resolve to a directory there.
+std::optional<fs::path> directory_in_root(const fs::path& root, const fs::path& path) {
+  std::vector<std::string> pending;
+  for (const auto& part : path.relative_path()) pending.insert(pending.begin(), part.string());
+  std::vector<std::string> resolved;  // components below root
+  int hops = 0;
+  while (!pending.empty()) {
+    std::string part = pending.back();
+    pending.pop_back();
+    if (part.empty() || part == ".") continue;
+    if (part == "..") {
+      if (!resolved.empty()) resolved.pop_back();
+      continue;
+    }
+    fs::path here = root;
+    for (const auto& r : resolved) here /= r;
+    here /= part;
+    std::error_code ec;
+    auto status = fs::symlink_status(here, ec);
+    if (ec) return std::nullopt;
+    if (fs::is_symlink(status)) {
+      if (++hops > 40) return std::nullopt;  // a loop
+      fs::path target = fs::read_symlink(here, ec);
+      if (ec) return std::nullopt;
+      if (target.is_absolute()) resolved.clear();
+      std::vector<std::string> parts;
+      for (const auto& t : target.relative_path()) parts.push_back(t.string());
+      for (auto it = parts.rbegin(); it != parts.rend(); ++it) pending.push_back(*it);
+      continue;
+    }
+    resolved.push_back(part);
+  }
+  fs::path out = root;
+  for (const auto& r : resolved) out /= r;
+  std::error_code ec;
+  if (!fs::is_directory(fs::symlink_status(out, ec))) return std::nullopt;
+  return out;
 }
 
 bool empty_dir(const fs::path& p) {
@@ -83,6 +131,8 @@ Result<std::vector<BindMount>> container_binds(const TaskSpec& task, size_t cont
     const auto& c = task.containers[index];
     if (!visited.insert(c.name).second) return Ok{};
     for (const auto& m : c.mount_points) {
+      if (m.container_path.empty() || m.container_path[0] != '/' || has_dot_dot(m.container_path))
+        return Error::invalid("InvalidMount", "container " + c.name + ": bad containerPath '" + m.container_path + "'");
       auto v = volumes.find(m.source_volume);
       if (v == volumes.end())
         return Error::invalid("InvalidMount", "container " + c.name + ": unknown volume '" + m.source_volume + "'");
@@ -111,13 +161,14 @@ Status copy_up(const std::map<std::string, PreparedVolume>& volumes, const std::
     bool docker = false;
     for (const auto& [name, v] : volumes) docker = docker || (v.docker && v.path.string() == b.source);
     if (!docker || !empty_dir(b.source)) continue;
-    fs::path from = fs::path(image_rootfs) / fs::path(b.destination).relative_path();
-    std::error_code ec;
-    if (!fs::is_directory(from, ec) || empty_dir(from)) continue;
+    // Resolved as inside the container: an image's symlink or a ".." must
+    // not reach the host's own directories (this copy runs as root).
+    auto from = directory_in_root(image_rootfs, b.destination);
+    if (!from || empty_dir(*from)) continue;
     // cp -a keeps owners, modes, links and times, as Docker's copy-up does.
-    auto r = run_program({"cp", "-a", "--", from.string() + "/.", b.source + "/"}, std::chrono::seconds(120));
+    auto r = run_program({"cp", "-a", "--", from->string() + "/.", b.source + "/"}, std::chrono::seconds(120));
     if (!r || r->exit_code != 0)
-      return Error::internal("ResourceInitializationError: copying " + from.string() + " into volume failed: " +
+      return Error::internal("ResourceInitializationError: copying " + b.destination + " into its volume failed: " +
                              (r ? r->err : r.error().message));
   }
   return Ok{};

@@ -24,10 +24,10 @@ class VolumesTest : public ::testing::Test {
 };
 
 TEST_F(VolumesTest, EachKindGetsItsDirectory) {
-  std::vector<Volume> volumes{{"scratch", Volume::Kind::kScratch},
-                              {"host", Volume::Kind::kHostPath, (root_ / "host" / "data").string()},
-                              {"cache", Volume::Kind::kDocker},
-                              {"shared", Volume::Kind::kDocker, "", true, true}};
+  std::vector<Volume> volumes{Volume::scratch("scratch"),
+                              Volume::host("host", (root_ / "host" / "data").string()),
+                              Volume::docker("cache"),
+                              Volume::docker("shared", true, true)};
   auto prepared = prepare_volumes(volumes, root_ / "task", root_ / "shared");
   ASSERT_TRUE(prepared.ok()) << prepared.error().message;
   EXPECT_EQ(prepared->at("scratch").path, root_ / "task" / "volumes" / "scratch");
@@ -39,8 +39,8 @@ TEST_F(VolumesTest, EachKindGetsItsDirectory) {
 }
 
 TEST_F(VolumesTest, MissingSharedVolumeWithoutAutoprovisionIsRefusedAndNothingMade) {
-  std::vector<Volume> volumes{{"scratch", Volume::Kind::kScratch},
-                              {"db", Volume::Kind::kDocker, "", true, false}};
+  std::vector<Volume> volumes{Volume::scratch("scratch"),
+                              Volume::docker("db", true, false)};
   auto prepared = prepare_volumes(volumes, root_ / "task", root_ / "shared");
   ASSERT_FALSE(prepared.ok());
   EXPECT_EQ(prepared.error().code, "VolumeNotFound");
@@ -53,8 +53,8 @@ TEST_F(VolumesTest, MissingSharedVolumeWithoutAutoprovisionIsRefusedAndNothingMa
 }
 
 TEST_F(VolumesTest, BadNamesAndRelativeHostPathsAreRefused) {
-  EXPECT_FALSE(prepare_volumes({{"../up", Volume::Kind::kScratch}}, root_ / "t", root_ / "s").ok());
-  EXPECT_FALSE(prepare_volumes({{"h", Volume::Kind::kHostPath, "relative/dir"}}, root_ / "t", root_ / "s").ok());
+  EXPECT_FALSE(prepare_volumes({Volume::scratch("../up")}, root_ / "t", root_ / "s").ok());
+  EXPECT_FALSE(prepare_volumes({Volume::host("h", "relative/dir")}, root_ / "t", root_ / "s").ok());
 }
 
 TEST_F(VolumesTest, VolumesFromCarriesMountsTransitivelyAndReadOnly) {
@@ -84,8 +84,7 @@ TEST_F(VolumesTest, VolumesFromCarriesMountsTransitivelyAndReadOnly) {
 TEST_F(VolumesTest, CopyUpFillsAnEmptyDockerVolumeOnly) {
   fs::create_directories(root_ / "image" / "etc" / "app");
   std::ofstream(root_ / "image" / "etc" / "app" / "app.conf") << "port=80\n";
-  auto prepared = prepare_volumes({{"conf", Volume::Kind::kDocker}, {"bind", Volume::Kind::kHostPath,
-                                    (root_ / "bind").string()}},
+  auto prepared = prepare_volumes({Volume::docker("conf"), Volume::host("bind", (root_ / "bind").string())},
                                   root_ / "task", root_ / "shared");
   ASSERT_TRUE(prepared.ok());
   std::vector<BindMount> binds{{prepared->at("conf").path.string(), "/etc/app", false},
@@ -102,6 +101,29 @@ TEST_F(VolumesTest, CopyUpFillsAnEmptyDockerVolumeOnly) {
   std::string line;
   std::getline(in, line);
   EXPECT_EQ(line, "port=8080");
+}
+
+TEST_F(VolumesTest, CopyUpNeverLeavesTheImage) {
+  // The host's own files, outside the image: a symlink or ".." must not reach them.
+  fs::create_directories(root_ / "host-secrets");
+  std::ofstream(root_ / "host-secrets" / "key") << "k";
+  fs::create_directories(root_ / "image" / "data");
+  fs::create_symlink(root_ / "host-secrets", root_ / "image" / "link");  // absolute: resolved inside the image
+  fs::create_symlink("../../host-secrets", root_ / "image" / "data" / "up");
+  auto prepared = prepare_volumes({Volume::docker("a"), Volume::docker("b")}, root_ / "task", root_ / "shared");
+  ASSERT_TRUE(prepared.ok());
+  std::vector<BindMount> binds{{prepared->at("a").path.string(), "/link", false},
+                               {prepared->at("b").path.string(), "/data/up", false}};
+  ASSERT_TRUE(copy_up(*prepared, binds, (root_ / "image").string()).ok());
+  EXPECT_FALSE(fs::exists(prepared->at("a").path / "key"));
+  EXPECT_FALSE(fs::exists(prepared->at("b").path / "key"));
+
+  TaskSpec task;
+  ContainerSpec c;
+  c.name = "c";
+  c.mount_points = {{"a", "/../../host-secrets"}};
+  task.containers = {c};
+  EXPECT_FALSE(container_binds(task, 0, *prepared).ok());
 }
 
 TEST(EtcFiles, HostsCarryExtraHosts) {

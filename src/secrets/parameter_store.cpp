@@ -4,7 +4,7 @@
 #include <array>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
-#include <regex>
+#include <boost/regex.hpp>
 
 #include "secrets/parameter_names.h"
 #include "store/migrations.h"
@@ -246,14 +246,15 @@ Status check_put_input(const PutParameterInput& in, std::string& tier) {
 
 Status check_allowed_pattern(std::string_view pattern, std::string_view value) {
   if (pattern.empty()) return Ok{};
-  std::regex re;
+  // Boost.Regex: its matcher is not recursive and gives up on patterns
+  // too costly to match (std::regex could overflow the stack on a caller's pattern).
   try {
-    re = std::regex(std::string(pattern), std::regex::ECMAScript);
-  } catch (const std::regex_error&) {
+    boost::regex re(std::string(pattern), boost::regex::ECMAScript);
+    if (boost::regex_match(std::string(value), re)) return Ok{};
+  } catch (const std::runtime_error&) {
     return Error::invalid("InvalidAllowedPatternException", "The allowed pattern " + std::string(pattern) +
                                                                 " is not valid.");  // unverified wording
   }
-  if (std::regex_match(std::string(value), re)) return Ok{};
   return Error::invalid("ParameterPatternMismatchException",
                         "Parameter value, cannot be validated against allowedPattern: " + std::string(pattern));
 }
@@ -337,6 +338,7 @@ Result<int64_t> ParameterStore::put(const PutParameterInput& in, WallTime now) {
       return validation("A parameter type is required when you create a parameter.");  // unverified wording
     }
     // What the caller leaves out is kept from the version before.
+    if (!in.type && !previous) return Error::internal("parameter " + in.name + " has no latest version");
     std::string type = in.type ? *in.type : previous->type;
     std::string description = in.description ? *in.description : previous ? previous->description : "";
     std::string pattern = in.allowed_pattern ? *in.allowed_pattern : previous ? previous->allowed_pattern : "";

@@ -205,7 +205,7 @@ TEST_F(Reader, NonJsonSecretWithAKey) {
   ASSERT_TRUE(created.ok());
   EXPECT_EQ(failure({{created->arn + ":k::", role_arn}}),
             std::string(kPrefix) + "unable to retrieve secret from asm: service call has been retried 1 time(s): "
-                                   "invalid character 'h' looking for beginning of value");
+                                   "the secret's value is not a JSON object: cannot select json key k");
 }
 
 }  // namespace

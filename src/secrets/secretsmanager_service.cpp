@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 
 #include "core/ids.h"
 #include "core/time_format.h"
@@ -13,6 +14,17 @@
 
 namespace berth::secrets {
 namespace {
+
+// NextToken is the base64 of a decimal offset into the listing.
+Result<size_t> page_offset(std::string_view token) {
+  std::string text;
+  size_t offset = 0;
+  if (base64_decode(token, text) && !text.empty()) {
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), offset);
+    if (ec == std::errc() && end == text.data() + text.size()) return offset;
+  }
+  return Error::invalid("InvalidNextTokenException", "The NextToken value is invalid.");  // unverified wording
+}
 
 namespace json = boost::json;
 using api::CallContext;
@@ -272,10 +284,9 @@ Result<std::string> list_secrets(SecretStore& store, const CallContext& ctx, con
   if (!filters) return std::move(filters).error();
   size_t offset = 0;
   if (*token) {
-    std::string text;
-    if (!base64_decode(**token, text) || text.empty() || !std::all_of(text.begin(), text.end(), ::isdigit))
-      return Error::invalid("InvalidNextTokenException", "The NextToken value is invalid.");  // unverified wording
-    offset = std::stoul(text);
+    auto decoded = page_offset(**token);
+    if (!decoded) return std::move(decoded).error();
+    offset = *decoded;
   }
   auto all = store.list(*include_deleted, ctx.now);
   if (!all) return std::move(all).error();
@@ -338,10 +349,9 @@ Result<std::string> list_secret_version_ids(SecretStore& store, const CallContex
   if (!deprecated) return std::move(deprecated).error();
   size_t offset = 0;
   if (*token) {
-    std::string text;
-    if (!base64_decode(**token, text) || text.empty() || !std::all_of(text.begin(), text.end(), ::isdigit))
-      return Error::invalid("InvalidNextTokenException", "The NextToken value is invalid.");  // unverified wording
-    offset = std::stoul(text);
+    auto decoded = page_offset(**token);
+    if (!decoded) return std::move(decoded).error();
+    offset = *decoded;
   }
   auto listed = store.versions(*id, ctx.now);
   if (!listed) return std::move(listed).error();

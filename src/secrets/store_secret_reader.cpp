@@ -14,9 +14,10 @@
 //              is the secret under a customer managed key the role may not kms:Decrypt with:
 //              "AccessDeniedException: Access to KMS is not allowed"), or
 //              "retrieved secret from Secrets Manager did not contain json key <key>" (amazon-ecs-agent
-//              agent/asm/asm.go GetSecretFromASMWithInput), or Go's JSON error for a value that is not
-//              JSON: "invalid character 'x' looking for beginning of value"
-//              (rileydakota/valheim-ecs-fargate-cdk#9)
+//              agent/asm/asm.go GetSecretFromASMWithInput). For a value that is not a JSON object
+//              Go says "invalid character 'x' looking for beginning of value"
+//              (rileydakota/valheim-ecs-fargate-cdk#9), quoting part of the secret: berth says so
+//              without the character, as the reason is shown by DescribeTasks.
 //   role     unverified: no public report of the exact text for an execution role that does not exist
 //            or does not trust ecs-tasks.amazonaws.com; berth puts ECS's RunTask wording for a role it
 //            cannot assume after the prefix.
@@ -207,9 +208,11 @@ Result<std::string> StoreSecretReader::read_secret(const Request& r) {
   boost::system::error_code ec;
   boost::json::value parsed = boost::json::parse(text, ec);
   if (ec || !parsed.is_object()) {
-    char first = text.empty() ? ' ' : text[0];
-    return stop_reason(ErrorClass::kInvalid, std::string(kFromAsm) + "invalid character '" + std::string(1, first) +
-                                                 "' looking for beginning of value");
+    // Go's words, without the character itself: the reason is shown by
+    // DescribeTasks, and no part of a secret may be.
+    return stop_reason(ErrorClass::kInvalid, std::string(kFromAsm) +
+                                                 "the secret's value is not a JSON object: cannot select json key " +
+                                                 ref->json_key);
   }
   const auto* member = parsed.get_object().if_contains(ref->json_key);
   if (!member)

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <fstream>
 #include <memory>
 #include <sstream>
@@ -32,7 +33,12 @@ Status write_key_file(const std::filesystem::path& file, const std::string& key)
   if (fd < 0) return Error::internal("cannot write " + temp);
   bool ok = ::write(fd, key.data(), key.size()) == static_cast<ssize_t>(key.size()) && ::fsync(fd) == 0;
   ::close(fd);
-  if (!ok || ::rename(temp.c_str(), file.c_str()) != 0) return Error::internal("cannot write " + file.string());
+  // link, not rename: an existing key is never replaced (its values would be lost for good).
+  if (!ok || ::link(temp.c_str(), file.c_str()) != 0) {
+    ::unlink(temp.c_str());
+    return Error::internal("cannot write " + file.string() + ": " + std::strerror(errno));
+  }
+  ::unlink(temp.c_str());
   return Ok{};
 }
 
@@ -49,6 +55,10 @@ Result<ValueCipher> ValueCipher::open(const std::filesystem::path& key_file) {
       return Error::internal(key_file.string() + " does not hold a 32-byte key");
     }
   }
+  // A new key only when there is none: any other failure to read it is an error.
+  std::error_code exists_error;
+  if (std::filesystem::exists(key_file, exists_error) || exists_error)
+    return Error::internal("cannot read " + key_file.string());
   std::string key(kKeyBytes, '\0');
   if (RAND_bytes(bytes(key), kKeyBytes) != 1) return Error::internal("no randomness for the secrets key");
   if (auto s = write_key_file(key_file, key); !s) return std::move(s).error();

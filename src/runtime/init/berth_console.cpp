@@ -72,6 +72,8 @@ int hold_stdin() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Only the fds berth meant to give (3, and 4 for tty) stay open.
+  close_range(argc == 2 && std::strcmp(argv[1], "tty") == 0 ? 5 : 4, ~0U, 0);
   signal(SIGHUP, SIG_IGN);
   signal(SIGPIPE, SIG_IGN);
   if (argc == 2 && std::strcmp(argv[1], "tty") == 0) return copy_terminal();
