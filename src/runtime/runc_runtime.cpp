@@ -192,6 +192,10 @@ RuncTaskRuntime::~RuncTaskRuntime() {
   }
   changed_.notify_all();
   threads.clear();  // joins, without the lock the threads take
+  // Gone when empty (nothing being started): one per data dir would pile up in /run.
+  std::error_code ec;
+  fs::remove(run_dir_ / "bundles", ec);
+  fs::remove(run_dir_, ec);
 }
 
 fs::path RuncTaskRuntime::log_path(const std::string& task_id, const std::string& container) const {
