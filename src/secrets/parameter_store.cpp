@@ -7,12 +7,19 @@
 #include <boost/regex.hpp>
 
 #include "secrets/parameter_names.h"
+#include "secrets/store_rows.h"
 #include "store/migrations.h"
 
 namespace berth::secrets {
 namespace {
 
 using store::Tx;
+using rows::as_blob;
+using rows::each_row;
+using rows::from_blob;
+using rows::tags_from_json;
+using rows::tags_to_json;
+using rows::to_ms;
 
 constexpr std::array kMigrations = {
     store::Migration{1, "create ssm parameter tables", R"sql(
@@ -52,11 +59,6 @@ constexpr std::string_view kVersionColumns =
 constexpr size_t kStandardValueBytes = 4096;
 constexpr size_t kAdvancedValueBytes = 8192;
 
-int64_t to_ms(WallTime t) { return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count(); }
-
-store::Blob as_blob(std::string_view s) { return store::Blob(reinterpret_cast<const std::byte*>(s.data()), s.size()); }
-std::string from_blob(store::Blob b) { return std::string(reinterpret_cast<const char*>(b.data()), b.size()); }
-
 // Where a SecureString value may be opened: this name, this version.
 std::string sealing_context(std::string_view name, int64_t version) {
   return "ssm-parameter\n" + std::string(name) + "\n" + std::to_string(version);
@@ -74,19 +76,6 @@ Error version_not_found(std::string_view name, std::string_view version) {
 }
 
 Error validation(std::string message) { return Error::invalid("ValidationException", std::move(message)); }
-
-template <class Row, class... Args>
-Status each_row(Tx& tx, std::string_view sql, Row&& row, const Args&... args) {
-  auto stmt = tx.prepare(sql);
-  if (!stmt) return std::move(stmt).error();
-  stmt->bind_all(args...);
-  for (;;) {
-    auto more = stmt->step();
-    if (!more) return std::move(more).error();
-    if (!*more) return Ok{};
-    if (auto s = row(*stmt); !s) return s;
-  }
-}
 
 Result<std::optional<int64_t>> latest_version(Tx& tx, std::string_view name) {
   std::optional<int64_t> out;
@@ -257,23 +246,6 @@ Status check_allowed_pattern(std::string_view pattern, std::string_view value) {
   }
   return Error::invalid("ParameterPatternMismatchException",
                         "Parameter value, cannot be validated against allowedPattern: " + std::string(pattern));
-}
-
-std::string tags_to_json(const Tags& tags) {
-  boost::json::array a;
-  for (const auto& [k, v] : tags) a.push_back(boost::json::object{{"Key", k}, {"Value", v}});
-  return boost::json::serialize(a);
-}
-
-Tags tags_from_json(std::string_view text) {
-  Tags out;
-  boost::system::error_code ec;
-  auto v = boost::json::parse(text, ec);
-  if (ec || !v.is_array()) return out;
-  for (const auto& t : v.get_array())
-    if (t.is_object() && t.as_object().contains("Key"))
-      out.emplace_back(std::string(t.at("Key").as_string()), std::string(t.at("Value").as_string()));
-  return out;
 }
 
 // Drops the oldest version to make room, unless a label holds it.

@@ -7,12 +7,20 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "secrets/store_rows.h"
 #include "store/migrations.h"
 
 namespace berth::secrets {
 namespace {
 
 using store::Tx;
+using rows::as_blob;
+using rows::each_row;
+using rows::from_blob;
+using rows::from_ms;
+using rows::tags_from_json;
+using rows::tags_to_json;
+using rows::to_ms;
 
 constexpr std::array kMigrations = {
     store::Migration{1, "create secrets manager tables", R"sql(
@@ -48,12 +56,6 @@ constexpr std::string_view kSecretColumns =
     "SELECT arn, name, description, kms_key_id, tags, created_ms, last_changed_ms, deleted_ms, deletion_ms "
     "FROM sm_secrets";
 
-int64_t to_ms(WallTime t) { return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count(); }
-WallTime from_ms(int64_t ms) { return WallTime(std::chrono::milliseconds(ms)); }
-
-store::Blob as_blob(std::string_view s) { return store::Blob(reinterpret_cast<const std::byte*>(s.data()), s.size()); }
-std::string from_blob(store::Blob b) { return std::string(reinterpret_cast<const char*>(b.data()), b.size()); }
-
 // AWS's texts, as quoted in public reports: not found (Uniswap/uniswapx-service#126), marked for deletion
 // (the brief's reference), exists (ibm-mas/cli#1408), scheduled name (redpanda-data/console#1835).
 Error not_found() { return Error::not_found("ResourceNotFoundException", "Secrets Manager can't find the specified secret."); }
@@ -75,36 +77,6 @@ std::string sealing_context(std::string_view arn, std::string_view version_id) {
 
 // The sealed plaintext says which kind of value it is: 's' string, 'b' binary.
 std::string kind_and_value(const SecretValueInput& v) { return v.string ? "s" + *v.string : "b" + *v.binary; }
-
-template <class Row, class... Args>
-Status each_row(Tx& tx, std::string_view sql, Row&& row, const Args&... args) {
-  auto stmt = tx.prepare(sql);
-  if (!stmt) return std::move(stmt).error();
-  stmt->bind_all(args...);
-  for (;;) {
-    auto more = stmt->step();
-    if (!more) return std::move(more).error();
-    if (!*more) return Ok{};
-    row(*stmt);
-  }
-}
-
-std::string tags_to_json(const Tags& tags) {
-  boost::json::array a;
-  for (const auto& [k, v] : tags) a.push_back(boost::json::object{{"Key", k}, {"Value", v}});
-  return boost::json::serialize(a);
-}
-
-Tags tags_from_json(std::string_view text) {
-  Tags out;
-  boost::system::error_code ec;
-  auto v = boost::json::parse(text, ec);
-  if (ec || !v.is_array()) return out;
-  for (const auto& t : v.get_array())
-    if (t.is_object() && t.as_object().contains("Key"))
-      out.emplace_back(std::string(t.at("Key").as_string()), std::string(t.at("Value").as_string()));
-  return out;
-}
 
 SecretRecord record_from(const store::Statement& s) {
   SecretRecord r;
