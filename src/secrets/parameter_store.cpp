@@ -77,6 +77,21 @@ Error version_not_found(std::string_view name, std::string_view version) {
 
 Error validation(std::string message) { return Error::invalid("ValidationException", std::move(message)); }
 
+// ParameterVersionNotFound unless the parameter has that version.
+Status check_version_exists(Tx& tx, const std::string& name, int64_t version) {
+  bool exists = false;
+  auto s = each_row(
+      tx, "SELECT 1 FROM ssm_parameter_versions WHERE name = ? AND version = ?",
+      [&](const store::Statement&) -> Status {
+        exists = true;
+        return Ok{};
+      },
+      name, version);
+  if (!s) return s;
+  if (!exists) return version_not_found(name, std::to_string(version));
+  return Ok{};
+}
+
 Result<std::optional<int64_t>> latest_version(Tx& tx, std::string_view name) {
   std::optional<int64_t> out;
   auto s = each_row(
@@ -422,17 +437,8 @@ Result<LabelOutcome> ParameterStore::label(std::string_view reference, std::opti
     if (!latest) return std::move(latest).error();
     out.version = version.value_or(**latest);
     std::vector<std::string> current;
-    bool exists = false;
+    if (auto exists = check_version_exists(tx, **name, out.version); !exists) return std::move(exists).error();
     auto s = each_row(
-        tx, "SELECT 1 FROM ssm_parameter_versions WHERE name = ? AND version = ?",
-        [&](const store::Statement&) -> Status {
-          exists = true;
-          return Ok{};
-        },
-        **name, out.version);
-    if (!s) return std::move(s).error();
-    if (!exists) return version_not_found(**name, std::to_string(out.version));
-    s = each_row(
         tx, "SELECT label FROM ssm_parameter_labels WHERE name = ? AND version = ?",
         [&](const store::Statement& st) -> Status {
           current.push_back(st.column_string(0));
@@ -472,20 +478,11 @@ Result<std::vector<std::string>> ParameterStore::unlabel(std::string_view refere
     auto name = resolve_name(tx, ref);
     if (!name) return std::move(name).error();
     if (!*name || !ref.selector.empty()) return parameter_not_found();
-    bool exists = false;
-    auto s = each_row(
-        tx, "SELECT 1 FROM ssm_parameter_versions WHERE name = ? AND version = ?",
-        [&](const store::Statement&) -> Status {
-          exists = true;
-          return Ok{};
-        },
-        **name, version);
-    if (!s) return std::move(s).error();
-    if (!exists) return version_not_found(**name, std::to_string(version));
+    if (auto exists = check_version_exists(tx, **name, version); !exists) return std::move(exists).error();
     std::vector<std::string> invalid;
     for (const auto& label : labels) {
-      s = tx.run("DELETE FROM ssm_parameter_labels WHERE name = ? AND label = ? AND version = ?", **name, label,
-                 version);
+      auto s = tx.run("DELETE FROM ssm_parameter_labels WHERE name = ? AND label = ? AND version = ?", **name, label,
+                      version);
       if (!s) return std::move(s).error();
       (tx.rows_changed() > 0 ? removed : invalid).push_back(label);
     }
