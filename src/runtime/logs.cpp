@@ -1,5 +1,8 @@
 #include "runtime/logs.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <fstream>
 #include <sstream>
@@ -10,12 +13,32 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string read_whole(const fs::path& p, uint64_t from = 0) {
-  std::ifstream in(p, std::ios::binary);
-  if (from > 0) in.seekg(static_cast<std::streamoff>(from));
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
+// From `from`, or from the file's first data after it: the awslogs shipper
+// turns the shipped start of a file into a hole (log_shipper.h).
+std::string read_whole(const fs::path& p, uint64_t from = 0, uint64_t* end = nullptr) {
+  std::string out;
+  if (end) *end = from;
+  int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return out;
+  off_t data = ::lseek(fd, static_cast<off_t>(from), SEEK_DATA);
+  if (data >= 0) {
+    char buffer[65536];
+    for (off_t at = data;;) {
+      ssize_t n = ::pread(fd, buffer, sizeof buffer, at);
+      if (n <= 0) break;
+      out.append(buffer, static_cast<size_t>(n));
+      at += n;
+      if (end) *end = static_cast<uint64_t>(at);
+    }
+  }
+  ::close(fd);
+  return out;
+}
+
+uint64_t file_size_or_zero(const fs::path& p) {
+  std::error_code ec;
+  auto size = fs::file_size(p, ec);
+  return ec ? 0 : size;
 }
 
 }  // namespace
@@ -39,7 +62,15 @@ Result<std::vector<ContainerLog>> read_logs(const fs::path& data_dir, const std:
     ContainerLog log;
     log.container = container;
     fs::path current = dir / (container + ".log"), rotated = dir / (container + ".log.1");
-    log.text = read_whole(rotated) + read_whole(current);
+    // Only the tail is read: a shipped file may be large (and mostly a hole).
+    uint64_t current_size = file_size_or_zero(current);
+    if (current_size >= max_bytes) {
+      log.text = read_whole(current, current_size - max_bytes);
+    } else {
+      uint64_t rotated_size = file_size_or_zero(rotated);
+      uint64_t want = max_bytes - current_size;
+      log.text = read_whole(rotated, rotated_size > want ? rotated_size - want : 0) + read_whole(current);
+    }
     if (log.text.size() > max_bytes) log.text.erase(0, log.text.size() - max_bytes);
     out.push_back(std::move(log));
   }
@@ -68,8 +99,7 @@ std::string LogFollower::read_new() {
     out = read_whole(rotated, offset_);
     offset_ = 0;
   }
-  std::string fresh = read_whole(path_, offset_);
-  offset_ += fresh.size();
+  std::string fresh = read_whole(path_, offset_, &offset_);
   return out + fresh;
 }
 

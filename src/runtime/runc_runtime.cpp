@@ -174,6 +174,9 @@ RuncTaskRuntime::RuncTaskRuntime(RuncRuntimeOptions options)
   // Containers outlive `runc run -d`; as their subreaper the daemon gets
   // their exit status with waitpid, as containerd's shim does.
   ::prctl(PR_SET_CHILD_SUBREAPER, 1);
+  if (options_.log_destination)
+    shipper_ = std::make_unique<LogShipper>(options_.log_destination, options_.log_ship_interval,
+                                            options_.log_max_bytes);
   monitor_ = std::jthread([this](std::stop_token stop) { monitor_loop(stop); });
 }
 
@@ -519,6 +522,7 @@ Result<TaskState> RuncTaskRuntime::start(const TaskSpec& spec) {
   if (auto listened = listen_all(*task); !listened) return fail(std::move(listened).error());
   double listen_ms = ms_since();
   if (!write_file_atomic(record, task_record_json(*task))) return fail(init_error("cannot write task.json"));
+  ship_logs_of(*task);
   for (size_t i = 0; i < task->containers.size(); ++i) {
     // One with dependencies waits for the monitor (start_waiting_containers).
     if (!task->containers[i].spec.depends_on.empty()) continue;
@@ -555,6 +559,13 @@ void RuncTaskRuntime::start_health_check(TaskRecord& task, size_t index) {
         [this, id = task.spec.task_id, index](std::stop_token stop) { health_loop(stop, id, index); });
 }
 
+void RuncTaskRuntime::ship_logs_of(const TaskRecord& task) {
+  if (!shipper_) return;
+  for (const auto& c : task.containers)
+    if (c.spec.awslogs)
+      shipper_->watch(task.spec.task_id + "/" + c.spec.name, log_path(task.spec.task_id, c.spec.name), *c.spec.awslogs);
+}
+
 void RuncTaskRuntime::release(TaskRecord& task) {
   for (auto& h : task.health) h.request_stop();
   changed_.notify_all();
@@ -573,6 +584,10 @@ void RuncTaskRuntime::release(TaskRecord& task) {
     std::error_code ec;
     fs::remove_all(dir, ec);
   }
+  // Its last lines are shipped before the task is reported stopped.
+  if (shipper_)
+    for (const auto& c : task.containers)
+      if (c.spec.awslogs) shipper_->finish(task.spec.task_id + "/" + c.spec.name);
   remove_task_cgroup(task.spec.task_id);
   forwarders_.close_owner(task.spec.task_id);
   for (const auto& l : task.listening) ports_.release(l.protocol == "udp" ? "udp/" + l.ip : l.ip, l.host_port);
@@ -781,6 +796,7 @@ std::vector<TaskState> RuncTaskRuntime::adopt() {
     for (const auto& c : task->containers)
       essential_gone = essential_gone || (c.spec.essential && c.state.status == ContainerStatus::kStopped);
     std::string id = task->spec.task_id;
+    ship_logs_of(*task);  // resumes after the last batch the earlier daemon shipped
     auto& slot = tasks_[id];
     slot = std::move(task);
     if (essential_gone) begin_stop(*slot, StopCause::kEssentialContainerExited, "Essential container in task exited");

@@ -9,7 +9,8 @@
 //     tasks/<task>/volumes/<v>  task volumes (volumes.h)
 //     volumes/<v>/_data         shared Docker volumes, kept across tasks
 //     logs/<task>/<c>.log       container stdout+stderr, rotated to .log.1,
-//                               removed log_retention after the task is gone
+//                               removed log_retention after the task is gone;
+//                               awslogs: also shipped (log_shipper.h)
 //   /run/netns/berth-<task>     the task's network namespace
 //   /run/berth/<hash>/          console sockets; bundles/<c>/ of containers with secrets, gone once runc read them
 //   cgroups /berth/<task>       task cpu/memory (cgroups.h)
@@ -34,6 +35,7 @@
 
 #include "runtime/forwarder.h"
 #include "runtime/image_cache.h"
+#include "runtime/log_shipper.h"
 #include "runtime/ports.h"
 #include "runtime/runc.h"
 #include "runtime/runtime.h"
@@ -54,6 +56,10 @@ struct RuncRuntimeOptions {
   std::chrono::milliseconds poll_interval{50};
   std::string init_binary;     // berth-init (initProcessEnabled); empty: the one built with berth
   std::string console_binary;  // berth-console (pseudoTerminal, interactive); empty: the one built with berth
+  // Where containers with awslogs ship their output (CloudWatch Logs);
+  // none: such containers keep it in their log file only.
+  std::shared_ptr<LogDestination> log_destination;
+  std::chrono::milliseconds log_ship_interval{200};
 };
 
 // What run_container opened for a container's terminal or stdin; the
@@ -109,6 +115,8 @@ class RuncTaskRuntime final : public TaskRuntime {
   void emit(const std::vector<TaskEvent>& events);
   TaskState snapshot(const TaskRecord& task) const;
   void rotate_logs();
+  // awslogs: the shipper tails (and rotates) these containers' log files.
+  void ship_logs_of(const TaskRecord& task);
   void prune_logs();
 
   RuncRuntimeOptions options_;
@@ -122,6 +130,7 @@ class RuncTaskRuntime final : public TaskRuntime {
   mutable std::mutex mutex_;
   std::condition_variable_any changed_;
   std::map<std::string, std::unique_ptr<TaskRecord>> tasks_;
+  std::unique_ptr<LogShipper> shipper_;  // when options_.log_destination
   std::jthread monitor_;
 };
 

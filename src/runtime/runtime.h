@@ -148,6 +148,15 @@ struct HealthCheck {
 // should be kNotFound with "CannotPullContainerError: ..." messages.
 using ImageResolver = std::function<Result<ImageSource>(const std::string& image_reference)>;
 
+// A container's awslogs logConfiguration, resolved (stream name made);
+// shipped by log_shipper.h.
+struct AwsLogsConfig {
+  std::string group;
+  std::string stream;
+  bool non_blocking = false;
+  uint64_t max_buffer_bytes = 1u << 20;  // Docker's max-buffer-size default, 1m
+};
+
 struct ContainerSpec {
   std::string name;
   std::string image_reference;  // used through the ImageResolver when `image` is empty
@@ -187,6 +196,8 @@ struct ContainerSpec {
   std::vector<std::pair<std::string, std::string>> labels;       // dockerLabels, as OCI annotations
   bool disable_networking = false;  // a network namespace of its own with loopback only
   std::optional<RestartPolicy> restart_policy;
+  // logDriver awslogs: the output also goes to CloudWatch Logs.
+  std::optional<AwsLogsConfig> awslogs;
 };
 
 enum class NetworkMode { kBridge, kHost, kAwsvpc, kNone };

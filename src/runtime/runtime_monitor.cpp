@@ -140,6 +140,7 @@ void RuncTaskRuntime::poll_once() {
           continue;
         }
         c.state.status = ContainerStatus::kStopped;
+        if (shipper_ && c.spec.awslogs) shipper_->container_exited(id + "/" + c.spec.name);
         // The container's own limit, or the task's (FARGATE) around it.
         if (oom_killed(container_cgroup(id, container_file_name(c.spec.name))) || oom_killed(task_cgroup(id)))
           c.state.reason = kOomReason;
@@ -333,7 +334,8 @@ void RuncTaskRuntime::rotate_logs() {
     std::lock_guard lock(mutex_);
     for (const auto& [id, task] : tasks_)
       if (task && !task->released)
-        for (const auto& c : task->containers) logs.push_back(log_path(id, c.spec.name));
+        for (const auto& c : task->containers)
+          if (!(shipper_ && c.spec.awslogs)) logs.push_back(log_path(id, c.spec.name));  // the shipper rotates its own
   }
   for (const auto& path : logs) {
     std::error_code ec;

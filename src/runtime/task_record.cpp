@@ -53,6 +53,11 @@ std::string task_record_json(const TaskRecord& task) {
     json::array depends_on;
     for (const auto& d : c.spec.depends_on) depends_on.emplace_back(d.container);
     if (!depends_on.empty()) o["dependsOn"] = std::move(depends_on);
+    if (c.spec.awslogs)
+      o["awslogs"] = json::object{{"group", c.spec.awslogs->group},
+                                  {"stream", c.spec.awslogs->stream},
+                                  {"nonBlocking", c.spec.awslogs->non_blocking},
+                                  {"maxBufferBytes", c.spec.awslogs->max_buffer_bytes}};
     if (c.spec.health_check) {
       const auto& h = *c.spec.health_check;
       o["healthCheck"] = json::object{{"command", strings(h.command)},
@@ -114,6 +119,13 @@ Result<std::unique_ptr<TaskRecord>> parse_task_record(std::string_view text) {
       if (auto* deps = o.if_contains("dependsOn"); deps && deps->is_array())
         for (const auto& d : deps->as_array())
           if (d.is_string()) c.spec.depends_on.push_back({std::string(d.as_string()), DependencyCondition::kStart});
+      if (auto* a = o.if_contains("awslogs"); a && a->is_object()) {
+        const auto& ao = a->as_object();
+        AwsLogsConfig logs{.group = str(ao, "group"), .stream = str(ao, "stream")};
+        logs.non_blocking = ao.contains("nonBlocking") && ao.at("nonBlocking").is_bool() && ao.at("nonBlocking").as_bool();
+        if (num(ao, "maxBufferBytes") > 0) logs.max_buffer_bytes = static_cast<uint64_t>(num(ao, "maxBufferBytes"));
+        if (!logs.group.empty() && !logs.stream.empty()) c.spec.awslogs = std::move(logs);
+      }
       if (auto* h = o.if_contains("healthCheck"); h && h->is_object()) {
         const auto& ho = h->as_object();
         HealthCheck hc;
