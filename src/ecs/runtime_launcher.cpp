@@ -3,6 +3,7 @@
 #include <boost/json/array.hpp>
 
 #include "core/log.h"
+#include "ecs/task_definition_features.h"
 #include "ecs/task_definition_rules.h"
 
 namespace berth::ecs {
@@ -132,6 +133,31 @@ runtime::LinuxOptions linux_options_of(const json::object& c) {
 
 }  // namespace
 
+std::optional<runtime::AwsLogsConfig> awslogs_of(const json::object& c, const std::string& task_id) {
+  const auto* config = member_object(c, "logConfiguration");
+  if (!config || text(*config, "logDriver") != "awslogs") return std::nullopt;
+  const json::object* options = member_object(*config, "options");
+  static const json::object kNone;
+  if (!options) options = &kNone;
+  runtime::AwsLogsConfig logs;
+  logs.group = text(*options, "awslogs-group");
+  std::string name = text(c, "name");
+  // documented: prefix-name/container-name/ecs-task-id; without a prefix
+  // (EC2) the stream is named after the container's id.
+  auto prefix = text(*options, "awslogs-stream-prefix");
+  logs.stream = prefix.empty() ? task_id + "_" + runtime::container_file_name(name) : prefix + "/" + name + "/" + task_id;
+  // ECS's default mode is non-blocking since June 2025 (account setting defaultLogDriverMode).
+  logs.non_blocking = text(*options, "mode") != "blocking";
+  if (auto size = parse_docker_size(text(*options, "max-buffer-size"))) logs.max_buffer_bytes = *size;
+  return logs;
+}
+
+bool creates_log_group(const json::object& c) {
+  const auto* config = member_object(c, "logConfiguration");
+  const auto* options = config ? member_object(*config, "options") : nullptr;
+  return options && text(*options, "awslogs-create-group") == "true";
+}
+
 runtime::TaskSpec task_spec_for(const LaunchRequest& r) {
   runtime::TaskSpec spec;
   spec.task_id = r.task_id;
@@ -192,6 +218,7 @@ runtime::TaskSpec task_spec_for(const LaunchRequest& r) {
     each_object(c, "extraHosts",
                 [&](const json::object& h) { s.extra_hosts.emplace_back(text(h, "hostname"), text(h, "ipAddress")); });
     s.disable_networking = flag(c, "disableNetworking");
+    s.awslogs = awslogs_of(c, r.task_id);
     if (const auto* policy = member_object(c, "restartPolicy"); policy && flag(*policy, "enabled")) {
       runtime::RestartPolicy p;
       if (auto it = policy->find("ignoredExitCodes"); it != policy->end() && it->value().is_array())
@@ -337,12 +364,36 @@ Status resolve_secrets(const LaunchRequest& request, const SecretResolver& resol
   return Ok{};
 }
 
+Status prepare_log_streams(const LaunchRequest& request, const LogStreamPreparer& preparer,
+                           const runtime::TaskSpec& spec) {
+  const auto& definitions = request.task_definition.at("containerDefinitions").as_array();
+  for (size_t i = 0; i < definitions.size() && i < spec.containers.size(); ++i) {
+    const auto& logs = spec.containers[i].awslogs;
+    if (!logs || !preparer) continue;  // no CloudWatch Logs: the output stays in the log file
+    bool create_group = creates_log_group(definitions[i].as_object());
+    auto made = preparer(logs->group, logs->stream, create_group);
+    if (made) continue;
+    std::string step = made.error().code == "ResourceNotFoundException" || !create_group
+                           ? "failed to create Cloudwatch log stream: "
+                           : "failed to create Cloudwatch log group: ";
+    std::string cause = step + made.error().code + ": " + made.error().message;
+    // observed: the agent's (Docker's) words on EC2, Fargate's own.
+    if (request.launch_type == "FARGATE")
+      return Error::unavailable("ResourceInitializationError: failed to validate logger args: create stream has been "
+                                "retried 1 times: " + cause + " : exit status 1");
+    return Error::unavailable("CannotStartContainerError: Error response from daemon: failed to initialize logging "
+                              "driver: " + cause);
+  }
+  return Ok{};
+}
+
 RuntimeTaskLauncher::RuntimeTaskLauncher(store::Database& db, const Clock& clock, runtime::TaskRuntime& runtime,
-                                         SecretResolver secrets)
+                                         SecretResolver secrets, LogStreamPreparer log_streams)
     : db_(db),
       clock_(clock),
       runtime_(runtime),
       secrets_(std::move(secrets)),
+      log_streams_(std::move(log_streams)),
       worker_([this](std::stop_token stop) { work(stop); }) {}
 
 RuntimeTaskLauncher::~RuntimeTaskLauncher() {
@@ -404,6 +455,8 @@ void RuntimeTaskLauncher::work(std::stop_token stop) {
     // A task whose secrets cannot be read stops before anything starts.
     if (auto read = resolve_secrets(request, secrets_, spec); !read) {
       started = std::move(read).error();
+    } else if (auto streams = prepare_log_streams(request, log_streams_, spec); !streams) {
+      started = std::move(streams).error();
     } else {
       started = runtime_.start(spec);
     }

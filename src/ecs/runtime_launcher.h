@@ -9,7 +9,8 @@
 // The daemon wiring builds the TaskRuntime (with its ImageResolver and
 // security-group source) and gives on_event to it as its EventHandler, and
 // gives the launcher a SecretResolver (SSM Parameter Store and Secrets
-// Manager) for definitions with `secrets`.
+// Manager) for definitions with `secrets`, and a LogStreamPreparer
+// (CloudWatch Logs) for containers with the awslogs log driver.
 #pragma once
 
 #include <condition_variable>
@@ -50,10 +51,22 @@ using SecretResolver = std::function<Result<std::vector<std::string>>(const std:
 // without secrets needs no resolver.
 Status resolve_secrets(const LaunchRequest& request, const SecretResolver& resolver, runtime::TaskSpec& spec);
 
+// Makes an awslogs container's log stream before it starts, and first its
+// group when `create_group` (awslogs-create-group "true"). An error's code
+// and message are CloudWatch Logs' ("ResourceNotFoundException", "The
+// specified log group does not exist.").
+using LogStreamPreparer =
+    std::function<Status(const std::string& group, const std::string& stream, bool create_group)>;
+
+// Makes the log streams of a task's awslogs containers; an error's message
+// is the task's stop reason, in the words of the launch type's agent.
+Status prepare_log_streams(const LaunchRequest& request, const LogStreamPreparer& preparer,
+                           const runtime::TaskSpec& spec);
+
 class RuntimeTaskLauncher final : public TaskLauncher {
  public:
   RuntimeTaskLauncher(store::Database& db, const Clock& clock, runtime::TaskRuntime& runtime,
-                      SecretResolver secrets = {});
+                      SecretResolver secrets = {}, LogStreamPreparer log_streams = {});
   ~RuntimeTaskLauncher() override;
 
   void launch(const LaunchRequest& request) override;
@@ -69,6 +82,7 @@ class RuntimeTaskLauncher final : public TaskLauncher {
   const Clock& clock_;
   runtime::TaskRuntime& runtime_;
   SecretResolver secrets_;
+  LogStreamPreparer log_streams_;
   std::mutex mutex_;
   std::condition_variable_any wake_;
   std::deque<LaunchRequest> queue_;

@@ -2,6 +2,8 @@
 // runtime's TaskSpec; the runtime's TaskState becomes ECS's TaskReport.
 #include "ecs/runtime_launcher.h"
 
+#include "ecs/task_definition_features.h"
+
 #include <gtest/gtest.h>
 
 #include <boost/json/parse.hpp>
@@ -200,6 +202,61 @@ TEST(RuntimeLauncher, LinksRestartPolicyAndTaskNamespaces) {
   EXPECT_EQ(app.restart_policy->ignored_exit_codes, (std::vector<int>{0, 7}));
   EXPECT_EQ(app.restart_policy->attempt_period, std::chrono::seconds(90));
   EXPECT_FALSE(spec.containers[0].restart_policy.has_value());
+}
+
+TEST(RuntimeLauncher, AwslogsStreamsAreNamedAsEcsNamesThem) {
+  LaunchRequest r = request();
+  r.task_definition = json::parse(R"({"family":"f","containerDefinitions":[
+      {"name":"app","image":"i","memory":64,"logConfiguration":{"logDriver":"awslogs","options":{
+        "awslogs-group":"/ecs/f","awslogs-region":"us-east-1","awslogs-stream-prefix":"ecs","mode":"blocking"}}},
+      {"name":"side","image":"i","memory":64,"logConfiguration":{"logDriver":"awslogs","options":{
+        "awslogs-group":"/ecs/side","max-buffer-size":"25m"}}},
+      {"name":"plain","image":"i","memory":64,"logConfiguration":{"logDriver":"json-file"}}]})")
+                          .as_object();
+  r.overrides = {};
+  auto spec = task_spec_for(r);
+  ASSERT_TRUE(spec.containers[0].awslogs.has_value());
+  EXPECT_EQ(spec.containers[0].awslogs->group, "/ecs/f");
+  EXPECT_EQ(spec.containers[0].awslogs->stream, "ecs/app/" + r.task_id) << "prefix/container-name/task-id";
+  EXPECT_FALSE(spec.containers[0].awslogs->non_blocking);
+  ASSERT_TRUE(spec.containers[1].awslogs.has_value());
+  EXPECT_EQ(spec.containers[1].awslogs->stream, r.task_id + "_side") << "no prefix: the container's id";
+  EXPECT_TRUE(spec.containers[1].awslogs->non_blocking) << "ECS's default mode since 2025";
+  EXPECT_EQ(spec.containers[1].awslogs->max_buffer_bytes, 25u << 20);
+  EXPECT_FALSE(spec.containers[2].awslogs.has_value());
+
+  // A missing group stops the task before anything starts, in each launch type's words.
+  std::vector<std::string> made;
+  LogStreamPreparer missing_group = [&](const std::string& group, const std::string& stream, bool create) -> Status {
+    made.push_back(group + " " + stream + (create ? " create" : ""));
+    return Error::not_found("ResourceNotFoundException", "The specified log group does not exist.");
+  };
+  auto ec2 = prepare_log_streams(r, missing_group, spec);
+  ASSERT_FALSE(ec2.ok());
+  EXPECT_EQ(ec2.error().message,
+            "CannotStartContainerError: Error response from daemon: failed to initialize logging driver: failed to "
+            "create Cloudwatch log stream: ResourceNotFoundException: The specified log group does not exist.");
+  r.launch_type = "FARGATE";
+  auto fargate = prepare_log_streams(r, missing_group, spec);
+  ASSERT_FALSE(fargate.ok());
+  EXPECT_EQ(fargate.error().message,
+            "ResourceInitializationError: failed to validate logger args: create stream has been retried 1 times: "
+            "failed to create Cloudwatch log stream: ResourceNotFoundException: The specified log group does not "
+            "exist. : exit status 1");
+  ASSERT_FALSE(made.empty());
+  EXPECT_EQ(made[0], "/ecs/f ecs/app/" + r.task_id);
+
+  made.clear();
+  LogStreamPreparer fine = [&](const std::string& group, const std::string& stream, bool) -> Status {
+    made.push_back(group + " " + stream);
+    return Ok{};
+  };
+  ASSERT_TRUE(prepare_log_streams(r, fine, spec).ok());
+  EXPECT_EQ(made.size(), 2u) << "one stream per awslogs container";
+  EXPECT_EQ(parse_docker_size("1m"), 1u << 20);
+  EXPECT_EQ(parse_docker_size("512KiB"), 512u << 10);
+  EXPECT_EQ(parse_docker_size("100"), 100u);
+  EXPECT_FALSE(parse_docker_size("lots").has_value());
 }
 
 TEST(RuntimeLauncher, SecretsAreReadWithTheExecutionRole) {

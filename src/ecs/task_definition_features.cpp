@@ -1,5 +1,7 @@
 #include "ecs/task_definition_features.h"
 
+#include <cctype>
+#include <charconv>
 #include <map>
 #include <set>
 #include <string>
@@ -101,7 +103,69 @@ Status check_linux_parameters(const json::object& c, const std::string& name, bo
   return Ok{};
 }
 
+bool uses_awslogs(const json::object& c) {
+  const auto* config = object_member(c, "logConfiguration");
+  if (!config) return false;
+  auto driver = opt_string(*config, "logDriver");
+  return driver && *driver && **driver == "awslogs";
+}
+
+// logConfiguration: the drivers ECS knows; awslogs' own options (what the
+// container's output needs to reach CloudWatch Logs).
+Status check_log_configuration(const json::object& c, bool fargate) {
+  const auto* config = object_member(c, "logConfiguration");
+  if (!config) return Ok{};
+  auto driver = opt_string(*config, "logDriver");
+  if (!driver || !*driver) return client_exception("Log driver should not be null or empty.");  // unverified
+  static const std::set<std::string> kDrivers = {"json-file", "syslog", "journald", "gelf", "fluentd", "awslogs",
+                                                  "splunk", "awsfirelens"};
+  if (!kDrivers.count(**driver)) return client_exception("Invalid log driver '" + **driver + "'.");  // unverified
+  if (fargate && **driver != "awslogs" && **driver != "splunk" && **driver != "awsfirelens")
+    // documented: Fargate supports awslogs, splunk and awsfirelens
+    return client_exception("Log driver " + **driver + " is not supported on Fargate. Supported log drivers are "
+                            "awslogs, splunk, and awsfirelens.");  // unverified
+  if (**driver == "awsfirelens") return client_exception("Log driver awsfirelens needs a FireLens log router: berth has none.");
+  const auto* options = object_member(*config, "options");
+  auto option = [&](std::string_view key) -> std::string {
+    if (!options) return "";
+    auto v = opt_string(*options, key);
+    return v && *v ? **v : "";
+  };
+  if (options)
+    for (const auto& [key, value] : *options)
+      if (!value.is_string())
+        return client_exception("Log driver option '" + std::string(key) + "' should be a string.");  // unverified
+  if (**driver != "awslogs") return Ok{};
+  if (option("awslogs-group").empty())
+    return client_exception("Log driver awslogs option 'awslogs-group' should not be null or empty.");  // observed
+  auto mode = option("mode");
+  if (!mode.empty() && mode != "blocking" && mode != "non-blocking")
+    return client_exception("Log driver awslogs option 'mode' must be blocking or non-blocking.");  // unverified
+  if (!option("max-buffer-size").empty() && !parse_docker_size(option("max-buffer-size")))
+    return client_exception("Log driver awslogs option 'max-buffer-size' is not a valid size.");  // unverified
+  return Ok{};
+}
+
 }  // namespace
+
+std::optional<uint64_t> parse_docker_size(std::string_view text) {
+  uint64_t number = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), number);
+  if (ec != std::errc{} || end == text.data()) return std::nullopt;
+  std::string unit(end, text.data() + text.size());
+  for (auto& ch : unit) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  if (unit.size() > 1 && unit.back() == 'b') unit.pop_back();       // "mb"
+  if (unit.size() > 1 && unit.back() == 'i') unit.pop_back();       // "mib"
+  static const std::string kUnits = "bkmgtp";
+  if (unit.empty()) unit = "b";
+  auto power = kUnits.find(unit);
+  if (unit.size() != 1 || power == std::string::npos) return std::nullopt;
+  for (size_t i = 0; i < power; ++i) {
+    if (number > (UINT64_MAX >> 10)) return std::nullopt;
+    number <<= 10;
+  }
+  return number;
+}
 
 Status check_container_features(const json::object& request, const json::array& containers,
                                 std::string_view network_mode, bool fargate) {
@@ -157,6 +221,7 @@ Status check_container_features(const json::object& request, const json::array& 
   for (const auto& c : containers) by_name[std::string(c.as_object().at("name").as_string())] = &c.as_object();
 
   bool secrets = false;
+  bool awslogs = false;
   for (const auto& cv : containers) {
     const auto& c = cv.as_object();
     const std::string name(c.at("name").as_string());
@@ -242,6 +307,8 @@ Status check_container_features(const json::object& request, const json::array& 
     if (const auto* requirements = opt_array(c, "resourceRequirements"); requirements && !requirements->empty())
       return client_exception("Container '" + name + "' asks for resourceRequirements (GPU or inference "
                               "accelerators): berth's instances have none.");
+    if (auto s = check_log_configuration(c, fargate); !s) return s;
+    awslogs = awslogs || uses_awslogs(c);
     secrets = secrets || present(c, "secrets");
     if (const auto* credentials = object_member(c, "repositoryCredentials"))
       secrets = secrets || present(*credentials, "credentialsParameter");
@@ -285,6 +352,9 @@ Status check_container_features(const json::object& request, const json::array& 
   if (secrets && !present(request, "executionRoleArn"))
     return client_exception(
         "When you are specifying container secrets, you must also specify a value for 'executionRoleArn'.");  // observed
+  if (fargate && awslogs && !present(request, "executionRoleArn"))
+    return client_exception("Fargate requires task definition to have execution role ARN to support log driver "
+                            "awslogs.");  // observed
   if (fargate) {
     if (const auto* storage = object_member(request, "ephemeralStorage")) {
       auto size = opt_int(*storage, "sizeInGiB");

@@ -12,11 +12,17 @@
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 
+#include <cstdint>
+#include <optional>
 #include <string_view>
 
 #include "core/error.h"
 
 namespace berth::ecs {
+
+// A Docker size ("1m", "25MiB", "512k", "1048576"): binary multiples, as
+// Docker reads max-buffer-size. nullopt when it is not one.
+std::optional<uint64_t> parse_docker_size(std::string_view text);
 
 // ClientException when the definition asks for something ECS refuses.
 // `containers` are the validated container definitions.
