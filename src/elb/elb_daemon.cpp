@@ -18,6 +18,9 @@ class Daemon final : public ElbDaemon {
  public:
   api::Service take_service() override { return std::move(*service_); }
   std::string metrics_text() const override { return proxy_ ? proxy_->metrics_text() : std::string(); }
+  std::vector<dp::LbTotals> metric_totals() const override {
+    return proxy_ ? proxy_->metric_totals() : std::vector<dp::LbTotals>();
+  }
   std::optional<TargetHealthView> target_health(std::string_view registration_key) const override {
     return checker_ ? checker_->health(registration_key) : std::nullopt;
   }

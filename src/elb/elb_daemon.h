@@ -25,6 +25,7 @@
 #include "api/service.h"
 #include "core/clock.h"
 #include "core/error.h"
+#include "elb/dataplane/metrics.h"
 #include "elb/dataplane/private_route.h"
 #include "elb/elb_service.h"
 #include "net/event_loops.h"
@@ -39,6 +40,8 @@ class ElbDaemon {
   virtual api::Service take_service() = 0;
   // The data plane's metrics in Prometheus text format (/_berth/metrics). Any thread.
   virtual std::string metrics_text() const = 0;
+  // The same counters, structured (for CloudWatch's AWS/ApplicationELB). Any thread.
+  virtual std::vector<dp::LbTotals> metric_totals() const = 0;
   // The health checker's view of one registration (registration_key in model.h); nullopt when it has no session. Any thread.
   virtual std::optional<TargetHealthView> target_health(std::string_view registration_key) const = 0;
   // Called (on the checker's thread, after the routing rebuild) whenever some target's health state changes. Set once, before traffic; must return quickly.

@@ -115,46 +115,22 @@ std::string_view target_group_dimension(std::string_view arn) {
   return at == std::string_view::npos ? arn : arn.substr(at + 1);
 }
 
+void TargetTotals::add(const TargetCells& c) {
+  requests += c.requests.value();
+  for (size_t i = 0; i < codes.size(); ++i) codes[i] += c.target_codes[i].value();
+  for (size_t i = 0; i < buckets.size(); ++i) buckets[i] += c.response_time.buckets[i].value();
+  sum_ns += c.response_time.sum_ns.value();
+  count += c.response_time.count.value();
+}
+
+GroupTotals& LbTotals::group(std::string_view group_arn) {
+  for (auto& g : groups)
+    if (g.arn == group_arn) return g;
+  groups.push_back(GroupTotals{std::string(group_arn), {}, 0, 0});
+  return groups.back();
+}
+
 namespace {
-
-// Sums of one TargetCells over the loops.
-struct TargetTotals {
-  int64_t requests = 0;
-  std::array<int64_t, 4> codes{};
-  std::array<int64_t, kResponseTimeBuckets.size() + 1> buckets{};
-  int64_t sum_ns = 0;
-  int64_t count = 0;
-
-  void add(const TargetCells& c) {
-    requests += c.requests.value();
-    for (size_t i = 0; i < codes.size(); ++i) codes[i] += c.target_codes[i].value();
-    for (size_t i = 0; i < buckets.size(); ++i) buckets[i] += c.response_time.buckets[i].value();
-    sum_ns += c.response_time.sum_ns.value();
-    count += c.response_time.count.value();
-  }
-};
-
-struct GroupTotals {
-  std::string arn;
-  TargetTotals totals;
-  int64_t healthy = 0;
-  int64_t unhealthy = 0;
-};
-
-struct LbTotals {
-  std::string arn;
-  TargetTotals all;
-  std::array<int64_t, 3> elb_codes{};
-  int64_t fixed = 0, redirects = 0, new_connections = 0, active = 0;
-  std::vector<GroupTotals> groups;  // the snapshot's order, then others seen
-
-  GroupTotals& group(std::string_view group_arn) {
-    for (auto& g : groups)
-      if (g.arn == group_arn) return g;
-    groups.push_back(GroupTotals{std::string(group_arn), {}, 0, 0});
-    return groups.back();
-  }
-};
 
 void escape_label(std::string& out, std::string_view value) {
   for (char c : value) {
@@ -217,7 +193,7 @@ void write_histogram(std::string& out, std::string_view name, std::string_view l
 
 }  // namespace
 
-std::string Metrics::render(const Snapshot& snapshot) const {
+std::vector<LbTotals> Metrics::totals(const Snapshot& snapshot) const {
   // The load balancers and target groups the routes name, with health.
   std::vector<LbTotals> lbs;
   std::map<std::string, size_t, std::less<>> index;
@@ -257,6 +233,11 @@ std::string Metrics::render(const Snapshot& snapshot) const {
       for (const auto& [group_arn, group_cells] : cells.groups) t.group(group_arn).totals.add(group_cells);
     });
   }
+  return lbs;
+}
+
+std::string Metrics::render(const Snapshot& snapshot) const {
+  std::vector<LbTotals> lbs = totals(snapshot);
 
   std::string out;
   out.reserve(1024 + lbs.size() * 4096);

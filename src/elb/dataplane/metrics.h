@@ -145,10 +145,40 @@ class LoopMetrics {
   LoadBalancerCells* last_lb_ = nullptr;
 };
 
+// Sums of one TargetCells over the loops (counters since the start).
+struct TargetTotals {
+  int64_t requests = 0;
+  std::array<int64_t, 4> codes{};
+  std::array<int64_t, kResponseTimeBuckets.size() + 1> buckets{};
+  int64_t sum_ns = 0;
+  int64_t count = 0;
+  void add(const TargetCells& c);
+};
+
+struct GroupTotals {
+  std::string arn;
+  TargetTotals totals;
+  int64_t healthy = 0;  // gauges: targets in the snapshot
+  int64_t unhealthy = 0;
+};
+
+struct LbTotals {
+  std::string arn;
+  TargetTotals all;
+  std::array<int64_t, 3> elb_codes{};
+  int64_t fixed = 0, redirects = 0, new_connections = 0, active = 0;
+  std::vector<GroupTotals> groups;  // the snapshot's order, then others seen
+  GroupTotals& group(std::string_view group_arn);
+};
+
 class Metrics {
  public:
   explicit Metrics(size_t loops);
   LoopMetrics& loop(size_t index) { return *loops_[index]; }
+
+  // The load balancers of the snapshot with their counters summed over the
+  // loops (what render writes, and what CloudWatch's publisher reads). Any thread.
+  std::vector<LbTotals> totals(const Snapshot& snapshot) const;
 
   // Every load balancer of the snapshot (with zeros until it sees traffic),
   // its target groups, and their targets' health. Any thread.

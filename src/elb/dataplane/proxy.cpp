@@ -987,6 +987,7 @@ void Proxy::publish(std::shared_ptr<const Snapshot> snapshot) {
 }
 
 std::string Proxy::metrics_text() const { return state_->metrics->render(*state_->snapshot.load()); }
+std::vector<LbTotals> Proxy::metric_totals() const { return state_->metrics->totals(*state_->snapshot.load()); }
 
 std::vector<uint16_t> Proxy::listening_ports() const {
   std::lock_guard lock(state_->ports_mutex);

@@ -23,8 +23,10 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "ec2/connection_policy.h"
+#include "elb/dataplane/metrics.h"
 #include "elb/dataplane/private_route.h"
 #include "elb/dataplane/routing.h"
 #include "net/event_loops.h"
@@ -58,6 +60,7 @@ class Proxy {
   std::vector<uint16_t> listening_ports() const;
   // CloudWatch's load balancer metrics in Prometheus text format (metrics.h). Any thread.
   std::string metrics_text() const;
+  std::vector<LbTotals> metric_totals() const;
   // Closes every listener and idle upstream connection. Only once the loops
   // have stopped (the daemon's stop hooks run then).
   void stop();
