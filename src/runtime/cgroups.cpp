@@ -67,6 +67,53 @@ void remove_task_cgroup(const std::string& task_id) {
   for (const auto& hierarchy : fs::directory_iterator(kRoot, ec)) ::rmdir((hierarchy.path() / rel).c_str());
 }
 
+namespace {
+
+std::optional<uint64_t> read_number(const fs::path& file) {
+  std::ifstream in(file);
+  uint64_t value = 0;
+  if (in >> value) return value;
+  return std::nullopt;
+}
+
+// One "key value" line of a stat file (memory.stat, cpu.stat).
+std::optional<uint64_t> read_stat(const fs::path& file, std::string_view wanted) {
+  std::ifstream in(file);
+  std::string key;
+  uint64_t value = 0;
+  while (in >> key >> value)
+    if (key == wanted) return value;
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<CgroupUsage> cgroup_usage(const std::string& cgroup) {
+  fs::path root(kRoot);
+  std::error_code ec;
+  CgroupUsage usage;
+  if (fs::exists(root / "cgroup.controllers", ec)) {
+    fs::path dir = root / cgroup.substr(1);
+    auto cpu_us = read_stat(dir / "cpu.stat", "usage_usec");
+    auto memory = read_number(dir / "memory.current");
+    if (!cpu_us && !memory) return std::nullopt;
+    usage.cpu_ns = cpu_us.value_or(0) * 1000;
+    uint64_t inactive = read_stat(dir / "memory.stat", "inactive_file").value_or(0);
+    usage.memory_bytes = memory.value_or(0) > inactive ? *memory - inactive : 0;
+    return usage;
+  }
+  std::optional<uint64_t> cpu;
+  for (const char* controller : {"cpuacct", "cpu,cpuacct"})
+    if (!cpu) cpu = read_number(root / controller / cgroup.substr(1) / "cpuacct.usage");
+  fs::path memory_dir = root / "memory" / cgroup.substr(1);
+  auto memory = read_number(memory_dir / "memory.usage_in_bytes");
+  if (!cpu && !memory) return std::nullopt;
+  usage.cpu_ns = cpu.value_or(0);
+  uint64_t cache = read_stat(memory_dir / "memory.stat", "total_cache").value_or(0);
+  usage.memory_bytes = memory.value_or(0) > cache ? *memory - cache : 0;
+  return usage;
+}
+
 bool oom_killed(const std::string& cgroup) {
   // v1: memory.oom_control has "oom_kill N" (kernel 4.13+); v2: memory.events.
   for (const std::string& path : {std::string(kRoot) + "/memory" + cgroup + "/memory.oom_control",

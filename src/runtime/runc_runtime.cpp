@@ -692,6 +692,19 @@ Result<TaskState> RuncTaskRuntime::state(const std::string& task_id) const {
   return snapshot(*it->second);
 }
 
+std::optional<TaskUsage> RuncTaskRuntime::usage(const std::string& task_id) const {
+  {
+    std::lock_guard lock(mutex_);
+    auto it = tasks_.find(task_id);
+    if (it == tasks_.end() || !it->second || it->second->released) return std::nullopt;
+  }
+  // The task's cgroup holds its containers' (runc makes them below it), so
+  // it counts them all.
+  auto used = cgroup_usage(task_cgroup(task_id));
+  if (!used) return std::nullopt;
+  return TaskUsage{used->cpu_ns, used->memory_bytes};
+}
+
 std::vector<TaskState> RuncTaskRuntime::list() const {
   std::lock_guard lock(mutex_);
   std::vector<TaskState> out;

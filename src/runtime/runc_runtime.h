@@ -84,6 +84,7 @@ class RuncTaskRuntime final : public TaskRuntime {
   Result<TaskState> start(const TaskSpec& spec) override;
   Status stop(const std::string& task_id, const std::string& reason) override;
   Result<TaskState> state(const std::string& task_id) const override;
+  std::optional<TaskUsage> usage(const std::string& task_id) const override;
   std::vector<TaskState> list() const override;
   std::vector<TaskState> adopt() override;
   Status forget(const std::string& task_id) override;

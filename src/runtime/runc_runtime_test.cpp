@@ -463,3 +463,28 @@ TEST_F(RuncRuntimeTest, SeccompFilterAndMaskedPathsApply) {
 
 }  // namespace
 }  // namespace berth::runtime
+
+namespace berth::runtime {
+
+TEST_F(RuncRuntimeTest, UsageCountsTheTasksCpuTimeAndMemory) {
+  // Busy for a while, then idle with 8 MiB held in an awk string.
+  auto c = busybox("busy", {"/bin/sh", "-c",
+                            "end=$(( $(date +%s) + 1 )); while [ $(date +%s) -lt $end ]; do :; done; "
+                            "awk 'BEGIN { s = sprintf(\"%8388608s\", \"\"); print \"ready\"; fflush(); system(\"sleep 60\") }'"});
+  auto spec = task({c}, NetworkMode::kNone);
+  auto started = runtime_->start(spec);
+  ASSERT_TRUE(started.ok()) << started.error().message;
+  auto log = runtime_->log_path(spec.task_id, "busy");
+  auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (read_all(log).find("ready") == std::string::npos && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(50ms);
+  ASSERT_NE(read_all(log).find("ready"), std::string::npos) << "the container never got ready";
+  auto used = runtime_->usage(spec.task_id);
+  ASSERT_TRUE(used.has_value()) << "no cgroup usage for a running task";
+  EXPECT_GT(used->cpu_ns, 300'000'000u) << "about a second of busy loop";
+  EXPECT_GT(used->memory_bytes, 8u << 20)
+      << "the 8 MiB the shell holds; memory.stat: " << read_all("/sys/fs/cgroup/memory/berth/" + spec.task_id + "/memory.stat");
+  EXPECT_FALSE(runtime_->usage("t-unknown").has_value());
+}
+
+}  // namespace berth::runtime

@@ -290,6 +290,11 @@ struct PrivateRoute {
   uint16_t container_port = 0;
 };
 
+struct TaskUsage {
+  uint64_t cpu_ns = 0;
+  uint64_t memory_bytes = 0;
+};
+
 class TaskRuntime {
  public:
   virtual ~TaskRuntime() = default;
@@ -314,6 +319,10 @@ class TaskRuntime {
   virtual std::vector<TaskState> adopt() = 0;
   // Drops a stopped task from memory. kConflict while it runs.
   virtual Status forget(const std::string& task_id) = 0;
+  // What a running task's containers use together now (CPU time since the
+  // start, memory): ECS's CPUUtilization and MemoryUtilization come from
+  // it. nullopt for a task it does not run.
+  virtual std::optional<TaskUsage> usage(const std::string& task_id) const = 0;
   // Connections dropped by security groups, over all forwarders and routes.
   virtual uint64_t dropped_connections() const = 0;
   // The connection decision for ip:port (a task's or instance's private
