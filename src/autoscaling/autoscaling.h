@@ -46,7 +46,9 @@ class AutoScaling {
 
   // CloudWatch's callback for alarm actions naming one of our policy ARNs.
   // Unknown ARNs and OK states are ignored (Ok); a failure to read or write
-  // the store is returned (and logged by the caller).
+  // the store, or ECS refusing the count, is returned (the caller logs it).
+  // Any thread may call it, but not from inside a store transaction or
+  // change-feed callback of the same Database (it reads and writes the store).
   Status on_alarm_action(const AlarmActionEvent& event);
 
   // Runs every scheduled action due at the clock's now.

@@ -2,6 +2,7 @@
 
 #include <boost/json/serialize.hpp>
 
+#include <algorithm>
 #include <charconv>
 
 #include "autoscaling/internal.h"
@@ -17,9 +18,17 @@ std::string lower_camel(std::string_view member) {
 
 std::string shown(const json::value& v) { return v.is_string() ? std::string(v.as_string()) : json::serialize(v); }
 
-constexpr std::string_view kNamespaces =
-    "[ecs, elasticmapreduce, ec2, appstream, dynamodb, rds, sagemaker, custom-resource, comprehend, lambda, "
-    "cassandra, kafka, elasticache, neptune, workspaces]";
+// The model's ServiceNamespace enum.
+const std::vector<std::string_view> kNamespaces{"ecs",        "elasticmapreduce", "ec2",         "appstream",
+                                                "dynamodb",   "rds",              "sagemaker",   "custom-resource",
+                                                "comprehend", "lambda",           "cassandra",   "kafka",
+                                                "elasticache", "neptune",         "workspaces"};
+
+std::string enum_set(const std::vector<std::string_view>& values) {
+  std::string out = "[";
+  for (size_t i = 0; i < values.size(); ++i) out += (i ? ", " : "") + std::string(values[i]);
+  return out + "]";
+}
 
 }  // namespace
 
@@ -35,10 +44,9 @@ Result<std::optional<std::string>> opt_string(const json::object& in, std::strin
   if (it == in.end() || it->value().is_null()) return std::optional<std::string>();
   if (!it->value().is_string()) return validation("Invalid type for parameter " + std::string(member));  // unverified
   std::string s(it->value().as_string());
-  if (s.empty() || s.size() > max)
-    return constraint(member, it->value(),
-                      "Member must have length less than or equal to " + std::to_string(max) +
-                          (s.empty() ? ", Member must have length greater than or equal to 1" : ""));
+  if (s.empty()) return constraint(member, it->value(), "Member must have length greater than or equal to 1");
+  if (s.size() > max)
+    return constraint(member, it->value(), "Member must have length less than or equal to " + std::to_string(max));
   return std::optional<std::string>(std::move(s));
 }
 
@@ -96,11 +104,9 @@ Status check_namespace(const json::object& in) {
   auto ns = req_string(in, "ServiceNamespace");
   if (!ns) return std::move(ns).error();
   if (*ns == kNamespace) return Ok{};
-  if (std::string(kNamespaces).find("[" + *ns + ",") == std::string::npos &&
-      std::string(kNamespaces).find(" " + *ns + ",") == std::string::npos &&
-      std::string(kNamespaces).find(" " + *ns + "]") == std::string::npos)
+  if (std::find(kNamespaces.begin(), kNamespaces.end(), *ns) == kNamespaces.end())
     return constraint("ServiceNamespace", in.at("ServiceNamespace"),
-                      "Member must satisfy enum value set: " + std::string(kNamespaces));
+                      "Member must satisfy enum value set: " + enum_set(kNamespaces));
   // berth's own text: AWS serves these namespaces, berth does not.
   return validation("Unsupported service namespace: " + *ns + ". berth scales only ECS services (ecs).");
 }

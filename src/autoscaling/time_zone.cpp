@@ -1,6 +1,7 @@
 #include "autoscaling/time_zone.h"
 
 #include <algorithm>
+#include <cctype>
 #include <fstream>
 #include <iterator>
 
