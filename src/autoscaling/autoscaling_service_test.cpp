@@ -484,6 +484,9 @@ TEST_F(AutoScalingTest, ScheduledActionsAreValidated) {
   EXPECT_EQ(fails("PutScheduledAction", with_target(R"j("ScheduledActionName":"a/b","Schedule":"rate(1 minute)")j"))
                 .rfind("ValidationException", 0),
             0u);
+  EXPECT_EQ(fails("PutScheduledAction", with_target(R"j("ScheduledActionName":"m","Schedule":"rate(1 minute)",
+                  "ScalableTargetAction":{})j")),
+            "ValidationException: At least one of minimum capacity and maximum capacity should be provided");
   ok("PutScheduledAction", with_target(R"j("ScheduledActionName":"m","Schedule":"cron(0 8 * * ? *)",
       "Timezone":"America/New_York","ScalableTargetAction":{"MinCapacity":2})j"));
   EXPECT_EQ(ok("DescribeScheduledActions", R"({"ServiceNamespace":"ecs"})").at("ScheduledActions").at(0).at("Timezone"),

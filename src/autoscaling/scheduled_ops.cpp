@@ -93,6 +93,8 @@ Result<std::string> put_scheduled_action(AutoScaling& as, const json::object& in
       if (*v && **v < 0) return validation(std::string(m) + " must be greater than or equal to 0");  // unverified
       if (*v) target_action[m] = **v;
     }
+    if (target_action.empty())  // observed
+      return validation("At least one of minimum capacity and maximum capacity should be provided");
     if (target_action.contains("MinCapacity") && target_action.contains("MaxCapacity") &&
         target_action.at("MinCapacity").as_int64() > target_action.at("MaxCapacity").as_int64())
       return validation("Minimum capacity cannot be greater than maximum capacity");  // unverified wording
@@ -110,6 +112,8 @@ Result<std::string> put_scheduled_action(AutoScaling& as, const json::object& in
     } else {
       if (!*schedule)  // unverified wording
         return validation("Schedule must be specified when creating a scheduled action");
+      if (!*action)  // observed
+        return validation("At least one of minimum capacity and maximum capacity should be provided");
       auto all = scheduled_of(tx, *id);
       if (!all) return std::move(all).error();
       if (all->size() >= kMaxScheduledPerTarget)  // unverified wording
