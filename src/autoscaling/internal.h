@@ -33,7 +33,7 @@ Error target_not_found(std::string_view resource_id);
 Status set_capacity(AutoScaling& as, std::string_view resource_id, int64_t capacity, std::string_view cause);
 
 // Records an activity that did not scale (IncludeNotScaledActivities).
-Status record_not_scaled(AutoScaling& as, std::string_view resource_id, int64_t wanted, std::string_view cause,
+Status record_not_scaled(AutoScaling& as, std::string_view resource_id, std::string_view cause,
                          std::string_view reason, const json::object& target);
 
 // After min/max changed (RegisterScalableTarget, a scheduled action): a

@@ -5,12 +5,8 @@
 // clocks; the scaling mutex keeps two decisions from reading the same count.
 #include <boost/json/serialize.hpp>
 
-#include <algorithm>
-#include <cmath>
-
 #include "autoscaling/capacity.h"
 #include "autoscaling/internal.h"
-#include "autoscaling/schedule.h"
 #include "core/ids.h"
 #include "core/log.h"
 
@@ -150,7 +146,7 @@ Status set_capacity(AutoScaling& as, std::string_view resource_id, int64_t capac
   return recorded;
 }
 
-Status record_not_scaled(AutoScaling& as, std::string_view resource_id, int64_t wanted, std::string_view cause,
+Status record_not_scaled(AutoScaling& as, std::string_view resource_id, std::string_view cause,
                          std::string_view reason, const json::object& target) {
   // AWS's documented example of a not scaled activity.
   json::object doc = activity(resource_id, "Attempting to scale due to alarm triggered", cause, seconds_of(as.now()));
@@ -217,7 +213,7 @@ Status AutoScaling::on_alarm_action(const AlarmActionEvent& e) {
   int64_t capacity = clamp_capacity(d.wanted, min, max);
   if (capacity == current || (out && capacity < current) || (!out && capacity > current)) {
     const char* reason = out ? "AlreadyAtMaxCapacity" : "AlreadyAtMinCapacity";
-    return record_not_scaled(*this, resource_id, d.wanted, cause, reason, target.doc);
+    return record_not_scaled(*this, resource_id, cause, reason, target.doc);
   }
   Status set = set_capacity(*this, resource_id, capacity, cause);
   if (!set) return set;

@@ -113,7 +113,7 @@ void set_metric(TrackingAlarm& alarm, const json::object& config, std::string_vi
     alarm.namespace_ = "AWS/ECS";
     alarm.metric_name = type == kEcsCpu ? "CPUUtilization" : "MemoryUtilization";
     alarm.statistic = "Average";
-    alarm.unit = "Percent";
+    // No unit: an alarm with one only sees datapoints published with it.
     alarm.dimensions = {{"ClusterName", ref->cluster}, {"ServiceName", ref->service}};
     return;
   }
