@@ -31,6 +31,13 @@
 #include "secrets/daemon_wiring.h"
 #endif
 
+#if BERTH_HAVE_AUTOSCALING
+#include <cstdlib>
+
+#include "autoscaling/daemon_wiring.h"
+#include "core/log.h"
+#endif
+
 #if BERTH_HAVE_ELB && BERTH_HAVE_ECS
 #include "cli/load_balancing_wiring.h"
 #endif
@@ -161,6 +168,28 @@ void register_services(ServiceRegistry& services, DaemonContext& ctx) {
     services.on_stop([shared, load_balancing] { shared->stop(); });
   } else {
     log::error("berth", "ecs: ", ecs.error().message);
+  }
+#endif
+#if BERTH_HAVE_AUTOSCALING
+  // Application Auto Scaling of ECS services: ECS through its store
+  // functions (ecs::set_service_desired_count). No CloudWatch yet: target
+  // tracking policies are refused ("CloudWatch is not available").
+  // BERTH_TIME_SCALE divides cooldowns, so tests see scaling in seconds.
+  {
+    autoscaling::AutoScalingOptions options;
+    options.region = ctx.region;
+    options.account_id = ctx.account_id;
+    if (const char* scale = std::getenv("BERTH_TIME_SCALE")) {
+      double v = std::atof(scale);
+      if (v > 0) options.time_scale = v;
+    }
+    if (auto as = autoscaling::AutoScalingDaemon::start(ctx.db, ctx.clock, options, nullptr)) {
+      std::shared_ptr<autoscaling::AutoScalingDaemon> shared = std::move(*as);
+      services.add(shared->service());
+      services.on_stop([shared] { shared->stop(); });
+    } else {
+      log::error("berth", "autoscaling: ", as.error().message);
+    }
   }
 #endif
 }

@@ -393,6 +393,24 @@ Result<std::string> save_and_answer(store::Tx& tx, const ServiceRow& row) {
   return body(json::object{{"service", std::move(*out)}});
 }
 
+// desiredCount of the doc, and of the PRIMARY deployment in place unless a
+// new deployment (which copies the doc's) follows (reference §2.6).
+Status change_desired_count(ServiceRow& row, int64_t count, double now, bool in_place) {
+  json::object& doc = row.doc;
+  if (doc.at("schedulingStrategy") == "DAEMON") {
+    return invalid_parameter("The desired count of a service with the DAEMON scheduling strategy cannot be "
+                             "changed.");  // unverified wording
+  }
+  doc["desiredCount"] = count;
+  if (in_place) {
+    auto& primary = doc["deployments"].as_array()[0].as_object();
+    primary["desiredCount"] = count;
+    primary["updatedAt"] = now;
+  }
+  row.state["steady"] = false;
+  return Ok{};
+}
+
 Result<std::string> update_service(Context& ctx, const api::CallContext& call, const json::object& in) {
   auto desired = opt_int(in, "desiredCount");
   auto td_id = opt_string(in, "taskDefinition");
@@ -450,20 +468,13 @@ Result<std::string> update_service(Context& ctx, const api::CallContext& call, c
       }
       doc["healthCheckGracePeriodSeconds"] = **grace;
     }
-    if (*desired && doc.at("schedulingStrategy") == "DAEMON") {
-      return invalid_parameter("The desired count of a service with the DAEMON scheduling strategy cannot be "
-                               "changed.");  // unverified wording
+    if (*desired) {
+      if (auto s = change_desired_count(*row, **desired, now, /*in_place=*/!redeploy); !s) return std::move(s).error();
     }
-    if (*desired) doc["desiredCount"] = **desired;
     if (redeploy) {
       if (auto id = begin_deployment(tx, ctx.options, *row, now); !id) return std::move(id).error();
-    } else if (*desired) {
-      // desiredCount alone changes the PRIMARY in place (reference §2.6).
-      auto& primary = doc["deployments"].as_array()[0].as_object();
-      primary["desiredCount"] = **desired;
-      primary["updatedAt"] = now;
+      row->state["steady"] = false;
     }
-    if (*desired || redeploy) row->state["steady"] = false;
     return save_and_answer(tx, *row);
   });
 }
@@ -546,7 +557,45 @@ Result<std::string> list_services(Context& ctx, const json::object& in) {
   });
 }
 
+// A service by cluster name and service name or ARN, for the in-process
+// functions; kNotFound as the API answers.
+Result<ServiceRow> live_service(store::Tx& tx, std::string_view cluster, std::string_view service) {
+  auto stmt = tx.prepare("SELECT status FROM ecs_clusters WHERE name = ?");
+  if (!stmt) return std::move(stmt).error();
+  stmt->bind_all(cluster);
+  auto found = stmt->step();
+  if (!found) return std::move(found).error();
+  if (!*found || stmt->column_text(0) != "ACTIVE") return cluster_not_found();
+  auto row = find_service(tx, cluster, service_name_from(service));
+  if (!row) return std::move(row).error();
+  if (!*row || (*row)->status == "INACTIVE") return service_not_found();
+  return std::move(**row);
+}
+
 }  // namespace
+
+Result<ServiceCapacity> read_service_capacity(store::Database& db, std::string_view cluster, std::string_view service) {
+  return db.read([&](store::Tx& tx) -> Result<ServiceCapacity> {
+    auto row = live_service(tx, cluster, service);
+    if (!row) return std::move(row).error();
+    auto shown = describe_service(tx, *row);
+    if (!shown) return std::move(shown).error();
+    return ServiceCapacity{shown->at("desiredCount").to_number<int64_t>(), shown->at("runningCount").to_number<int64_t>(),
+                           row->status};
+  });
+}
+
+Status set_service_desired_count(store::Database& db, std::string_view cluster, std::string_view service,
+                                 int64_t count, WallTime now) {
+  if (count < 0) return invalid_parameter("Desired count must be greater than or equal to 0.");  // unverified
+  return db.transaction([&](store::Tx& tx) -> Status {
+    auto row = live_service(tx, cluster, service);
+    if (!row) return std::move(row).error();
+    if (row->status != "ACTIVE") return service_not_active();
+    if (auto s = change_desired_count(*row, count, now_seconds(now), /*in_place=*/true); !s) return s;
+    return write_service(tx, *row, row->doc.at("createdAt").as_double());
+  });
+}
 
 void add_service_operations(api::Service& service, const std::shared_ptr<Context>& ctx) {
   service.add("CreateService", [ctx](const api::CallContext& call, const api::OperationInput& in) {

@@ -74,6 +74,24 @@ Result<boost::json::array> service_events(store::Tx& tx, std::string_view cluste
 // exited, or stopped for failed health checks (the circuit breaker's count).
 Result<int64_t> failed_tasks(store::Tx& tx, std::string_view cluster, std::string_view deployment_id);
 
+// In-process access for Application Auto Scaling (its EcsPort), by
+// cluster name and service name or ARN.
+struct ServiceCapacity {
+  int64_t desired_count = 0;
+  int64_t running_count = 0;
+  std::string status;  // ACTIVE | DRAINING
+};
+// kNotFound (ClusterNotFoundException / ServiceNotFoundException) when the
+// cluster is not ACTIVE or the service does not exist or is INACTIVE.
+Result<ServiceCapacity> read_service_capacity(store::Database& db, std::string_view cluster, std::string_view service);
+// Changes desiredCount exactly as `UpdateService --desired-count` does: the
+// service doc and its PRIMARY deployment in one transaction; the scheduler
+// follows through the change feed. Writes no service event (AWS's ECS
+// shows none for a desired count changed by Application Auto Scaling;
+// its activities are Application Auto Scaling's own).
+Status set_service_desired_count(store::Database& db, std::string_view cluster, std::string_view service,
+                                 int64_t count, WallTime now);
+
 // The Service shape as DescribeServices answers: counts of the service's
 // and each deployment's tasks, failedTasks, events.
 Result<boost::json::object> describe_service(store::Tx& tx, const ServiceRow& row);

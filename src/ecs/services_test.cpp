@@ -495,3 +495,63 @@ TEST_F(ServicesTest, ScaleInStopsTasksAndScaleToZeroIsSteady) {
 
 }  // namespace
 }  // namespace berth::ecs::testing
+
+// The in-process desired-count change Application Auto Scaling uses: the
+// same result as UpdateService --desired-count, and the scheduler follows.
+namespace berth::ecs::testing {
+namespace {
+
+TEST_F(ServicesTest, SetServiceDesiredCountChangesTheServiceAndItsPrimaryInPlace) {
+  run_instance("t2.small", "ECS_CLUSTER=web");
+  settle();
+  ok("CreateService", R"({"cluster":"web","serviceName":"svc","taskDefinition":"outyet","desiredCount":1})");
+  pass();
+  std::string deployment(service().at("deployments").as_array()[0].at("id").as_string());
+  ASSERT_EQ(tasks().size(), 1u);
+
+  auto set = set_service_desired_count(*db_, "web", "svc", 3, now_);
+  ASSERT_TRUE(set.ok()) << set.error().message;
+  auto svc = service();
+  EXPECT_EQ(svc.at("desiredCount").as_int64(), 3);
+  ASSERT_EQ(svc.at("deployments").as_array().size(), 1u) << "a desired count alone starts no deployment";
+  const auto& primary = svc.at("deployments").as_array()[0].as_object();
+  EXPECT_EQ(primary.at("id").as_string(), deployment);
+  EXPECT_EQ(primary.at("desiredCount").as_int64(), 3);
+  pass();
+  EXPECT_EQ(tasks().size(), 3u) << "the scheduler places the new desired count";
+
+  auto capacity = read_service_capacity(*db_, "web", "arn:aws:ecs:us-east-1:123456789012:service/web/svc");
+  ASSERT_TRUE(capacity.ok()) << capacity.error().message;
+  EXPECT_EQ(capacity->desired_count, 3);
+  EXPECT_EQ(capacity->running_count, 0) << "nothing reported RUNNING yet";
+  EXPECT_EQ(capacity->status, "ACTIVE");
+  run_all_running();
+  capacity = read_service_capacity(*db_, "web", "svc");
+  ASSERT_TRUE(capacity.ok()) << capacity.error().message;
+  EXPECT_EQ(capacity->running_count, 3);
+
+  ASSERT_TRUE(set_service_desired_count(*db_, "web", "svc", 1, now_).ok());
+  pass();
+  EXPECT_EQ(tasks().size(), 1u) << "scaling in stops the surplus tasks";
+}
+
+TEST_F(ServicesTest, SetServiceDesiredCountAnswersAsTheApiDoes) {
+  ok("CreateService", R"({"cluster":"web","serviceName":"svc","taskDefinition":"outyet","desiredCount":1})");
+  auto missing = set_service_desired_count(*db_, "web", "nope", 2, now_);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().error_class, ErrorClass::kNotFound);
+  EXPECT_EQ(missing.error().code, "ServiceNotFoundException");
+  auto no_cluster = read_service_capacity(*db_, "nope", "svc");
+  ASSERT_FALSE(no_cluster.ok());
+  EXPECT_EQ(no_cluster.error().code, "ClusterNotFoundException");
+  EXPECT_FALSE(set_service_desired_count(*db_, "web", "svc", -1, now_).ok());
+
+  ok("UpdateService", R"({"cluster":"web","service":"svc","desiredCount":0})");
+  ok("DeleteService", R"({"cluster":"web","service":"svc"})");
+  auto draining = set_service_desired_count(*db_, "web", "svc", 2, now_);
+  ASSERT_FALSE(draining.ok()) << "a deleted service is not scaled";
+  EXPECT_EQ(draining.error().code, "ServiceNotActiveException");
+}
+
+}  // namespace
+}  // namespace berth::ecs::testing
