@@ -31,6 +31,12 @@
 #include "secrets/daemon_wiring.h"
 #endif
 
+#if BERTH_HAVE_LOGS
+#include "core/log.h"
+#include "logs/daemon_wiring.h"
+#include "logs/logs_service.h"
+#endif
+
 #if BERTH_HAVE_ELB && BERTH_HAVE_ECS
 #include "cli/load_balancing_wiring.h"
 #endif
@@ -85,6 +91,17 @@ void register_services(ServiceRegistry& services, DaemonContext& ctx) {
     secret_reader = (*opened)->reader();
   } else {
     log::error("berth", "secrets: ", opened.error().message);
+  }
+#endif
+#if BERTH_HAVE_LOGS
+  // CloudWatch Logs, in its own database file (DATA/logs/logs.db); log_store
+  // is what the task runtime's awslogs driver writes to.
+  std::shared_ptr<logs::LogStore> log_store;
+  if (auto opened = logs::open_for_daemon(ctx.data_dir + "/logs", ctx.clock, ctx.account_id, ctx.region)) {
+    log_store = std::move(*opened);
+    services.add(logs::make_logs_service(log_store));
+  } else {
+    log::error("berth", "logs: ", opened.error().message);
   }
 #endif
 #if BERTH_WIRE_TASK_RUNTIME
