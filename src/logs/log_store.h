@@ -101,53 +101,53 @@ struct CreateGroupOptions {
 };
 
 struct GroupQuery {
-  std::string name_prefix;
-  std::string name_pattern;  // case-insensitive substring (logGroupNamePattern)
-  std::string after;         // names after this one (paging)
+  std::string name_prefix{};
+  std::string name_pattern{};  // case-insensitive substring (logGroupNamePattern)
+  std::string after{};         // names after this one (paging)
   int limit = 50;
 };
 
 struct StreamQuery {
-  std::string group;
-  std::string name_prefix;
+  std::string group{};
+  std::string name_prefix{};
   bool order_by_last_event = false;
   bool descending = false;
-  std::optional<std::pair<int64_t, std::string>> after;  // (sort key, name) of the last one seen
+  std::optional<std::pair<int64_t, std::string>> after{};  // (sort key, name) of the last one seen
   int limit = 50;
 };
 
 template <class T>
 struct Page {
-  std::vector<T> items;
+  std::vector<T> items{};
   bool more = false;  // another page exists after the last item
 };
 
 struct GetEventsQuery {
-  std::string group;
-  std::string stream;
-  std::optional<int64_t> start_ms;  // inclusive
-  std::optional<int64_t> end_ms;    // exclusive
+  std::string group{};
+  std::string stream{};
+  std::optional<int64_t> start_ms{};  // inclusive
+  std::optional<int64_t> end_ms{};    // exclusive
   int limit = kDefaultEventsLimit;
   bool start_from_head = false;
   // Paging: after `forward` or before `backward`; neither: the head or tail.
-  std::optional<Position> forward;
-  std::optional<Position> backward;
+  std::optional<Position> forward{};
+  std::optional<Position> backward{};
 };
 
 struct EventsPage {
-  std::vector<OutputEvent> events;
-  Position forward;   // where the next forward page starts (after it)
-  Position backward;  // where the next backward page ends (before it)
+  std::vector<OutputEvent> events{};
+  Position forward{};   // where the next forward page starts (after it)
+  Position backward{};  // where the next backward page ends (before it)
 };
 
 struct FilterQuery {
-  std::string group;
-  std::vector<std::string> stream_names;  // empty: all (or those with the prefix)
-  std::string stream_prefix;
-  std::optional<int64_t> start_ms;  // inclusive
-  std::optional<int64_t> end_ms;    // inclusive
+  std::string group{};
+  std::vector<std::string> stream_names{};  // empty: all (or those with the prefix)
+  std::string stream_prefix{};
+  std::optional<int64_t> start_ms{};  // inclusive
+  std::optional<int64_t> end_ms{};    // inclusive
   int limit = kDefaultEventsLimit;
-  std::optional<Position> after;
+  std::optional<Position> after{};
 };
 
 struct FilterPage {

@@ -104,7 +104,7 @@ TEST_F(Store, TooOldTooNewAndExpiredAreReportedAndLeftOut) {
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->rejected.expired_end, 2);
 
-  GetEventsQuery q{"g", "s"};
+  GetEventsQuery q{.group = "g", .stream = "s"};
   q.start_from_head = true;
   auto page = store->get_log_events(q);
   ASSERT_TRUE(page.ok());
@@ -116,7 +116,7 @@ TEST_F(Store, GetLogEventsPagesBothWaysAndGivesTheSameTokenAtTheEnd) {
   ASSERT_TRUE(store->put_log_events("g", "s", events(10, kNowMs - 100)).ok());
 
   // Without a token and not from the head: the newest `limit`.
-  GetEventsQuery tail{"g", "s"};
+  GetEventsQuery tail{.group = "g", .stream = "s"};
   tail.limit = 3;
   auto last = store->get_log_events(tail);
   ASSERT_TRUE(last.ok());
@@ -141,7 +141,7 @@ TEST_F(Store, GetLogEventsPagesBothWaysAndGivesTheSameTokenAtTheEnd) {
   EXPECT_EQ(messages(later->events), (Strings{"late0"}));
 
   // From the head, forward pages of 4 cover everything once.
-  GetEventsQuery head{"g", "s"};
+  GetEventsQuery head{.group = "g", .stream = "s"};
   head.start_from_head = true;
   head.limit = 4;
   Strings all;
@@ -158,23 +158,23 @@ TEST_F(Store, GetLogEventsPagesBothWaysAndGivesTheSameTokenAtTheEnd) {
   EXPECT_EQ(all, (Strings{"m0", "m1", "m2", "m3", "m4", "m5", "m6", "m7", "m8", "m9", "late0"}));
 
   // Backward at the beginning: nothing, and the same backward position.
-  GetEventsQuery first{"g", "s"};
+  GetEventsQuery first{.group = "g", .stream = "s"};
   first.start_from_head = true;
   first.limit = 2;
   auto p = store->get_log_events(first);
-  GetEventsQuery before{"g", "s"};
+  GetEventsQuery before{.group = "g", .stream = "s"};
   before.backward = p->backward;
   auto none = store->get_log_events(before);
   EXPECT_TRUE(none->events.empty());
   EXPECT_EQ(none->backward, p->backward);
 
   // startTime inclusive, endTime exclusive.
-  GetEventsQuery window{"g", "s"};
+  GetEventsQuery window{.group = "g", .stream = "s"};
   window.start_ms = kNowMs - 98;
   window.end_ms = kNowMs - 95;
   EXPECT_EQ(messages(store->get_log_events(window)->events), (Strings{"m2", "m3", "m4"}));
 
-  GetEventsQuery missing{"g", "nope"};
+  GetEventsQuery missing{.group = "g", .stream = "nope"};
   EXPECT_EQ(store->get_log_events(missing).error().message, "The specified log stream does not exist.");
 }
 
@@ -184,7 +184,7 @@ TEST_F(Store, FilterLogEventsInterleavesStreamsAndPages) {
   ASSERT_TRUE(store->put_log_events("g", "a", events(5, kNowMs, 2, "a")).ok());      // even ms
   ASSERT_TRUE(store->put_log_events("g", "b", events(5, kNowMs + 1, 2, "b")).ok());  // odd ms
   auto everything = *FilterPattern::parse("");
-  FilterQuery q{"g"};
+  FilterQuery q{.group = "g"};
   auto page = store->filter_log_events(q, everything);
   ASSERT_TRUE(page.ok());
   EXPECT_EQ(messages(page->events), (Strings{"a0", "b0", "a1", "b1", "a2", "b2", "a3", "b3", "a4", "b4"}));
@@ -207,15 +207,15 @@ TEST_F(Store, FilterLogEventsInterleavesStreamsAndPages) {
   EXPECT_EQ(seen, (Strings{"b0", "a1", "b1", "b2", "b3", "a4", "b4"}));
   EXPECT_EQ(pages, 2) << "three pages, the last without a next token";
 
-  FilterQuery only_a{"g"};
+  FilterQuery only_a{.group = "g"};
   only_a.stream_names = {"a"};
   only_a.start_ms = kNowMs + 2;
   only_a.end_ms = kNowMs + 6;  // inclusive
   EXPECT_EQ(messages(store->filter_log_events(only_a, everything)->events), (Strings{"a1", "a2", "a3"}));
-  FilterQuery prefix_b{"g"};
+  FilterQuery prefix_b{.group = "g"};
   prefix_b.stream_prefix = "b";
   EXPECT_EQ(store->filter_log_events(prefix_b, everything)->events.size(), 5u);
-  EXPECT_EQ(store->filter_log_events(FilterQuery{"nope"}, everything).error().code, "ResourceNotFoundException");
+  EXPECT_EQ(store->filter_log_events(FilterQuery{.group = "nope"}, everything).error().code, "ResourceNotFoundException");
 }
 
 TEST_F(Store, RetentionHidesThenRemovesOldEvents) {
@@ -227,7 +227,7 @@ TEST_F(Store, RetentionHidesThenRemovesOldEvents) {
   ASSERT_TRUE(store->put_retention_policy("g", 1).ok());
   EXPECT_EQ(store->log_group("g")->retention_days, 1);
   EXPECT_EQ(store->log_group("g")->stored_bytes, 2 * 4) << "the old events were swept at once";
-  GetEventsQuery head{"g", "s"};
+  GetEventsQuery head{.group = "g", .stream = "s"};
   head.start_from_head = true;
   EXPECT_EQ(messages(store->get_log_events(head)->events), (Strings{"new0", "new1"}));
 
@@ -235,7 +235,7 @@ TEST_F(Store, RetentionHidesThenRemovesOldEvents) {
   // stop returning them before the sweep, the sweep deletes them.
   clock.advance(std::chrono::hours(25));
   EXPECT_TRUE(store->get_log_events(head)->events.empty());
-  EXPECT_TRUE(store->filter_log_events(FilterQuery{"g"}, *FilterPattern::parse(""))->events.empty());
+  EXPECT_TRUE(store->filter_log_events(FilterQuery{.group = "g"}, *FilterPattern::parse(""))->events.empty());
   auto swept = store->sweep_expired();
   ASSERT_TRUE(swept.ok());
   EXPECT_EQ(*swept, 2);
@@ -267,7 +267,7 @@ TEST_F(Store, DescribeGroupsAndStreams) {
   for (auto s : {"s1", "s2", "s3"}) ASSERT_TRUE(store->create_log_stream("/ecs/a", s).ok());
   ASSERT_TRUE(store->put_log_events("/ecs/a", "s1", events(1, kNowMs)).ok());
   ASSERT_TRUE(store->put_log_events("/ecs/a", "s3", events(1, kNowMs - 5)).ok());
-  StreamQuery sq{"/ecs/a"};
+  StreamQuery sq{.group = "/ecs/a"};
   sq.order_by_last_event = true;
   sq.descending = true;
   auto streams = store->describe_log_streams(sq);
@@ -279,7 +279,7 @@ TEST_F(Store, DescribeGroupsAndStreams) {
   EXPECT_EQ(streams->items[0].first_event_ms, kNowMs);
   EXPECT_EQ(streams->items[0].last_ingestion_ms, kNowMs);
   EXPECT_EQ(streams->items[0].upload_sequence, 1);
-  StreamQuery paged{"/ecs/a"};
+  StreamQuery paged{.group = "/ecs/a"};
   paged.limit = 2;
   auto p1 = store->describe_log_streams(paged);
   EXPECT_TRUE(p1->more);
