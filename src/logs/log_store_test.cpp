@@ -3,6 +3,11 @@
 // GetLogEvents' and FilterLogEvents' paging, retention, describe and tags.
 #include "logs/log_store.h"
 
+#include <unistd.h>
+
+#include <filesystem>
+#include <thread>
+
 #include "logs/test_support.h"
 
 namespace berth::logs {
@@ -56,6 +61,55 @@ TEST_F(Store, AppendRecordsTheCursorWithItsEvents) {
 
   ASSERT_TRUE(store->forget_cursor("task-1/web").ok());
   EXPECT_FALSE(store->read_cursor("task-1/web")->has_value());
+}
+
+TEST_F(Store, ConcurrentAppendersLoseNothing) {
+  make_stream("g", "a");
+  make_stream("g", "b");
+  std::vector<std::thread> writers;
+  for (std::string stream : {"a", "b"})
+    writers.emplace_back([this, stream] {
+      for (int batch = 0; batch < 20; ++batch) {
+        auto s = store->append_events("g", stream, events(50, kNowMs + batch * 50, 1, stream), "src-" + stream,
+                                      std::to_string(batch));
+        EXPECT_TRUE(s.ok()) << s.error().message;
+      }
+    });
+  for (auto& w : writers) w.join();
+  auto all = store->filter_log_events(FilterQuery{.group = "g"}, *FilterPattern::parse(""));
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(all->events.size(), 2000u);
+  EXPECT_EQ(store->read_cursor("src-a")->value_or(""), "19");
+  EXPECT_EQ(store->read_cursor("src-b")->value_or(""), "19");
+}
+
+TEST(LogStoreFile, EventsAndCursorsSurviveReopening) {
+  auto dir = std::filesystem::temp_directory_path() / ("logs_test." + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  std::string path = (dir / "logs.db").string();
+  ManualClock clock{WallTime(std::chrono::milliseconds(kNowMs))};
+  LogStoreOptions options;
+  options.account_id = "123456789012";
+  options.clock = &clock;
+  options.sweep_interval = std::chrono::milliseconds(0);
+  {
+    auto store = LogStore::open(path, options);
+    ASSERT_TRUE(store.ok()) << store.error().message;
+    ASSERT_TRUE((*store)->create_log_group_if_missing("g").ok());
+    ASSERT_TRUE((*store)->create_log_stream_if_missing("g", "s").ok());
+    std::vector<InputEvent> batch = {{kNowMs, "one"}, {kNowMs + 1, "two"}};
+    ASSERT_TRUE((*store)->append_events("g", "s", batch, "task/web", "line-2").ok());
+  }
+  {
+    auto store = LogStore::open(path, options);
+    ASSERT_TRUE(store.ok()) << store.error().message;
+    EXPECT_EQ((*store)->read_cursor("task/web")->value_or(""), "line-2");
+    GetEventsQuery q{.group = "g", .stream = "s", .start_from_head = true};
+    auto page = (*store)->get_log_events(q);
+    ASSERT_TRUE(page.ok());
+    EXPECT_EQ(page->events.size(), 2u);
+  }
+  std::filesystem::remove_all(dir);
 }
 
 TEST_F(Store, BatchRules) {
