@@ -22,13 +22,13 @@ std::string refusal(std::string_view pattern) {
   return p.error().code + ": " + p.error().message;
 }
 
-TEST(FilterPattern, EmptyMatchesEverything) {
+TEST(LogsFilterPattern, EmptyMatchesEverything) {
   EXPECT_TRUE(parse_ok("").matches_everything());
   EXPECT_TRUE(parse_ok("   ").matches_everything());
   EXPECT_TRUE(matches("", "anything"));
 }
 
-TEST(FilterPattern, TermsAllMustMatchCaseSensitive) {
+TEST(LogsFilterPattern, TermsAllMustMatchCaseSensitive) {
   EXPECT_TRUE(matches("ERROR", "[ERROR] disk full"));
   EXPECT_FALSE(matches("ERROR", "[error] disk full")) << "terms are case-sensitive";
   EXPECT_TRUE(matches("ERROR disk", "[ERROR] disk full"));
@@ -38,7 +38,7 @@ TEST(FilterPattern, TermsAllMustMatchCaseSensitive) {
   EXPECT_TRUE(matches("\"ERROR:\"", "ERROR: x")) << "quoted terms may hold any character";
 }
 
-TEST(FilterPattern, OptionalAndExcludedTerms) {
+TEST(LogsFilterPattern, OptionalAndExcludedTerms) {
   EXPECT_TRUE(matches("?ERROR ?WARN", "WARN low disk"));
   EXPECT_TRUE(matches("?ERROR ?WARN", "ERROR no disk"));
   EXPECT_FALSE(matches("?ERROR ?WARN", "INFO all good"));
@@ -47,14 +47,14 @@ TEST(FilterPattern, OptionalAndExcludedTerms) {
   EXPECT_FALSE(matches("-\"health check\"", "GET /health check"));
 }
 
-TEST(FilterPattern, RegexTerms) {
+TEST(LogsFilterPattern, RegexTerms) {
   EXPECT_TRUE(matches("%[Ee]rror|[Ff]ail%", "an error happened"));
   EXPECT_TRUE(matches("%[Ee]rror|[Ff]ail%", "Failed"));
   EXPECT_FALSE(matches("%[Ee]rror|[Ff]ail%", "all good"));
   EXPECT_TRUE(matches("%\\d{3}%", "status 404"));
 }
 
-TEST(FilterPattern, JsonEqualityAndWildcards) {
+TEST(LogsFilterPattern, JsonEqualityAndWildcards) {
   std::string_view m = R"({"eventType":"UpdateTrail","user":{"id":2,"name":"ann"},"list":["a","b"],"ip":"123.123.1.9"})";
   EXPECT_TRUE(matches(R"({ $.eventType = "UpdateTrail" })", m));
   EXPECT_TRUE(matches(R"({ $.eventType = UpdateTrail })", m)) << "unquoted strings are values too";
@@ -68,7 +68,7 @@ TEST(FilterPattern, JsonEqualityAndWildcards) {
   EXPECT_FALSE(matches(R"({ $.eventType = "UpdateTrail" })", "not json UpdateTrail")) << "only JSON messages match";
 }
 
-TEST(FilterPattern, JsonNumbersAndLogic) {
+TEST(LogsFilterPattern, JsonNumbersAndLogic) {
   std::string_view m = R"({"latency":75.5,"status":200,"flag":true,"gone":null,"user":{"id":2}})";
   EXPECT_TRUE(matches("{ $.latency > 75 }", m));
   EXPECT_FALSE(matches("{ $.latency > 80 }", m));
@@ -84,7 +84,7 @@ TEST(FilterPattern, JsonNumbersAndLogic) {
   EXPECT_TRUE(matches("{$.status=200}", m)) << "spaces are optional";
 }
 
-TEST(FilterPattern, SpaceDelimited) {
+TEST(LogsFilterPattern, SpaceDelimited) {
   std::string_view m = R"(127.0.0.1 - frank [10/Oct/2000:13:25:15 -0700] "GET /apache_pb.gif HTTP/1.0" 200 1534)";
   EXPECT_TRUE(matches("[ip, user, username, timestamp, request, status_code, bytes]", m));
   EXPECT_FALSE(matches("[ip, user, username, timestamp, request, status_code]", m)) << "every field needs a slot";
@@ -97,7 +97,7 @@ TEST(FilterPattern, SpaceDelimited) {
   EXPECT_FALSE(matches("[ip, ..., bytes < 100]", m));
 }
 
-TEST(FilterPattern, BadPatternsRefusedWithAwsTexts) {
+TEST(LogsFilterPattern, BadPatternsRefusedWithAwsTexts) {
   EXPECT_EQ(refusal("{ $.a = 1"), "InvalidParameterException: If a filter pattern starts with '{' it must end with '}'");
   EXPECT_EQ(refusal("ERR(OR"), "InvalidParameterException: Invalid filter pattern: Invalid character(s) in term 'ERR(OR'");
   EXPECT_EQ(refusal("{ $.a = }"), "InvalidParameterException: Invalid filter pattern");

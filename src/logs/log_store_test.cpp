@@ -16,10 +16,10 @@ namespace {
 using testing::kDayMs;
 using testing::kMinuteMs;
 using testing::kNowMs;
-using Store = testing::StoreFixture;
+using LogStoreTest = testing::StoreFixture;
 using Strings = std::vector<std::string>;
 
-TEST_F(Store, CreateIfMissingIsIdempotentAndStreamsNeedTheirGroup) {
+TEST_F(LogStoreTest, CreateIfMissingIsIdempotentAndStreamsNeedTheirGroup) {
   ASSERT_TRUE(store->create_log_group_if_missing("/ecs/web").ok());
   ASSERT_TRUE(store->create_log_group_if_missing("/ecs/web").ok()) << "a second call is no error";
   auto missing = store->create_log_stream_if_missing("/ecs/other", "s");
@@ -37,7 +37,7 @@ TEST_F(Store, CreateIfMissingIsIdempotentAndStreamsNeedTheirGroup) {
   EXPECT_EQ(bad.error().code, "InvalidParameterException");
 }
 
-TEST_F(Store, AppendRecordsTheCursorWithItsEvents) {
+TEST_F(LogStoreTest, AppendRecordsTheCursorWithItsEvents) {
   make_stream("g", "s");
   auto none = store->read_cursor("task-1/web");
   ASSERT_TRUE(none.ok());
@@ -63,7 +63,7 @@ TEST_F(Store, AppendRecordsTheCursorWithItsEvents) {
   EXPECT_FALSE(store->read_cursor("task-1/web")->has_value());
 }
 
-TEST_F(Store, ConcurrentAppendersLoseNothing) {
+TEST_F(LogStoreTest, ConcurrentAppendersLoseNothing) {
   make_stream("g", "a");
   make_stream("g", "b");
   std::vector<std::thread> writers;
@@ -112,7 +112,7 @@ TEST(LogStoreFile, EventsAndCursorsSurviveReopening) {
   std::filesystem::remove_all(dir);
 }
 
-TEST_F(Store, BatchRules) {
+TEST_F(LogStoreTest, BatchRules) {
   make_stream("g", "s");
   std::vector<InputEvent> out_of_order = {{kNowMs, "b"}, {kNowMs - 1, "a"}};
   auto r = store->put_log_events("g", "s", out_of_order);
@@ -136,7 +136,7 @@ TEST_F(Store, BatchRules) {
   EXPECT_FALSE(store->put_log_events("g", "s", span).ok()) << "a batch spans at most 24 hours";
 }
 
-TEST_F(Store, TooOldTooNewAndExpiredAreReportedAndLeftOut) {
+TEST_F(LogStoreTest, TooOldTooNewAndExpiredAreReportedAndLeftOut) {
   make_stream("g", "s");
   // Events older than 14 days (a batch of their own: a batch spans at most 24 h).
   std::vector<InputEvent> old = {{kNowMs - 15 * kDayMs, "old1"}, {kNowMs - 15 * kDayMs + 1, "old2"}};
@@ -165,7 +165,7 @@ TEST_F(Store, TooOldTooNewAndExpiredAreReportedAndLeftOut) {
   EXPECT_EQ(messages(page->events), (Strings{"ok1", "ok2"})) << "rejected events are not stored";
 }
 
-TEST_F(Store, GetLogEventsPagesBothWaysAndGivesTheSameTokenAtTheEnd) {
+TEST_F(LogStoreTest, GetLogEventsPagesBothWaysAndGivesTheSameTokenAtTheEnd) {
   make_stream("g", "s");
   ASSERT_TRUE(store->put_log_events("g", "s", events(10, kNowMs - 100)).ok());
 
@@ -232,7 +232,7 @@ TEST_F(Store, GetLogEventsPagesBothWaysAndGivesTheSameTokenAtTheEnd) {
   EXPECT_EQ(store->get_log_events(missing).error().message, "The specified log stream does not exist.");
 }
 
-TEST_F(Store, FilterLogEventsInterleavesStreamsAndPages) {
+TEST_F(LogStoreTest, FilterLogEventsInterleavesStreamsAndPages) {
   make_stream("g", "a");
   make_stream("g", "b");
   ASSERT_TRUE(store->put_log_events("g", "a", events(5, kNowMs, 2, "a")).ok());      // even ms
@@ -272,7 +272,7 @@ TEST_F(Store, FilterLogEventsInterleavesStreamsAndPages) {
   EXPECT_EQ(store->filter_log_events(FilterQuery{.group = "nope"}, everything).error().code, "ResourceNotFoundException");
 }
 
-TEST_F(Store, RetentionHidesThenRemovesOldEvents) {
+TEST_F(LogStoreTest, RetentionHidesThenRemovesOldEvents) {
   make_stream("g", "s");
   ASSERT_TRUE(store->put_log_events("g", "s", events(3, kNowMs - 2 * kDayMs, 1, "old")).ok());
   ASSERT_TRUE(store->put_log_events("g", "s", events(2, kNowMs, 1, "new")).ok());
@@ -299,7 +299,7 @@ TEST_F(Store, RetentionHidesThenRemovesOldEvents) {
   EXPECT_FALSE(store->log_group("g")->retention_days);
 }
 
-TEST_F(Store, DescribeGroupsAndStreams) {
+TEST_F(LogStoreTest, DescribeGroupsAndStreams) {
   for (auto name : {"/ecs/b", "/ecs/a", "/other", "/ecs/c"}) ASSERT_TRUE(store->create_log_group(name, {}).ok());
   GroupQuery q;
   q.name_prefix = "/ecs/";
@@ -344,7 +344,7 @@ TEST_F(Store, DescribeGroupsAndStreams) {
   EXPECT_FALSE(p2->more);
 }
 
-TEST_F(Store, TagsMergeAndRemove) {
+TEST_F(LogStoreTest, TagsMergeAndRemove) {
   CreateGroupOptions options;
   options.tags = {{"team", "web"}};
   ASSERT_TRUE(store->create_log_group("g", options).ok());
@@ -355,7 +355,7 @@ TEST_F(Store, TagsMergeAndRemove) {
   EXPECT_EQ(store->tags("h").error().code, "ResourceNotFoundException");
 }
 
-TEST_F(Store, ArnsOfThisAccountAndRegionOnly) {
+TEST_F(LogStoreTest, ArnsOfThisAccountAndRegionOnly) {
   EXPECT_EQ(store->group_arn("/ecs/web"), "arn:aws:logs:us-east-1:123456789012:log-group:/ecs/web");
   EXPECT_EQ(store->group_from_arn("arn:aws:logs:us-east-1:123456789012:log-group:/ecs/web:*"), "/ecs/web");
   EXPECT_EQ(store->group_from_arn("arn:aws:logs:us-east-1:123456789012:log-group:/ecs/web"), "/ecs/web");

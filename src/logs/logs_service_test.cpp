@@ -13,7 +13,7 @@ namespace {
 namespace json = boost::json;
 using testing::kNowMs;
 
-struct Service : testing::StoreFixture {
+struct LogsService : testing::StoreFixture {
   void SetUp() override {
     StoreFixture::SetUp();
     service = make_logs_service(store);
@@ -50,7 +50,7 @@ std::string put_body(const std::string& group, const std::string& stream, int n,
   return json::serialize(json::object{{"logGroupName", group}, {"logStreamName", stream}, {"logEvents", events}});
 }
 
-TEST_F(Service, GroupsAndStreamsShapes) {
+TEST_F(LogsService, GroupsAndStreamsShapes) {
   EXPECT_EQ(json::serialize(ok("CreateLogGroup", R"({"logGroupName":"/ecs/web","tags":{"a":"b"}})")), "{}");
   EXPECT_EQ(failure("CreateLogGroup", R"({"logGroupName":"/ecs/web"})"),
             "ResourceAlreadyExistsException: The specified log group already exists");
@@ -82,7 +82,7 @@ TEST_F(Service, GroupsAndStreamsShapes) {
             "ResourceNotFoundException: The specified log group does not exist.");
 }
 
-TEST_F(Service, DescribePagingWithTokens) {
+TEST_F(LogsService, DescribePagingWithTokens) {
   for (int i = 0; i < 5; ++i) ok("CreateLogGroup", R"({"logGroupName":"g)" + std::to_string(i) + R"("})");
   std::vector<std::string> names;
   std::string token;
@@ -98,7 +98,7 @@ TEST_F(Service, DescribePagingWithTokens) {
             "InvalidParameterException: The specified nextToken is invalid.");
 }
 
-TEST_F(Service, PutLogEventsAnswers) {
+TEST_F(LogsService, PutLogEventsAnswers) {
   make_stream("g", "s");
   auto out = ok("PutLogEvents", put_body("g", "s", 3, kNowMs));
   EXPECT_TRUE(out.contains("nextSequenceToken"));
@@ -116,7 +116,7 @@ TEST_F(Service, PutLogEventsAnswers) {
             "ResourceNotFoundException: The specified log stream does not exist.");
 }
 
-TEST_F(Service, GetLogEventsTokens) {
+TEST_F(LogsService, GetLogEventsTokens) {
   make_stream("g", "s");
   ok("PutLogEvents", put_body("g", "s", 5, kNowMs));
   auto first = ok("GetLogEvents", R"({"logGroupName":"g","logStreamName":"s","startFromHead":true,"limit":3})");
@@ -138,7 +138,7 @@ TEST_F(Service, GetLogEventsTokens) {
             "InvalidParameterException: The specified nextToken is invalid.");
 }
 
-TEST_F(Service, FilterLogEventsShapesAndBadPatterns) {
+TEST_F(LogsService, FilterLogEventsShapesAndBadPatterns) {
   make_stream("g", "s");
   ok("PutLogEvents", R"({"logGroupName":"g","logStreamName":"s","logEvents":[{"timestamp":)" + std::to_string(kNowMs) +
                          R"(,"message":"{\"level\":\"error\",\"ms\":12}"},{"timestamp":)" + std::to_string(kNowMs) +
@@ -158,7 +158,7 @@ TEST_F(Service, FilterLogEventsShapesAndBadPatterns) {
             "InvalidParameterException: logStreamNames and logStreamNamePrefix are mutually exclusive.");
 }
 
-TEST_F(Service, RetentionAndTags) {
+TEST_F(LogsService, RetentionAndTags) {
   ok("CreateLogGroup", R"({"logGroupName":"g"})");
   EXPECT_EQ(failure("PutRetentionPolicy", R"({"logGroupName":"g","retentionInDays":2})").substr(0, 60),
             "InvalidParameterException: 1 validation error detected: Valu");
@@ -179,7 +179,7 @@ TEST_F(Service, RetentionAndTags) {
             "ResourceNotFoundException: The specified log group does not exist.");
 }
 
-TEST(PositionToken, RoundTripsAndRefusesJunk) {
+TEST(LogsPositionToken, RoundTripsAndRefusesJunk) {
   Position p{1'700'000'000'123, 42};
   auto text = position_token(p);
   EXPECT_EQ(text.size(), 38u);
