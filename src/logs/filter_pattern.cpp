@@ -71,7 +71,7 @@ struct Term {
 enum class Op { kEq, kNe, kLt, kGt, kLe, kGe, kIsNull, kIsTrue, kIsFalse, kNotExists, kExists };
 
 struct Value {
-  std::string text;               // as written, quotes removed; '*' is a wildcard
+  std::string text;              // as written, quotes removed; '*' is a wildcard
   std::optional<double> number;  // unquoted numbers
 };
 
@@ -269,8 +269,8 @@ class Lexer {
   }
 
   std::optional<Op> op() {
-    for (auto [s, o] : {std::pair{"!=", Op::kNe}, {"<=", Op::kLe}, {">=", Op::kGe}, {"=", Op::kEq}, {"<", Op::kLt},
-                        {">", Op::kGt}})
+    for (auto [s, o] :
+         {std::pair{"!=", Op::kNe}, {"<=", Op::kLe}, {">=", Op::kGe}, {"=", Op::kEq}, {"<", Op::kLt}, {">", Op::kGt}})
       if (take(s)) return o;
     return std::nullopt;
   }
@@ -322,7 +322,9 @@ Result<std::vector<PathStep>> parse_selector(Lexer& lex) {
   std::vector<PathStep> path;  // "$.a.b[0]": "a", "b", 0
   std::string_view text = lex.text();
   size_t i = lex.pos();
-  auto done = [&] { return i >= text.size() || is_space(text[i]) || kJsonStop.find(text[i]) != std::string_view::npos; };
+  auto done = [&] {
+    return i >= text.size() || is_space(text[i]) || kJsonStop.find(text[i]) != std::string_view::npos;
+  };
   while (!done()) {
     if (text[i] == '.') {
       ++i;

@@ -55,7 +55,8 @@ TEST(LogsFilterPattern, RegexTerms) {
 }
 
 TEST(LogsFilterPattern, JsonEqualityAndWildcards) {
-  std::string_view m = R"({"eventType":"UpdateTrail","user":{"id":2,"name":"ann"},"list":["a","b"],"ip":"123.123.1.9"})";
+  std::string_view m =
+      R"({"eventType":"UpdateTrail","user":{"id":2,"name":"ann"},"list":["a","b"],"ip":"123.123.1.9"})";
   EXPECT_TRUE(matches(R"({ $.eventType = "UpdateTrail" })", m));
   EXPECT_TRUE(matches(R"({ $.eventType = UpdateTrail })", m)) << "unquoted strings are values too";
   EXPECT_FALSE(matches(R"({ $.eventType = "updatetrail" })", m));
@@ -98,8 +99,10 @@ TEST(LogsFilterPattern, SpaceDelimited) {
 }
 
 TEST(LogsFilterPattern, BadPatternsRefusedWithAwsTexts) {
-  EXPECT_EQ(refusal("{ $.a = 1"), "InvalidParameterException: If a filter pattern starts with '{' it must end with '}'");
-  EXPECT_EQ(refusal("ERR(OR"), "InvalidParameterException: Invalid filter pattern: Invalid character(s) in term 'ERR(OR'");
+  EXPECT_EQ(refusal("{ $.a = 1"),
+            "InvalidParameterException: If a filter pattern starts with '{' it must end with '}'");
+  EXPECT_EQ(refusal("ERR(OR"),
+            "InvalidParameterException: Invalid filter pattern: Invalid character(s) in term 'ERR(OR'");
   EXPECT_EQ(refusal("{ $.a = }"), "InvalidParameterException: Invalid filter pattern");
   EXPECT_EQ(refusal("{ $.a > \"x\" }"), "InvalidParameterException: Invalid filter pattern") << "> needs a number";
   EXPECT_EQ(refusal("{ a = 1 }"), "InvalidParameterException: Invalid filter pattern") << "selectors start with $";

@@ -240,7 +240,9 @@ Result<std::shared_ptr<LogStore>> LogStore::open(const std::string& path, LogSto
 }
 
 LogStore::LogStore(store::Database db, LogStoreOptions options)
-    : db_(std::move(db)), options_(std::move(options)), clock_(options_.clock ? *options_.clock : SystemClock::instance()) {}
+    : db_(std::move(db)),
+      options_(std::move(options)),
+      clock_(options_.clock ? *options_.clock : SystemClock::instance()) {}
 
 LogStore::~LogStore() {
   {
@@ -288,8 +290,7 @@ Status LogStore::create_log_group_if_missing(std::string_view group) {
   if (auto s = check_group_name(group); !s) return s;
   int64_t now = now_ms();
   return db_.transaction([&](Tx& tx) -> Status {
-    return tx.run("INSERT INTO log_groups (name, creation_ms) VALUES (?, ?) ON CONFLICT (name) DO NOTHING", group,
-                  now);
+    return tx.run("INSERT INTO log_groups (name, creation_ms) VALUES (?, ?) ON CONFLICT (name) DO NOTHING", group, now);
   });
 }
 
@@ -300,7 +301,8 @@ Status LogStore::create_log_stream_if_missing(std::string_view group, std::strin
     auto g = require_group(tx, group);
     if (!g) return std::move(g).error();
     return tx.run(
-        "INSERT INTO log_streams (group_id, name, creation_ms) VALUES (?, ?, ?) ON CONFLICT (group_id, name) DO NOTHING",
+        "INSERT INTO log_streams (group_id, name, creation_ms) VALUES (?, ?, ?) ON CONFLICT (group_id, name) DO "
+        "NOTHING",
         g->id, stream, now);
   });
 }
@@ -351,8 +353,9 @@ Status LogStore::create_log_group(std::string_view group, const CreateGroupOptio
       e.http_status = 400;
       return e;
     }
-    return tx.run("INSERT INTO log_groups (name, creation_ms, kms_key_id, log_group_class, tags) VALUES (?, ?, ?, ?, ?)",
-                  group, now, options.kms_key_id, options.log_group_class, tags_to_json(options.tags));
+    return tx.run(
+        "INSERT INTO log_groups (name, creation_ms, kms_key_id, log_group_class, tags) VALUES (?, ?, ?, ?, ?)", group,
+        now, options.kms_key_id, options.log_group_class, tags_to_json(options.tags));
   });
 }
 
@@ -402,8 +405,8 @@ Result<LogGroupInfo> LogStore::log_group(std::string_view group) {
   return db_.read([&](Tx& tx) -> Result<LogGroupInfo> {
     std::optional<LogGroupInfo> out;
     auto s = each_row(
-        tx, std::string(kGroupColumns) + " WHERE name = ?", [&](const store::Statement& st) { out = group_from_row(st); },
-        group);
+        tx, std::string(kGroupColumns) + " WHERE name = ?",
+        [&](const store::Statement& st) { out = group_from_row(st); }, group);
     if (!s) return std::move(s).error();
     if (!out) return group_not_found();
     return std::move(*out);
@@ -417,8 +420,8 @@ Result<Page<LogGroupInfo>> LogStore::describe_log_groups(const GroupQuery& q) {
                       " WHERE name > ?1 AND substr(name, 1, length(?2)) = ?2 AND instr(lower(name), lower(?3)) > 0 "
                       "ORDER BY name LIMIT ?4";
     auto s = each_row(
-        tx, sql, [&](const store::Statement& st) { page.items.push_back(group_from_row(st)); }, q.after,
-        q.name_prefix, q.name_pattern, q.limit + 1);
+        tx, sql, [&](const store::Statement& st) { page.items.push_back(group_from_row(st)); }, q.after, q.name_prefix,
+        q.name_pattern, q.limit + 1);
     if (!s) return std::move(s).error();
     if (page.items.size() > static_cast<size_t>(q.limit)) {
       page.items.pop_back();
@@ -481,8 +484,8 @@ Result<Page<LogStreamInfo>> LogStore::describe_log_streams(const StreamQuery& q)
     int64_t after_key = q.after ? q.after->first : 0;
     std::string after_name = q.after ? q.after->second : "";
     auto s = each_row(
-        tx, sql, [&](const store::Statement& st) { page.items.push_back(stream_from_row(st)); }, g->id,
-        q.name_prefix, after_key, after_name, q.limit + 1);
+        tx, sql, [&](const store::Statement& st) { page.items.push_back(stream_from_row(st)); }, g->id, q.name_prefix,
+        after_key, after_name, q.limit + 1);
     if (!s) return std::move(s).error();
     if (page.items.size() > static_cast<size_t>(q.limit)) {
       page.items.pop_back();
@@ -559,18 +562,20 @@ Status LogStore::untag(std::string_view group, const std::vector<std::string>& k
 Result<PutOutcome> LogStore::put_log_events(std::string_view group, std::string_view stream,
                                             std::span<const InputEvent> events) {
   if (events.empty())
-    return invalid("1 validation error detected: Value '[]' at 'logEvents' failed to satisfy constraint: Member must "
-                   "have length greater than or equal to 1");
+    return invalid(
+        "1 validation error detected: Value '[]' at 'logEvents' failed to satisfy constraint: Member must "
+        "have length greater than or equal to 1");
   if (events.size() > kMaxBatchEvents)
-    return invalid("1 validation error detected: Value at 'logEvents' failed to satisfy constraint: Member must have "
-                   "length less than or equal to 10000");
+    return invalid(
+        "1 validation error detected: Value at 'logEvents' failed to satisfy constraint: Member must have "
+        "length less than or equal to 10000");
   int64_t total = 0;
   for (size_t i = 0; i < events.size(); ++i) {
     int64_t size = static_cast<int64_t>(events[i].message.size());
     // Unverified wording of both size texts (as the SDKs' issues quote them).
     if (size > kMaxEventBytes)
-      return invalid("Log event too large: " + std::to_string(size + kEventOverheadBytes) +
-                     " bytes exceeds limit of " + std::to_string(kMaxEventBytes + kEventOverheadBytes));
+      return invalid("Log event too large: " + std::to_string(size + kEventOverheadBytes) + " bytes exceeds limit of " +
+                     std::to_string(kMaxEventBytes + kEventOverheadBytes));
     total += size + kEventOverheadBytes;
     if (i > 0 && events[i].timestamp_ms < events[i - 1].timestamp_ms)
       return invalid("Log events in a single PutLogEvents request must be in chronological order.");
@@ -629,7 +634,7 @@ Result<EventsPage> LogStore::get_log_events(const GetEventsQuery& q) {
     int64_t hi = q.end_ms.value_or(std::numeric_limits<int64_t>::max());
 
     bool forward = q.forward.has_value() || (!q.backward && q.start_from_head);
-    Position from = q.forward ? *q.forward
+    Position from = q.forward    ? *q.forward
                     : q.backward ? *q.backward
                     : forward    ? Position{std::numeric_limits<int64_t>::min(), 0}
                                  : Position{std::numeric_limits<int64_t>::max(), std::numeric_limits<int64_t>::max()};
@@ -645,8 +650,8 @@ Result<EventsPage> LogStore::get_log_events(const GetEventsQuery& q) {
           std::string_view message = st.column_text(3);
           bytes += static_cast<int64_t>(message.size()) + kEventOverheadBytes;
           if (bytes > kMaxPageBytes && !page.events.empty()) return false;
-          page.events.push_back(OutputEvent{st.column_int64(1), std::string(message), st.column_int64(2),
-                                            st.column_int64(0), {}});
+          page.events.push_back(
+              OutputEvent{st.column_int64(1), std::string(message), st.column_int64(2), st.column_int64(0), {}});
           return true;
         },
         *stream, lo, hi, from.timestamp_ms, from.id, q.limit);
@@ -760,8 +765,8 @@ Result<int64_t> LogStore::sweep_expired() {
           if (auto st = del->run(); !st) return std::move(st).error();
         }
         if (!ids.empty())
-          if (auto st = tx.run("UPDATE log_groups SET stored_bytes = MAX(0, stored_bytes - ?) WHERE id = ?", bytes,
-                               g.id);
+          if (auto st =
+                  tx.run("UPDATE log_groups SET stored_bytes = MAX(0, stored_bytes - ?) WHERE id = ?", bytes, g.id);
               !st)
             return std::move(st).error();
         return static_cast<int64_t>(ids.size());

@@ -85,8 +85,8 @@ struct OutputEvent {
   int64_t timestamp_ms = 0;
   std::string message;
   int64_t ingestion_ms = 0;
-  int64_t id = 0;       // unique in the store; with the timestamp, the event's position
-  std::string stream;   // FilterLogEvents only
+  int64_t id = 0;      // unique in the store; with the timestamp, the event's position
+  std::string stream;  // FilterLogEvents only
 };
 
 // An event's place in a stream's (or group's) order: (timestamp, id).

@@ -29,9 +29,11 @@ int main(int argc, char** argv) {
       return 1;
     }
     auto& s = **store;
-    if (!s.create_log_group_if_missing("/bench").ok() || !s.create_log_stream_if_missing("/bench", "app").ok()) return 1;
-    int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                      std::chrono::system_clock::now().time_since_epoch()).count();
+    if (!s.create_log_group_if_missing("/bench").ok() || !s.create_log_stream_if_missing("/bench", "app").ok())
+      return 1;
+    int64_t now =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count();
     std::vector<logs::InputEvent> batch(size);
     auto start = std::chrono::steady_clock::now();
     for (int b = 0; b < batches; ++b) {
@@ -45,8 +47,8 @@ int main(int argc, char** argv) {
       }
     }
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    std::printf("append_events: %d batches of %d events in %.3f s = %.0f events/s (%.1f ms per batch)\n", batches,
-                size, seconds, batches * size / seconds, seconds * 1000 / batches);
+    std::printf("append_events: %d batches of %d events in %.3f s = %.0f events/s (%.1f ms per batch)\n", batches, size,
+                seconds, batches * size / seconds, seconds * 1000 / batches);
   }
   std::filesystem::remove_all(dir);
   return 0;

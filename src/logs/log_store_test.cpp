@@ -152,8 +152,8 @@ TEST_F(LogStoreTest, TooOldTooNewAndExpiredAreReportedAndLeftOut) {
   EXPECT_FALSE(r->rejected.too_old_end);
 
   ASSERT_TRUE(store->put_retention_policy("g", 1).ok());
-  std::vector<InputEvent> expired = {{kNowMs - 2 * kDayMs, "exp"}, {kNowMs - 2 * kDayMs + 1, "exp2"},
-                                     {kNowMs - 2 * kDayMs + 2 * 3600 * 1000, "exp3"}};
+  std::vector<InputEvent> expired = {
+      {kNowMs - 2 * kDayMs, "exp"}, {kNowMs - 2 * kDayMs + 1, "exp2"}, {kNowMs - 2 * kDayMs + 2 * 3600 * 1000, "exp3"}};
   r = store->put_log_events("g", "s", expired);
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->rejected.expired_end, 2);
@@ -269,7 +269,8 @@ TEST_F(LogStoreTest, FilterLogEventsInterleavesStreamsAndPages) {
   FilterQuery prefix_b{.group = "g"};
   prefix_b.stream_prefix = "b";
   EXPECT_EQ(store->filter_log_events(prefix_b, everything)->events.size(), 5u);
-  EXPECT_EQ(store->filter_log_events(FilterQuery{.group = "nope"}, everything).error().code, "ResourceNotFoundException");
+  EXPECT_EQ(store->filter_log_events(FilterQuery{.group = "nope"}, everything).error().code,
+            "ResourceNotFoundException");
 }
 
 TEST_F(LogStoreTest, RetentionHidesThenRemovesOldEvents) {

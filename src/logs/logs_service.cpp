@@ -77,7 +77,8 @@ class Members {
     if (!v->is_array()) return invalid(constraint(member, "Member must be a list"));
     const auto& a = v->get_array();
     if (a.size() < min_items)
-      return invalid(constraint(member, "Member must have length greater than or equal to " + std::to_string(min_items)));
+      return invalid(
+          constraint(member, "Member must have length greater than or equal to " + std::to_string(min_items)));
     if (a.size() > max_items)
       return invalid(constraint(member, "Member must have length less than or equal to " + std::to_string(max_items)));
     std::vector<std::string> out;
@@ -123,8 +124,8 @@ class Members {
  private:
   // Tag keys and values: letters, digits, spaces and _.:/=+-@ (any non-ASCII byte counts as a letter).
   static bool tag_char(unsigned char c) {
-    return c >= 0x80 || std::isalnum(c) || c == ' ' || std::string_view("_.:/=+-@").find(static_cast<char>(c)) !=
-                                                           std::string_view::npos;
+    return c >= 0x80 || std::isalnum(c) || c == ' ' ||
+           std::string_view("_.:/=+-@").find(static_cast<char>(c)) != std::string_view::npos;
   }
   static Status check_tag(std::string_view key, std::string_view value, std::string_view member) {
     if (key.empty() || key.size() > 128 || !std::all_of(key.begin(), key.end(), tag_char))
@@ -562,7 +563,8 @@ Result<std::string> get_log_events(LogStore& store, const CallContext&, const Op
   if (!page) return std::move(page).error();
   json::array events;
   for (const auto& e : page->events)
-    events.push_back(json::object{{"timestamp", e.timestamp_ms}, {"message", e.message}, {"ingestionTime", e.ingestion_ms}});
+    events.push_back(
+        json::object{{"timestamp", e.timestamp_ms}, {"message", e.message}, {"ingestionTime", e.ingestion_ms}});
   return body({{"events", std::move(events)},
                {"nextForwardToken", "f/" + position_token(page->forward) + "/s"},
                {"nextBackwardToken", "b/" + position_token(page->backward) + "/s"}});

@@ -46,7 +46,8 @@ struct LogsService : testing::StoreFixture {
 
 std::string put_body(const std::string& group, const std::string& stream, int n, int64_t first) {
   json::array events;
-  for (int i = 0; i < n; ++i) events.push_back(json::object{{"timestamp", first + i}, {"message", "e" + std::to_string(i)}});
+  for (int i = 0; i < n; ++i)
+    events.push_back(json::object{{"timestamp", first + i}, {"message", "e" + std::to_string(i)}});
   return json::serialize(json::object{{"logGroupName", group}, {"logStreamName", stream}, {"logEvents", events}});
 }
 
@@ -69,14 +70,16 @@ TEST_F(LogsService, GroupsAndStreamsShapes) {
             "ResourceNotFoundException: The specified log group does not exist.");
   ok("CreateLogStream", R"({"logGroupName":"/ecs/web","logStreamName":"web/app/1"})");
   ok("PutLogEvents", put_body("/ecs/web", "web/app/1", 2, kNowMs - 10));
-  auto streams = ok("DescribeLogStreams", R"({"logGroupIdentifier":"arn:aws:logs:us-east-1:123456789012:log-group:/ecs/web"})");
+  auto streams =
+      ok("DescribeLogStreams", R"({"logGroupIdentifier":"arn:aws:logs:us-east-1:123456789012:log-group:/ecs/web"})");
   const auto& s = streams.at("logStreams").as_array().at(0).as_object();
   EXPECT_EQ(s.at("logStreamName").as_string(), "web/app/1");
   EXPECT_EQ(s.at("firstEventTimestamp").as_int64(), kNowMs - 10);
   EXPECT_EQ(s.at("lastEventTimestamp").as_int64(), kNowMs - 9);
   EXPECT_EQ(s.at("arn").as_string(), "arn:aws:logs:us-east-1:123456789012:log-group:/ecs/web:log-stream:web/app/1");
   EXPECT_EQ(s.at("uploadSequenceToken").as_string().size(), 56u);
-  EXPECT_EQ(failure("DescribeLogStreams", R"({"logGroupName":"/ecs/web","orderBy":"LastEventTime","logStreamNamePrefix":"w"})"),
+  EXPECT_EQ(failure("DescribeLogStreams",
+                    R"({"logGroupName":"/ecs/web","orderBy":"LastEventTime","logStreamNamePrefix":"w"})"),
             "InvalidParameterException: Cannot order by LastEventTime with a logStreamNamePrefix.");
   EXPECT_EQ(failure("DescribeLogStreams", R"({"logGroupName":"/ecs/none"})"),
             "ResourceNotFoundException: The specified log group does not exist.");
@@ -109,9 +112,11 @@ TEST_F(LogsService, PutLogEventsAnswers) {
   EXPECT_TRUE(call("PutLogEvents", json::serialize(with_token)).ok());
   auto rejected = ok("PutLogEvents", put_body("g", "s", 1, kNowMs + 3 * 3600 * 1000));
   EXPECT_EQ(json::serialize(rejected.at("rejectedLogEventsInfo")), R"({"tooNewLogEventStartIndex":0})");
-  EXPECT_EQ(failure("PutLogEvents",
-                    R"({"logGroupName":"g","logStreamName":"s","logEvents":[{"timestamp":2,"message":"b"},{"timestamp":1,"message":"a"}]})"),
-            "InvalidParameterException: Log events in a single PutLogEvents request must be in chronological order.");
+  EXPECT_EQ(
+      failure(
+          "PutLogEvents",
+          R"({"logGroupName":"g","logStreamName":"s","logEvents":[{"timestamp":2,"message":"b"},{"timestamp":1,"message":"a"}]})"),
+      "InvalidParameterException: Log events in a single PutLogEvents request must be in chronological order.");
   EXPECT_EQ(failure("PutLogEvents", put_body("g", "none", 1, kNowMs)),
             "ResourceNotFoundException: The specified log stream does not exist.");
 }
@@ -151,7 +156,10 @@ TEST_F(LogsService, FilterLogEventsShapesAndBadPatterns) {
   EXPECT_EQ(json::serialize(out.at("searchedLogStreams")), R"([{"logStreamName":"s","searchedCompletely":true}])");
   EXPECT_FALSE(out.contains("nextToken"));
   EXPECT_EQ(ok("FilterLogEvents", R"({"logGroupName":"g","filterPattern":"{ $.ms > 5 || $.ms < 1 }"})")
-                .at("events").as_array().size(), 1u);
+                .at("events")
+                .as_array()
+                .size(),
+            1u);
   EXPECT_EQ(failure("FilterLogEvents", R"({"logGroupName":"g","filterPattern":"{ $.level = "})"),
             "InvalidParameterException: If a filter pattern starts with '{' it must end with '}'");
   EXPECT_EQ(failure("FilterLogEvents", R"({"logGroupName":"g","logStreamNames":["s"],"logStreamNamePrefix":"s"})"),
