@@ -234,13 +234,20 @@ Result<std::shared_ptr<LogStore>> LogStore::open(const std::string& path, LogSto
   auto db = store::Database::open(path);
   if (!db) return std::move(db).error();
   if (auto s = store::apply_migrations(*db, "logs", kMigrations); !s) return std::move(s).error();
-  auto store = std::make_shared<LogStore>(std::move(*db), std::move(options));
+  std::optional<store::Database> reader;
+  if (path != ":memory:") {
+    auto opened = store::Database::open(path);
+    if (!opened) return std::move(opened).error();
+    reader.emplace(std::move(*opened));
+  }
+  auto store = std::make_shared<LogStore>(std::move(*db), std::move(reader), std::move(options));
   store->start_sweeper();
   return store;
 }
 
-LogStore::LogStore(store::Database db, LogStoreOptions options)
+LogStore::LogStore(store::Database db, std::optional<store::Database> reader, LogStoreOptions options)
     : db_(std::move(db)),
+      reader_(std::move(reader)),
       options_(std::move(options)),
       clock_(options_.clock ? *options_.clock : SystemClock::instance()) {}
 
@@ -325,7 +332,7 @@ Status LogStore::append_events(std::string_view group, std::string_view stream, 
 }
 
 Result<std::optional<std::string>> LogStore::read_cursor(std::string_view source) {
-  return db_.read([&](Tx& tx) -> Result<std::optional<std::string>> {
+  return reads().read([&](Tx& tx) -> Result<std::optional<std::string>> {
     std::optional<std::string> out;
     auto s = each_row(
         tx, "SELECT cursor FROM shipper_cursors WHERE source = ?",
@@ -402,7 +409,7 @@ LogStreamInfo stream_from_row(const store::Statement& st) {
 }  // namespace
 
 Result<LogGroupInfo> LogStore::log_group(std::string_view group) {
-  return db_.read([&](Tx& tx) -> Result<LogGroupInfo> {
+  return reads().read([&](Tx& tx) -> Result<LogGroupInfo> {
     std::optional<LogGroupInfo> out;
     auto s = each_row(
         tx, std::string(kGroupColumns) + " WHERE name = ?",
@@ -414,7 +421,7 @@ Result<LogGroupInfo> LogStore::log_group(std::string_view group) {
 }
 
 Result<Page<LogGroupInfo>> LogStore::describe_log_groups(const GroupQuery& q) {
-  return db_.read([&](Tx& tx) -> Result<Page<LogGroupInfo>> {
+  return reads().read([&](Tx& tx) -> Result<Page<LogGroupInfo>> {
     Page<LogGroupInfo> page;
     std::string sql = std::string(kGroupColumns) +
                       " WHERE name > ?1 AND substr(name, 1, length(?2)) = ?2 AND instr(lower(name), lower(?3)) > 0 "
@@ -466,7 +473,7 @@ Status LogStore::delete_log_stream(std::string_view group, std::string_view stre
 }
 
 Result<Page<LogStreamInfo>> LogStore::describe_log_streams(const StreamQuery& q) {
-  return db_.read([&](Tx& tx) -> Result<Page<LogStreamInfo>> {
+  return reads().read([&](Tx& tx) -> Result<Page<LogStreamInfo>> {
     auto g = require_group(tx, q.group);
     if (!g) return std::move(g).error();
     Page<LogStreamInfo> page;
@@ -508,7 +515,7 @@ Status LogStore::put_retention_policy(std::string_view group, std::optional<int>
 }
 
 Result<Tags> LogStore::tags(std::string_view group) {
-  return db_.read([&](Tx& tx) -> Result<Tags> {
+  return reads().read([&](Tx& tx) -> Result<Tags> {
     std::optional<Tags> out;
     auto s = each_row(
         tx, "SELECT tags FROM log_groups WHERE name = ?",
@@ -625,7 +632,7 @@ Result<PutOutcome> LogStore::put_log_events(std::string_view group, std::string_
 
 Result<EventsPage> LogStore::get_log_events(const GetEventsQuery& q) {
   int64_t now = now_ms();
-  return db_.read([&](Tx& tx) -> Result<EventsPage> {
+  return reads().read([&](Tx& tx) -> Result<EventsPage> {
     auto g = require_group(tx, q.group);
     if (!g) return std::move(g).error();
     auto stream = require_stream(tx, g->id, q.stream);
@@ -672,7 +679,7 @@ Result<EventsPage> LogStore::get_log_events(const GetEventsQuery& q) {
 
 Result<FilterPage> LogStore::filter_log_events(const FilterQuery& q, const FilterPattern& pattern) {
   int64_t now = now_ms();
-  return db_.read([&](Tx& tx) -> Result<FilterPage> {
+  return reads().read([&](Tx& tx) -> Result<FilterPage> {
     auto g = require_group(tx, q.group);
     if (!g) return std::move(g).error();
     FilterPage page;
@@ -731,7 +738,7 @@ Result<FilterPage> LogStore::filter_log_events(const FilterQuery& q, const Filte
 
 Result<int64_t> LogStore::sweep_expired() {
   int64_t now = now_ms();
-  auto groups = db_.read([&](Tx& tx) -> Result<std::vector<GroupRow>> {
+  auto groups = reads().read([&](Tx& tx) -> Result<std::vector<GroupRow>> {
     std::vector<GroupRow> out;
     auto s = each_row(tx, "SELECT id, retention_days FROM log_groups WHERE retention_days IS NOT NULL",
                       [&](const store::Statement& st) {

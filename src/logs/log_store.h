@@ -12,7 +12,8 @@
 //
 // Events older than a group's retention are never read, and a sweep
 // (sweep_expired, run by a timer and right after PutRetentionPolicy)
-// deletes them. Every method is thread-safe (one connection, one mutex).
+// deletes them. Every method is thread-safe (one connection for writes,
+// one for reads, each with its mutex).
 // Errors carry CloudWatch Logs' codes and texts.
 #pragma once
 
@@ -234,13 +235,19 @@ class LogStore {
   // The group a log group ARN (with or without ":*") of this region and account names.
   std::optional<std::string> group_from_arn(std::string_view arn) const;
 
-  LogStore(store::Database db, LogStoreOptions options);
+  LogStore(store::Database db, std::optional<store::Database> reader, LogStoreOptions options);
 
  private:
   int64_t now_ms() const;
   void start_sweeper();
 
+  // Writes go through db_; reads through reader_, a second connection to
+  // the same file, so a long FilterLogEvents never holds up an append (WAL
+  // readers and the writer do not wait for each other). ":memory:" has one.
+  store::Database& reads() { return reader_ ? *reader_ : db_; }
+
   store::Database db_;
+  std::optional<store::Database> reader_;
   LogStoreOptions options_;
   const Clock& clock_;
 

@@ -83,7 +83,7 @@ TEST_F(LogStoreTest, ConcurrentAppendersLoseNothing) {
   EXPECT_EQ(store->read_cursor("src-b")->value_or(""), "19");
 }
 
-TEST(LogStoreFile, EventsAndCursorsSurviveReopening) {
+TEST(LogStoreFile, ReadsSeeWritesAndEverythingSurvivesReopening) {
   auto dir = std::filesystem::temp_directory_path() / ("logs_test." + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   std::string path = (dir / "logs.db").string();
@@ -99,6 +99,9 @@ TEST(LogStoreFile, EventsAndCursorsSurviveReopening) {
     ASSERT_TRUE((*store)->create_log_stream_if_missing("g", "s").ok());
     std::vector<InputEvent> batch = {{kNowMs, "one"}, {kNowMs + 1, "two"}};
     ASSERT_TRUE((*store)->append_events("g", "s", batch, "task/web", "line-2").ok());
+    // Reads go through a second connection: it sees every committed write.
+    EXPECT_EQ((*store)->read_cursor("task/web")->value_or(""), "line-2");
+    EXPECT_EQ((*store)->log_group("g")->stored_bytes, 6);
   }
   {
     auto store = LogStore::open(path, options);
