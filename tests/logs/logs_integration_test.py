@@ -305,6 +305,19 @@ class Logs(unittest.TestCase):
         with self.assertRaises(logs.exceptions.ResourceAlreadyExistsException):
             logs.create_log_group(logGroupName="/boto/app")
 
+    def test_events_survive_a_killed_daemon(self):
+        logs = D.client("logs")
+        logs.create_log_group(logGroupName="/crash/app")
+        logs.create_log_stream(logGroupName="/crash/app", logStreamName="s")
+        t0 = now_ms()
+        logs.put_log_events(logGroupName="/crash/app", logStreamName="s",
+                            logEvents=[{"timestamp": t0 + i, "message": "kept %d" % i} for i in range(3)])
+        D.kill()  # SIGKILL: an acknowledged batch must already be on disk
+        D.start()
+        logs = D.client("logs")
+        r = logs.get_log_events(logGroupName="/crash/app", logStreamName="s", startFromHead=True)
+        self.assertEqual([e["message"] for e in r["events"]], ["kept 0", "kept 1", "kept 2"])
+
     # ---- aws logs tail ----
 
     def test_tail_follow_sees_new_events(self):
