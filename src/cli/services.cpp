@@ -31,6 +31,12 @@
 #include "secrets/daemon_wiring.h"
 #endif
 
+#if BERTH_HAVE_LOGS
+#include "core/log.h"
+#include "logs/daemon_wiring.h"
+#include "logs/logs_service.h"
+#endif
+
 #if BERTH_HAVE_AUTOSCALING
 #include <cstdlib>
 
@@ -48,6 +54,9 @@
 #include <string_view>
 
 #include "cli/task_runtime_wiring.h"
+#if BERTH_HAVE_LOGS
+#include "cli/awslogs_wiring.h"
+#endif
 #endif
 
 namespace berth::cli {
@@ -94,6 +103,17 @@ void register_services(ServiceRegistry& services, DaemonContext& ctx) {
     log::error("berth", "secrets: ", opened.error().message);
   }
 #endif
+#if BERTH_HAVE_LOGS
+  // CloudWatch Logs, in its own database file (DATA/logs/logs.db); log_store
+  // is what the task runtime's awslogs driver writes to.
+  std::shared_ptr<logs::LogStore> log_store;
+  if (auto opened = logs::open_for_daemon(ctx.data_dir + "/logs", ctx.clock, ctx.account_id, ctx.region)) {
+    log_store = std::move(*opened);
+    services.add(logs::make_logs_service(log_store));
+  } else {
+    log::error("berth", "logs: ", opened.error().message);
+  }
+#endif
 #if BERTH_WIRE_TASK_RUNTIME
   // The host agent: runs the tasks ECS places. Its stop hook is added
   // before ELB's and ECS's, so it runs after them (hooks run in reverse).
@@ -112,7 +132,14 @@ void register_services(ServiceRegistry& services, DaemonContext& ctx) {
         return secret_reader->read(asked);
       };
 #endif
-    if (auto wiring = TaskRuntimeWiring::start(ctx, ecr_shared, std::move(resolve_secrets))) {
+    TaskRuntimeHooks hooks{.secrets = std::move(resolve_secrets)};
+#if BERTH_HAVE_LOGS
+    if (log_store) {
+      hooks.log_destination = awslogs_destination(log_store);
+      hooks.log_streams = awslogs_stream_preparer(log_store);
+    }
+#endif
+    if (auto wiring = TaskRuntimeWiring::start(ctx, ecr_shared, std::move(hooks))) {
       task_runtime = std::move(*wiring);
       services.on_stop([task_runtime] { task_runtime->stop(); });
     } else {

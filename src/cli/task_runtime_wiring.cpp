@@ -63,7 +63,7 @@ std::string safe_name(std::string digest) {
 }  // namespace
 
 Result<std::shared_ptr<TaskRuntimeWiring>> TaskRuntimeWiring::start(DaemonContext& ctx, std::shared_ptr<ecr::Ecr> ecr,
-                                                                  ecs::SecretResolver secrets) {
+                                                                  TaskRuntimeHooks hooks) {
   std::shared_ptr<TaskRuntimeWiring> w(new TaskRuntimeWiring());
   w->ecr_ = std::move(ecr);
   auto groups = ec2::SecurityGroupPublisher::start(ctx.db);
@@ -72,6 +72,7 @@ Result<std::shared_ptr<TaskRuntimeWiring>> TaskRuntimeWiring::start(DaemonContex
 
   runtime::RuncRuntimeOptions o;
   o.data_dir = ctx.data_dir;  // the runtime keeps its files under <data_dir>/runtime/
+  o.log_destination = std::move(hooks.log_destination);
   ec2::SecurityGroupPublisher* publisher = w->groups_.get();
   o.security_groups = [publisher] { return publisher->current(); };
   TaskRuntimeWiring* self = w.get();
@@ -102,7 +103,8 @@ Result<std::shared_ptr<TaskRuntimeWiring>> TaskRuntimeWiring::start(DaemonContex
   w->runtime_ = std::make_unique<runtime::RuncTaskRuntime>(std::move(o));
   {
     std::lock_guard lock(w->launcher_mutex_);
-    w->launcher_ = std::make_unique<ecs::RuntimeTaskLauncher>(ctx.db, ctx.clock, *w->runtime_, std::move(secrets));
+    w->launcher_ = std::make_unique<ecs::RuntimeTaskLauncher>(ctx.db, ctx.clock, *w->runtime_,
+                                                              std::move(hooks.secrets), std::move(hooks.log_streams));
   }
   // Tasks an earlier daemon left: running ones are reported RUNNING again,
   // gone ones STOPPED (and forgotten).

@@ -32,13 +32,20 @@ struct ImageReference {
 };
 std::optional<ImageReference> parse_image_reference(const std::string& image);
 
+// What other modules give the host agent; each may be empty.
+struct TaskRuntimeHooks {
+  ecs::SecretResolver secrets;  // empty: a task with secrets fails to start
+  // CloudWatch Logs for the awslogs log driver; empty: the output stays in the log files.
+  std::shared_ptr<runtime::LogDestination> log_destination;
+  ecs::LogStreamPreparer log_streams;
+};
+
 class TaskRuntimeWiring {
  public:
   // The publisher, the runtime (data under ctx.data_dir + "/runtime") and
   // the launcher; adopts what an earlier daemon left running.
-  // `secrets` reads task definitions' secrets (empty: a task with secrets fails to start).
   static Result<std::shared_ptr<TaskRuntimeWiring>> start(DaemonContext& ctx, std::shared_ptr<ecr::Ecr> ecr,
-                                                          ecs::SecretResolver secrets);
+                                                          TaskRuntimeHooks hooks);
   ~TaskRuntimeWiring();
 
   ecs::TaskLauncher* launcher() { return launcher_.get(); }
