@@ -130,7 +130,7 @@ TEST_F(EcrServiceTest, ImagesPutDescribeGetDelete) {
   EXPECT_EQ(got->at("images").at(0).at("imageManifest").as_string(), manifest);
   EXPECT_EQ(got->at("failures").at(0).at("failureCode").as_string(), "ImageNotFound");
 
-  auto missing_layer = call("PutImage", put_image_input("app", R"({"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","config":{"mediaType":"x","digest":")" +
+  auto missing_layer = call("PutImage", put_image_input("app", R"({"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","config":{"mediaType":"application/vnd.docker.container.image.v1+json","digest":")" +
                                                                        sha256_digest("absent") + R"(","size":1},"layers":[]})",
                                                         "v2"));
   EXPECT_EQ(missing_layer.error().code, "LayersNotFoundException");

@@ -125,8 +125,14 @@ Task<Response> Registry::put_manifest(Request& request, const Route& route) {
   auto stored = store_manifest(catalog_, blobs_, put);
   if (!stored) {
     const Error& e = stored.error();
+    // The distribution registry's words: the code's message, the reason
+    // (or the missing digest) as detail.
     if (e.code == "MANIFEST_BLOB_UNKNOWN") {
       co_return wire::error(status::bad_request, "MANIFEST_BLOB_UNKNOWN", "blob unknown to registry", e.message);
+    }
+    if (e.code == "MANIFEST_INVALID") {
+      co_return wire::error(status::bad_request, "MANIFEST_INVALID", kManifestInvalid,
+                            manifest_invalid_reason(e.message));
     }
     co_return wire::from_error(e, route.reference);
   }
