@@ -301,15 +301,14 @@ void add_image_operations(api::Service& service, Catalog& catalog, BlobStore& bl
         return invalid_parameter("Invalid parameter at 'ImageManifest' failed to satisfy constraint: '" +
                                  std::string(manifest_invalid_reason(e.message)) + "'");
       }
-      // A missing child of an index is not a layer (ECR's text unverified).
-      if (auto parsed = parse_manifest(*manifest, put.content_type);
-          e.code == "MANIFEST_BLOB_UNKNOWN" && parsed && parsed->is_index) {
-        return Error::invalid("ReferencedImagesNotFoundException",
-                              "The manifest list references images that do not exist in the repository with name '" +
-                                  *name + "' in the registry with id '" + catalog.account_id() + "': [" + e.message +
-                                  "]");
-      }
       if (e.code == "MANIFEST_BLOB_UNKNOWN") {
+        // A missing child of an index is not a layer (ECR's text unverified).
+        if (auto parsed = parse_manifest(*manifest, put.content_type); parsed && parsed->is_index) {
+          return Error::invalid("ReferencedImagesNotFoundException",
+                                "The manifest list references images that do not exist in the repository with name '" +
+                                    *name + "' in the registry with id '" + catalog.account_id() + "': [" +
+                                    e.message + "]");
+        }
         return Error::invalid("LayersNotFoundException",
                               "Layers with digests '[" + e.message + "]' required for pushing image into repository "
                               "with name '" + *name + "' in the registry with id '" + catalog.account_id() +
