@@ -97,7 +97,7 @@ Result<std::shared_ptr<TaskRuntimeWiring>> TaskRuntimeWiring::start(DaemonContex
     fs::path dir = layouts / safe_name(written->manifest_digest);
     fs::rename(tmp, dir, ec);
     if (ec) fs::remove_all(tmp, ec);  // already there (same digest, same content)
-    if (!fs::exists(dir / "index.json")) return cannot_pull(image, "cannot write the image layout");
+    if (!fs::exists(dir / "index.json", ec)) return cannot_pull(image, "cannot write the image layout");
     return runtime::ImageSource{dir.string(), written->manifest_digest, "latest", "", ""};
   };
   w->runtime_ = std::make_unique<runtime::RuncTaskRuntime>(std::move(o));

@@ -130,7 +130,7 @@ TEST_F(EcrServiceTest, ImagesPutDescribeGetDelete) {
   EXPECT_EQ(got->at("images").at(0).at("imageManifest").as_string(), manifest);
   EXPECT_EQ(got->at("failures").at(0).at("failureCode").as_string(), "ImageNotFound");
 
-  auto missing_layer = call("PutImage", put_image_input("app", R"({"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","config":{"mediaType":"x","digest":")" +
+  auto missing_layer = call("PutImage", put_image_input("app", R"({"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","config":{"mediaType":"application/vnd.docker.container.image.v1+json","digest":")" +
                                                                        sha256_digest("absent") + R"(","size":1},"layers":[]})",
                                                         "v2"));
   EXPECT_EQ(missing_layer.error().code, "LayersNotFoundException");
@@ -146,6 +146,54 @@ TEST_F(EcrServiceTest, ImagesPutDescribeGetDelete) {
   EXPECT_TRUE(call("ListImages", R"({"repositoryName":"app"})")->at("imageIds").as_array().empty());
   ASSERT_TRUE(call("PutImage", put_image_input("app", manifest, "v1")).ok());
   EXPECT_TRUE(call("DeleteRepository", R"({"repositoryName":"app","force":true})").ok());
+}
+
+// PutImage validates as the registry does and answers with ECR's
+// exceptions; nothing of a refused image is stored.
+TEST_F(EcrServiceTest, PutImageRefusesWithEcrExceptions) {
+  ASSERT_TRUE(call("CreateRepository", R"({"repositoryName":"strict"})").ok());
+  std::string good = manifest_with_blobs("layer");
+  json::object without_types = json::parse(good).as_object();
+  without_types["layers"].as_array()[0].as_object().erase("mediaType");
+  auto bad = call("PutImage", put_image_input("strict", json::serialize(without_types), "v1"));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().code, "InvalidParameterException") << bad.error().message;
+  EXPECT_EQ(bad.error().message,
+            "Invalid parameter at 'ImageManifest' failed to satisfy constraint: 'layers[0] has no mediaType'");
+  auto not_json = call("PutImage", put_image_input("strict", "{\"schemaVersion\":", "v1"));
+  ASSERT_FALSE(not_json.ok());
+  EXPECT_EQ(not_json.error().message,
+            "Invalid parameter at 'ImageManifest' failed to satisfy constraint: 'Invalid JSON syntax'");
+
+  // An OCI manifest without mediaType needs imageManifestMediaType beside it.
+  std::string config = fx_.ecr->blobs().put("{}").value();
+  std::string oci = R"({"schemaVersion":2,"config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":")" +
+                    config + R"(","size":2},"layers":[]})";
+  auto untyped = call("PutImage", put_image_input("strict", oci, "v2"));
+  ASSERT_FALSE(untyped.ok());
+  EXPECT_EQ(untyped.error().code, "InvalidParameterException") << untyped.error().message;
+  json::object typed = json::parse(put_image_input("strict", oci, "v2")).as_object();
+  typed["imageManifestMediaType"] = "application/vnd.oci.image.manifest.v1+json";
+  auto put = call("PutImage", json::serialize(typed));
+  ASSERT_TRUE(put.ok()) << put.error().message;
+
+  // An index whose image is not in the repository.
+  std::string index = R"({"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[)"
+                      R"({"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":")" +
+                      sha256_digest("no such image") + R"(","size":10}]})";
+  auto orphan = call("PutImage", put_image_input("strict", index, "v3"));
+  ASSERT_FALSE(orphan.ok());
+  EXPECT_EQ(orphan.error().code, "ReferencedImagesNotFoundException") << orphan.error().message;
+
+  auto wrong_digest = json::parse(put_image_input("strict", good, "v4")).as_object();
+  wrong_digest["imageDigest"] = sha256_digest("something else");
+  auto mismatch = call("PutImage", json::serialize(wrong_digest));
+  ASSERT_FALSE(mismatch.ok());
+  EXPECT_EQ(mismatch.error().code, "ImageDigestDoesNotMatchException") << mismatch.error().message;
+
+  auto listed = call("ListImages", R"({"repositoryName":"strict"})");
+  ASSERT_TRUE(listed.ok());
+  EXPECT_EQ(listed->at("imageIds").as_array().size(), 1u) << json::serialize(*listed);
 }
 
 TEST_F(EcrServiceTest, ImmutableRepositoryRefusesRetag) {

@@ -10,6 +10,10 @@ Result<PutOutcome> store_manifest(Catalog& catalog, BlobStore& blobs, const Mani
   }
   auto manifest = parse_manifest(put.bytes, put.content_type);
   if (!manifest) return std::move(manifest).error();
+  if (put.type_required && !manifest->media_type_in_body && put.content_type.empty()) {
+    return Error::invalid("MANIFEST_INVALID", std::string(kManifestInvalid) +
+                                                  ": the manifest has no mediaType and none was given beside it");
+  }
   std::string digest = sha256_digest(put.bytes);
   if (put.expected_digest && *put.expected_digest != digest) {
     return Error::invalid("DIGEST_INVALID", "provided digest did not match uploaded content");

@@ -21,6 +21,9 @@ struct ManifestPut {
   std::string_view repository;
   std::string_view bytes;
   std::string_view content_type;            // may be empty: taken from the manifest
+  // ECR's PutImage: a manifest without a mediaType member needs the type
+  // given beside it (imageManifestMediaType); the registry infers OCI's.
+  bool type_required = false;
   std::optional<std::string> tag;
   std::optional<std::string> expected_digest;
   double pushed_at = 0;

@@ -6,6 +6,7 @@
 #include <boost/json/serialize.hpp>
 
 #include <cerrno>
+#include <exception>
 #include <fstream>
 
 #include "ecr/digest.h"
@@ -44,11 +45,38 @@ std::string_view oci_layer_type(std::string_view t) {
   return t;
 }
 
-}  // namespace
+// The Docker schema 2 manifest with OCI media types (umoci reads only OCI).
+// `bytes` passed parse_manifest; a stored manifest of an older berth may
+// still be odd, so every member is checked, never assumed.
+Result<std::string> as_oci_manifest(std::string_view bytes) {
+  auto bad = [](std::string what) { return Error::invalid("MANIFEST_INVALID", "manifest invalid: " + what); };
+  json::error_code ec;
+  json::value v = json::parse(json::string_view(bytes.data(), bytes.size()), ec);
+  json::object* o = ec ? nullptr : v.if_object();
+  if (o == nullptr) return bad("not a JSON object");
+  (*o)["mediaType"] = kOciManifest;
+  json::object* config = o->contains("config") ? (*o)["config"].if_object() : nullptr;
+  if (config == nullptr) return bad("no config");
+  const json::string* config_type = config->contains("mediaType") ? (*config)["mediaType"].if_string() : nullptr;
+  if (config_type == nullptr) return bad("config has no mediaType");
+  if (*config_type == kDockerConfig) (*config)["mediaType"] = kOciConfig;
+  json::array* layers = o->contains("layers") ? (*o)["layers"].if_array() : nullptr;
+  if (layers == nullptr) return bad("no layers");
+  for (auto& l : *layers) {
+    json::object* layer = l.if_object();
+    const json::string* type = layer && layer->contains("mediaType") ? (*layer)["mediaType"].if_string() : nullptr;
+    if (type == nullptr) return bad("a layer has no mediaType");
+    (*layer)["mediaType"] = oci_layer_type(std::string_view(*type));
+  }
+  return json::serialize(v);
+}
 
-Result<LayoutWritten> write_oci_layout(Catalog& catalog, const BlobStore& blobs, std::string_view repository,
-                                       std::string_view reference, const fs::path& out_dir,
-                                       std::string_view ref_name) {
+// An index names an image (or another index); a chain this long is not an image.
+constexpr int kMaxIndexDepth = 4;
+
+Result<LayoutWritten> write_layout(Catalog& catalog, const BlobStore& blobs, std::string_view repository,
+                                   std::string_view reference, const fs::path& out_dir, std::string_view ref_name,
+                                   int depth) {
   auto image = resolve_image(catalog, repository, reference);
   if (!image) return std::move(image).error();
   auto bytes = blobs.read_all(image->digest, kMaxManifestBytes);
@@ -61,8 +89,9 @@ Result<LayoutWritten> write_oci_layout(Catalog& catalog, const BlobStore& blobs,
       if (m.platform_os == "linux" && m.platform_arch == "amd64") pick = &m;
     }
     if (pick == nullptr && !manifest->manifests.empty()) pick = &manifest->manifests.front();
-    if (pick == nullptr) return Error::invalid("MANIFEST_INVALID", "the index lists no manifest");
-    return write_oci_layout(catalog, blobs, repository, pick->digest, out_dir, ref_name);
+    if (pick == nullptr) return Error::invalid("MANIFEST_INVALID", "manifest invalid: the index lists no manifest");
+    if (depth >= kMaxIndexDepth) return Error::invalid("MANIFEST_INVALID", "manifest invalid: indexes nested too deep");
+    return write_layout(catalog, blobs, repository, pick->digest, out_dir, ref_name, depth + 1);
   }
 
   fs::path blob_dir = out_dir / "blobs" / "sha256";
@@ -76,16 +105,9 @@ Result<LayoutWritten> write_oci_layout(Catalog& catalog, const BlobStore& blobs,
 
   std::string manifest_bytes = *bytes;
   if (manifest->media_type == kDockerManifestV2) {
-    json::value v = json::parse(*bytes);
-    auto& o = v.as_object();
-    o["mediaType"] = kOciManifest;
-    auto& config = o["config"].as_object();
-    if (config["mediaType"].as_string() == kDockerConfig) config["mediaType"] = kOciConfig;
-    for (auto& l : o["layers"].as_array()) {
-      auto& lo = l.as_object();
-      lo["mediaType"] = oci_layer_type(std::string_view(lo["mediaType"].as_string()));
-    }
-    manifest_bytes = json::serialize(v);
+    auto rewritten = as_oci_manifest(*bytes);
+    if (!rewritten) return std::move(rewritten).error();
+    manifest_bytes = std::move(*rewritten);
   }
   std::string manifest_digest = sha256_digest(manifest_bytes);
   if (auto s = write_file(blob_dir / std::string(digest_hex(manifest_digest)), manifest_bytes); !s) {
@@ -101,6 +123,20 @@ Result<LayoutWritten> write_oci_layout(Catalog& catalog, const BlobStore& blobs,
     return std::move(s).error();
   }
   return LayoutWritten{manifest_digest, image->digest};
+}
+
+}  // namespace
+
+Result<LayoutWritten> write_oci_layout(Catalog& catalog, const BlobStore& blobs, std::string_view repository,
+                                       std::string_view reference, const fs::path& out_dir,
+                                       std::string_view ref_name) {
+  // The runtime calls this on its launch thread: whatever the stored data,
+  // an answer, never an exception (bad_alloc, a filesystem_error).
+  try {
+    return write_layout(catalog, blobs, repository, reference, out_dir, ref_name, 0);
+  } catch (const std::exception& e) {
+    return Error::internal(std::string("cannot write the image layout: ") + e.what());
+  }
 }
 
 }  // namespace berth::ecr

@@ -29,6 +29,8 @@ struct LayoutWritten {
 };
 
 // reference: tag or digest. out_dir is created; existing files are replaced.
+// Never throws: a stored manifest that does not parse (one an older berth
+// accepted) is MANIFEST_INVALID.
 Result<LayoutWritten> write_oci_layout(Catalog& catalog, const BlobStore& blobs, std::string_view repository,
                                        std::string_view reference, const std::filesystem::path& out_dir,
                                        std::string_view ref_name);

@@ -66,6 +66,42 @@ TEST_P(OciLayoutTest, UmociUnpacksTheLayoutWithoutLayerCopies) {
   EXPECT_EQ(fx.ecr->write_oci_layout("app", "nope", work / "x", "x").error().code, "MANIFEST_UNKNOWN");
 }
 
+// A manifest an older berth stored without checking its descriptors (the
+// hole of issue 16): the layout is refused with an error, nothing throws.
+TEST(OciLayout, StoredManifestsThatNoLongerValidateAreErrors) {
+  testing::Fixture fx;
+  fx.create_repository("app");
+  std::string config_digest = fx.ecr->blobs().put("{}").value();
+  std::string layer_digest = fx.ecr->blobs().put("layer").value();
+  const std::string config = R"("config":{"mediaType":"application/vnd.docker.container.image.v1+json","digest":")" +
+                             config_digest + R"(","size":2})";
+  const std::string layer_without_type = R"({"digest":")" + layer_digest + R"(","size":5})";
+  const std::pair<const char*, std::string> stored[] = {
+      {"layer without mediaType", R"({"schemaVersion":2,"mediaType":")" + std::string(kDockerManifestV2) + R"(",)" +
+                                      config + R"(,"layers":[)" + layer_without_type + "]}"},
+      {"config without mediaType", R"({"schemaVersion":2,"mediaType":")" + std::string(kDockerManifestV2) +
+                                       R"(","config":{"digest":")" + config_digest + R"(","size":2},"layers":[]})"},
+      {"layers not an array", R"({"schemaVersion":2,"mediaType":")" + std::string(kDockerManifestV2) + R"(",)" + config +
+                                  R"(,"layers":7})"},
+      {"not JSON", "{\"schemaVersion\":"},
+  };
+  int n = 0;
+  for (const auto& [name, bytes] : stored) {
+    SCOPED_TRACE(name);
+    NewImage image;
+    image.repository = "app";
+    image.digest = fx.ecr->blobs().put(bytes).value();
+    image.media_type = kDockerManifestV2;
+    image.manifest_size = static_cast<int64_t>(bytes.size());
+    image.tag = "bad" + std::to_string(n++);
+    ASSERT_TRUE(fx.ecr->catalog().put_image(image).ok());
+    Result<LayoutWritten> layout = Error::internal("not run");
+    EXPECT_NO_THROW(layout = fx.ecr->write_oci_layout("app", *image.tag, fx.dir / "layout", "latest"));
+    ASSERT_FALSE(layout.ok()) << name << " was written as a layout";
+    EXPECT_EQ(layout.error().code, "MANIFEST_INVALID") << layout.error().message;
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Formats, OciLayoutTest, ::testing::Values(false, true),
                          [](const auto& info) { return info.param ? "DockerSchema2" : "Oci"; });
 

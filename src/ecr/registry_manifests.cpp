@@ -101,7 +101,7 @@ Task<Response> Registry::put_manifest(Request& request, const Route& route) {
     co_return wire::error(status::bad_request, "TAG_INVALID", "invalid tag", route.reference);
   }
   if (auto length = request.content_length(); length && *length > kMaxManifestBytes) {
-    Response r = wire::error(status::payload_too_large, "MANIFEST_INVALID", "manifest invalid: larger than 4 MiB");
+    Response r = wire::error(status::payload_too_large, "MANIFEST_INVALID", kManifestInvalid, "larger than 4 MiB");
     r.close = true;  // not worth reading a body we refuse
     co_return r;
   }
@@ -109,7 +109,7 @@ Task<Response> Registry::put_manifest(Request& request, const Route& route) {
   auto body = co_await request.read_body();
   if (!body) {
     if (body.error().code == "RequestEntityTooLarge") {
-      Response r = wire::error(status::payload_too_large, "MANIFEST_INVALID", "manifest invalid: larger than 4 MiB");
+      Response r = wire::error(status::payload_too_large, "MANIFEST_INVALID", kManifestInvalid, "larger than 4 MiB");
       r.close = true;
       co_return r;
     }
@@ -125,8 +125,14 @@ Task<Response> Registry::put_manifest(Request& request, const Route& route) {
   auto stored = store_manifest(catalog_, blobs_, put);
   if (!stored) {
     const Error& e = stored.error();
+    // The distribution registry's words: the code's message, the reason
+    // (or the missing digest) as detail.
     if (e.code == "MANIFEST_BLOB_UNKNOWN") {
       co_return wire::error(status::bad_request, "MANIFEST_BLOB_UNKNOWN", "blob unknown to registry", e.message);
+    }
+    if (e.code == "MANIFEST_INVALID") {
+      co_return wire::error(status::bad_request, "MANIFEST_INVALID", kManifestInvalid,
+                            manifest_invalid_reason(e.message));
     }
     co_return wire::from_error(e, route.reference);
   }

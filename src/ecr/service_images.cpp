@@ -277,7 +277,8 @@ void add_image_operations(api::Service& service, Catalog& catalog, BlobStore& bl
     ManifestPut put;
     put.repository = *name;
     put.bytes = *manifest;
-    put.content_type = media_type->value_or("");
+    put.content_type = *media_type ? std::string_view(**media_type) : std::string_view();
+    put.type_required = true;
     put.tag = *tag;
     put.expected_digest = *digest;
     put.pushed_at = std::chrono::duration<double>(ctx.now.time_since_epoch()).count();
@@ -295,9 +296,19 @@ void add_image_operations(api::Service& service, Catalog& catalog, BlobStore& bl
     if (!stored) {
       const Error& e = stored.error();
       if (e.code == "MANIFEST_INVALID") {
-        return invalid_parameter("Invalid parameter at 'ImageManifest' failed to satisfy constraint: '" + e.message + "'");
+        // ECR's words for unparseable JSON ("... constraint: 'Invalid JSON
+        // syntax'"); the other reasons are berth's (ECR's texts unverified).
+        return invalid_parameter("Invalid parameter at 'ImageManifest' failed to satisfy constraint: '" +
+                                 std::string(manifest_invalid_reason(e.message)) + "'");
       }
       if (e.code == "MANIFEST_BLOB_UNKNOWN") {
+        // A missing child of an index is not a layer (ECR's text unverified).
+        if (auto parsed = parse_manifest(*manifest, put.content_type); parsed && parsed->is_index) {
+          return Error::invalid("ReferencedImagesNotFoundException",
+                                "The manifest list references images that do not exist in the repository with name '" +
+                                    *name + "' in the registry with id '" + catalog.account_id() + "': [" +
+                                    e.message + "]");
+        }
         return Error::invalid("LayersNotFoundException",
                               "Layers with digests '[" + e.message + "]' required for pushing image into repository "
                               "with name '" + *name + "' in the registry with id '" + catalog.account_id() +

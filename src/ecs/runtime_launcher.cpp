@@ -131,6 +131,22 @@ runtime::LinuxOptions linux_options_of(const json::object& c) {
   return lx;
 }
 
+// The definition's containerDefinitions (empty when the stored definition
+// has none: the runtime then refuses the task, nothing throws).
+const json::array& container_definitions(const json::object& task_definition) {
+  static const json::array kNone;
+  auto it = task_definition.find("containerDefinitions");
+  return it != task_definition.end() && it->value().is_array() ? it->value().get_array() : kNone;
+}
+
+// Its objects only, in the order task_spec_for makes spec.containers.
+std::vector<const json::object*> container_objects(const json::object& task_definition) {
+  std::vector<const json::object*> out;
+  for (const auto& c : container_definitions(task_definition))
+    if (c.is_object()) out.push_back(&c.get_object());
+  return out;
+}
+
 }  // namespace
 
 std::optional<runtime::AwsLogsConfig> awslogs_of(const json::object& c, const std::string& task_id) {
@@ -184,8 +200,9 @@ runtime::TaskSpec task_spec_for(const LaunchRequest& r) {
   if (auto it = r.overrides.find("containerOverrides"); it != r.overrides.end() && it->value().is_array()) {
     overrides = &it->value().as_array();
   }
-  for (const auto& cv : r.task_definition.at("containerDefinitions").as_array()) {
-    const auto& c = cv.as_object();
+  for (const auto& cv : container_definitions(r.task_definition)) {
+    if (!cv.is_object()) continue;
+    const auto& c = cv.get_object();
     runtime::ContainerSpec s;
     s.name = text(c, "name");
     s.image_reference = text(c, "image");
@@ -252,7 +269,8 @@ runtime::TaskSpec task_spec_for(const LaunchRequest& r) {
     }
     if (auto it = c.find("portMappings"); it != c.end() && it->value().is_array()) {
       for (const auto& p : it->value().as_array()) {
-        const auto& pm = p.as_object();
+        if (!p.is_object()) continue;
+        const auto& pm = p.get_object();
         runtime::PortMapping m;
         m.container_port = static_cast<uint16_t>(integer(pm, "containerPort"));
         m.host_port = static_cast<uint16_t>(integer(pm, "hostPort"));
@@ -338,9 +356,9 @@ Status resolve_secrets(const LaunchRequest& request, const SecretResolver& resol
   if (role.empty()) role = text(request.task_definition, "executionRoleArn");
   std::vector<SecretRequest> requests;
   std::vector<std::pair<size_t, std::string>> targets;  // (container, variable); "" for registry credentials
-  const auto& definitions = request.task_definition.at("containerDefinitions").as_array();
+  const auto definitions = container_objects(request.task_definition);
   for (size_t i = 0; i < definitions.size() && i < spec.containers.size(); ++i) {
-    const auto& c = definitions[i].as_object();
+    const auto& c = *definitions[i];
     each_object(c, "secrets", [&](const json::object& secret) {
       requests.push_back({text(secret, "valueFrom"), role});
       targets.emplace_back(i, text(secret, "name"));
@@ -366,11 +384,11 @@ Status resolve_secrets(const LaunchRequest& request, const SecretResolver& resol
 
 Status prepare_log_streams(const LaunchRequest& request, const LogStreamPreparer& preparer,
                            const runtime::TaskSpec& spec) {
-  const auto& definitions = request.task_definition.at("containerDefinitions").as_array();
+  const auto definitions = container_objects(request.task_definition);
   for (size_t i = 0; i < definitions.size() && i < spec.containers.size(); ++i) {
     const auto& logs = spec.containers[i].awslogs;
     if (!logs || !preparer) continue;  // no CloudWatch Logs: the output stays in the log file
-    bool create_group = creates_log_group(definitions[i].as_object());
+    bool create_group = creates_log_group(*definitions[i]);
     auto made = preparer(logs->group, logs->stream, create_group);
     if (made) continue;
     std::string step = made.error().code == "ResourceNotFoundException" || !create_group
@@ -430,8 +448,14 @@ void RuntimeTaskLauncher::on_event(const runtime::TaskEvent& event) {
 }
 
 void RuntimeTaskLauncher::report(const TaskReport& r) {
-  if (auto s = apply_task_status(db_, r, clock_.now()); !s) {
-    log::warn("ecs", "task ", r.task_id, " status: ", s.error().message);
+  // Called on the launcher's worker and on the runtime's monitor thread:
+  // a task row that does not parse is logged, not thrown at them.
+  try {
+    if (auto s = apply_task_status(db_, r, clock_.now()); !s) {
+      log::warn("ecs", "task ", r.task_id, " status: ", s.error().message);
+    }
+  } catch (const std::exception& e) {
+    log::error("ecs", "task ", r.task_id, " status: ", e.what());
   }
 }
 
@@ -444,51 +468,76 @@ void RuntimeTaskLauncher::work(std::stop_token stop) {
       request = std::move(queue_.front());
       queue_.pop_front();
     }
-    // Adopted after a restart, or launched twice: report what runs (its
-    // secrets were read when it started).
-    if (auto state = runtime_.state(request.task_id)) {
-      report(report_for(*state));
-      continue;
+    // Nothing a task brings (its definition, its image, what the store
+    // holds of them) may end this thread, let alone the daemon: the task
+    // fails to start and the next one is served.
+    try {
+      launch_one(request);
+    } catch (const std::exception& e) {
+      fail_to_start(request, "", std::string("CannotStartContainerError: internal error: ") + e.what());
+    } catch (...) {
+      fail_to_start(request, "", "CannotStartContainerError: internal error");
     }
-    auto spec = task_spec_for(request);
-    Result<runtime::TaskState> started = Error::internal("not started");
-    // A task whose secrets cannot be read stops before anything starts.
-    if (auto read = resolve_secrets(request, secrets_, spec); !read) {
-      started = std::move(read).error();
-    } else if (auto streams = prepare_log_streams(request, log_streams_, spec); !streams) {
-      started = std::move(streams).error();
-    } else {
-      started = runtime_.start(spec);
-    }
-    if (started) {
-      report(report_for(*started));
-      continue;
-    }
-    if (started.error().error_class == ErrorClass::kAlreadyExists) {
-      if (auto state = runtime_.state(request.task_id)) report(report_for(*state));
-      continue;
-    }
-    // Nothing of the task is left behind on error (runtime.h); the message
-    // is AWS's reason ("CannotPullContainerError: ...", "ResourceInitializationError: ...").
+  }
+}
+
+void RuntimeTaskLauncher::launch_one(const LaunchRequest& request) {
+  // Adopted after a restart, or launched twice: report what runs (its
+  // secrets were read when it started).
+  if (auto state = runtime_.state(request.task_id)) {
+    report(report_for(*state));
+    return;
+  }
+  auto spec = task_spec_for(request);
+  Result<runtime::TaskState> started = Error::internal("not started");
+  // A task whose secrets cannot be read stops before anything starts.
+  if (auto read = resolve_secrets(request, secrets_, spec); !read) {
+    started = std::move(read).error();
+  } else if (auto streams = prepare_log_streams(request, log_streams_, spec); !streams) {
+    started = std::move(streams).error();
+  } else {
+    started = runtime_.start(spec);
+  }
+  if (started) {
+    report(report_for(*started));
+    return;
+  }
+  if (started.error().error_class == ErrorClass::kAlreadyExists) {
+    if (auto state = runtime_.state(request.task_id)) report(report_for(*state));
+    return;
+  }
+  // Nothing of the task is left behind on error (runtime.h); the message
+  // is AWS's reason ("CannotPullContainerError: ...", "ResourceInitializationError: ...").
+  fail_to_start(request, started.error().code, started.error().message);
+}
+
+void RuntimeTaskLauncher::fail_to_start(const LaunchRequest& request, const std::string& code,
+                                        const std::string& reason) noexcept {
+  try {
     TaskReport failed;
     failed.task_id = request.task_id;
     failed.last_status = "STOPPED";
     failed.stop_code = "TaskFailedToStart";
-    failed.stopped_reason = started.error().message;
+    failed.stopped_reason = reason;
     // The agent's words name the task.
-    if (started.error().code == "TaskDependencyError") {
+    if (code == "TaskDependencyError") {
       failed.stopped_reason += ", taskArn: " + request.task_arn;
-    } else if (started.error().code == "VolumeNotFound") {
+    } else if (code == "VolumeNotFound") {
       failed.stopped_reason = "resource cannot be initialized for task " + request.task_arn + ": " + failed.stopped_reason;
     }
-    for (const auto& c : request.task_definition.at("containerDefinitions").as_array()) {
+    for (const auto& c : container_definitions(request.task_definition)) {
+      if (!c.is_object()) continue;
       ContainerReport cr;
-      cr.name = text(c.as_object(), "name");
+      cr.name = text(c.get_object(), "name");
       cr.last_status = "STOPPED";
-      cr.reason = started.error().message;
+      cr.reason = reason;
       failed.containers.push_back(std::move(cr));
     }
     report(failed);
+  } catch (const std::exception& e) {
+    log::error("ecs", "task ", request.task_id, " failed to start (", reason, ") and its status was not written: ", e.what());
+  } catch (...) {
+    log::error("ecs", "task ", request.task_id, " failed to start (", reason, ") and its status was not written");
   }
 }
 

@@ -76,6 +76,10 @@ class RuntimeTaskLauncher final : public TaskLauncher {
 
  private:
   void work(std::stop_token stop);
+  void launch_one(const LaunchRequest& request);
+  // Reports the task STOPPED with TaskFailedToStart and `reason`; `code` is
+  // the runtime's error code (some reasons then name the task). Never throws.
+  void fail_to_start(const LaunchRequest& request, const std::string& code, const std::string& reason) noexcept;
   void report(const TaskReport& r);
 
   store::Database& db_;

@@ -259,6 +259,22 @@ TEST(RuntimeLauncher, AwslogsStreamsAreNamedAsEcsNamesThem) {
   EXPECT_FALSE(parse_docker_size("lots").has_value());
 }
 
+// A definition the store holds oddly (or none: its row is gone) maps to a
+// spec with what can be read; the runtime then refuses it. Nothing throws
+// on the launcher's thread.
+TEST(RuntimeLauncher, OddDefinitionsMapWithoutThrowing) {
+  for (const char* td : {"{}", R"({"containerDefinitions":7})", R"({"containerDefinitions":[1,"x",null]})",
+                         R"({"containerDefinitions":[{"name":"a","portMappings":[1,{"containerPort":80}],
+                             "secrets":[1],"environment":[2]}]})"}) {
+    LaunchRequest r = request();
+    r.task_definition = json::parse(td).as_object();
+    runtime::TaskSpec spec;
+    EXPECT_NO_THROW(spec = task_spec_for(r)) << td;
+    EXPECT_NO_THROW((void)resolve_secrets(r, SecretResolver(), spec)) << td;
+    EXPECT_LE(spec.containers.size(), 1u) << td;
+  }
+}
+
 TEST(RuntimeLauncher, SecretsAreReadWithTheExecutionRole) {
   LaunchRequest r = request();
   r.task_definition = json::parse(R"({"family":"f","executionRoleArn":"arn:aws:iam::1:role/exec",

@@ -256,6 +256,23 @@ Status apply_task_status(store::Database& db, const TaskReport& report, WallTime
   });
 }
 
+namespace {
+
+// A stored JSON document; an empty object when it is not one.
+json::object parse_object(std::string_view text) {
+  boost::system::error_code ec;
+  json::value v = json::parse(text, ec);
+  if (ec || !v.is_object()) return {};
+  return std::move(v.get_object());
+}
+
+std::string string_member(const json::object& o, std::string_view key) {
+  const json::value* v = o.if_contains(key);
+  return v && v->is_string() ? std::string(v->get_string()) : std::string();
+}
+
+}  // namespace
+
 struct TaskDispatcher::Shared : std::enable_shared_from_this<TaskDispatcher::Shared> {
   Shared(store::Database& d, const Clock& c, Options o, TaskLauncher* l)
       : db(d), clock(c), options(std::move(o)), launcher(l) {}
@@ -290,11 +307,12 @@ struct TaskDispatcher::Shared : std::enable_shared_from_this<TaskDispatcher::Sha
         auto row = stmt->step();
         if (!row) return std::move(row).error();
         if (!*row) break;
-        json::object doc = json::parse(stmt->column_text(6)).as_object();
+        // A row this daemon cannot read is skipped (and said), never thrown
+        // at the thread that committed.
+        json::object doc = parse_object(stmt->column_text(6));
         if (stmt->column_text(5) == "STOPPED") {
-          stops.emplace_back(stmt->column_string(0), doc.contains("stoppedReason")
-                                                         ? std::string(doc.at("stoppedReason").as_string())
-                                                         : std::string("Task stopped by user"));
+          std::string reason = string_member(doc, "stoppedReason");
+          stops.emplace_back(stmt->column_string(0), reason.empty() ? std::string("Task stopped by user") : reason);
           continue;
         }
         LaunchRequest r;
@@ -302,8 +320,12 @@ struct TaskDispatcher::Shared : std::enable_shared_from_this<TaskDispatcher::Sha
         r.cluster = stmt->column_string(1);
         r.container_instance_id = stmt->column_string(2);
         r.launch_type = stmt->column_string(3);
-        r.task_arn = std::string(doc.at("taskArn").as_string());
-        r.overrides = doc.at("overrides").as_object();
+        r.task_arn = string_member(doc, "taskArn");
+        if (r.task_arn.empty()) {
+          log::warn("ecs", "task ", r.task_id, ": its stored document is unreadable; not launched");
+          continue;
+        }
+        if (const json::value* o = doc.if_contains("overrides"); o && o->is_object()) r.overrides = o->get_object();
         if (!stmt->column_text(7).empty()) enis[r.task_id] = stmt->column_string(7);
         if (stmt->column_int64(4) == 0) to_mark.push_back(r.task_id);
         launches.push_back(std::move(r));
@@ -318,7 +340,7 @@ struct TaskDispatcher::Shared : std::enable_shared_from_this<TaskDispatcher::Sha
         std::string td_arn = arn_stmt->column_string(0);
         td->bind_all(td_arn.substr(td_arn.find(":task-definition/") + 17));
         if (auto row = td->step(); !row) return std::move(row).error();
-        else if (*row) r.task_definition = json::parse(td->column_text(0)).as_object();
+        else if (*row) r.task_definition = parse_object(td->column_text(0));
         if (!r.container_instance_id.empty()) {
           auto ci = tx.prepare("SELECT ec2_instance_id FROM ecs_container_instances WHERE id = ?");
           if (!ci) return std::move(ci).error();

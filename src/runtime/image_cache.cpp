@@ -49,35 +49,48 @@ struct LayoutImage {
   std::string config_json;
 };
 
+const json::string* string_member(const json::object& o, std::string_view key) {
+  const json::value* v = o.if_contains(key);
+  return v ? v->if_string() : nullptr;
+}
+
+// Reads what the layout's writer (ecr::write_oci_layout, or a test) put
+// there; anything odd in it is a pull error, never an exception.
 Result<LayoutImage> read_layout(const fs::path& layout, const ImageSource& source) {
   auto index_text = read_file(layout / "index.json");
   if (!index_text) return pull_error("no image layout at " + layout.string());
   boost::system::error_code ec;
   auto index = json::parse(*index_text, ec);
-  if (ec || !index.is_object() || !index.as_object().contains("manifests"))
-    return pull_error("bad index.json in " + layout.string());
+  const json::object* index_object = ec ? nullptr : index.if_object();
+  const json::value* manifests = index_object ? index_object->if_contains("manifests") : nullptr;
+  if (manifests == nullptr || !manifests->is_array()) return pull_error("bad index.json in " + layout.string());
   LayoutImage out;
-  for (const auto& m : index.as_object().at("manifests").as_array()) {
-    if (!m.is_object()) continue;
-    const auto& o = m.as_object();
-    std::string digest = o.contains("digest") ? std::string(o.at("digest").as_string()) : "";
+  for (const auto& m : manifests->get_array()) {
+    const json::object* o = m.if_object();
+    if (o == nullptr) continue;
+    const json::string* digest_member = string_member(*o, "digest");
+    std::string digest = digest_member ? std::string(*digest_member) : "";
     std::string ref;
-    if (auto* a = o.if_contains("annotations"); a && a->is_object())
-      if (auto* r = a->as_object().if_contains("org.opencontainers.image.ref.name"); r && r->is_string())
-        ref = std::string(r->as_string());
+    if (const json::value* a = o->if_contains("annotations"); a && a->is_object())
+      if (const json::string* r = string_member(a->get_object(), "org.opencontainers.image.ref.name"))
+        ref = std::string(*r);
     bool wanted = source.ref_name.empty() ? (digest == source.manifest_digest || source.manifest_digest.empty())
                                           : ref == source.ref_name;
     if (!wanted) continue;
+    if (!valid_digest(digest)) return pull_error("layout manifest with an invalid digest '" + digest + "'");
     out.ref_name = ref;
     auto manifest_text = read_file(layout / "blobs" / "sha256" / hex_of(digest));
     if (!manifest_text) return pull_error("manifest " + digest + " missing from the layout");
     auto manifest = json::parse(*manifest_text, ec);
-    if (ec || !manifest.is_object() || !manifest.as_object().contains("config"))
-      return pull_error("bad manifest " + digest);
-    std::string config_digest(manifest.as_object().at("config").as_object().at("digest").as_string());
-    auto config = read_file(layout / "blobs" / "sha256" / hex_of(config_digest));
-    if (!config) return pull_error("image config " + config_digest + " missing");
-    out.config_json = *config;
+    const json::object* manifest_object = ec ? nullptr : manifest.if_object();
+    const json::value* config = manifest_object ? manifest_object->if_contains("config") : nullptr;
+    const json::string* config_member = config && config->is_object() ? string_member(config->get_object(), "digest") : nullptr;
+    if (config_member == nullptr) return pull_error("bad manifest " + digest);
+    std::string config_digest(*config_member);
+    if (!valid_digest(config_digest)) return pull_error("bad manifest " + digest + ": invalid config digest");
+    auto config_text = read_file(layout / "blobs" / "sha256" / hex_of(config_digest));
+    if (!config_text) return pull_error("image config " + config_digest + " missing");
+    out.config_json = *config_text;
     if (out.ref_name.empty()) return pull_error("layout manifest has no ref name for umoci");
     return out;
   }

@@ -416,6 +416,32 @@ Result<ConsoleAttachment> RuncTaskRuntime::attach_console(const LinuxOptions& op
   return a;
 }
 
+Result<std::vector<CachedImage>> RuncTaskRuntime::resolve_images(const TaskSpec& spec) {
+  std::vector<CachedImage> images;
+  for (const auto& c : spec.containers) {
+    // The resolver reads what others pushed: whatever it meets, the task
+    // fails to pull, and the thread that started it goes on.
+    try {
+      ImageSource source = c.image;
+      if (source.layout_dir.empty() && source.prepared_rootfs.empty()) {
+        auto resolved = options_.resolve_image
+                            ? options_.resolve_image(c.image_reference)
+                            : Result<ImageSource>(Error::not_found(
+                                  "CannotPullContainerError",
+                                  "CannotPullContainerError: no image source for '" + c.image_reference + "'"));
+        if (!resolved) return std::move(resolved).error();
+        source = std::move(*resolved);
+      }
+      auto image = images_.ensure(source);
+      if (!image) return std::move(image).error();
+      images.push_back(std::move(*image));
+    } catch (const std::exception& e) {
+      return Error::not_found("CannotPullContainerError", "CannotPullContainerError: " + c.image_reference + ": " + e.what());
+    }
+  }
+  return images;
+}
+
 Result<TaskState> RuncTaskRuntime::start(const TaskSpec& spec) {
   if (!valid_id(spec.task_id)) return Error::invalid("InvalidParameter", "bad task id '" + spec.task_id + "'");
   if (spec.containers.empty()) return Error::invalid("InvalidParameter", "a task needs a container");
@@ -461,39 +487,21 @@ Result<TaskState> RuncTaskRuntime::start(const TaskSpec& spec) {
     return e;
   };
 
-  std::vector<CachedImage> images;
-  for (const auto& c : spec.containers) {
-    ImageSource source = c.image;
-    if (source.layout_dir.empty() && source.prepared_rootfs.empty()) {
-      auto resolved = options_.resolve_image
-                          ? options_.resolve_image(c.image_reference)
-                          : Result<ImageSource>(Error::not_found(
-                                "CannotPullContainerError",
-                                "CannotPullContainerError: no image source for '" + c.image_reference + "'"));
-      if (!resolved) {
-        std::lock_guard lock(mutex_);
-        tasks_.erase(spec.task_id);
-        return std::move(resolved).error();
-      }
-      source = std::move(*resolved);
-    }
-    auto image = images_.ensure(source);
-    if (!image) {
-      std::lock_guard lock(mutex_);
-      tasks_.erase(spec.task_id);
-      return std::move(image).error();
-    }
-    images.push_back(std::move(*image));
+  auto images = resolve_images(spec);
+  if (!images) {
+    std::lock_guard lock(mutex_);
+    tasks_.erase(spec.task_id);
+    return std::move(images).error();
   }
   for (size_t i = 0; i < spec.containers.size(); ++i) {
     const auto& c = spec.containers[i];
     ContainerRecord r;
     r.spec = c;
     r.runc_id = spec.task_id + "_" + container_file_name(c.name);
-    r.image = images[i];
+    r.image = (*images)[i];
     r.stop_timeout = c.stop_timeout.value_or(kDefaultStopTimeout);
     // The definition's signal, else the image's STOPSIGNAL, else SIGTERM.
-    const std::string& name = !c.stop_signal.empty() ? c.stop_signal : images[i].config.stop_signal;
+    const std::string& name = !c.stop_signal.empty() ? c.stop_signal : (*images)[i].config.stop_signal;
     int sig = name.empty() ? SIGTERM : signal_number(name);
     r.stop_signal = sig > 0 ? sig : SIGTERM;
     r.state.name = c.name;

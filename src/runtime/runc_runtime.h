@@ -32,6 +32,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "runtime/forwarder.h"
 #include "runtime/image_cache.h"
@@ -102,6 +103,9 @@ class RuncTaskRuntime final : public TaskRuntime {
   void stop_sequence(std::stop_token stop, std::string task_id);
   void begin_stop(TaskRecord& task, StopCause cause, std::string reason);
   void release(TaskRecord& task);
+  // Each container's image, resolved and unpacked; an exception of the
+  // resolver becomes a CannotPullContainerError.
+  Result<std::vector<CachedImage>> resolve_images(const TaskSpec& spec);
   // `holder`: a running container of the task whose pid and ipc
   // namespaces the task shares (pidMode/ipcMode "task"); 0: none yet.
   Result<int> run_container(TaskRecord& task, size_t index, int holder);

@@ -88,17 +88,23 @@ void RuncTaskRuntime::monitor_loop(std::stop_token stop) {
   auto last_prune = last_rotate - kPruneEvery;  // once at start: what an earlier daemon left
   auto prune_every = std::min<std::chrono::steady_clock::duration>(kPruneEvery, options_.log_retention);
   while (!stop.stop_requested()) {
-    poll_once();
-    start_waiting_containers();
-    auto now = std::chrono::steady_clock::now();
-    if (now - last_rotate >= kRotateEvery) {
-      rotate_logs();
-      reap_orphaned_helpers();
-      last_rotate = now;
-    }
-    if (now - last_prune >= prune_every) {
-      prune_logs();
-      last_prune = now;
+    // The loop outlives any one pass: what a pass throws (an event handler
+    // of the ECS side included) is logged, and the next pass runs.
+    try {
+      poll_once();
+      start_waiting_containers();
+      auto now = std::chrono::steady_clock::now();
+      if (now - last_rotate >= kRotateEvery) {
+        rotate_logs();
+        reap_orphaned_helpers();
+        last_rotate = now;
+      }
+      if (now - last_prune >= prune_every) {
+        prune_logs();
+        last_prune = now;
+      }
+    } catch (const std::exception& e) {
+      log::error("runtime", "monitor pass: ", e.what());
     }
     std::unique_lock lock(mutex_);
     changed_.wait_for(lock, stop, options_.poll_interval, [] { return false; });

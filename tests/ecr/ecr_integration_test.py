@@ -198,6 +198,105 @@ class EcrIntegration(unittest.TestCase):
         self.assertEqual(head.status, 200)
         self.assertEqual(head.getheader("Content-Length"), str(len(data)))
 
+    def test_5_malformed_manifests_are_refused(self):
+        """Manifests the distribution spec refuses get 400 MANIFEST_INVALID
+        (issue 16: one without descriptor media types was stored and later
+        aborted the daemon), by hand over HTTP with the ECR token and through
+        PutImage; nothing is stored and the daemon goes on."""
+        aws("ecr", "create-repository", "--repository-name", "strict")
+        auth = "Basic " + base64.b64encode(self.creds().encode()).decode()
+
+        def request(method, target, body=b"", headers=None):
+            c = http.client.HTTPConnection(D.host, D.bound_port, timeout=30)
+            h = {"Authorization": auth}
+            h.update(headers or {})
+            c.request(method, target, body=body, headers=h)
+            r = c.getresponse()
+            data = r.read()
+            c.close()
+            return r.status, data, r
+
+        def upload(data):
+            digest = "sha256:" + hashlib.sha256(data).hexdigest()
+            status, _, start = request("POST", "/v2/strict/blobs/uploads/")
+            self.assertEqual(status, 202)
+            status, body, _ = request("PUT", start.getheader("Location") + "?digest=" + digest, data)
+            self.assertEqual(status, 201, body)
+            return {"digest": digest, "size": len(data)}
+
+        config = dict(upload(b'{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}'),
+                      mediaType="application/vnd.docker.container.image.v1+json")
+        layer = dict(upload(os.urandom(512)), mediaType="application/vnd.docker.image.rootfs.diff.tar.gzip")
+        docker = "application/vnd.docker.distribution.manifest.v2+json"
+
+        def manifest(config=config, layers=(layer,), **top):
+            m = {"schemaVersion": 2, "mediaType": docker, "config": config, "layers": list(layers)}
+            m.update(top)
+            return json.dumps(m).encode()
+
+        def without(d, key):
+            return {k: v for k, v in d.items() if k != key}
+
+        refused = {
+            "layer without mediaType": manifest(layers=[without(layer, "mediaType")]),
+            "config without mediaType": manifest(config=without(config, "mediaType")),
+            "layer mediaType a number": manifest(layers=[dict(layer, mediaType=1)]),
+            "layer with a negative size": manifest(layers=[dict(layer, size=-1)]),
+            "layer with a fractional size": manifest(layers=[dict(layer, size=1.5)]),
+            "layer with a bad digest": manifest(layers=[dict(layer, digest="sha256:xyz")]),
+            "schemaVersion 1": manifest(schemaVersion=1),
+            "not JSON": b'{"schemaVersion": 2,',
+        }
+        for name, body in refused.items():
+            status, answer, _ = request("PUT", "/v2/strict/manifests/bad", body, {"Content-Type": docker})
+            self.assertEqual(status, 400, "%s: %s" % (name, answer))
+            errors = json.loads(answer)["errors"]
+            self.assertEqual(errors[0]["code"], "MANIFEST_INVALID", "%s: %s" % (name, answer))
+            self.assertEqual(errors[0]["message"], "manifest invalid", "%s: %s" % (name, answer))
+            self.assertTrue(errors[0].get("detail"), "%s: the reason is missing: %s" % (name, answer))
+        status, answer, _ = request("PUT", "/v2/strict/manifests/bad", refused["layer without mediaType"],
+                                    {"Content-Type": docker})
+        self.assertIn("mediaType", json.loads(answer)["errors"][0]["detail"], answer)
+
+        # A layer the registry does not hold; an oversize manifest.
+        missing = dict(layer, digest="sha256:" + hashlib.sha256(b"never uploaded").hexdigest())
+        status, answer, _ = request("PUT", "/v2/strict/manifests/bad", manifest(layers=[missing]),
+                                    {"Content-Type": docker})
+        self.assertEqual(status, 400, answer)
+        self.assertEqual(json.loads(answer)["errors"][0]["code"], "MANIFEST_BLOB_UNKNOWN", answer)
+        huge = manifest(annotations={"x": "y" * (4 * 1024 * 1024)})
+        status, answer, _ = request("PUT", "/v2/strict/manifests/bad", huge, {"Content-Type": docker})
+        self.assertEqual(status, 413, answer)
+        self.assertEqual(json.loads(answer)["errors"][0]["code"], "MANIFEST_INVALID", answer)
+
+        # The same through the ECR API's PutImage, with ECR's exceptions.
+        def put_image(body, *extra):
+            return aws("ecr", "put-image", "--repository-name", "strict", "--image-tag", "api",
+                       "--image-manifest", body.decode(), *extra, check=False)
+
+        p = put_image(refused["layer without mediaType"])
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("InvalidParameterException", p.stderr)
+        self.assertIn("Invalid parameter at 'ImageManifest'", p.stderr)
+        p = put_image(refused["not JSON"])
+        self.assertIn("InvalidParameterException", p.stderr)
+        self.assertIn("Invalid JSON syntax", p.stderr)
+        p = put_image(manifest(layers=[missing]))
+        self.assertIn("LayersNotFoundException", p.stderr)
+        good = manifest()
+        p = put_image(good, "--image-digest", "sha256:" + "0" * 64)
+        self.assertIn("ImageDigestDoesNotMatchException", p.stderr)
+        p = put_image(json.dumps(without(json.loads(good), "mediaType")).encode())
+        self.assertIn("InvalidParameterException", p.stderr)
+
+        # Nothing of it was stored; a valid manifest still goes in, and reads back.
+        self.assertEqual(json.loads(aws("ecr", "list-images", "--repository-name", "strict").stdout)["imageIds"], [])
+        status, answer, _ = request("PUT", "/v2/strict/manifests/good", good, {"Content-Type": docker})
+        self.assertEqual(status, 201, answer)
+        status, answer, _ = request("GET", "/v2/strict/manifests/good", headers={"Accept": docker})
+        self.assertEqual((status, answer), (200, good))
+        self.assertTrue(D.alive())
+
 
 if __name__ == "__main__":
     unittest.main()

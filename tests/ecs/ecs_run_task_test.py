@@ -2,15 +2,20 @@
 """`aws ecs run-task` really runs: a busybox httpd image pushed to berth's ECR
 with skopeo, an ECS container instance from run-instances, a bridge-mode task
 with a dynamic host port that answers HTTP on the instance's public IP, then
-stop-task; and a task whose image does not exist stops with
-CannotPullContainerError. Needs root, runc, umoci, skopeo and /bin/busybox
+stop-task; a task whose image does not exist stops with
+CannotPullContainerError; and so does one whose stored manifest an older
+berth accepted without descriptor media types (issue 16: the daemon aborted
+then, and again at every start). Needs root, runc, umoci, skopeo and /bin/busybox
 (busybox-static).
 
 Usage: BERTH_BIN=<path to berth> ecs_run_task_test.py [unittest args]
 """
+import base64
+import hashlib
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -165,6 +170,105 @@ class RunTask(unittest.TestCase):
         self.assertTrue(failed.get("stoppedReason", "").startswith("CannotPullContainerError"), json.dumps(failed))
         self.assertTrue(failed["containers"][0].get("reason", "").startswith("CannotPullContainerError"),
                         json.dumps(failed))
+
+    def cluster_with_instance(self, name):
+        d = self.daemon
+        d.aws("ecs", "create-cluster", "--cluster-name", name)
+        d.aws("ec2", "run-instances", "--image-id", ECS_AMI, "--instance-type", "t2.micro",
+              "--user-data", "ECS_CLUSTER=" + name)
+        deadline = time.time() + 15
+        while time.time() < deadline:
+            if d.aws("ecs", "list-container-instances", "--cluster", name)["containerInstanceArns"]:
+                return
+            time.sleep(0.2)
+        self.fail("no container instance registered in " + name)
+
+    def test_stored_manifest_without_media_types_fails_the_pull(self):
+        d = self.daemon
+        repo = d.aws("ecr", "create-repository", "--repository-name", "legacy")["repository"]
+        uri = repo["repositoryUri"]
+        layout = os.path.join(self.work, "legacy-layout")
+        make_busybox_layout(layout, "good")
+        password = d.aws("ecr", "get-login-password")
+        push = subprocess.run(["skopeo", "copy", "-q", "--dest-tls-verify=false", "--dest-creds", "AWS:" + password,
+                               "oci:%s:good" % layout, "docker://%s:good" % uri],
+                              capture_output=True, text=True, timeout=120)
+        self.assertEqual(push.returncode, 0, push.stderr)
+        good = json.loads(d.aws("ecr", "batch-get-image", "--repository-name", "legacy",
+                                "--image-ids", "imageTag=good")["images"][0]["imageManifest"])
+
+        # A Docker schema 2 manifest over the same blobs, its descriptors
+        # without mediaType, stored as an older berth stored what it accepted:
+        # the blob file and the catalog rows, written behind the API's back.
+        bad = {"schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+               "config": {"digest": good["config"]["digest"], "size": good["config"]["size"]},
+               "layers": [{"digest": l["digest"], "size": l["size"]} for l in good["layers"]]}
+        data = json.dumps(bad).encode()
+        hexdigest = hashlib.sha256(data).hexdigest()
+        blob_dir = os.path.join(d.data_dir, "ecr", "blobs", "sha256", hexdigest[:2])
+        os.makedirs(blob_dir, exist_ok=True)
+        with open(os.path.join(blob_dir, hexdigest), "wb") as f:
+            f.write(data)
+        digest = "sha256:" + hexdigest
+        db = sqlite3.connect(os.path.join(d.data_dir, "state.db"), timeout=30)
+        with db:
+            db.execute("INSERT INTO ecr_images VALUES (?, ?, ?, ?, ?, ?, ?)",
+                       ("legacy", digest, bad["mediaType"], "", len(data), 1, time.time()))
+            db.execute("INSERT INTO ecr_image_tags VALUES (?, ?, ?)", ("legacy", "bad", digest))
+            for ref in [bad["config"]["digest"]] + [l["digest"] for l in bad["layers"]]:
+                db.execute("INSERT OR IGNORE INTO ecr_image_refs VALUES (?, ?, ?, 0)", ("legacy", digest, ref))
+        db.close()
+        # The registry itself refuses such a manifest today.
+        put = d.request("PUT", "/v2/legacy/manifests/again", data,
+                        {"Content-Type": bad["mediaType"], "Authorization": "Basic " +
+                         base64.b64encode(("AWS:" + password).encode()).decode()})
+        self.assertEqual(put[0], 400, put)
+
+        self.cluster_with_instance("legacy")
+        bad_td = {"name": "app", "image": uri + ":bad", "memory": 64, "essential": True,
+                  "command": ["/bin/busybox", "sleep", "600"]}
+        d.aws("ecs", "register-task-definition", "--family", "legacy-bad", "--network-mode", "bridge",
+              "--container-definitions", json.dumps([bad_td]))
+        task = d.aws("ecs", "run-task", "--cluster", "legacy", "--task-definition", "legacy-bad")["tasks"][0]
+        arn, task_id = task["taskArn"], task["taskArn"].rsplit("/", 1)[-1]
+        self.task_ids.append(task_id)
+
+        def assert_failed_to_pull(why):
+            failed = self.wait_task("legacy", arn, "STOPPED")
+            self.assertEqual(failed["lastStatus"], "STOPPED", why)
+            self.assertEqual(failed.get("stopCode"), "TaskFailedToStart", "%s: %s" % (why, json.dumps(failed)))
+            reason = failed.get("stoppedReason", "")
+            self.assertTrue(reason.startswith("CannotPullContainerError"), "%s: %s" % (why, json.dumps(failed)))
+            self.assertIn("mediaType", reason, why)
+            self.assertTrue(d.alive(), "%s: the daemon ended\n%s" % (why, d.log()[-4000:]))
+
+        assert_failed_to_pull("first run")
+        # It keeps serving: the good image of the same repository runs.
+        good_td = dict(bad_td, image=uri + ":good")
+        d.aws("ecs", "register-task-definition", "--family", "legacy-good", "--network-mode", "bridge",
+              "--container-definitions", json.dumps([good_td]))
+        ok = d.aws("ecs", "run-task", "--cluster", "legacy", "--task-definition", "legacy-good")["tasks"][0]
+        self.task_ids.append(ok["taskArn"].rsplit("/", 1)[-1])
+        running = self.wait_task("legacy", ok["taskArn"], "RUNNING")
+        self.assertEqual(running["lastStatus"], "RUNNING", json.dumps(running))
+        d.aws("ecs", "stop-task", "--cluster", "legacy", "--task", ok["taskArn"])
+        self.wait_task("legacy", ok["taskArn"], "STOPPED")
+
+        # The state the old daemon died in: the task launched, still PENDING.
+        # Every start relaunches it; each start must fail the task, not itself.
+        for attempt in range(2):
+            d.stop()
+            db = sqlite3.connect(os.path.join(d.data_dir, "state.db"), timeout=30)
+            with db:
+                db.execute("UPDATE ecs_tasks SET last_status = 'PENDING', desired_status = 'RUNNING', launched = 1, "
+                           "stopped_at = NULL, doc = json_remove(json_set(doc, '$.lastStatus', 'PENDING', "
+                           "'$.desiredStatus', 'RUNNING'), '$.stopCode', '$.stoppedReason', '$.stoppedAt', "
+                           "'$.stoppingAt', '$.executionStoppedAt') WHERE id = ?", (task_id,))
+            db.close()
+            d.start()
+            assert_failed_to_pull("start %d" % (attempt + 1))
+        status, _, _ = d.get("/_berth/health")
+        self.assertEqual(status, 200)
 
 
 if __name__ == "__main__":

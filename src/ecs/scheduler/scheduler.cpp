@@ -129,11 +129,17 @@ struct ServiceScheduler::Loop {
       std::vector<std::string> tasks = std::exchange(dirty_tasks, {});
       all_dirty = false;
       lock.unlock();
-      Result<std::set<ServiceKey>> more = full ? every_live_service() : services_of(tasks);
-      if (full) last_full = std::chrono::steady_clock::now();
-      if (more) services.insert(more->begin(), more->end());
-      else log::warn("ecs", "scheduler: ", more.error().message);
-      (void)pass(services);
+      // A pass that throws (a stored row it cannot read) is logged; the
+      // loop, and the daemon, go on.
+      try {
+        Result<std::set<ServiceKey>> more = full ? every_live_service() : services_of(tasks);
+        if (full) last_full = std::chrono::steady_clock::now();
+        if (more) services.insert(more->begin(), more->end());
+        else log::warn("ecs", "scheduler: ", more.error().message);
+        (void)pass(services);
+      } catch (const std::exception& e) {
+        log::error("ecs", "scheduler pass: ", e.what());
+      }
       lock.lock();
     }
   }
