@@ -47,6 +47,7 @@ class ThrowingRuntime final : public runtime::TaskRuntime {
   std::vector<runtime::TaskState> adopt() override { return {}; }
   Status forget(const std::string&) override { return Ok{}; }
   uint64_t dropped_connections() const override { return 0; }
+  std::optional<runtime::TaskUsage> usage(const std::string&) const override { return std::nullopt; }
   Result<runtime::PrivateRoute> open_private_route(const std::string&, uint16_t, const ec2::IpAddress&,
                                                    std::span<const ec2::GroupId>) override {
     return Error::not_found("NotFound", "no route");
