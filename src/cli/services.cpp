@@ -31,6 +31,11 @@
 #include "secrets/daemon_wiring.h"
 #endif
 
+#if BERTH_HAVE_CLOUDWATCH
+#include "cloudwatch/daemon_wiring.h"
+#include "core/log.h"
+#endif
+
 #if BERTH_HAVE_ELB && BERTH_HAVE_ECS
 #include "cli/load_balancing_wiring.h"
 #endif
@@ -85,6 +90,20 @@ void register_services(ServiceRegistry& services, DaemonContext& ctx) {
     secret_reader = (*opened)->reader();
   } else {
     log::error("berth", "secrets: ", opened.error().message);
+  }
+#endif
+#if BERTH_HAVE_CLOUDWATCH
+  // CloudWatch metrics and alarms. Publishers (load balancer, ECS) put their
+  // datapoints and Application Auto Scaling its alarms through this object,
+  // in process; BERTH_TIME_SCALE speeds alarm periods up for tests.
+  std::shared_ptr<cloudwatch::CloudWatch> cloudwatch;
+  if (auto opened = cloudwatch::open_for_daemon(ctx.db, ctx.clock, ctx.data_dir + "/cloudwatch", ctx.account_id,
+                                                ctx.region)) {
+    cloudwatch = std::move(*opened);
+    services.add(cloudwatch->service());
+    services.on_stop([cloudwatch] { cloudwatch->stop(); });
+  } else {
+    log::error("berth", "cloudwatch: ", opened.error().message);
   }
 #endif
 #if BERTH_WIRE_TASK_RUNTIME
