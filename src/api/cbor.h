@@ -14,6 +14,7 @@
 #pragma once
 
 #include <boost/json/value.hpp>
+
 #include <string_view>
 
 #include "core/error.h"

@@ -5,6 +5,7 @@
 #include <boost/json/serialize.hpp>
 #include <boost/json/string_view.hpp>
 #include <boost/json/value.hpp>
+
 #include <cmath>
 
 #include "api/xml_writer.h"

@@ -330,11 +330,13 @@ net::Response FrontDoor::answer(const ApiRequest& req) {
     if (dot != std::string_view::npos && target.substr(0, dot) == service.json_target_prefix)
       operation = target.substr(dot + 1);
     if (operation.empty() || !service.operations.contains(operation))
-      return render_error(shape.protocol, shape.xmlns, unknown_operation(shape.protocol, target), request_id, shape.compat);
+      return render_error(shape.protocol, shape.xmlns, unknown_operation(shape.protocol, target), request_id,
+                          shape.compat);
   } else {
     auto parsed = parse_params(req.query, req.body);
     if (!parsed)
-      return render_error(shape.protocol, shape.xmlns, to_wire(parsed.error(), shape.protocol), request_id, shape.compat);
+      return render_error(shape.protocol, shape.xmlns, to_wire(parsed.error(), shape.protocol), request_id,
+                          shape.compat);
     params = std::move(*parsed);
     auto action = params.get("Action");
     if (!action || action->empty())
@@ -343,7 +345,8 @@ net::Response FrontDoor::answer(const ApiRequest& req) {
                           request_id);
     operation = *action;
     if (!service.operations.contains(operation))
-      return render_error(shape.protocol, shape.xmlns, unknown_operation(shape.protocol, operation), request_id, shape.compat);
+      return render_error(shape.protocol, shape.xmlns, unknown_operation(shape.protocol, operation), request_id,
+                          shape.compat);
   }
   const OperationSpec& spec = service.operations.find(operation)->second;
 
@@ -358,13 +361,13 @@ net::Response FrontDoor::answer(const ApiRequest& req) {
     if (body && !body->is_object())
       body = Error::invalid(std::string(kSerializationException), "The CBOR body is not a map");
     if (!body)
-      return render_error(shape.protocol, shape.xmlns, to_wire(body.error(), shape.protocol), request_id,
-                          shape.compat);
+      return render_error(shape.protocol, shape.xmlns, to_wire(body.error(), shape.protocol), request_id, shape.compat);
     json_input = std::move(body->as_object());
     input.json = &json_input;
   } else if (is_json_family(shape.protocol)) {
     auto body = parse_json_body(req.body, JsonLimits{64, kMaxApiBodyBytes});
-    if (!body) return render_error(shape.protocol, shape.xmlns, to_wire(body.error(), shape.protocol), request_id, shape.compat);
+    if (!body) return render_error(shape.protocol, shape.xmlns, to_wire(body.error(), shape.protocol), request_id,
+                                   shape.compat);
     json_input = std::move(*body);
     input.json = &json_input;
   } else {

@@ -147,9 +147,9 @@ std::optional<Decision> evaluate_alarm(const AlarmDefinition& alarm, std::span<c
                  (breaching.size() == 1 ? "was " : "were ") + op + " the threshold (" + thr + ").";
     } else {
       d.reason = "Threshold Crossed: " + std::to_string(breaching.size()) + " out of the last " +
-                 plural(n, "datapoint") + " [" + listed(breaching) + "] " +
-                 (breaching.size() == 1 ? "was " : "were ") + op + " the threshold (" + thr + ") (minimum " +
-                 plural(m, "datapoint") + " for OK -> ALARM transition).";
+                 plural(n, "datapoint") + " [" + listed(breaching) + "] " + (breaching.size() == 1 ? "was " : "were ") +
+                 op + " the threshold (" + thr + ") (minimum " + plural(m, "datapoint") +
+                 " for OK -> ALARM transition).";
     }
   } else {
     d.state = std::string(kStateOk);
@@ -159,9 +159,8 @@ std::optional<Decision> evaluate_alarm(const AlarmDefinition& alarm, std::span<c
     } else {
       size_t needed = n - m + 1;  // non-breaching points that rule ALARM out
       d.reason = "Threshold Crossed: " + std::to_string(fine.size()) + " out of the last " + plural(n, "datapoint") +
-                 " [" + listed(fine) + "] " + (fine.size() == 1 ? "was not " : "were not ") + op +
-                 " the threshold (" + thr + ") (minimum " + plural(needed, "datapoint") +
-                 " for ALARM -> OK transition).";
+                 " [" + listed(fine) + "] " + (fine.size() == 1 ? "was not " : "were not ") + op + " the threshold (" +
+                 thr + ") (minimum " + plural(needed, "datapoint") + " for ALARM -> OK transition).";
     }
   }
   return d;

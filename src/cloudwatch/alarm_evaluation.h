@@ -39,7 +39,7 @@ struct PeriodValue {
 struct Decision {
   std::string state;
   std::string reason;
-  std::string reason_data;          // StateReasonData JSON
+  std::string reason_data;         // StateReasonData JSON
   std::vector<double> datapoints;  // the values evaluated, newest first
 };
 

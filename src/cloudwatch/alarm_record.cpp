@@ -124,7 +124,8 @@ Result<AlarmDefinition> definition_from_json(std::string_view text) {
       d.metrics.push_back(std::move(q));
     }
     d.evaluation_periods = static_cast<int>(o.at("evaluation_periods").to_number<int64_t>());
-    if (auto* x = o.if_contains("datapoints_to_alarm")) d.datapoints_to_alarm = static_cast<int>(x->to_number<int64_t>());
+    if (auto* x = o.if_contains("datapoints_to_alarm"))
+      d.datapoints_to_alarm = static_cast<int>(x->to_number<int64_t>());
     if (auto* x = o.if_contains("threshold")) d.threshold = x->to_number<double>();
     d.comparison_operator = str(o, "comparison_operator");
     d.threshold_metric_id = str(o, "threshold_metric_id");

@@ -1,10 +1,10 @@
 #include "cloudwatch/cloudwatch.h"
 
+#include <algorithm>
 #include <boost/json/object.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
-#include <algorithm>
 #include <cmath>
 
 #include "cloudwatch/alarm_record.h"
@@ -86,7 +86,8 @@ void CloudWatch::stop() {
   }
   stop_cv_.notify_all();
   if (evaluator_.joinable()) evaluator_.join();
-  if (auto flushed = metrics_->flush(); !flushed) log::error("cloudwatch", "flushing datapoints: ", flushed.error().message);
+  if (auto flushed = metrics_->flush(); !flushed)
+    log::error("cloudwatch", "flushing datapoints: ", flushed.error().message);
 }
 
 Status CloudWatch::load() {
@@ -125,10 +126,11 @@ int64_t CloudWatch::scaled_period_ms(int period_seconds) const {
 }
 
 Status CloudWatch::put_metric_data(std::span<const Datum> data) {
-  if (data.size() > 1000) return Error::invalid("InvalidParameterValue", "The collection MetricData must not have a size greater than 1000.");
+  if (data.size() > 1000)
+    return Error::invalid("InvalidParameterValue", "The collection MetricData must not have a size greater than 1000.");
   WallTime now = clock_.now();
   for (size_t i = 0; i < data.size(); ++i) {
-    if (auto ns = validate_namespace(data[i].namespace_name); !ns) return ns;
+    if (auto ns = validate_namespace(data[i].namespace_name, /*allow_aws=*/true); !ns) return ns;
     if (auto ok = validate_datum(data[i], i); !ok) return ok;
     WallTime t = data[i].timestamp == WallTime{} ? now : data[i].timestamp;
     std::string at = "MetricData.member." + std::to_string(i + 1) + ".Timestamp";
@@ -163,9 +165,8 @@ Status CloudWatch::write_alarm(store::Tx& tx, const Alarm& a) {
 }
 
 Status CloudWatch::write_history(store::Tx& tx, const HistoryItem& item) {
-  return tx.run(
-      "INSERT INTO cloudwatch_alarm_history (alarm_name, t_ms, item_type, summary, data) VALUES (?,?,?,?,?)",
-      item.alarm_name, to_ms(item.when), item.item_type, item.summary, item.data);
+  return tx.run("INSERT INTO cloudwatch_alarm_history (alarm_name, t_ms, item_type, summary, data) VALUES (?,?,?,?,?)",
+                item.alarm_name, to_ms(item.when), item.item_type, item.summary, item.data);
 }
 
 Status CloudWatch::put_metric_alarm(const AlarmDefinition& def) {
@@ -186,8 +187,12 @@ Status CloudWatch::put_metric_alarm(const AlarmDefinition& def) {
     a.transitioned = now;
   }
   a.next_evaluation_ms = 0;  // evaluate on the next tick
-  HistoryItem item{def.name, "MetricAlarm", "ConfigurationUpdate",
-                   "Alarm \"" + def.name + "\" " + (created ? "created" : "updated"), "", now};
+  HistoryItem item{def.name,
+                   "MetricAlarm",
+                   "ConfigurationUpdate",
+                   "Alarm \"" + def.name + "\" " + (created ? "created" : "updated"),
+                   "",
+                   now};
   boost::json::object data{{"version", "1.0"}, {"type", created ? "Create" : "Update"}};
   data[created ? "createdAlarm" : "updatedAlarm"] = boost::json::object{{"alarmName", def.name}};
   item.data = boost::json::serialize(data);
@@ -208,7 +213,8 @@ Status CloudWatch::delete_alarms(std::span<const std::string> names) {
   for (const auto& n : names)
     if (!alarms_.contains(n)) unknown += (unknown.empty() ? "" : ", ") + n;
   if (!unknown.empty()) {
-    Error e = Error::not_found("ResourceNotFound", "The following alarms were not found: [" + unknown + "]");  // unverified
+    Error e =
+        Error::not_found("ResourceNotFound", "The following alarms were not found: [" + unknown + "]");  // unverified
     e.http_status = 404;
     return e;
   }
@@ -310,8 +316,12 @@ Status CloudWatch::apply_decision(Alarm& a, const Decision& d, WallTime now) {
   a.reason_data = d.reason_data;
   a.state_updated = now;
   a.transitioned = now;
-  HistoryItem item{a.def.name, "MetricAlarm", "StateUpdate",
-                   "Alarm updated from " + before.state + " to " + a.state, history_state_data(before, a), now};
+  HistoryItem item{a.def.name,
+                   "MetricAlarm",
+                   "StateUpdate",
+                   "Alarm updated from " + before.state + " to " + a.state,
+                   history_state_data(before, a),
+                   now};
   return db_.transaction([&](store::Tx& tx) -> Status {
     if (auto w = write_alarm(tx, a); !w) return w;
     return write_history(tx, item);
@@ -347,8 +357,16 @@ void CloudWatch::collect_actions(const Alarm& a, const std::string& previous, co
                                      boost::json::serialize(data), now});
       continue;
     }
-    AlarmAction action{arn, a.def.name, a.arn, a.state, previous, a.reason, now, datapoints,
-                       a.def.threshold.value_or(0), a.def.comparison_operator};
+    AlarmAction action{arn,
+                       a.def.name,
+                       a.arn,
+                       a.state,
+                       previous,
+                       a.reason,
+                       now,
+                       datapoints,
+                       a.def.threshold.value_or(0),
+                       a.def.comparison_operator};
     calls.emplace_back(*handler, std::move(action));
   }
   if (failures.empty()) return;
@@ -475,8 +493,8 @@ Result<std::vector<HistoryItem>> CloudWatch::history(const std::string& alarm_na
       auto row = stmt->step();
       if (!row) return std::move(row).error();
       if (!*row) break;
-      out.push_back(HistoryItem{stmt->column_string(0), "MetricAlarm", stmt->column_string(2),
-                                stmt->column_string(3), stmt->column_string(4), from_ms(stmt->column_int64(1))});
+      out.push_back(HistoryItem{stmt->column_string(0), "MetricAlarm", stmt->column_string(2), stmt->column_string(3),
+                                stmt->column_string(4), from_ms(stmt->column_int64(1))});
     }
     return out;
   });
@@ -514,8 +532,7 @@ Status CloudWatch::untag_alarm(const std::string& arn, const std::vector<std::st
   auto it = std::find_if(alarms_.begin(), alarms_.end(), [&](const auto& kv) { return kv.second.arn == arn; });
   if (it == alarms_.end()) return resource_not_found(arn);
   Alarm copy = it->second;
-  std::erase_if(copy.def.tags,
-                [&](const Tag& t) { return std::find(keys.begin(), keys.end(), t.key) != keys.end(); });
+  std::erase_if(copy.def.tags, [&](const Tag& t) { return std::find(keys.begin(), keys.end(), t.key) != keys.end(); });
   if (auto w = db_.transaction([&](store::Tx& tx) { return write_alarm(tx, copy); }); !w) return w;
   it->second = std::move(copy);
   return Ok{};

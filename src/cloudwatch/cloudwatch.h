@@ -72,7 +72,9 @@ class CloudWatch {
   void stop();
 
   // ---- the in-process interface ----
-  Status put_metric_data(std::span<const Datum> data);  // validates as the API does (namespace per datum)
+  // Validates as the API does (the namespace per datum), except that AWS/
+  // namespaces are allowed: the daemon's own publishers write them.
+  Status put_metric_data(std::span<const Datum> data);
   Status put_metric_alarm(const AlarmDefinition& alarm);
   Status delete_alarms(std::span<const std::string> names);
   void add_action_handler(std::string arn_prefix, AlarmActionHandler handler);
@@ -137,7 +139,9 @@ class CloudWatch {
 
 // Validation shared by the API and the in-process callers.
 Status validate_datum(const Datum& d, size_t index);
-Status validate_namespace(std::string_view ns);
+// allow_aws: the in-process publishers (AWS/ApplicationELB, AWS/ECS) may
+// use AWS/ namespaces; API callers may not.
+Status validate_namespace(std::string_view ns, bool allow_aws);
 Status validate_alarm(const AlarmDefinition& alarm);
 std::string statistic_label(const AlarmDefinition& alarm);
 bool is_unit(std::string_view unit);

@@ -59,7 +59,7 @@ Error Input::wrong_type(std::string_view key, std::string_view expected) const {
   std::string where = path_ + std::string(key);
   if (query_)
     return Error::invalid("InvalidParameterValue", "The value for parameter " + where + " is not a valid " +
-                                                        std::string(expected) + ".");  // unverified
+                                                       std::string(expected) + ".");  // unverified
   return Error::invalid("SerializationException",
                         "Expected " + std::string(expected) + " for member " + where + ".");  // unverified
 }
@@ -137,8 +137,8 @@ Result<std::optional<WallTime>> Input::time(std::string_view key) const {
   }
   auto x = to_number(*v, key);
   if (!x || !std::isfinite(*x)) return wrong_type(key, "timestamp");
-  return std::optional<WallTime>(WallTime(std::chrono::duration_cast<WallTime::duration>(
-      std::chrono::duration<double>(*x))));
+  return std::optional<WallTime>(
+      WallTime(std::chrono::duration_cast<WallTime::duration>(std::chrono::duration<double>(*x))));
 }
 
 Result<std::optional<Input>> Input::structure(std::string_view key) const {

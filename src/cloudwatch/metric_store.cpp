@@ -200,8 +200,8 @@ std::vector<Bucket> MetricStore::buckets(const MetricKey& wanted, WallTime start
   auto it = series_.find(key);
   if (it == series_.end()) return out;
   const auto& samples = it->second.samples;
-  auto first = std::lower_bound(samples.begin(), samples.end(), from,
-                                [](const Sample& x, int64_t t) { return x.t_ms < t; });
+  auto first =
+      std::lower_bound(samples.begin(), samples.end(), from, [](const Sample& x, int64_t t) { return x.t_ms < t; });
   for (auto s = first; s != samples.end() && s->t_ms < to; ++s) {
     if (!unit.empty() && s->unit != unit) continue;
     int64_t bucket_start = s->t_ms - ((s->t_ms % period_ms) + period_ms) % period_ms;

@@ -1,9 +1,9 @@
 // The CloudWatch API: each operation reads its input through Input (any of
 // the three protocols) and answers with an api::Doc, written in the
 // protocol the caller spoke.
+#include <algorithm>
 #include <boost/json/object.hpp>
 
-#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <set>
@@ -15,8 +15,8 @@
 #include "cloudwatch/metric_math.h"
 
 // Unwraps a Result into `var`, or returns its error from the operation.
-#define CW_TRY(var, expr)                                     \
-  auto var##_result = (expr);                                 \
+#define CW_TRY(var, expr)                                    \
+  auto var##_result = (expr);                                \
   if (!var##_result) return std::move(var##_result).error(); \
   auto var = std::move(*var##_result)
 
@@ -32,7 +32,9 @@ Error combination(std::string m) { return Error::invalid("InvalidParameterCombin
 Error missing(std::string m) { return Error::invalid("MissingParameter", std::move(m)); }
 Error bad_token() { return Error::invalid("InvalidNextToken", "The NextToken is invalid."); }  // unverified
 
-int64_t to_ms(WallTime t) { return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count(); }
+int64_t to_ms(WallTime t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
 WallTime from_ms(int64_t ms) { return WallTime(std::chrono::milliseconds(ms)); }
 
 // NextToken: the offset into the ordered answer, as text.
@@ -113,7 +115,7 @@ Result<Datum> read_datum(const Input& in, const std::string& ns) {
 
 Result<Doc> op_put_metric_data(CloudWatch& cw, const Input& in) {
   CW_TRY(ns, in.str("Namespace"));
-  if (auto ok = validate_namespace(ns.value_or("")); !ok) return std::move(ok).error();
+  if (auto ok = validate_namespace(ns.value_or(""), /*allow_aws=*/false); !ok) return std::move(ok).error();
   CW_TRY(items, in.structures("MetricData"));
   if (items.empty()) return missing("The parameter MetricData is required.");
   std::vector<Datum> data;
@@ -183,7 +185,10 @@ Status check_period(int64_t period, WallTime start, WallTime now, const std::str
   int64_t multiple = age <= std::chrono::hours(24 * 15) ? 60 : age <= std::chrono::hours(24 * 63) ? 300 : 3600;
   if (period % multiple != 0)
     return invalid_value("The parameter " + name + " must be a multiple of " + std::to_string(multiple) +
-                         " for data older than " + (multiple == 60 ? "3 hours." : multiple == 300 ? "15 days." : "63 days."));  // unverified
+                         " for data older than " +
+                         (multiple == 60    ? "3 hours."
+                          : multiple == 300 ? "15 days."
+                                            : "63 days."));  // unverified
   return Ok{};
 }
 
@@ -258,7 +263,8 @@ Result<MetricDataQuery> read_query(const Input& q, size_t index) {
   if (!id) return missing("The parameter " + at + ".Id is required.");  // unverified
   out.id = *id;
   if (out.id.empty() || !(out.id[0] >= 'a' && out.id[0] <= 'z') ||
-      !std::all_of(out.id.begin(), out.id.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }))
+      !std::all_of(out.id.begin(), out.id.end(),
+                   [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }))
     return Error::invalid("ValidationError", "The value " + out.id + " for parameter " + at +
                                                  ".Id is invalid. It must start with a lowercase letter and contain "
                                                  "only letters, numbers and underscores.");  // unverified
@@ -283,15 +289,15 @@ Result<MetricDataQuery> read_query(const Input& q, size_t index) {
     CW_TRY(st, stat->str("Stat"));
     CW_TRY(unit, stat->str("Unit"));
     if (!p) return missing("The parameter " + at + ".MetricStat.Period is required.");  // unverified
-    if (!st) return missing("The parameter " + at + ".MetricStat.Stat is required.");  // unverified
+    if (!st) return missing("The parameter " + at + ".MetricStat.Stat is required.");   // unverified
     s.period = static_cast<int>(*p);
     s.stat = *st;
     s.unit = unit.value_or("");
     out.metric_stat = std::move(s);
   }
   if (out.metric_stat.has_value() == !out.expression.empty())
-    return Error::invalid("ValidationError", "Exactly one of MetricStat and Expression must be specified in " + at +
-                                                 ".");  // unverified
+    return Error::invalid("ValidationError",
+                          "Exactly one of MetricStat and Expression must be specified in " + at + ".");  // unverified
   return out;
 }
 
@@ -363,7 +369,8 @@ Result<Doc> op_get_metric_data(CloudWatch& cw, const Input& in) {
     if (auto ok = check_period(s.period, *start, cw.now(), at); !ok) return std::move(ok).error();
     if (!is_percentile(s.stat) && s.stat != "SampleCount" && s.stat != "Average" && s.stat != "Sum" &&
         s.stat != "Minimum" && s.stat != "Maximum")
-      return invalid_value("The value " + s.stat + " for parameter " + at.substr(0, at.size() - 6) + "Stat is invalid.");
+      return invalid_value("The value " + s.stat + " for parameter " + at.substr(0, at.size() - 6) +
+                           "Stat is invalid.");
     default_period = s.period;
     TimeSeries ts;
     for (const auto& b : cw.metrics().buckets(s.metric, *start, *end, int64_t{s.period} * 1000, s.unit))
@@ -653,8 +660,7 @@ Result<Doc> op_describe_alarm_history(CloudWatch& cw, const Input& in) {
 
 Result<Doc> alarm_actions(CloudWatch& cw, const Input& in, bool enabled) {
   CW_TRY(names, in.strings("AlarmNames"));
-  if (names.size() > 100)
-    return invalid_value("The collection AlarmNames must not have a size greater than 100.");
+  if (names.size() > 100) return invalid_value("The collection AlarmNames must not have a size greater than 100.");
   if (auto ok = cw.set_actions_enabled(names, enabled); !ok) return std::move(ok).error();
   return Doc::structure();
 }
@@ -738,7 +744,8 @@ api::Service CloudWatch::service() {
   s.add_without_output("DeleteAlarms", wrap(op_delete_alarms));
   s.add_without_output("SetAlarmState", wrap(op_set_alarm_state));
   s.add("DescribeAlarmHistory", wrap(op_describe_alarm_history));
-  s.add_without_output("EnableAlarmActions", wrap([](CloudWatch& cw, const Input& in) { return alarm_actions(cw, in, true); }));
+  s.add_without_output("EnableAlarmActions",
+                       wrap([](CloudWatch& cw, const Input& in) { return alarm_actions(cw, in, true); }));
   s.add_without_output("DisableAlarmActions",
                        wrap([](CloudWatch& cw, const Input& in) { return alarm_actions(cw, in, false); }));
   s.add("TagResource", wrap(op_tag_resource));

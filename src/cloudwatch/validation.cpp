@@ -15,12 +15,11 @@ Error missing(std::string message) { return Error::invalid("MissingParameter", s
 Error validation(std::string message) { return Error::invalid("ValidationError", std::move(message)); }
 
 constexpr std::string_view kUnits[] = {
-    "Seconds",          "Microseconds",     "Milliseconds",     "Bytes",        "Kilobytes",
-    "Megabytes",        "Gigabytes",        "Terabytes",        "Bits",         "Kilobits",
-    "Megabits",         "Gigabits",         "Terabits",         "Percent",      "Count",
-    "Bytes/Second",     "Kilobytes/Second", "Megabytes/Second", "Gigabytes/Second", "Terabytes/Second",
-    "Bits/Second",      "Kilobits/Second",  "Megabits/Second",  "Gigabits/Second",  "Terabits/Second",
-    "Count/Second",     "None"};
+    "Seconds",          "Microseconds",     "Milliseconds", "Bytes",           "Kilobytes",        "Megabytes",
+    "Gigabytes",        "Terabytes",        "Bits",         "Kilobits",        "Megabits",         "Gigabits",
+    "Terabits",         "Percent",          "Count",        "Bytes/Second",    "Kilobytes/Second", "Megabytes/Second",
+    "Gigabytes/Second", "Terabytes/Second", "Bits/Second",  "Kilobits/Second", "Megabits/Second",  "Gigabits/Second",
+    "Terabits/Second",  "Count/Second",     "None"};
 
 std::string number_text(double x) {
   if (std::isnan(x)) return "NaN";
@@ -32,8 +31,7 @@ std::string number_text(double x) {
 bool acceptable(double x) { return std::isfinite(x) && std::fabs(x) <= std::ldexp(1.0, 360); }
 
 Status validate_dimensions(const std::vector<Dimension>& dims, const std::string& where) {
-  if (dims.size() > 30)
-    return invalid_value("The collection " + where + " must not have a size greater than 30.");
+  if (dims.size() > 30) return invalid_value("The collection " + where + " must not have a size greater than 30.");
   std::set<std::string_view> names;
   for (size_t i = 0; i < dims.size(); ++i) {
     std::string at = where + ".member." + std::to_string(i + 1);
@@ -49,12 +47,14 @@ Status validate_dimensions(const std::vector<Dimension>& dims, const std::string
 
 }  // namespace
 
-bool is_unit(std::string_view unit) { return std::find(std::begin(kUnits), std::end(kUnits), unit) != std::end(kUnits); }
+bool is_unit(std::string_view unit) {
+  return std::find(std::begin(kUnits), std::end(kUnits), unit) != std::end(kUnits);
+}
 
-Status validate_namespace(std::string_view ns) {
+Status validate_namespace(std::string_view ns, bool allow_aws) {
   if (ns.empty()) return missing("The parameter Namespace is required.");
   if (ns.size() > 255) return invalid_value("The parameter Namespace must not be longer than 255 characters.");
-  if (ns.starts_with("AWS/")) return invalid_value("The value AWS/ for parameter Namespace is invalid.");
+  if (!allow_aws && ns.starts_with("AWS/")) return invalid_value("The value AWS/ for parameter Namespace is invalid.");
   return Ok{};
 }
 
@@ -98,10 +98,11 @@ Status validate_datum(const Datum& d, size_t index) {
         return invalid_value("The value " + number_text(x) + " for parameter " + at + ".StatisticValues." + name +
                              " is invalid.");
     if (s.sample_count <= 0)
-      return invalid_value("The parameter " + at + ".StatisticValues.SampleCount must be greater than 0.");  // unverified
-    if (s.minimum > s.maximum)
       return invalid_value("The parameter " + at +
-                           ".StatisticValues.Maximum must be greater than " + at + ".StatisticValues.Minimum.");  // unverified
+                           ".StatisticValues.SampleCount must be greater than 0.");  // unverified
+    if (s.minimum > s.maximum)
+      return invalid_value("The parameter " + at + ".StatisticValues.Maximum must be greater than " + at +
+                           ".StatisticValues.Minimum.");  // unverified
   }
   if (!d.unit.empty() && !is_unit(d.unit))
     return invalid_value("The value " + d.unit + " for parameter " + at + ".Unit is invalid.");
@@ -127,8 +128,7 @@ Status validate_actions(const std::vector<std::string>& actions, std::string_vie
   if (actions.size() > 5)
     return invalid_value("The collection " + std::string(name) + " must not have a size greater than 5.");
   for (const auto& a : actions)
-    if (!a.starts_with("arn:"))
-      return validation("Invalid arn syntax: " + a);  // unverified
+    if (!a.starts_with("arn:")) return validation("Invalid arn syntax: " + a);  // unverified
   return Ok{};
 }
 
@@ -165,8 +165,9 @@ Status validate_alarm(const AlarmDefinition& a) {
                       ". Valid values are: breaching, notBreaching, ignore, missing.");  // unverified
   if (!a.evaluate_low_sample_count_percentile.empty()) {
     if (a.evaluate_low_sample_count_percentile != "evaluate" && a.evaluate_low_sample_count_percentile != "ignore")
-      return validation("Invalid value for EvaluateLowSampleCountPercentile: " +
-                        a.evaluate_low_sample_count_percentile + ". Valid values are: evaluate, ignore.");  // unverified
+      return validation(
+          "Invalid value for EvaluateLowSampleCountPercentile: " + a.evaluate_low_sample_count_percentile +
+          ". Valid values are: evaluate, ignore.");  // unverified
     if (a.extended_statistic.empty())
       return validation("EvaluateLowSampleCountPercentile can only be used with ExtendedStatistic.");  // unverified
   }
@@ -188,8 +189,8 @@ Status validate_alarm(const AlarmDefinition& a) {
     if (auto dims = validate_dimensions(a.dimensions, "Dimensions"); !dims) return dims;
     if (period == 0) return validation("Period must be specified.");  // unverified
   } else {
-    if (!a.metric_name.empty() || !a.namespace_name.empty() || !a.statistic.empty() ||
-        !a.extended_statistic.empty() || !a.dimensions.empty() || a.period != 0 || !a.unit.empty())
+    if (!a.metric_name.empty() || !a.namespace_name.empty() || !a.statistic.empty() || !a.extended_statistic.empty() ||
+        !a.dimensions.empty() || a.period != 0 || !a.unit.empty())
       return combination(
           "Metrics cannot be specified together with MetricName, Namespace, Statistic, ExtendedStatistic, "
           "Dimensions, Period or Unit.");  // unverified
@@ -215,7 +216,8 @@ Status validate_alarm(const AlarmDefinition& a) {
   if (!valid_alarm_period(period))
     return validation("The parameter Period must be 10, 30 or a multiple of 60.");  // unverified
   if (static_cast<int64_t>(period) * a.evaluation_periods > 86400 && period < 3600)
-    return validation("Metrics cannot be checked across more than a day (EvaluationPeriods * Period must be <= 86400).");
+    return validation(
+        "Metrics cannot be checked across more than a day (EvaluationPeriods * Period must be <= 86400).");
   if (static_cast<int64_t>(period) * a.evaluation_periods > 7 * 86400)
     return validation(
         "Metrics cannot be checked across more than 7 days (EvaluationPeriods * Period must be <= 604800).");  // unverified
