@@ -249,7 +249,8 @@ FrontDoor::Shape FrontDoor::guess_shape(const ApiRequest& req) const {
   if (form != Form::kForm) {
     // JSON: the X-Amz-Target prefix; CBOR: the service name in the path.
     std::string_view target = header(req.headers, "X-Amz-Target");
-    std::string_view prefix = form == Form::kCbor ? rpc_v2_path(req.path)->service : target.substr(0, target.find('.'));
+    std::string_view prefix =
+        form == Form::kCbor ? rpc_v2_path(req.path)->service : target.substr(0, target.find('.'));
     Shape shape{form == Form::kCbor     ? Protocol::kRpcV2Cbor
                 : form == Form::kJson10 ? Protocol::kJson10
                                         : Protocol::kJson,

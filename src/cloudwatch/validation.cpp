@@ -219,8 +219,9 @@ Status validate_alarm(const AlarmDefinition& a) {
     return validation(
         "Metrics cannot be checked across more than a day (EvaluationPeriods * Period must be <= 86400).");
   if (static_cast<int64_t>(period) * a.evaluation_periods > 7 * 86400)
+    // unverified
     return validation(
-        "Metrics cannot be checked across more than 7 days (EvaluationPeriods * Period must be <= 604800).");  // unverified
+        "Metrics cannot be checked across more than 7 days (EvaluationPeriods * Period must be <= 604800).");
   return Ok{};
 }
 

@@ -170,7 +170,8 @@ class CloudWatch(unittest.TestCase):
             {"MetricName": "Size", "StatisticValues": {"SampleCount": 4, "Sum": 40, "Minimum": 1, "Maximum": 19},
              "Unit": "Bytes"},
             {"MetricName": "Hist", "Values": [1, 1000], "Counts": [99, 1], "StorageResolution": 1}])
-        out = cw.get_metric_statistics(Namespace="Berth/Boto3", MetricName="Size", StartTime=t - datetime.timedelta(minutes=1),
+        out = cw.get_metric_statistics(Namespace="Berth/Boto3", MetricName="Size",
+                                       StartTime=t - datetime.timedelta(minutes=1),
                                        EndTime=t + datetime.timedelta(minutes=1), Period=60, Statistics=["Average"])
         self.assertEqual([p["Average"] for p in out["Datapoints"]], [10.0], out)
         hist = cw.get_metric_statistics(Namespace="Berth/Boto3", MetricName="Hist",
@@ -369,7 +370,8 @@ class CloudWatch(unittest.TestCase):
         path = "/service/%s/operation/GetMetricStatistics" % TARGET
         # {"Namespace": 5}: a number where the model has a string.
         body = bytes([0xa1]) + cbor_text("Namespace") + bytes([0x05])
-        status, answer, headers = signed(path, body, {"Content-Type": "application/cbor", "smithy-protocol": "rpc-v2-cbor"})
+        status, answer, headers = signed(path, body,
+                                         {"Content-Type": "application/cbor", "smithy-protocol": "rpc-v2-cbor"})
         self.assertEqual(status, 400, answer)
         self.assertEqual(headers.get("smithy-protocol"), "rpc-v2-cbor")
         self.assertEqual(headers.get("content-type"), "application/cbor")
