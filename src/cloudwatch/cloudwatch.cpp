@@ -220,8 +220,9 @@ Status CloudWatch::delete_alarms(std::span<const std::string> names) {
   }
   auto written = db_.transaction([&](store::Tx& tx) -> Status {
     for (const auto& n : names) {
+      // The history stays (DescribeAlarmHistory answers for deleted alarms
+      // until prune_history() drops it after 30 days).
       if (auto r = tx.run("DELETE FROM cloudwatch_alarms WHERE name = ?", n); !r) return r;
-      if (auto r = tx.run("DELETE FROM cloudwatch_alarm_history WHERE alarm_name = ?", n); !r) return r;
     }
     return Ok{};
   });
@@ -545,6 +546,12 @@ Result<std::vector<Tag>> CloudWatch::alarm_tags(const std::string& arn) const {
   return resource_not_found(arn);
 }
 
+Status CloudWatch::prune_history() {
+  int64_t cutoff = to_ms(clock_.now() - kHistoryRetention);
+  return db_.transaction(
+      [&](store::Tx& tx) { return tx.run("DELETE FROM cloudwatch_alarm_history WHERE t_ms < ?", cutoff); });
+}
+
 void CloudWatch::evaluator_loop() {
   auto last_prune = std::chrono::steady_clock::now();
   // The cadence: a tenth of the shortest scaled period, within [20 ms, 1 s].
@@ -564,6 +571,7 @@ void CloudWatch::evaluator_loop() {
     if (now - last_prune >= std::chrono::minutes(1)) {
       last_prune = now;
       if (auto p = metrics_->prune(); !p) log::error("cloudwatch", "pruning datapoints: ", p.error().message);
+      if (auto p = prune_history(); !p) log::error("cloudwatch", "pruning alarm history: ", p.error().message);
     }
   }
 }

@@ -35,6 +35,9 @@
 
 namespace berth::cloudwatch {
 
+// AWS keeps alarm history for 30 days, also after the alarm is deleted.
+inline constexpr auto kHistoryRetention = std::chrono::hours(24 * 30);
+
 struct CloudWatchOptions {
   std::string account_id = "000000000000";
   std::string region = "us-east-1";
@@ -100,6 +103,9 @@ class CloudWatch {
   Status untag_alarm(const std::string& arn, const std::vector<std::string>& keys);
   Result<std::vector<Tag>> alarm_tags(const std::string& arn) const;
   std::string alarm_arn(const std::string& name) const;
+
+  // Drops alarm history older than kHistoryRetention (the evaluator calls it every minute).
+  Status prune_history();
 
   // The alarm's evaluated periods (newest first) at `now`, for evaluation.
   std::vector<PeriodValue> period_values(const AlarmDefinition& def, WallTime now) const;

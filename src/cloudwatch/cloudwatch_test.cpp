@@ -181,6 +181,12 @@ TEST_F(CloudWatchTest, AlarmsSurviveReopen) {
   auto again = cw_->delete_alarms(names);
   ASSERT_FALSE(again.ok());
   EXPECT_EQ(again.error().code, "ResourceNotFound");
+  auto history = cw_->history("cpu-high", "", WallTime{}, clock_.now() + seconds(1));
+  ASSERT_TRUE(history.ok());
+  EXPECT_EQ(history->size(), 2u) << "a deleted alarm's history stays (created, then the state set by hand)";
+  clock_.advance(std::chrono::hours(24 * 31));
+  ASSERT_TRUE(cw_->prune_history().ok());
+  EXPECT_TRUE(cw_->history("cpu-high", "", WallTime{}, clock_.now())->empty()) << "kept for 30 days";
 }
 
 TEST_F(CloudWatchTest, ValidationAsTheApiDoes) {
