@@ -351,10 +351,14 @@ void CloudWatch::collect_actions(const Alarm& a, const std::string& previous, co
       if (arn.starts_with(prefix)) handler = &h;
     if (!handler) {
       if (repeat_only) continue;
+      // AWS's summary (re:Post, "cloudwatch-receive-sns-for-alarm-trigger"):
+      // Failed to execute action <arn>. Received error: "<the target's error>"
+      const std::string error = "berth does not run actions of this service";
       boost::json::object data{{"actionState", "Failed"},
                                {"stateUpdateTimestamp", to_ms(a.state_updated)},
-                               {"error", "No handler for the action's service in berth"}};
-      failures.push_back(HistoryItem{a.def.name, "MetricAlarm", "Action", "Failed to execute action " + arn,
+                               {"error", error}};
+      failures.push_back(HistoryItem{a.def.name, "MetricAlarm", "Action",
+                                     "Failed to execute action " + arn + ". Received error: \"" + error + "\"",
                                      boost::json::serialize(data), now});
       continue;
     }

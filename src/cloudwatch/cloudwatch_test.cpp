@@ -164,7 +164,9 @@ TEST_F(CloudWatchTest, ActionsWithoutHandlerAreRecordedAsFailedAndDisabledAction
   auto actions = cw_->history("cpu-high", "Action", WallTime{}, clock_.now() + seconds(1));
   ASSERT_TRUE(actions.ok());
   ASSERT_EQ(actions->size(), 1u);
-  EXPECT_EQ((*actions)[0].summary, "Failed to execute action arn:aws:sns:us-east-1:123456789012:topic");
+  EXPECT_EQ((*actions)[0].summary,
+            "Failed to execute action arn:aws:sns:us-east-1:123456789012:topic. Received error: \"berth does not run "
+            "actions of this service\"");
 }
 
 TEST_F(CloudWatchTest, AlarmsSurviveReopen) {

@@ -290,7 +290,8 @@ class CloudWatch(unittest.TestCase):
         actions = self.ok(cli, "cloudwatch", "describe-alarm-history", "--alarm-name", "cpu-high",
                           "--history-item-type", "Action")["AlarmHistoryItems"]
         self.assertEqual(actions[0]["HistorySummary"],
-                         "Failed to execute action arn:aws:sns:us-east-1:123456789012:nobody-listens")
+                         "Failed to execute action arn:aws:sns:us-east-1:123456789012:nobody-listens. "
+                         'Received error: "berth does not run actions of this service"')
         config = self.ok(cli, "cloudwatch", "describe-alarm-history", "--alarm-name", "cpu-high",
                          "--history-item-type", "ConfigurationUpdate")["AlarmHistoryItems"]
         self.assertEqual(config[0]["HistorySummary"], 'Alarm "cpu-high" created')
