@@ -337,6 +337,24 @@ TEST_F(FrontDoorTest, OneServiceSpeaksQueryJson10AndCbor) {
   EXPECT_EQ(answer->as_object().at("Seen").as_string(), "2 members");
 }
 
+TEST_F(FrontDoorTest, ServicesKeepTheirOwnProtocols) {
+  // A JSON 1.1 service asked with a JSON 1.0 content type still answers JSON 1.1.
+  std::string r = roundtrip(signed_at(admin_, "ecs", "/", "{}",
+                                      {{"Content-Type", "application/x-amz-json-1.0"},
+                                       {"X-Amz-Target", "AmazonEC2ContainerServiceV20141113.ListClusters"}}));
+  EXPECT_EQ(status(r), 200) << r;
+  EXPECT_NE(r.find("Content-Type: application/x-amz-json-1.1"), std::string::npos) << r;
+  // Its errors carry no query-compatibility header.
+  r = roundtrip(json(admin_, "NoSuchOperation", "{}"));
+  EXPECT_EQ(status(r), 400);
+  EXPECT_EQ(r.find("x-amzn-query-error"), std::string::npos) << r;
+  // CBOR to a service that does not offer it: the service's own protocol answers.
+  r = roundtrip(signed_at(admin_, "ecs", "/service/AmazonEC2ContainerServiceV20141113/operation/ListClusters", "",
+                          {{"smithy-protocol", "rpc-v2-cbor"}}));
+  EXPECT_EQ(status(r), 400) << r;
+  EXPECT_NE(r.find("\"__type\":\"UnknownOperationException\""), std::string::npos) << r;
+}
+
 TEST_F(FrontDoorTest, QueryCompatibleErrorsPerProtocol) {
   std::string r = roundtrip(query(admin_, "monitoring", "Action=PutMetricData&Version=2010-08-01"));
   EXPECT_EQ(status(r), 400);
