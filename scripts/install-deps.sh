@@ -8,6 +8,8 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config git
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libboost-system1.81-dev
   libssl-dev libsqlite3-dev sqlite3 ca-certificates
+  # CloudWatch's smithy-rpc-v2-cbor bodies
+  libcbor-dev
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   # runtime parts (containers, images)
   runc umoci skopeo podman iproute2 util-linux busybox-static

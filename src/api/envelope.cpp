@@ -1,5 +1,7 @@
 #include "api/envelope.h"
 
+#include "api/document.h"
+
 #include <boost/json/serialize.hpp>
 #include <boost/json/string_view.hpp>
 
@@ -37,6 +39,8 @@ WireError auth_error(const AuthFailure& f, Protocol protocol) {
   using K = AuthFailureKind;
   switch (protocol) {
     case Protocol::kJson:
+    case Protocol::kJson10:
+    case Protocol::kRpcV2Cbor:
       switch (f.kind) {
         case K::kMissingAuth: return {400, "MissingAuthenticationTokenException", "Missing Authentication Token"};
         case K::kIncompleteSignature: return {400, "IncompleteSignatureException", f.detail};
@@ -97,6 +101,12 @@ void write_json_error(std::string& out, std::string_view code, std::string_view 
   out.append(",\"message\":");
   out.append(boost::json::serialize(boost::json::string_view(message.data(), message.size())));
   out.push_back('}');
+}
+
+void write_cbor_error(std::string& out, std::string_view code, std::string_view message) {
+  Doc d = Doc::structure();
+  d.set("__type", Doc::string(std::string(code))).set("message", Doc::string(std::string(message)));
+  out.append(to_cbor(d));
 }
 
 void begin_query_response(XmlWriter& w, std::string_view operation, std::string_view xmlns) {

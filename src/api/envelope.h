@@ -23,13 +23,24 @@
 
 namespace berth::api {
 
-enum class Protocol { kJson, kQuery, kEc2 };
+// kJson is JSON 1.1 (ECS, ECR); kJson10 (application/x-amz-json-1.0) and
+// kRpcV2Cbor (smithy-rpc-v2-cbor, POST /service/<Service>/operation/<Op>)
+// are offered by CloudWatch besides query. The JSON family and CBOR share
+// the error codes ({"__type","message"}); only the body's encoding differs.
+enum class Protocol { kJson, kQuery, kEc2, kJson10, kRpcV2Cbor };
+
+// JSON 1.0, JSON 1.1 and CBOR: the protocols whose errors carry __type.
+inline bool is_json_family(Protocol p) {
+  return p == Protocol::kJson || p == Protocol::kJson10 || p == Protocol::kRpcV2Cbor;
+}
 
 inline constexpr std::string_view kEc2Xmlns = "http://ec2.amazonaws.com/doc/2016-11-15/";
 inline constexpr std::string_view kElbv2Xmlns = "http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/";
 inline constexpr std::string_view kStsXmlns = "https://sts.amazonaws.com/doc/2011-06-15/";
 
 inline constexpr std::string_view kJsonContentType = "application/x-amz-json-1.1";
+inline constexpr std::string_view kJson10ContentType = "application/x-amz-json-1.0";
+inline constexpr std::string_view kCborContentType = "application/cbor";
 inline constexpr std::string_view kXmlContentType = "text/xml";
 
 // What goes on the wire for a failed call.
@@ -52,6 +63,8 @@ WireError to_wire(const Error& error, Protocol protocol);
 
 // ---- JSON 1.1 ----
 void write_json_error(std::string& out, std::string_view code, std::string_view message);
+// ---- rpc-v2-cbor ---- the same two members in a CBOR map.
+void write_cbor_error(std::string& out, std::string_view code, std::string_view message);
 
 // ---- query ----
 // Writes <OpResponse xmlns="..."><OpResult>

@@ -2,10 +2,15 @@
 //
 //   Request ─► read body (≤ 10 MiB, else 413 shaped error)
 //           ─► pick Service: SigV4 credential scope; unsigned: X-Amz-Target /
-//              Version shape (only to render the right missing-auth error)
+//              /service/<name>/ path / Version shape (only to render the
+//              right missing-auth error)
+//           ─► pick the protocol among those the service offers, by the
+//              request's shape: /service/<name>/operation/<Op> is
+//              smithy-rpc-v2-cbor, X-Amz-Target with x-amz-json-1.0 JSON 1.0
+//              (1.1 for JSON 1.1 services), a form body query/EC2
 //           ─► verify SigV4 (header or pre-signed) against iam's Directory
-//           ─► find the operation (X-Amz-Target or Action)
-//           ─► authorize (iam) ─► decode input (JSON or form) ─► Operation
+//           ─► find the operation (path, X-Amz-Target or Action)
+//           ─► authorize (iam) ─► decode input (JSON, CBOR or form) ─► Operation
 //           ─► envelope per protocol, x-amzn-RequestId header
 //
 // Never a 5xx for a client fault: only an operation's own internal error or

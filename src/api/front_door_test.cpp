@@ -6,6 +6,8 @@
 
 #include <stdexcept>
 
+#include "api/cbor.h"
+#include "api/document.h"
 #include "core/time_format.h"
 #include "iam/services.h"
 #include "net/test_support.h"
@@ -56,6 +58,26 @@ class FrontDoorTest : public ::testing::Test {
       return std::string("<return>true</return>");
     });
     door_->add(std::move(ec2));
+    // A service offering query, JSON 1.0 and CBOR, as CloudWatch does.
+    Service monitoring;
+    monitoring.signing_name = "monitoring";
+    monitoring.protocol = Protocol::kQuery;
+    monitoring.also_speaks = {Protocol::kJson10, Protocol::kRpcV2Cbor};
+    monitoring.json_target_prefix = "GraniteServiceVersion20100801";
+    monitoring.xmlns = "http://monitoring.amazonaws.com/doc/2010-08-01/";
+    monitoring.api_version = "2010-08-01";
+    monitoring.query_compatible = true;
+    monitoring.json_error_types = {{"InvalidParameterValue", "InvalidParameterValueException"}};
+    monitoring.add("ListMetrics", [](const CallContext& ctx, const OperationInput& in) -> Result<std::string> {
+      Doc d = Doc::structure();
+      std::string seen = in.json ? std::to_string(in.json->size()) + " members" : "query";
+      d.set("Seen", Doc::string(seen));
+      return render_document(d, ctx.protocol);
+    });
+    monitoring.add("PutMetricData", [](const CallContext&, const OperationInput&) -> Result<std::string> {
+      return Error::invalid("InvalidParameterValue", "The value AWS/ for parameter Namespace is invalid.");
+    });
+    door_->add(std::move(monitoring));
     server_ = std::make_unique<TestServer>([this](net::Request& r) { return door_->handle(r); });
   }
 
@@ -85,6 +107,23 @@ class FrontDoorTest : public ::testing::Test {
     return signed_post(key, "ecs", std::move(body), "application/x-amz-json-1.1",
                        "AmazonEC2ContainerServiceV20141113." + std::string(op));
   }
+
+  // A signed POST to any path with extra headers (JSON 1.0, rpc-v2-cbor).
+  std::string signed_at(const Key& key, std::string_view service, std::string path, std::string body,
+                        std::vector<std::pair<std::string, std::string>> extra) {
+    std::string h = host();
+    std::vector<HeaderField> headers{{"Host", h}};
+    for (const auto& [n, v] : extra) headers.push_back({n, v});
+    SignedRequest req{"POST", path, "", headers, body};
+    SigningResult s = sign_request(req, {key.id, key.secret, {}}, "us-east-1", service, clock_.now());
+    std::string out = "POST " + path + " HTTP/1.1\r\nHost: " + h + "\r\n";
+    for (const auto& [n, v] : extra) out += n + ": " + v + "\r\n";
+    out += "X-Amz-Date: " + s.amz_date + "\r\nAuthorization: " + s.authorization +
+           "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+    return out;
+  }
+
+  static std::string body_of(const std::string& response) { return response.substr(response.find("\r\n\r\n") + 4); }
 
   std::string roundtrip(const std::string& request) {
     RawClient c(server_->port());
@@ -269,6 +308,97 @@ TEST_F(FrontDoorTest, OversizedBodyGetsA413AndTheConnectionLives) {
   c.send(json(admin_, "ListClusters", "{}"));
   std::string again = c.read_until("}");
   EXPECT_EQ(status(again), 200) << again;
+}
+
+TEST_F(FrontDoorTest, OneServiceSpeaksQueryJson10AndCbor) {
+  std::string r = roundtrip(query(admin_, "monitoring", "Action=ListMetrics&Version=2010-08-01"));
+  EXPECT_EQ(status(r), 200) << r;
+  EXPECT_NE(r.find("<ListMetricsResponse xmlns=\"http://monitoring.amazonaws.com/doc/2010-08-01/\"><ListMetricsResult>"
+                   "<Seen>query</Seen></ListMetricsResult>"),
+            std::string::npos)
+      << r;
+
+  r = roundtrip(signed_at(admin_, "monitoring", "/", R"({"Namespace":"A"})",
+                          {{"Content-Type", "application/x-amz-json-1.0"},
+                           {"X-Amz-Target", "GraniteServiceVersion20100801.ListMetrics"}}));
+  EXPECT_EQ(status(r), 200) << r;
+  EXPECT_NE(r.find("Content-Type: application/x-amz-json-1.0"), std::string::npos) << r;
+  EXPECT_EQ(body_of(r), R"({"Seen":"1 members"})");
+
+  Doc in = Doc::structure();
+  in.set("Namespace", Doc::string("A")).set("Period", Doc::integer(60));
+  r = roundtrip(signed_at(admin_, "monitoring", "/service/GraniteServiceVersion20100801/operation/ListMetrics",
+                          to_cbor(in), {{"Content-Type", "application/cbor"}, {"smithy-protocol", "rpc-v2-cbor"}}));
+  EXPECT_EQ(status(r), 200) << r;
+  EXPECT_NE(r.find("smithy-protocol: rpc-v2-cbor"), std::string::npos) << r;
+  EXPECT_NE(r.find("Content-Type: application/cbor"), std::string::npos) << r;
+  auto answer = decode_cbor(body_of(r));
+  ASSERT_TRUE(answer.ok()) << answer.error().message;
+  EXPECT_EQ(answer->as_object().at("Seen").as_string(), "2 members");
+}
+
+TEST_F(FrontDoorTest, ServicesKeepTheirOwnProtocols) {
+  // A JSON 1.1 service asked with a JSON 1.0 content type still answers JSON 1.1.
+  std::string r = roundtrip(signed_at(admin_, "ecs", "/", "{}",
+                                      {{"Content-Type", "application/x-amz-json-1.0"},
+                                       {"X-Amz-Target", "AmazonEC2ContainerServiceV20141113.ListClusters"}}));
+  EXPECT_EQ(status(r), 200) << r;
+  EXPECT_NE(r.find("Content-Type: application/x-amz-json-1.1"), std::string::npos) << r;
+  // Its errors carry no query-compatibility header.
+  r = roundtrip(json(admin_, "NoSuchOperation", "{}"));
+  EXPECT_EQ(status(r), 400);
+  EXPECT_EQ(r.find("x-amzn-query-error"), std::string::npos) << r;
+  // CBOR to a service that does not offer it: the service's own protocol answers.
+  r = roundtrip(signed_at(admin_, "ecs", "/service/AmazonEC2ContainerServiceV20141113/operation/ListClusters", "",
+                          {{"smithy-protocol", "rpc-v2-cbor"}}));
+  EXPECT_EQ(status(r), 400) << r;
+  EXPECT_NE(r.find("\"__type\":\"UnknownOperationException\""), std::string::npos) << r;
+}
+
+TEST_F(FrontDoorTest, QueryCompatibleErrorsPerProtocol) {
+  std::string r = roundtrip(query(admin_, "monitoring", "Action=PutMetricData&Version=2010-08-01"));
+  EXPECT_EQ(status(r), 400);
+  EXPECT_NE(r.find("<Code>InvalidParameterValue</Code>"), std::string::npos) << r;
+  EXPECT_EQ(r.find("x-amzn-query-error"), std::string::npos) << "query errors need no header";
+
+  r = roundtrip(signed_at(admin_, "monitoring", "/", "{}",
+                          {{"Content-Type", "application/x-amz-json-1.0"},
+                           {"X-Amz-Target", "GraniteServiceVersion20100801.PutMetricData"}}));
+  EXPECT_EQ(status(r), 400);
+  EXPECT_NE(r.find("x-amzn-query-error: InvalidParameterValue;Sender"), std::string::npos) << r;
+  EXPECT_EQ(body_of(r),
+            R"({"__type":"InvalidParameterValueException","message":"The value AWS/ for parameter Namespace is invalid."})");
+
+  r = roundtrip(signed_at(admin_, "monitoring", "/service/GraniteServiceVersion20100801/operation/PutMetricData", "",
+                          {{"smithy-protocol", "rpc-v2-cbor"}}));
+  EXPECT_EQ(status(r), 400);
+  EXPECT_NE(r.find("x-amzn-query-error: InvalidParameterValue;Sender"), std::string::npos) << r;
+  auto error = decode_cbor(body_of(r));
+  ASSERT_TRUE(error.ok());
+  EXPECT_EQ(error->as_object().at("__type").as_string(), "InvalidParameterValueException");
+
+  r = roundtrip(signed_at(admin_, "monitoring", "/service/GraniteServiceVersion20100801/operation/NoSuchThing", "",
+                          {{"smithy-protocol", "rpc-v2-cbor"}}));
+  EXPECT_EQ(status(r), 400);
+  error = decode_cbor(body_of(r));
+  ASSERT_TRUE(error.ok());
+  EXPECT_EQ(error->as_object().at("__type").as_string(), "UnknownOperationException");
+
+  r = roundtrip(signed_at(admin_, "monitoring", "/service/GraniteServiceVersion20100801/operation/ListMetrics",
+                          "\xa1\x61", {{"smithy-protocol", "rpc-v2-cbor"}}));
+  EXPECT_EQ(status(r), 400) << "a truncated CBOR body";
+  error = decode_cbor(body_of(r));
+  ASSERT_TRUE(error.ok());
+  EXPECT_EQ(error->as_object().at("__type").as_string(), "SerializationException");
+
+  std::string unsigned_cbor =
+      "POST /service/GraniteServiceVersion20100801/operation/ListMetrics HTTP/1.1\r\nHost: x\r\n"
+      "smithy-protocol: rpc-v2-cbor\r\nContent-Length: 0\r\n\r\n";
+  r = roundtrip(unsigned_cbor);
+  EXPECT_EQ(status(r), 400);
+  error = decode_cbor(body_of(r));
+  ASSERT_TRUE(error.ok()) << r;
+  EXPECT_EQ(error->as_object().at("__type").as_string(), "MissingAuthenticationTokenException");
 }
 
 }  // namespace

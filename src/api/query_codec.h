@@ -80,6 +80,7 @@ class QueryView {
   QueryView(const QueryParams& params, std::string prefix) : params_(&params), prefix_(std::move(prefix)) {}
 
   const std::string& prefix() const { return prefix_; }
+  const QueryParams& params() const { return *params_; }
   std::optional<std::string_view> get(std::string_view key) const;
   bool contains(std::string_view key) const { return get(key).has_value(); }
   // True when any key starts with prefix + key + '.' or equals prefix + key.

@@ -17,6 +17,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "api/envelope.h"
 #include "api/query_codec.h"
@@ -41,11 +42,14 @@ struct CallContext {
   std::string_view host;    // the Host header, for URIs the caller must be able to reach
   const Caller& caller;
   WallTime now;
+  // The protocol this request spoke (a service may offer several, and
+  // answers in the one it was asked in: api/document.h).
+  Protocol protocol = Protocol::kJson;
 };
 
-// Exactly one member is set, by the service's protocol.
+// Exactly one member is set, by the request's protocol.
 struct OperationInput {
-  const boost::json::object* json = nullptr;  // JSON 1.1 body ({} when empty)
+  const boost::json::object* json = nullptr;  // JSON 1.0/1.1 body or the CBOR body decoded ({} when empty)
   const QueryView* query = nullptr;           // query / EC2 parameters (Action and Version included)
 };
 
@@ -66,6 +70,17 @@ struct Service {
   std::string json_target_prefix;  // JSON 1.1: "AmazonEC2ContainerServiceV20141113"
   std::string xmlns;               // query: the model's xmlNamespace (EC2: kEc2Xmlns)
   std::string api_version;         // "2016-11-15", "2015-12-01", "2011-06-15", "2010-05-08"
+  // Protocols offered besides `protocol` (CloudWatch: kQuery, also kJson10
+  // with X-Amz-Target <json_target_prefix>.<Op>, and kRpcV2Cbor at
+  // /service/<json_target_prefix>/operation/<Op>). The front door picks one
+  // by the request's shape and tells the operation in CallContext::protocol.
+  std::vector<Protocol> also_speaks;
+  // The model's awsQueryCompatible trait: JSON/CBOR errors also carry
+  // `x-amzn-query-error: <Code>;Sender|Receiver`, the query code botocore reports.
+  bool query_compatible = false;
+  // query code -> the model's error shape name, the __type of JSON/CBOR
+  // errors ("InvalidParameterValue" -> "InvalidParameterValueException").
+  std::map<std::string, std::string, std::less<>> json_error_types;
   std::map<std::string, OperationSpec, std::less<>> operations;
 
   void add(std::string name, Operation run) {

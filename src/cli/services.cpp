@@ -37,10 +37,19 @@
 #include "logs/logs_service.h"
 #endif
 
+#if BERTH_HAVE_CLOUDWATCH
+#include "cloudwatch/daemon_wiring.h"
+#include "core/log.h"
+#if BERTH_HAVE_ELB && BERTH_HAVE_ECS && BERTH_HAVE_ECS_RUNTIME
+#include "cli/metric_publisher.h"
+#endif
+#endif
+
 #if BERTH_HAVE_AUTOSCALING
 #include <cstdlib>
 
 #include "autoscaling/daemon_wiring.h"
+#include "cli/scaling_wiring.h"
 #include "core/log.h"
 #endif
 
@@ -112,6 +121,20 @@ void register_services(ServiceRegistry& services, DaemonContext& ctx) {
     services.add(logs::make_logs_service(log_store));
   } else {
     log::error("berth", "logs: ", opened.error().message);
+  }
+#endif
+#if BERTH_HAVE_CLOUDWATCH
+  // CloudWatch metrics and alarms. Publishers (load balancer, ECS) put their
+  // datapoints and Application Auto Scaling its alarms through this object,
+  // in process; BERTH_TIME_SCALE speeds alarm periods up for tests.
+  std::shared_ptr<cloudwatch::CloudWatch> cloudwatch;
+  if (auto opened = cloudwatch::open_for_daemon(ctx.db, ctx.clock, ctx.data_dir + "/cloudwatch", ctx.account_id,
+                                                ctx.region)) {
+    cloudwatch = std::move(*opened);
+    services.add(cloudwatch->service());
+    services.on_stop([cloudwatch] { cloudwatch->stop(); });
+  } else {
+    log::error("berth", "cloudwatch: ", opened.error().message);
   }
 #endif
 #if BERTH_WIRE_TASK_RUNTIME
@@ -197,11 +220,31 @@ void register_services(ServiceRegistry& services, DaemonContext& ctx) {
     log::error("berth", "ecs: ", ecs.error().message);
   }
 #endif
+#if BERTH_HAVE_CLOUDWATCH && BERTH_HAVE_ELB && BERTH_HAVE_ECS && BERTH_HAVE_ECS_RUNTIME
+  // What AWS publishes on the user's behalf: AWS/ApplicationELB from the
+  // data plane's counters, AWS/ECS from the tasks' cgroups. Stopped before
+  // ECS and the load balancer (hooks run in reverse), CloudWatch after.
+  if (cloudwatch) {
+    MetricPublisher::Sources sources;
+    if (elb_daemon) sources.load_balancers = [elb_daemon] { return elb_daemon->metric_totals(); };
+    store::Database* db = &ctx.db;
+    sources.tasks = [db] { return ecs::running_task_reservations(*db); };
+    sources.capacity = [db] { return ecs::registered_capacity(*db); };
+#if BERTH_WIRE_TASK_RUNTIME
+    if (task_runtime)
+      sources.usage = [task_runtime](const std::string& task_id) { return task_runtime->runtime().usage(task_id); };
+#endif
+    auto publisher = std::make_shared<MetricPublisher>(std::move(sources), cloudwatch, ctx.clock,
+                                                       MetricPublisher::interval_for(cloudwatch->options().time_scale));
+    services.on_stop([publisher] { publisher->stop(); });
+  }
+#endif
 #if BERTH_HAVE_AUTOSCALING
   // Application Auto Scaling of ECS services: ECS through its store
-  // functions (ecs::set_service_desired_count). No CloudWatch yet: target
-  // tracking policies are refused ("CloudWatch is not available").
-  // BERTH_TIME_SCALE divides cooldowns, so tests see scaling in seconds.
+  // functions (ecs::set_service_desired_count), target tracking alarms kept
+  // and evaluated by CloudWatch (without it such policies are refused:
+  // "CloudWatch is not available"). BERTH_TIME_SCALE divides cooldowns, so
+  // tests see scaling in seconds.
   {
     autoscaling::AutoScalingOptions options;
     options.region = ctx.region;
@@ -210,8 +253,15 @@ void register_services(ServiceRegistry& services, DaemonContext& ctx) {
       double v = std::atof(scale);
       if (v > 0) options.time_scale = v;
     }
-    if (auto as = autoscaling::AutoScalingDaemon::start(ctx.db, ctx.clock, options, nullptr)) {
+    std::unique_ptr<autoscaling::AlarmPort> alarms;
+#if BERTH_HAVE_CLOUDWATCH
+    if (cloudwatch) alarms = cloudwatch_alarm_port(cloudwatch);
+#endif
+    if (auto as = autoscaling::AutoScalingDaemon::start(ctx.db, ctx.clock, options, std::move(alarms))) {
       std::shared_ptr<autoscaling::AutoScalingDaemon> shared = std::move(*as);
+#if BERTH_HAVE_CLOUDWATCH
+      if (cloudwatch) route_scaling_actions(*cloudwatch, shared);
+#endif
       services.add(shared->service());
       services.on_stop([shared] { shared->stop(); });
     } else {
