@@ -10,6 +10,8 @@ packages=(
   libssl-dev libsqlite3-dev sqlite3 ca-certificates
   # CloudWatch's smithy-rpc-v2-cbor bodies
   libcbor-dev
+  # Application Auto Scaling's cron() time zones (/usr/share/zoneinfo)
+  tzdata
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   # runtime parts (containers, images)
   runc umoci skopeo podman iproute2 util-linux busybox-static
