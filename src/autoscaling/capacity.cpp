@@ -12,8 +12,12 @@ int64_t tracking_capacity(int64_t current, double metric, double target) {
   // the least that can carry the load.
   int64_t base = std::max<int64_t>(current, 1);
   double wanted = static_cast<double>(base) * metric / target;
+  // A customized metric's datapoints are the user's: a value that is not
+  // finite leaves the capacity as it is, a huge one is clamped (max
+  // capacity clamps it further) rather than overflowing the cast.
+  if (!std::isfinite(wanted)) return current;
   // 1e-9 keeps 2.0000000001 (floating error) at 2.
-  return static_cast<int64_t>(std::ceil(wanted - 1e-9));
+  return static_cast<int64_t>(std::clamp(std::ceil(wanted - 1e-9), 0.0, 4.0e18));
 }
 
 std::optional<Step> step_for(const std::vector<Step>& steps, double breach) {

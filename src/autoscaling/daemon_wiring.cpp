@@ -45,8 +45,12 @@ void AutoScalingDaemon::run() {
   std::unique_lock lock(mutex_);
   while (!stopping_) {
     lock.unlock();
-    if (auto s = autoscaling_->run_due_scheduled_actions(); !s)
-      log::warn("autoscaling", "scheduled actions: ", s.error().message);
+    try {  // a pass that throws must not end the thread (and the daemon)
+      if (auto s = autoscaling_->run_due_scheduled_actions(); !s)
+        log::warn("autoscaling", "scheduled actions: ", s.error().message);
+    } catch (const std::exception& e) {
+      log::error("autoscaling", "scheduled actions: ", e.what());
+    }
     lock.lock();
     wake_.wait_for(lock, std::chrono::seconds(1), [this] { return stopping_; });
   }

@@ -57,7 +57,10 @@ Decision decide_tracking(const json::object& policy, const AlarmActionEvent& e, 
   Decision d;
   const auto& config = policy.at("TargetTrackingScalingPolicyConfiguration").as_object();
   if (e.datapoints.empty()) return d;
-  bool high = e.alarm_name.find("-AlarmHigh-") != std::string::npos;
+  // The kind is the name's last "-AlarmHigh-"/"-AlarmLow-" (a service's own
+  // name may hold either).
+  auto high_at = e.alarm_name.rfind("-AlarmHigh-"), low_at = e.alarm_name.rfind("-AlarmLow-");
+  bool high = high_at != std::string::npos && (low_at == std::string::npos || high_at > low_at);
   d.direction = high ? Direction::kOut : Direction::kIn;
   if (!high && flag(config, "DisableScaleIn")) return d;
   d.wanted = tracking_capacity(current, e.datapoints.front(), num(config, "TargetValue", 0));

@@ -58,7 +58,6 @@ const elb::dp::GroupTotals* find_group(const elb::dp::LbTotals& lb, const std::s
 
 std::vector<cloudwatch::Datum> ElbMetricDeltas::datums(const std::vector<elb::dp::LbTotals>& totals, WallTime now) {
   std::vector<cloudwatch::Datum> out;
-  std::map<std::string, elb::dp::LbTotals> seen;
   for (const auto& lb : totals) {
     static const elb::dp::LbTotals kZero;
     auto before_it = previous_.find(lb.arn);
@@ -111,9 +110,10 @@ std::vector<cloudwatch::Datum> ElbMetricDeltas::datums(const std::vector<elb::dp
         out.push_back(datum(kElbNamespace, "RequestCountPerTarget", both, per_target, "Count", now));
       }
     }
-    seen[lb.arn] = lb;
+    // Kept for one that leaves the snapshot too (a listener removed and
+    // made again): its counters go on from where they were, not from 0.
+    previous_[lb.arn] = lb;
   }
-  previous_ = std::move(seen);
   return out;
 }
 
@@ -129,12 +129,13 @@ std::vector<cloudwatch::Datum> EcsUtilization::datums(const std::vector<ecs::Run
   std::map<std::string, Sums> by_cluster;
   for (const auto& t : tasks) {
     auto u = usage.find(t.task_id);
-    Sums& cluster = by_cluster[t.cluster];
-    cluster.cpu_reserved += static_cast<double>(t.cpu_units);
+    // A cluster's figures are against its instances: FARGATE tasks are not on them.
+    Sums* cluster = t.on_instance ? &by_cluster[t.cluster] : nullptr;
+    if (cluster) cluster->cpu_reserved += static_cast<double>(t.cpu_units);
     if (u == usage.end()) continue;
     Sums* service = t.service.empty() ? nullptr : &by_service[{t.cluster, t.service}];
     double memory_mib = static_cast<double>(u->second.memory_bytes) / (1024.0 * 1024.0);
-    for (Sums* s : {&cluster, service}) {
+    for (Sums* s : {cluster, service}) {
       if (!s) continue;
       s->memory_used += memory_mib;
       s->memory_reserved += static_cast<double>(t.memory_mib);
@@ -146,7 +147,7 @@ std::vector<cloudwatch::Datum> EcsUtilization::datums(const std::vector<ecs::Run
     if (elapsed_ns <= 0) continue;
     // 1,024 CPU units are one CPU busy all the time.
     double units = static_cast<double>(u->second.cpu_ns - before->second.cpu_ns) / elapsed_ns * 1024.0;
-    for (Sums* s : {&cluster, service}) {
+    for (Sums* s : {cluster, service}) {
       if (!s) continue;
       s->cpu_used += units;
       s->cpu_reserved_measured += static_cast<double>(t.cpu_units);
@@ -172,7 +173,7 @@ std::vector<cloudwatch::Datum> EcsUtilization::datums(const std::vector<ecs::Run
     percent("CPUReservation", s.cpu_reserved, static_cast<double>(c.cpu_units), dims);
     double memory_reserved = 0;
     for (const auto& t : tasks)
-      if (t.cluster == c.cluster) memory_reserved += static_cast<double>(t.memory_mib);
+      if (t.cluster == c.cluster && t.on_instance) memory_reserved += static_cast<double>(t.memory_mib);
     percent("MemoryReservation", memory_reserved, static_cast<double>(c.memory_mib), dims);
   }
   return out;

@@ -82,14 +82,16 @@ TEST(MetricPublisher, EcsUtilizationIsUseOverReservationAsAwsDefinesIt) {
   WallTime now = WallTime(std::chrono::seconds(1'700'000'000));
   std::vector<ecs::RunningTaskReservation> tasks = {{"t1", "prod", "web", 256, 128},
                                                     {"t2", "prod", "web", 256, 128},
-                                                    {"t3", "prod", "", 512, 512}};  // not a service's
+                                                    {"t3", "prod", "", 512, 512},  // not a service's
+                                                    {"f1", "prod", "web", 1024, 2048, false}};  // FARGATE
   std::vector<ecs::ClusterCapacity> capacity = {{"prod", 2048, 4096}};
   auto t0 = std::chrono::steady_clock::now();
   std::map<std::string, EcsUtilization::Sample> first = {
       {"t1", {0, 64u << 20, t0}}, {"t2", {0, 64u << 20, t0}}, {"t3", {0, 0, t0}}};
   auto before = utilization.datums(tasks, capacity, first, now);
   EXPECT_FALSE(find(before, "CPUUtilization", {"prod", "web"}).has_value()) << "CPU needs two samples";
-  EXPECT_EQ(find(before, "MemoryUtilization", {"prod", "web"}), 50) << "128 MiB used of 256 reserved";
+  EXPECT_EQ(find(before, "MemoryUtilization", {"prod", "web"}), 50)
+      << "128 MiB used of 256 reserved (the FARGATE task has no sample yet)";
 
   // One second later: t1 and t2 used 0.125 s of CPU each (128 units), t3 none.
   auto t1 = t0 + std::chrono::seconds(1);
@@ -99,7 +101,8 @@ TEST(MetricPublisher, EcsUtilizationIsUseOverReservationAsAwsDefinesIt) {
   auto after = utilization.datums(tasks, capacity, second, now);
   EXPECT_NEAR(*find(after, "CPUUtilization", {"prod", "web"}), 50, 1e-9) << "256 units used of 512 reserved";
   EXPECT_NEAR(*find(after, "CPUUtilization", {"prod"}), 12.5, 1e-9) << "256 of the 2048 registered";
-  EXPECT_NEAR(*find(after, "CPUReservation", {"prod"}), 50, 1e-9) << "1024 of 2048 reserved";
+  EXPECT_NEAR(*find(after, "CPUReservation", {"prod"}), 50, 1e-9)
+      << "1024 of 2048 reserved; the FARGATE task is not on the cluster's instances";
   EXPECT_NEAR(*find(after, "MemoryReservation", {"prod"}), 18.75, 1e-9) << "768 of 4096 MiB";
   EXPECT_NEAR(*find(after, "MemoryUtilization", {"prod"}), 3.125, 1e-9) << "128 of 4096 MiB";
   for (const auto& d : after) {

@@ -566,7 +566,11 @@ void CloudWatch::evaluator_loop() {
       std::unique_lock lock(stop_mu_);
       if (stop_cv_.wait_for(lock, tick, [&] { return stopping_; })) return;
     }
-    evaluate_due_alarms();
+    try {  // a pass that throws must not end the thread (and the daemon)
+      evaluate_due_alarms();
+    } catch (const std::exception& e) {
+      log::error("cloudwatch", "evaluating alarms: ", e.what());
+    }
     auto now = std::chrono::steady_clock::now();
     if (now - last_flush >= std::chrono::seconds(1)) {
       last_flush = now;

@@ -138,10 +138,13 @@ Status check_log_configuration(const json::object& c, bool fargate) {
   if (**driver != "awslogs") return Ok{};
   if (option("awslogs-group").empty())
     return client_exception("Log driver awslogs option 'awslogs-group' should not be null or empty.");  // observed
+  if (fargate && option("awslogs-stream-prefix").empty())
+    return client_exception("Fargate requires log configuration options to include awslogs-stream-prefix to "
+                            "support log driver awslogs.");  // observed (aws-cdk#1422)
   auto mode = option("mode");
   if (!mode.empty() && mode != "blocking" && mode != "non-blocking")
     return client_exception("Log driver awslogs option 'mode' must be blocking or non-blocking.");  // unverified
-  if (!option("max-buffer-size").empty() && !parse_docker_size(option("max-buffer-size")))
+  if (!option("max-buffer-size").empty() && !parse_docker_size(option("max-buffer-size")).value_or(0))
     return client_exception("Log driver awslogs option 'max-buffer-size' is not a valid size.");  // unverified
   return Ok{};
 }

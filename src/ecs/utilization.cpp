@@ -14,7 +14,8 @@ namespace json = boost::json;
 Result<std::vector<RunningTaskReservation>> running_task_reservations(store::Database& db) {
   return db.read([](store::Tx& tx) -> Result<std::vector<RunningTaskReservation>> {
     auto stmt =
-        tx.prepare("SELECT id, cluster, service, cpu, memory, doc FROM ecs_tasks WHERE last_status = 'RUNNING'");
+        tx.prepare("SELECT id, cluster, service, cpu, memory, doc, container_instance_id FROM ecs_tasks "
+                   "WHERE last_status = 'RUNNING'");
     if (!stmt) return std::move(stmt).error();
     std::vector<RunningTaskReservation> out;
     for (;;) {
@@ -22,7 +23,7 @@ Result<std::vector<RunningTaskReservation>> running_task_reservations(store::Dat
       if (!row) return std::move(row).error();
       if (!*row) break;
       RunningTaskReservation t{stmt->column_string(0), stmt->column_string(1), stmt->column_string(2),
-                               stmt->column_int64(3), stmt->column_int64(4)};
+                               stmt->column_int64(3), stmt->column_int64(4), !stmt->column_text(6).empty()};
       // FARGATE tasks take nothing from an instance (the columns are 0):
       // their task-level sizes, as DescribeTasks shows them.
       if (t.cpu_units == 0 || t.memory_mib == 0) {

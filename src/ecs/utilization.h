@@ -20,6 +20,7 @@ struct RunningTaskReservation {
   std::string service;  // "" for a task no service started
   int64_t cpu_units = 0;
   int64_t memory_mib = 0;
+  bool on_instance = true;  // EC2: placed on a container instance (FARGATE: false)
 };
 
 struct ClusterCapacity {

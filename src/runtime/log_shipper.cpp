@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <cstring>
 
@@ -21,6 +22,8 @@ namespace {
 constexpr uint64_t kReadChunk = 4u << 20;
 // Holes are punched in steps of this (a multiple of any block size).
 constexpr uint64_t kPunchStep = 1u << 20;
+// Chunks of one file a round reads at most.
+constexpr int kChunksPerRound = 4;
 
 int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -62,6 +65,19 @@ std::string read_range(const fs::path& file, uint64_t from, uint64_t max) {
   return out;
 }
 
+// Where data starts at or after `from` (past a punched hole); the file's
+// size when only a hole follows; `from` when it cannot tell.
+uint64_t first_data(const fs::path& file, uint64_t from) {
+  int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return from;
+  off_t data = ::lseek(fd, static_cast<off_t>(from), SEEK_DATA);
+  uint64_t out = from;
+  if (data >= 0) out = static_cast<uint64_t>(data);
+  else if (errno == ENXIO) out = size_of(file);
+  ::close(fd);
+  return out;
+}
+
 std::string cursor_text(uint64_t offset, int64_t stamp) {
   return std::to_string(offset) + " " + std::to_string(stamp);
 }
@@ -76,24 +92,59 @@ bool parse_cursor(const std::string& text, uint64_t& offset, int64_t& stamp) {
 
 }  // namespace
 
+namespace {
+
+// The length of the valid UTF-8 sequence at the start of `in`, or 0 when
+// it does not start with one (a stray byte, or a sequence cut short).
+size_t utf8_sequence(std::string_view in) {
+  auto byte = [&](size_t i) { return static_cast<unsigned char>(in[i]); };
+  unsigned char lead = byte(0);
+  if (lead < 0x80) return 1;
+  size_t length = lead >= 0xC2 && lead <= 0xDF ? 2 : lead >= 0xE0 && lead <= 0xEF ? 3 : lead >= 0xF0 && lead <= 0xF4 ? 4 : 0;
+  if (length == 0 || in.size() < length) return 0;
+  // The second byte's range is narrower after some leads (no overlong forms, no surrogates, nothing past U+10FFFF).
+  unsigned char low = lead == 0xE0 ? 0xA0 : lead == 0xF0 ? 0x90 : 0x80;
+  unsigned char high = lead == 0xED ? 0x9F : lead == 0xF4 ? 0x8F : 0xBF;
+  if (byte(1) < low || byte(1) > high) return 0;
+  for (size_t i = 2; i < length; ++i)
+    if (byte(i) < 0x80 || byte(i) > 0xBF) return 0;
+  return length;
+}
+
+size_t append_utf8(std::string_view in, size_t max_out, std::string& out) {
+  static constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
+  size_t pos = 0;
+  while (pos < in.size()) {
+    size_t length = utf8_sequence(in.substr(pos));
+    std::string_view piece = length ? in.substr(pos, length) : kReplacement;
+    if (out.size() + piece.size() > max_out) break;
+    out += piece;
+    pos += length ? length : 1;
+  }
+  return pos;
+}
+
+}  // namespace
+
 CutEvents cut_events(std::string_view text, bool flush_partial, int64_t timestamp_ms) {
   CutEvents cut;
   size_t pos = 0;
   while (pos < text.size()) {
     size_t newline = text.find('\n', pos);
     size_t line_end = newline == std::string_view::npos ? text.size() : newline;
-    size_t length = line_end - pos;
-    if (length >= kMaxEventBytes) {
-      // A long line goes in pieces; its end (if any) is a line of its own.
-      cut.events.push_back({timestamp_ms, std::string(text.substr(pos, kMaxEventBytes))});
-      pos += kMaxEventBytes;
+    std::string message;
+    size_t used = append_utf8(text.substr(pos, line_end - pos), kMaxEventBytes, message);
+    if (used < line_end - pos) {
+      // A long line goes in pieces (cut between characters); its end is a line of its own.
+      cut.events.push_back({timestamp_ms, std::move(message)});
+      pos += used;
       cut.ends.push_back(pos);
       cut.consumed = pos;
       continue;
     }
     if (newline == std::string_view::npos && !flush_partial) break;
-    if (length > 0) {
-      cut.events.push_back({timestamp_ms, std::string(text.substr(pos, length))});
+    if (!message.empty()) {
+      cut.events.push_back({timestamp_ms, std::move(message)});
       cut.ends.push_back(newline == std::string_view::npos ? line_end : line_end + 1);
     }
     pos = newline == std::string_view::npos ? line_end : line_end + 1;
@@ -110,6 +161,8 @@ struct LogShipper::Watched {
   uint64_t offset = 0;   // bytes of `file` shipped (or dropped)
   int64_t stamp = 0;     // rotation_stamp(file) when offset was taken
   int64_t last_timestamp = 0;
+  uint64_t durable = 0;   // the offset the destination's cursor holds
+  bool resumed = false;   // the first round after a restart: no drop
   uint64_t punched = 0;  // [0, punched) of `file` is a hole
   bool exited = false;     // flush a last partial line
   bool finishing = false;  // finish(): ship, forget, remove
@@ -141,6 +194,7 @@ void LogShipper::watch(const std::string& source, const fs::path& file, AwsLogsC
     w->source = source;
     w->file = file;
     w->config = std::move(config);
+    wake_requested_ = true;
   }
   wake_.notify_all();
 }
@@ -149,6 +203,7 @@ void LogShipper::container_exited(const std::string& source) {
   {
     std::lock_guard lock(mutex_);
     if (auto it = watched_.find(source); it != watched_.end()) it->second->exited = true;
+    wake_requested_ = true;
   }
   wake_.notify_all();
 }
@@ -159,6 +214,7 @@ void LogShipper::finish(const std::string& source) {
   if (it == watched_.end()) return;
   it->second->exited = true;
   it->second->finishing = true;
+  wake_requested_ = true;
   wake_.notify_all();
   // Bounded: a destination that hangs must not hold a task's teardown.
   done_.wait_for(lock, thread_.get_stop_token(), std::chrono::seconds(10),
@@ -171,7 +227,13 @@ LogShipper::Counters LogShipper::counters(const std::string& source) const {
   return it == watched_.end() ? Counters{} : it->second->counters;
 }
 
-void LogShipper::nudge() { wake_.notify_all(); }
+void LogShipper::nudge() {
+  {
+    std::lock_guard lock(mutex_);
+    wake_requested_ = true;
+  }
+  wake_.notify_all();
+}
 
 void LogShipper::run(std::stop_token stop) {
   while (!stop.stop_requested()) {
@@ -186,7 +248,12 @@ void LogShipper::run(std::stop_token stop) {
         std::lock_guard lock(mutex_);
         final_round = w->finishing;
       }
-      ship(*w, final_round);
+      try {
+        ship(*w, final_round, stop);
+      } catch (const std::exception& e) {  // the thread must not die of one file
+        log::warn("runtime", "awslogs ", w->source, ": ", e.what());
+      }
+      if (stop.stop_requested()) return;
       if (final_round) {
         if (auto s = destination_->forget(w->source); !s)
           log::warn("runtime", "awslogs ", w->source, ": ", s.error().message);
@@ -197,12 +264,11 @@ void LogShipper::run(std::stop_token stop) {
     std::unique_lock lock(mutex_);
     ++rounds_;
     done_.notify_all();
-    bool more_to_finish = std::any_of(watched_.begin(), watched_.end(), [](auto& e) { return e.second->finishing; });
-    if (!more_to_finish) wake_.wait_for(lock, stop, interval_, [] { return false; });
+    wake_.wait_for(lock, stop, interval_, [this] { return std::exchange(wake_requested_, false); });
   }
 }
 
-void LogShipper::ship(Watched& w, bool final_round) {
+void LogShipper::ship(Watched& w, bool final_round, std::stop_token stop) {
   if (!w.loaded) {
     auto cursor = destination_->cursor(w.source);
     if (!cursor) {
@@ -214,7 +280,13 @@ void LogShipper::ship(Watched& w, bool final_round) {
       // already (none for a new container) is older.
       w.offset = 0;
       w.stamp = rotation_stamp(w.file);
+    } else {
+      // Resumed after a restart: what the container wrote meanwhile is a
+      // backlog the driver would have shipped (dockerd keeps running on
+      // ECS), not an overflow to drop.
+      w.resumed = true;
     }
+    w.durable = w.offset;
     w.loaded = true;
   }
   bool exited = false;
@@ -231,10 +303,12 @@ void LogShipper::ship(Watched& w, bool final_round) {
     size_t bytes = 0;
     bool complete = true;
   };
+  std::optional<size_t> durable_end;  // of the last batch the destination took (with its cursor)
   auto send = [&](std::string_view text, bool flush_partial, auto&& cursor_at) {
     int64_t ts = std::max(now_ms(), w.last_timestamp);
     CutEvents cut = cut_events(text, flush_partial, ts);
     Sent sent;
+    durable_end = std::nullopt;
     for (size_t first = 0; first < cut.events.size();) {
       size_t last = first, bytes = 0;
       while (last < cut.events.size() && last - first < kMaxBatchEvents &&
@@ -261,6 +335,7 @@ void LogShipper::ship(Watched& w, bool final_round) {
         }
       } else {
         w.counters.events += batch.size();
+        durable_end = end;
       }
       w.last_timestamp = ts;
       sent.bytes = end;
@@ -289,11 +364,13 @@ void LogShipper::ship(Watched& w, bool final_round) {
       if (!sent.complete) return;
     }
     w.offset = 0;
+    w.durable = 0;  // nothing of the new file is in a stored cursor yet
     w.stamp = stamp;
   }
 
   bool resync = false;  // after a drop: the rest of a cut line goes too
-  if (w.config.non_blocking && size > w.offset + w.config.max_buffer_bytes) {
+  bool resumed = std::exchange(w.resumed, false);
+  if (w.config.non_blocking && !resumed && size > w.offset + w.config.max_buffer_bytes) {
     uint64_t skip = size - w.offset - w.config.max_buffer_bytes;
     std::lock_guard lock(mutex_);
     w.counters.dropped_bytes += skip;
@@ -302,7 +379,17 @@ void LogShipper::ship(Watched& w, bool final_round) {
     log::warn("runtime", "awslogs ", w.source, ": dropped ", skip,
               " bytes of output (mode non-blocking, max-buffer-size ", w.config.max_buffer_bytes, ")");
   }
-  while (w.offset < size) {
+  // A round reads a bounded share of each file, so one container's backlog
+  // neither starves the others nor holds up the daemon's stop.
+  for (int chunks = 0; w.offset < size && chunks < kChunksPerRound && !stop.stop_requested(); ++chunks) {
+    // A hole (freed before a restart the cursor did not see) holds no lines.
+    if (uint64_t data = first_data(w.file, w.offset); data > w.offset) {
+      std::lock_guard lock(mutex_);
+      w.counters.dropped_bytes += std::min(data, size) - w.offset;
+      w.offset = std::min(data, size);
+      resync = true;
+      continue;
+    }
     std::string text = read_range(w.file, w.offset, std::min(kReadChunk, size - w.offset));
     if (text.empty()) break;
     uint64_t base = w.offset;
@@ -322,15 +409,17 @@ void LogShipper::ship(Watched& w, bool final_round) {
     auto sent = send(view, (exited || final_round) && at_end,
                      [&](size_t end) { return cursor_text(base + end, w.stamp); });
     w.offset = base + sent.bytes;
+    if (durable_end) w.durable = base + *durable_end;
     if (!sent.complete || sent.bytes == 0) break;  // failed, or a partial last line waits for its newline
   }
 
   // Bounded on disk without a rotation (whose copy-then-truncate loses
   // what the container writes in between): the shipped part older than
-  // the newest keep_bytes becomes a hole. Offsets stay valid; readers of
-  // the file start at its first data (logs.h).
-  if (keep_bytes_ > 0 && w.offset > w.punched + keep_bytes_ + kPunchStep) {
-    uint64_t until = (w.offset - keep_bytes_) / kPunchStep * kPunchStep;
+  // the newest keep_bytes becomes a hole. Only what a stored cursor is
+  // past: a restart never resumes inside a hole. Offsets stay valid;
+  // readers of the file start at its first data (logs.h).
+  if (keep_bytes_ > 0 && w.durable > w.punched + keep_bytes_ + kPunchStep) {
+    uint64_t until = (w.durable - keep_bytes_) / kPunchStep * kPunchStep;
     int fd = ::open(w.file.c_str(), O_WRONLY | O_CLOEXEC);
     if (fd >= 0) {
       if (::fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, static_cast<off_t>(w.punched),

@@ -19,9 +19,11 @@
 // "<offset> <mtime of .log.1>", the second part telling whether the file
 // was rotated since (by an older berth).
 //
-// mode non-blocking: when more than max_buffer_bytes wait unshipped, the
-// oldest are skipped and counted (Docker's ring buffer drops them, the
-// container never waits); blocking: nothing is dropped.
+// mode non-blocking: when more than max_buffer_bytes wait unshipped while
+// the shipper runs, the oldest are skipped and counted (Docker's ring
+// buffer drops the newest instead; either way the container never waits);
+// what a restart finds unshipped is a backlog, not dropped. blocking:
+// nothing is dropped.
 #pragma once
 
 #include <chrono>
@@ -68,7 +70,9 @@ inline constexpr size_t kEventOverheadBytes = 26;
 
 // Cuts `text` into events: one per line (newline removed; empty lines
 // dropped, CloudWatch refuses empty messages), a line longer than
-// kMaxEventBytes split. A last line without its newline stays unconsumed
+// kMaxEventBytes split between characters. Messages are valid UTF-8, as
+// CloudWatch Logs' JSON needs: a byte that is not part of a valid sequence
+// becomes U+FFFD (as Docker's driver, whose JSON encoder does the same). A last line without its newline stays unconsumed
 // unless `flush_partial` or it is already kMaxEventBytes long.
 struct CutEvents {
   std::vector<LogDestination::Event> events;
@@ -106,7 +110,7 @@ class LogShipper {
  private:
   struct Watched;
   void run(std::stop_token stop);
-  void ship(Watched& w, bool final_round);
+  void ship(Watched& w, bool final_round, std::stop_token stop);
 
   std::shared_ptr<LogDestination> destination_;
   std::chrono::milliseconds interval_;
@@ -116,6 +120,7 @@ class LogShipper {
   std::condition_variable_any done_;
   std::map<std::string, std::shared_ptr<Watched>> watched_;
   uint64_t rounds_ = 0;
+  bool wake_requested_ = false;  // watch, container_exited, finish, nudge: a round now
   std::jthread thread_;  // last: starts after the members it uses
 };
 

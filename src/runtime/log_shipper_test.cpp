@@ -119,6 +119,26 @@ TEST(CutEvents, LongLineSplitAtTheEventLimit) {
   EXPECT_EQ(partial.consumed, kMaxEventBytes);
 }
 
+TEST(CutEvents, MessagesAreValidUtf8) {
+  // A Latin-1 byte, a truncated sequence, a surrogate, and good text.
+  auto cut = cut_events("caf\xe9\nend \xe2\x82\n\xed\xa0\x80!\nna\xc3\xafve \xf0\x9f\x9a\xa2\n", false, 1);
+  ASSERT_EQ(cut.events.size(), 4u);
+  EXPECT_EQ(cut.events[0].message, "caf\xef\xbf\xbd");
+  EXPECT_EQ(cut.events[1].message, "end \xef\xbf\xbd\xef\xbf\xbd");
+  EXPECT_EQ(cut.events[2].message, "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd!");
+  EXPECT_EQ(cut.events[3].message, "na\xc3\xafve \xf0\x9f\x9a\xa2") << "valid text is kept as it is";
+  EXPECT_EQ(cut.ends[0], 5u) << "positions count the file's bytes";
+
+  // A long line of 3-byte characters is cut between characters.
+  std::string euro;
+  for (size_t i = 0; i < kMaxEventBytes / 3 + 10; ++i) euro += "\xe2\x82\xac";
+  auto long_cut = cut_events(euro + "\n", false, 1);
+  ASSERT_EQ(long_cut.events.size(), 2u);
+  EXPECT_LE(long_cut.events[0].message.size(), kMaxEventBytes);
+  EXPECT_EQ(long_cut.events[0].message.size() % 3, 0u);
+  EXPECT_EQ(long_cut.events[0].message.size() + long_cut.events[1].message.size(), euro.size());
+}
+
 TEST_F(LogShipperTest, ShipsLinesAndTheLastPartialOneWhenTheContainerExits) {
   LogShipper shipper(destination_, 20ms, 0);
   shipper.watch("t1/app", file_, config_);
@@ -244,6 +264,26 @@ TEST_F(LogShipperTest, NonBlockingModeDropsTheOldestBeyondTheBufferAndCountsThem
   for (const auto& l : lines) EXPECT_EQ(l.rfind("ecs/app/t1: line ", 0), 0u) << "no cut line: " << l;
   auto counters = shipper.counters("t1/app");
   EXPECT_GE(counters.dropped_bytes, all.size() - 100);
+}
+
+TEST_F(LogShipperTest, ABacklogFoundAfterARestartIsShippedNotDropped) {
+  AwsLogsConfig config = config_;
+  config.non_blocking = true;
+  config.max_buffer_bytes = 100;
+  {
+    LogShipper shipper(destination_, 10ms, 0);
+    shipper.watch("t1/app", file_, config);
+    write("first\n");
+    ASSERT_EQ(wait_lines(1).size(), 1u);
+  }
+  // Written while no daemon ran: far more than the buffer.
+  for (int i = 0; i < 500; ++i) write("line " + std::to_string(i) + "\n");
+  LogShipper again(destination_, 10ms, 0);
+  again.watch("t1/app", file_, config);
+  auto lines = wait_lines(501);
+  ASSERT_EQ(lines.size(), 501u);
+  EXPECT_EQ(lines.back(), "ecs/app/t1: line 499");
+  EXPECT_EQ(again.counters("t1/app").dropped_bytes, 0u);
 }
 
 TEST_F(LogShipperTest, ADeletedGroupLosesTheLinesButShippingGoesOn) {
