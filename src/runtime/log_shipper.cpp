@@ -24,6 +24,9 @@ constexpr uint64_t kReadChunk = 4u << 20;
 constexpr uint64_t kPunchStep = 1u << 20;
 // Chunks of one file a round reads at most.
 constexpr int kChunksPerRound = 4;
+// The wait before the next round when a file is behind or non-blocking
+// (the usual wait is the interval).
+constexpr auto kHurriedInterval = std::chrono::milliseconds(25);
 
 int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -237,6 +240,7 @@ void LogShipper::nudge() {
 
 void LogShipper::run(std::stop_token stop) {
   while (!stop.stop_requested()) {
+    bool hurry = false;
     std::vector<std::shared_ptr<Watched>> round;
     {
       std::lock_guard lock(mutex_);
@@ -249,7 +253,7 @@ void LogShipper::run(std::stop_token stop) {
         final_round = w->finishing;
       }
       try {
-        ship(*w, final_round, stop);
+        hurry = ship(*w, final_round, stop) || hurry;
       } catch (const std::exception& e) {  // the thread must not die of one file
         log::warn("runtime", "awslogs ", w->source, ": ", e.what());
       }
@@ -264,16 +268,19 @@ void LogShipper::run(std::stop_token stop) {
     std::unique_lock lock(mutex_);
     ++rounds_;
     done_.notify_all();
-    wake_.wait_for(lock, stop, interval_, [this] { return std::exchange(wake_requested_, false); });
+    // A file still behind, or a non-blocking one that had output, gets its
+    // next round soon: a non-blocking buffer must not fill between rounds.
+    wake_.wait_for(lock, stop, hurry ? kHurriedInterval : interval_,
+                   [this] { return std::exchange(wake_requested_, false); });
   }
 }
 
-void LogShipper::ship(Watched& w, bool final_round, std::stop_token stop) {
+bool LogShipper::ship(Watched& w, bool final_round, std::stop_token stop) {
   if (!w.loaded) {
     auto cursor = destination_->cursor(w.source);
     if (!cursor) {
       log::warn("runtime", "awslogs ", w.source, ": ", cursor.error().message);
-      return;  // the next round asks again
+      return false;  // the next round asks again
     }
     if (!*cursor || !parse_cursor(**cursor, w.offset, w.stamp)) {
       // New: everything the container wrote is ours; a .log.1 there
@@ -361,7 +368,7 @@ void LogShipper::ship(Watched& w, bool final_round, std::stop_token stop) {
         return end >= rest.size() ? cursor_text(0, stamp) : cursor_text(base + end, w.stamp);
       });
       w.offset = base + sent.bytes;
-      if (!sent.complete) return;
+      if (!sent.complete) return false;
     }
     w.offset = 0;
     w.durable = 0;  // nothing of the new file is in a stored cursor yet
@@ -381,6 +388,7 @@ void LogShipper::ship(Watched& w, bool final_round, std::stop_token stop) {
   }
   // A round reads a bounded share of each file, so one container's backlog
   // neither starves the others nor holds up the daemon's stop.
+  uint64_t round_start = w.offset;
   for (int chunks = 0; w.offset < size && chunks < kChunksPerRound && !stop.stop_requested(); ++chunks) {
     // A hole (freed before a restart the cursor did not see) holds no lines.
     if (uint64_t data = first_data(w.file, w.offset); data > w.offset) {
@@ -433,6 +441,8 @@ void LogShipper::ship(Watched& w, bool final_round, std::stop_token stop) {
       ::close(fd);
     }
   }
+  uint64_t shipped = w.offset - round_start;
+  return shipped > 0 && (w.config.non_blocking || shipped >= kChunksPerRound * kReadChunk);
 }
 
 }  // namespace berth::runtime

@@ -110,7 +110,8 @@ class LogShipper {
  private:
   struct Watched;
   void run(std::stop_token stop);
-  void ship(Watched& w, bool final_round, std::stop_token stop);
+  // True when the file wants its next round soon (behind, or non-blocking with output).
+  bool ship(Watched& w, bool final_round, std::stop_token stop);
 
   std::shared_ptr<LogDestination> destination_;
   std::chrono::milliseconds interval_;
