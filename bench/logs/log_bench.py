@@ -19,7 +19,7 @@ non-blocking, how many were dropped or repeated.
 
 usage: log_bench.py BERTH_BIN WRITER OUT_DIR [LINES=2000000] [REPS=3] [RATE=100000] [PACED_LINES=1000000]
 Appends one JSON object per run to OUT_DIR/runs.jsonl and prints them.
-PERF=1 in the environment: `perf record -g` of the daemon during the first
+PERF=1 in the environment: `perf record --call-graph dwarf` of the daemon during the first
 unpaced blocking run, its report in OUT_DIR/perf-blocking.txt.
 """
 import json
@@ -174,7 +174,7 @@ def main():
             load_before = loadavg()
             perf_proc = None
             if perf:
-                perf_proc = subprocess.Popen(["perf", "record", "-g", "-q", "-o", os.path.join(work, "perf.data"),
+                perf_proc = subprocess.Popen(["perf", "record", "--call-graph", "dwarf", "-F", "250", "-q", "-o", os.path.join(work, "perf.data"),
                                               "-p", str(d.proc.pid)], stdout=subprocess.DEVNULL,
                                              stderr=subprocess.DEVNULL)
                 time.sleep(0.5)
@@ -243,14 +243,17 @@ def main():
                 logs.delete_log_group(logGroupName=GROUP)  # keeps logs.db from growing run after run
             os.unlink(result_file)
             if perf_proc:
+                by_dso = subprocess.run(["perf", "report", "-i", os.path.join(work, "perf.data"), "--stdio",
+                                         "--comms", "berth", "--no-children", "--sort", "dso", "-g", "none"],
+                                        capture_output=True, text=True)
                 report = subprocess.run(["perf", "report", "-i", os.path.join(work, "perf.data"), "--stdio",
-                                         "--no-children", "--percent-limit", "1", "-g", "none"],
+                                         "--comms", "berth", "--no-children", "--percent-limit", "0.5", "-g", "none"],
                                         capture_output=True, text=True)
                 with open(os.path.join(out_dir, "perf-blocking.txt"), "w") as f:
-                    f.write(report.stdout)
+                    f.write(by_dso.stdout + report.stdout)
                 callers = subprocess.run(["perf", "report", "-i", os.path.join(work, "perf.data"), "--stdio",
-                                          "--children", "--percent-limit", "3", "-g", "caller,0.5,callee",
-                                          "--sort", "sym"], capture_output=True, text=True)
+                                          "--comms", "berth", "--children", "--percent-limit", "2", "-g",
+                                          "caller,0.5,callee,function,percent", "--sort", "sym"], capture_output=True, text=True)
                 with open(os.path.join(out_dir, "perf-blocking-callers.txt"), "w") as f:
                     f.write(callers.stdout)
                 os.unlink(os.path.join(work, "perf.data"))
