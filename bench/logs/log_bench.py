@@ -19,8 +19,10 @@ non-blocking, how many were dropped or repeated.
 
 usage: log_bench.py BERTH_BIN WRITER OUT_DIR [LINES=2000000] [REPS=3] [RATE=100000] [PACED_LINES=1000000]
 Appends one JSON object per run to OUT_DIR/runs.jsonl and prints them.
-PERF=1 in the environment: `perf record --call-graph dwarf` of the daemon during the first
-unpaced blocking run, its report in OUT_DIR/perf-blocking.txt.
+PERF=1 in the environment: `perf record --call-graph dwarf` of the daemon
+during rep 0's unpaced blocking run, reports of the daemon's threads in
+OUT_DIR/perf-blocking*.txt. perf also counts the container (a child of the
+daemon) and slows that run: use it in a run of its own (REPS=1).
 """
 import json
 import os
@@ -140,6 +142,7 @@ def main():
     runs_path = os.path.join(out_dir, "runs.jsonl")
     perf_wanted = os.environ.get("PERF") == "1"
     task_ids = []
+    perf_procs = []  # killed at the end if a failed run left one recording
     try:
         uri = d.aws("ecr", "create-repository", "--repository-name", "busybox")["repository"]["repositoryUri"]
         image = uri + ":latest"
@@ -167,16 +170,17 @@ def main():
             tag = "%s-%d-%d" % (case, pace, rep)
             result_file = os.path.join(volume, tag + ".json")
             shell = "/bench/logwriter %d %d %d /bench/%s.json%s; exec sleep 3600" % (
-                n, LINE_BYTES, pace, tag + "", " /tmp/out" if case == "in-container" else "")
+                n, LINE_BYTES, pace, tag, " /tmp/out" if case == "in-container" else "")
             awslogs = case.startswith("awslogs")
             if awslogs:
                 logs.create_log_group(logGroupName=GROUP)
             load_before = loadavg()
             perf_proc = None
             if perf:
-                perf_proc = subprocess.Popen(["perf", "record", "--call-graph", "dwarf", "-F", "250", "-q", "-o", os.path.join(work, "perf.data"),
-                                              "-p", str(d.proc.pid)], stdout=subprocess.DEVNULL,
-                                             stderr=subprocess.DEVNULL)
+                perf_proc = subprocess.Popen(["perf", "record", "--call-graph", "dwarf", "-F", "250", "-q", "-o",
+                                              os.path.join(work, "perf.data"), "-p", str(d.proc.pid)],
+                                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                perf_procs.append(perf_proc)
                 time.sleep(0.5)
             cpu0, t0 = daemon_cpu_s(d.proc.pid), time.monotonic()
             out = ecs.run_task(cluster="bench", taskDefinition=case, overrides={"containerOverrides": [
@@ -253,7 +257,8 @@ def main():
                     f.write(by_dso.stdout + report.stdout)
                 callers = subprocess.run(["perf", "report", "-i", os.path.join(work, "perf.data"), "--stdio",
                                           "--comms", "berth", "--children", "--percent-limit", "2", "-g",
-                                          "caller,0.5,callee,function,percent", "--sort", "sym"], capture_output=True, text=True)
+                                          "caller,0.5,callee,function,percent", "--sort", "sym"],
+                                         capture_output=True, text=True)
                 with open(os.path.join(out_dir, "perf-blocking-callers.txt"), "w") as f:
                     f.write(callers.stdout)
                 os.unlink(os.path.join(work, "perf.data"))
@@ -270,6 +275,10 @@ def main():
                     perf = perf_wanted and rep == 0 and pace == 0 and case == "awslogs-blocking"
                     one_run(case, n, pace, rep, perf)
     finally:
+        for p in perf_procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
         # Containers outlive a stopped daemon: stop every task first.
         try:
             if d.alive():

@@ -37,7 +37,8 @@ def main():
             of_rate[0]["line_bytes"]))
         base = {r["rep"]: r for r in of_rate if r["case"] == "file"}
         print("| case | reps | writer wall s | writer lines/s | wall / file | writer CPU s | CPU / file | "
-              "late vs pace s | daemon CPU us/line | minus file's | last line after writer s | shipped lines/s | dropped | "
+              "late vs pace s | daemon CPU us/line | minus file's | last line after writer s | shipped lines/s | "
+              "dropped | "
               "every line once | load 1m |")
         print("|" + "---|" * 15)
         for case in cases:
