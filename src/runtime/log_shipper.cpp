@@ -389,7 +389,9 @@ bool LogShipper::ship(Watched& w, bool final_round, std::stop_token stop) {
   // A round reads a bounded share of each file, so one container's backlog
   // neither starves the others nor holds up the daemon's stop.
   uint64_t round_start = w.offset;
-  for (int chunks = 0; w.offset < size && chunks < kChunksPerRound && !stop.stop_requested(); ++chunks) {
+  // (The last round of a finishing container ships all it has.)
+  for (int chunks = 0; w.offset < size && (chunks < kChunksPerRound || final_round) && !stop.stop_requested();
+       ++chunks) {
     // A hole (freed before a restart the cursor did not see) holds no lines.
     if (uint64_t data = first_data(w.file, w.offset); data > w.offset) {
       std::lock_guard lock(mutex_);
