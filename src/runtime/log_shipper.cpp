@@ -386,10 +386,10 @@ bool LogShipper::ship(Watched& w, bool final_round, std::stop_token stop) {
     log::warn("runtime", "awslogs ", w.source, ": dropped ", skip,
               " bytes of output (mode non-blocking, max-buffer-size ", w.config.max_buffer_bytes, ")");
   }
-  // A round reads a bounded share of each file, so one container's backlog
-  // neither starves the others nor holds up the daemon's stop.
   uint64_t round_start = w.offset;
-  // (The last round of a finishing container ships all it has.)
+  // A round reads a bounded share of each file, so one container's backlog
+  // neither starves the others nor holds up the daemon's stop; the last
+  // round of a finishing container ships all it has.
   for (int chunks = 0; w.offset < size && (chunks < kChunksPerRound || final_round) && !stop.stop_requested();
        ++chunks) {
     // A hole (freed before a restart the cursor did not see) holds no lines.
