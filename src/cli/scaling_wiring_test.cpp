@@ -34,9 +34,16 @@ TEST(ScalingWiring, ATrackingAlarmKeepsAwsParameters) {
   EXPECT_EQ(def.alarm_actions, high_alarm().alarm_actions);
 
   autoscaling::TrackingAlarm math = high_alarm();
-  math.metrics = {{.id = "m1", .namespace_ = "App", .metric_name = "Queue", .stat = "Sum"},
-                  {.id = "e1", .expression = "m1 / 2", .return_data = true}};
-  math.metrics[0].return_data = false;
+  autoscaling::AlarmMetricQuery queue;
+  queue.id = "m1";
+  queue.namespace_ = "App";
+  queue.metric_name = "Queue";
+  queue.stat = "Sum";
+  queue.return_data = false;
+  autoscaling::AlarmMetricQuery half;
+  half.id = "e1";
+  half.expression = "m1 / 2";
+  math.metrics = {queue, half};
   auto m = alarm_definition(math);
   ASSERT_EQ(m.metrics.size(), 2u);
   ASSERT_TRUE(m.metrics[0].metric_stat.has_value());
