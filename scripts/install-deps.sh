@@ -27,6 +27,8 @@ packages=(
   libnss-myhostname
   # the metrics tests read /_berth/metrics with the Prometheus client's own parser
   python3-prometheus-client
+  # the CloudWatch test speaks smithy-rpc-v2-cbor by hand where no current botocore is installed
+  python3-cbor2
   # load tools and the peers benchmarks compare against
   wrk hyperfine haproxy nginx-light docker-registry
 )

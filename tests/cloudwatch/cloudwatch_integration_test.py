@@ -367,6 +367,33 @@ class CloudWatch(unittest.TestCase):
         self.assertEqual(json.loads(body)["__type"], "InvalidParameterValueException")
         self.assertEqual(headers.get("x-amzn-query-error"), "InvalidParameterValue;Sender")
 
+    def test_cbor_by_hand(self):
+        """smithy-rpc-v2-cbor with Debian's cbor2 and a hand-signed request: runs
+        where no botocore that speaks it is installed (the pyenv tests need one)."""
+        import datetime
+        import cbor2
+        headers = {"Content-Type": "application/cbor", "Accept": "application/cbor", "smithy-protocol": "rpc-v2-cbor"}
+        now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+        put = cbor2.dumps({"Namespace": "Berth/ByHand", "MetricData": [
+            {"MetricName": "Widgets", "Value": 7.0, "Unit": "Count", "Timestamp": now,
+             "Dimensions": [{"Name": "Shop", "Value": "north"}]}]}, datetime_as_timestamp=True)
+        status, answer, got = signed("/service/%s/operation/PutMetricData" % TARGET, put, headers)
+        self.assertEqual(status, 200, answer)
+        self.assertEqual(got.get("smithy-protocol"), "rpc-v2-cbor")
+        stats = cbor2.dumps({"Namespace": "Berth/ByHand", "MetricName": "Widgets",
+                             "Dimensions": [{"Name": "Shop", "Value": "north"}],
+                             "StartTime": now - datetime.timedelta(minutes=5),
+                             "EndTime": now + datetime.timedelta(minutes=5), "Period": 60, "Statistics": ["Sum"]},
+                            datetime_as_timestamp=True)
+        status, answer, got = signed("/service/%s/operation/GetMetricStatistics" % TARGET, stats, headers)
+        self.assertEqual(status, 200, answer)
+        self.assertEqual(got.get("content-type"), "application/cbor")
+        result = cbor2.loads(answer)
+        self.assertEqual(result["Label"], "Widgets")
+        self.assertEqual(sum(p["Sum"] for p in result["Datapoints"]), 7.0, result)
+        self.assertTrue(all(isinstance(p["Timestamp"], datetime.datetime) for p in result["Datapoints"]),
+                        "timestamps as CBOR tag 1: %r" % result)
+
     def test_errors_in_cbor(self):
         path = "/service/%s/operation/GetMetricStatistics" % TARGET
         # {"Namespace": 5}: a number where the model has a string.
