@@ -10,6 +10,7 @@
 #include "cli/options.h"
 #include "cli/router.h"
 #include "net/test_support.h"
+#include "core/testing/expect_ok.h"
 
 namespace berth::cli {
 namespace {
@@ -33,7 +34,7 @@ TEST(Options, ServeAndEnv) {
   EXPECT_EQ(d->bind, "127.0.0.1");
   EXPECT_EQ(d->port, 4566);
   auto e = parse({"berth", "env", "--data-dir=/x"});
-  ASSERT_TRUE(e.ok());
+  ASSERT_OK(e);
   EXPECT_EQ(e->command, Command::kEnv);
   EXPECT_EQ(e->data_dir, "/x");
   EXPECT_FALSE(parse({"berth", "env", "--port", "1"}).ok());
@@ -84,15 +85,15 @@ TEST(DataDir, PrivateFilesRoundTrip) {
   auto dir = prepare_data_dir(std::filesystem::temp_directory_path().string() + "/berth-cli-test-" +
                               std::to_string(::getpid()) + "/nested");
   ASSERT_TRUE(dir.ok()) << dir.error().message;
-  ASSERT_TRUE(write_credentials(*dir, {"AKIAEXAMPLE", "secret/with+chars="}).ok());
-  ASSERT_TRUE(write_endpoint(*dir, "http://127.0.0.2:4566").ok());
+  ASSERT_OK(write_credentials(*dir, {"AKIAEXAMPLE", "secret/with+chars="}));
+  ASSERT_OK(write_endpoint(*dir, "http://127.0.0.2:4566"));
   struct stat st {};
   ASSERT_EQ(::stat((*dir + "/credentials").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
   ASSERT_EQ(::stat(dir->c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0700u);
   auto c = read_credentials(*dir);
-  ASSERT_TRUE(c.ok());
+  ASSERT_OK(c);
   EXPECT_EQ(c->access_key_id, "AKIAEXAMPLE");
   EXPECT_EQ(c->secret_access_key, "secret/with+chars=");
   EXPECT_EQ(*read_endpoint(*dir), "http://127.0.0.2:4566");
@@ -102,9 +103,9 @@ TEST(DataDir, PrivateFilesRoundTrip) {
 
 TEST(Router, HealthRegistryAndFrontDoor) {
   auto db = store::Database::open(":memory:");
-  ASSERT_TRUE(db.ok());
+  ASSERT_OK(db);
   auto iam = iam::Iam::open(*db, SystemClock::instance());
-  ASSERT_TRUE(iam.ok());
+  ASSERT_OK(iam);
   api::FrontDoor door(**iam, SystemClock::instance());
   Router router(door, (*iam)->account_id());
   net::testing::TestServer server([&](net::Request& r) { return router.handle(r); });
