@@ -6,6 +6,7 @@
 #include <atomic>
 #include <filesystem>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -71,6 +72,34 @@ std::string pragma(Database& db, const std::string& sql) {
 
 Status create_items(Database& db) {
   return db.exec("CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL, n INTEGER)");
+}
+
+// SQLite answers SQLITE_FULL at max_page_count as it does on a full disk.
+TEST(StoreTest, AFullDatabaseIsUnavailableWritesNothingAndTakesWritesAgainWithRoom) {
+  TempDir dir;
+  auto db = open_or_die(dir.file("berth.db"));
+  ASSERT_OK(create_items(db));
+  int64_t pages = query_int(db, "PRAGMA page_count");
+  pragma(db, "PRAGMA max_page_count=" + std::to_string(pages + 2));
+  std::optional<Error> failure;
+  int written = 0;
+  for (int i = 0; i < 100 && !failure; ++i) {
+    auto s = db.transaction([&](Tx& tx) -> Status {
+      for (int j = 0; j < 2; ++j)
+        if (auto r = tx.run("INSERT INTO items(name, n) VALUES (?, ?)", std::to_string(i * 2 + j) + std::string(1500, 'x'), i);
+            !r.ok())
+          return r;
+      return Ok{};
+    });
+    if (s.ok()) ++written; else failure = s.error();
+  }
+  ASSERT_TRUE(failure.has_value()) << "100 transactions fitted in " << pages + 2 << " pages";
+  EXPECT_EQ(failure->error_class, ErrorClass::kUnavailable) << failure->message;
+  EXPECT_NE(failure->message.find("data directory is full"), std::string::npos) << failure->message;
+  EXPECT_EQ(query_int(db, "SELECT COUNT(*) FROM items"), written * 2) << "a failed transaction left rows";
+  pragma(db, "PRAGMA max_page_count=1073741823");
+  EXPECT_OK(db.transaction([&](Tx& tx) -> Status { return tx.run("INSERT INTO items(name, n) VALUES ('after', 1)"); }));
+  EXPECT_EQ(pragma(db, "PRAGMA integrity_check"), "ok");
 }
 
 TEST(StoreTest, OpenSetsDurablePragmas) {
