@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 
 namespace berth::cfn {
 
@@ -70,6 +71,17 @@ json::object to_document(const Template& t) {
 
 namespace {
 
+// A double in plain decimal with a point ("100.0", not Boost.JSON's "1E2"),
+// which YAML 1.1 parsers read as a number and not as a string.
+std::string number_text(const json::value& v) {
+  if (!v.is_double()) return json::serialize(v);
+  char buf[400];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v.as_double(), std::chars_format::fixed);
+  std::string text(buf, ec == std::errc() ? end : buf);
+  if (text.find('.') == std::string::npos) text += ".0";
+  return text;
+}
+
 std::vector<const json::key_value_pair*> sorted(const json::object& o) {
   std::vector<const json::key_value_pair*> out;
   for (const auto& kv : o) out.push_back(&kv);
@@ -108,7 +120,7 @@ void json_value(std::string& out, const json::value& v, int indent) {
     }
     out += pad + "]";
   } else {
-    out += json::serialize(v);
+    out += number_text(v);
   }
 }
 
@@ -126,7 +138,7 @@ std::string yaml_key(std::string_view k) {
 
 // A JSON string literal is a valid YAML double-quoted scalar (YAML's escapes
 // are a superset of JSON's), so strings are written with JSON's escaping.
-std::string yaml_scalar(const json::value& v) { return json::serialize(v); }
+std::string yaml_scalar(const json::value& v) { return number_text(v); }
 
 bool is_collection(const json::value& v) {
   return (v.is_object() && !v.as_object().empty()) || (v.is_array() && !v.as_array().empty());

@@ -23,6 +23,8 @@ Template sample() {
   r.type = "AWS::ECS::Service";
   r.properties = {{"Cluster", make_ref("Cluster")},
                   {"DesiredCount", 3},
+                  {"TargetValue", 100.0},
+                  {"Ratio", 0.25},
                   {"Flag", true},
                   {"Arn", get_att("Group", "GroupId")},
                   {"Empty", json::array{}},
@@ -47,6 +49,8 @@ TEST(Writers, YamlQuotesEveryStringAndWritesCollectionsAsBlocks) {
   EXPECT_NE(text.find("Description: \"a \\\"quoted\\\" description: with a colon\"\n"), std::string::npos) << text;
   EXPECT_NE(text.find("      DesiredCount: 3\n"), std::string::npos) << text;
   EXPECT_NE(text.find("      Flag: true\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("      TargetValue: 100.0\n"), std::string::npos) << "a float YAML 1.1 reads as one: " << text;
+  EXPECT_NE(text.find("      Ratio: 0.25\n"), std::string::npos) << text;
   EXPECT_NE(text.find("      Empty: []\n"), std::string::npos) << text;
   EXPECT_NE(text.find("      Cluster:\n        Ref: \"Cluster\"\n"), std::string::npos) << text;
   EXPECT_NE(text.find("        Fn::GetAtt:\n          - \"Group\"\n          - \"GroupId\"\n"), std::string::npos)
