@@ -58,8 +58,9 @@ std::string last_segment(std::string_view arn) { return std::string(arn.substr(a
 
 Export export_state(const State& state, const std::string& stack_name) {
   Export out;
-  out.resources.description = "berth export of " + stack_name + ": ECS on " +
-                              std::string("EC2 and FARGATE, behind Application Load Balancers (berth export cloudformation)");
+  out.resources.description = stack_name +
+                              ": exported from berth by `berth export cloudformation` (deploy with --capabilities "
+                              "CAPABILITY_IAM and the account's VpcId and Subnets)";
   Context c{state, out.resources, out.notes, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}};
   build_parameters(c);
   build_security_groups(c);
