@@ -167,6 +167,90 @@ TEST(Export, ATargetRegisteredByIpIsSaidAndTheRestIsStillWritten) {
   EXPECT_TRUE(e.resources.resources.count("ByHandTargetGroup"));
 }
 
+TEST(Export, RepositoriesAndLogGroupsOutliveTheStack) {
+  State s = workshop();
+  s.log_groups = parse_array(R"([{"logGroupName": "/ecs/outyet", "retentionInDays": 7}])");
+  auto e = export_state(s, "outyet");
+  EXPECT_EQ(e.resources.resources.at("OutyetImageRepository").deletion_policy, "Retain");
+  EXPECT_EQ(e.resources.resources.at("EcsOutyetLogGroup").deletion_policy, "Retain");
+  EXPECT_EQ(props(e, "EcsOutyetLogGroup").at("RetentionInDays"), 7);
+  auto doc = to_document(e.resources);
+  EXPECT_EQ(doc.at("Resources").at("OutyetImageRepository").at("UpdateReplacePolicy"), "Retain");
+  EXPECT_EQ(doc.at("Outputs").at("OutyetImageRepositoryUri").at("Value"),
+            get_att("OutyetImageRepository", "RepositoryUri"));
+}
+
+TEST(Export, EgressOtherThanAllowAllIsWrittenAndNoEgressIsARuleToNowhere) {
+  State s = workshop();
+  s.security_groups.push_back(json::parse(R"({"groupId": "sg-db", "groupName": "db", "groupDescription": "db",
+    "ipPermissionsEgress": [{"ipProtocol": "tcp", "fromPort": "443", "toPort": "443", "ipRanges": [{"cidrIp": "10.0.0.0/8"}]},
+                            {"ipProtocol": "tcp", "fromPort": "5432", "toPort": "5432", "groups": [{"groupId": "sg-alb"}]}]})"));
+  s.security_groups.push_back(json::parse(R"({"groupId": "sg-closed", "groupName": "closed", "groupDescription": "closed",
+    "ipPermissions": [{"ipProtocol": "tcp", "fromPort": "22", "toPort": "22", "groups": [{"groupId": "sg-default"}],
+                       "prefixListIds": [{"prefixListId": "pl-1"}]}]})"));
+  auto e = export_state(s, "outyet");
+  EXPECT_EQ(props(e, "DbSecurityGroup").at("SecurityGroupEgress"),
+            json::parse(R"([{"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "CidrIp": "10.0.0.0/8"}])"));
+  EXPECT_EQ(props(e, "DbTcp54325432ToOutyetAlbSgEgress").at("DestinationSecurityGroupId"),
+            get_att("OutyetAlbSgSecurityGroup", "GroupId"));
+  EXPECT_EQ(props(e, "ClosedSecurityGroup").at("SecurityGroupEgress").as_array().size(), 1u)
+      << "no egress at all replaces CloudFormation's allow-all";
+  EXPECT_TRUE(noted(e, "rule tcp-22-22 of security group closed that names group sg-default"));
+  EXPECT_TRUE(noted(e, "for prefix list pl-1"));
+}
+
+TEST(Export, RulesRedirectsAndFixedResponsesKeepTheirTypes) {
+  State s = workshop();
+  auto& listener = s.load_balancers[0].as_object()["Listeners"].as_array()[0].as_object();
+  listener["Rules"] = parse_array(std::string(R"([
+    {"Priority": "default", "IsDefault": "true", "Actions": [{"Type": "forward", "TargetGroupArn": ")") + kTg + R"("}]},
+    {"Priority": "5", "IsDefault": "false",
+     "Conditions": [{"Field": "host-header", "HostHeaderConfig": {"Values": ["old.example.com"]}}],
+     "Actions": [{"Type": "redirect", "Order": "1", "RedirectConfig": {"Protocol": "HTTPS", "Port": "443",
+                  "Host": "new.example.com", "Path": "/#{path}", "Query": "#{query}", "StatusCode": "HTTP_301"}}]},
+    {"Priority": "7", "IsDefault": "false",
+     "Conditions": [{"Field": "path-pattern", "PathPatternConfig": {"Values": ["/health"]}}],
+     "Actions": [{"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "200", "ContentType": "text/plain",
+                  "MessageBody": "ok"}}]}])");
+  s.load_balancers[0].as_object()["Listeners"].as_array().push_back(json::parse(R"({"Port": "443", "Protocol": "HTTPS",
+    "Certificates": [{"CertificateArn": "arn:aws:acm:us-east-1:000000000000:certificate/x"}], "DefaultActions": []})"));
+  auto e = export_state(s, "outyet");
+  EXPECT_EQ(props(e, "OutyetAlb80Rule5ListenerRule").at("Actions"), json::parse(R"([{"Type": "redirect", "Order": 1,
+    "RedirectConfig": {"Protocol": "HTTPS", "Port": "443", "Host": "new.example.com", "Path": "/#{path}",
+                       "Query": "#{query}", "StatusCode": "HTTP_301"}}])"));
+  EXPECT_EQ(props(e, "OutyetAlb80Rule7ListenerRule").at("Priority"), 7);
+  EXPECT_EQ(props(e, "OutyetAlb80Rule7ListenerRule").at("ListenerArn"), make_ref("OutyetAlbHTTP80Listener"));
+  EXPECT_FALSE(e.resources.resources.count("OutyetAlb80RuleDefaultListenerRule")) << "the default rule is the listener's";
+  EXPECT_TRUE(noted(e, "not exported: listener HTTPS:443 of load balancer outyet-alb"));
+  EXPECT_EQ(write_json(e.resources).find("arn:aws:acm"), std::string::npos);
+}
+
+TEST(Export, AServiceOnAnOlderRevisionKeepsItAndTheLatestIsExportedToo) {
+  State s = workshop();
+  json::value newer = s.task_definitions[0];
+  newer.as_object()["revision"] = 2;
+  newer.as_object()["taskDefinitionArn"] = "arn:aws:ecs:us-east-1:000000000000:task-definition/outyet-task:2";
+  newer.as_object()["taskRoleArn"] = "arn:aws:iam::000000000000:role/outyet";
+  s.task_definitions.push_back(newer);
+  auto e = export_state(s, "outyet");
+  EXPECT_EQ(props(e, "OutyetServiceService").at("TaskDefinition"), make_ref("OutyetTask1TaskDefinition"));
+  EXPECT_TRUE(e.resources.resources.count("OutyetTaskTaskDefinition")) << "the latest revision keeps the plain id";
+  EXPECT_TRUE(noted(e, "task role arn:aws:iam::000000000000:role/outyet of task definition outyet-task:2"));
+}
+
+TEST(Export, AFargateOnlyClusterHasNoCapacity) {
+  State s = workshop();
+  s.clusters[0].as_object()["instances"] = json::array{};
+  s.services.clear();
+  s.scalable_targets.clear();
+  auto e = export_state(s, "outyet");
+  EXPECT_TRUE(e.resources.resources.count("OutyetClusterCluster"));
+  for (const auto& [id, r] : e.resources.resources)
+    EXPECT_NE(r.type, "AWS::AutoScaling::AutoScalingGroup") << id;
+  EXPECT_FALSE(e.resources.parameters.count("EcsAmiId"));
+  EXPECT_FALSE(e.resources.resources.count("EcsInstanceRole"));
+}
+
 TEST(Export, TheSameStateInAnotherOrderGivesTheSameBytes) {
   State a = workshop(), b = workshop();
   std::reverse(b.security_groups.begin(), b.security_groups.end());

@@ -177,7 +177,7 @@ void add_load_balancer(Context& c, const json::object& lb) {
   if (auto attributes = changed_attributes(arr(lb, "Attributes"), load_balancer_defaults()); !attributes.empty())
     r.properties["LoadBalancerAttributes"] = std::move(attributes);
   c.t.outputs[id + "Url"] = {{"Description", "load balancer " + name},
-                             {"Value", join("", json::array{"http://", get_att(id, "DNSName"), "/"})}};
+                             {"Value", sub("http://${" + id + ".DNSName}/")}};
 }
 
 }  // namespace

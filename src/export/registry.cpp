@@ -1,5 +1,5 @@
 // ECR repositories and CloudWatch Logs groups: plain resources under their
-// berth names. The repositories' URIs are outputs; the images themselves
+// berth names, kept when the stack is deleted (they hold images and logs). The repositories' URIs are outputs; the images themselves
 // are pushed separately (Export::push_commands).
 #include <boost/json.hpp>
 
@@ -13,6 +13,7 @@ void build_repositories(Context& c) {
     std::string id = c.ids.make(name, "Repository");
     c.repositories[name] = id;
     auto& r = c.add(id, "AWS::ECR::Repository");
+    r.deletion_policy = "Retain";
     r.properties["RepositoryName"] = name;
     if (auto mutability = str(*repo, "imageTagMutability"); !mutability.empty())
       r.properties["ImageTagMutability"] = mutability;
@@ -29,6 +30,7 @@ void build_log_groups(Context& c) {
     std::string id = c.ids.make(name, "LogGroup");
     c.log_groups[name] = id;
     auto& r = c.add(id, "AWS::Logs::LogGroup");
+    r.deletion_policy = "Retain";
     r.properties["LogGroupName"] = name;
     if (int64_t days = num(*group, "retentionInDays"); days > 0) r.properties["RetentionInDays"] = days;
   }

@@ -53,6 +53,10 @@ json::object to_document(const Template& t) {
   for (const auto& [id, r] : t.resources) {
     json::object o{{"Type", r.type}};
     if (!r.properties.empty()) o["Properties"] = r.properties;
+    if (!r.deletion_policy.empty()) {
+      o["DeletionPolicy"] = r.deletion_policy;
+      o["UpdateReplacePolicy"] = r.deletion_policy;
+    }
     if (!r.depends_on.empty()) {
       json::array deps;
       for (const auto& d : r.depends_on) deps.emplace_back(d);

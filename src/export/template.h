@@ -24,6 +24,9 @@ struct Resource {
   std::string type;  // "AWS::ECS::Service"
   json::object properties;
   std::set<std::string> depends_on;  // logical ids
+  // "Retain" for what holds the user's data (images, logs), so deleting the
+  // stack leaves it; empty: CloudFormation's default (Delete).
+  std::string deletion_policy;
 };
 
 struct Template {

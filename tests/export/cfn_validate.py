@@ -19,6 +19,8 @@ SPEC = os.path.join(os.path.dirname(os.path.abspath(__file__)),
                     "node_modules", "@aws-cdk", "cfnspec", "spec", "specification.json")
 PSEUDO = {"AWS::AccountId", "AWS::NotificationARNs", "AWS::NoValue", "AWS::Partition", "AWS::Region",
           "AWS::StackId", "AWS::StackName", "AWS::URLSuffix"}
+RESOURCE_KEYS = {"Type", "Properties", "DependsOn", "DeletionPolicy", "UpdateReplacePolicy", "Condition", "Metadata",
+                 "CreationPolicy", "UpdatePolicy"}
 SUB_NAME = re.compile(r"\$\{([^!}][^}]*)\}")
 
 
@@ -183,6 +185,11 @@ class Validator:
             where = "Resources.%s" % name
             if not re.fullmatch(r"[A-Za-z0-9]{1,255}", name):
                 self.problem(where, "a logical id is alphanumeric")
+            for key in sorted(set(resource) - RESOURCE_KEYS):
+                self.problem(where, "unknown resource attribute %s" % key)
+            for key in ("DeletionPolicy", "UpdateReplacePolicy"):
+                if key in resource and resource[key] not in ("Delete", "Retain", "Snapshot"):
+                    self.problem(where, "%s is Delete, Retain or Snapshot, not %r" % (key, resource[key]))
             resource_type = resource.get("Type")
             type_spec = self.spec["ResourceTypes"].get(resource_type)
             if type_spec is None:

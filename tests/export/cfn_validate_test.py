@@ -59,6 +59,12 @@ class ValidatorTest(unittest.TestCase):
         self.assertReported(broken(lambda t: t["Resources"]["Web"]["Properties"]["SecurityGroupIngress"][0].pop(
             "IpProtocol")), "required property IpProtocol (of Ingress)")
 
+    def test_an_unknown_resource_attribute_or_policy(self):
+        self.assertReported(broken(lambda t: t["Resources"]["Logs"].update(Propertys={})),
+                            "unknown resource attribute Propertys")
+        self.assertReported(broken(lambda t: t["Resources"]["Logs"].update(DeletionPolicy="Keep")),
+                            "DeletionPolicy is Delete, Retain or Snapshot")
+
     def test_a_wrong_type(self):
         self.assertReported(broken(lambda t: t["Resources"]["AppFromWeb"]["Properties"].update(FromPort="1")),
                             "'1' is not of type Integer")
