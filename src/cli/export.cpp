@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <set>
 
 #include "cli/data_dir.h"
 #include "export/exporter.h"
@@ -170,7 +171,7 @@ Status collect_load_balancing(ApiClient& api, cfn::State& s) {
     if (!health) return std::move(health).error();
     json::array targets;
     for (const auto& d : json_members(*health, "DescribeTargetHealthResult.TargetHealthDescriptions"))
-      targets.push_back(d.as_object().at("Target"));
+      if (auto* target = d.is_object() ? d.as_object().if_contains("Target") : nullptr) targets.push_back(*target);
     v.as_object()["Targets"] = std::move(targets);
     s.target_groups.push_back(std::move(v));
   }

@@ -73,7 +73,7 @@ Result<Options> parse_options(std::span<char* const> args) {
       o.target = arg;
     } else if (exporting && o.target.empty() && !arg.starts_with("-")) {
       o.target = arg;
-      if (o.target != "cloudformation") s = Error::invalid("Usage", "berth export knows one format: cloudformation");
+      if (o.target != "cloudformation") s = Error::invalid("Usage", "berth export writes cloudformation templates, not " + o.target);
     } else if (name == "--stack" && exporting) {
       s = take(o.stack);
     } else if (name == "--format" && exporting) {

@@ -30,7 +30,7 @@ struct Options {
   uint16_t port = 4566;
   bool unset = false;     // env: print the lines that undo it
   bool watch = false;     // status: redraw every second
-  std::string target;     // logs: a task id or ARN, or a service name
+  std::string target;     // logs: a task id or ARN, or a service name; export: "cloudformation"
   std::string cluster;    // logs: the service's cluster, export: the one cluster ("" = every cluster)
   std::string container;  // logs: only this container ("" = all)
   bool follow = false;    // logs: keep printing what the containers write

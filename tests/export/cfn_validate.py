@@ -25,6 +25,9 @@ SUB_NAME = re.compile(r"\$\{([^!}][^}]*)\}")
 
 
 def load_spec(path=SPEC):
+    if not os.path.exists(path):
+        raise FileNotFoundError("no CloudFormation resource specification at %s: scripts/install-deps.sh installs it "
+                                "(npm ci in tests/export)" % path)
     with open(path) as f:
         return json.load(f)
 

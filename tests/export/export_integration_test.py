@@ -153,6 +153,14 @@ class ExportTest(unittest.TestCase):
             self.assertIn('podman push %s/outyet-image:%s "$ACCOUNT.dkr.ecr.$REGION.amazonaws.com/outyet-image:%s"'
                           % (self.daemon.endpoint.split("://")[1], tag, tag), self.fargate_notes)
 
+    def test_one_cluster_by_name_and_an_unknown_one_refused(self):
+        one, _ = export(self.daemon, "--stack", "outyet", "--cluster", "outyet-cluster")
+        self.assertEqual(one, self.fargate_json, msg="berth has one cluster: --cluster names all of it")
+        p = subprocess.run([berth_harness.BERTH, "export", "cloudformation", "--data-dir", self.daemon.data_dir,
+                            "--cluster", "no-such-cluster"], capture_output=True, text=True, timeout=60)
+        self.assertEqual((p.returncode, p.stdout), (1, ""), msg=p.stderr)
+        self.assertIn("ClusterNotFoundException", p.stderr)
+
     # ---- read back: the same architecture as berth's state ----
 
     def rules_in_berth(self, group_name):
