@@ -46,6 +46,32 @@ json::array pascal_pairs(const json::array& list, std::initializer_list<std::pai
   return out;
 }
 
+// The service's target groups by Ref; the listeners and rules that forward
+// to them join `depends_on`.
+json::array load_balancers(Context& c, const std::string& name, const json::array& list,
+                           std::set<std::string>& depends_on) {
+  json::array balancers;
+  for (const auto& v : list) {
+    const auto& lb = v.as_object();
+    auto group = c.target_groups.find(str(lb, "targetGroupArn"));
+    if (group == c.target_groups.end()) {
+      c.note("not exported: the load balancer of service " + name + " (target group " + str(lb, "targetGroupArn") +
+             " is not exported)");
+      continue;
+    }
+    balancers.push_back(json::object{{"TargetGroupArn", make_ref(group->second)},
+                                     {"ContainerName", str(lb, "containerName")},
+                                     {"ContainerPort", num(lb, "containerPort")}});
+    auto forwarders = c.forwarders.find(str(lb, "targetGroupArn"));
+    if (forwarders == c.forwarders.end())
+      c.note("service " + name + "'s target group " + group->second +
+             " has no listener forwarding to it: AWS refuses such a service until one does");
+    else
+      depends_on.insert(forwarders->second.begin(), forwarders->second.end());
+  }
+  return balancers;
+}
+
 void add_service(Context& c, const json::object& s) {
   std::string name = str(s, "serviceName"), cluster_arn = str(s, "clusterArn");
   auto cluster = c.clusters.find(cluster_arn);
@@ -80,26 +106,8 @@ void add_service(Context& c, const json::object& s) {
     p["DeploymentController"] = json::object{{"Type", controller}};
   if (!obj(s, "networkConfiguration").empty())
     p["NetworkConfiguration"] = network_configuration(c, name, obj(s, "networkConfiguration"));
-  json::array balancers;
-  for (const auto& v : arr(s, "loadBalancers")) {
-    const auto& lb = v.as_object();
-    auto group = c.target_groups.find(str(lb, "targetGroupArn"));
-    if (group == c.target_groups.end()) {
-      c.note("not exported: the load balancer of service " + name + " (target group " + str(lb, "targetGroupArn") +
-             " is not exported)");
-      continue;
-    }
-    balancers.push_back(json::object{{"TargetGroupArn", make_ref(group->second)},
-                                     {"ContainerName", str(lb, "containerName")},
-                                     {"ContainerPort", num(lb, "containerPort")}});
-    auto forwarders = c.forwarders.find(str(lb, "targetGroupArn"));
-    if (forwarders == c.forwarders.end())
-      c.note("service " + name + "'s target group " + group->second +
-             " has no listener forwarding to it: AWS refuses such a service until one does");
-    else
-      r.depends_on.insert(forwarders->second.begin(), forwarders->second.end());
-  }
-  if (!balancers.empty()) p["LoadBalancers"] = std::move(balancers);
+  if (auto balancers = load_balancers(c, name, arr(s, "loadBalancers"), r.depends_on); !balancers.empty())
+    p["LoadBalancers"] = std::move(balancers);
   if (int64_t grace = num(s, "healthCheckGracePeriodSeconds"); grace > 0 && !arr(s, "loadBalancers").empty())
     p["HealthCheckGracePeriodSeconds"] = grace;
   if (!arr(s, "placementConstraints").empty())
