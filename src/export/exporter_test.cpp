@@ -167,6 +167,25 @@ TEST(Export, ATargetRegisteredByIpIsSaidAndTheRestIsStillWritten) {
   EXPECT_TRUE(e.resources.resources.count("ByHandTargetGroup"));
 }
 
+TEST(Export, APlainForwardStaysPlainAndAWeightedOneKeepsItsWeights) {
+  State s = workshop();
+  auto& listener = s.load_balancers[0].as_object()["Listeners"].as_array()[0].as_object();
+  listener["DefaultActions"] = parse_array(std::string(R"([{"Type": "forward", "TargetGroupArn": ")") + kTg +
+    R"(", "ForwardConfig": {"TargetGroups": [{"TargetGroupArn": ")" + kTg + R"(", "Weight": "1"}],
+        "TargetGroupStickinessConfig": {"Enabled": "false"}}}])");
+  listener["Rules"] = parse_array(std::string(R"([{"Priority": "3", "Conditions": [], "Actions": [{"Type": "forward",
+    "ForwardConfig": {"TargetGroups": [{"TargetGroupArn": ")") + kTg + R"(", "Weight": "3"},
+      {"TargetGroupArn": "arn:aws:elasticloadbalancing:us-east-1:000000000000:targetgroup/by-hand/1", "Weight": "1"}],
+      "TargetGroupStickinessConfig": {"Enabled": "true", "DurationSeconds": "60"}}}]}])");
+  auto e = export_state(s, "outyet");
+  EXPECT_EQ(props(e, "OutyetAlbHTTP80Listener").at("DefaultActions"),
+            json::parse(R"([{"Type": "forward", "TargetGroupArn": {"Ref": "OutyetAlbTargetGroupTargetGroup"}}])"));
+  EXPECT_EQ(props(e, "OutyetAlb80Rule3ListenerRule").at("Actions"), json::parse(R"([{"Type": "forward",
+    "ForwardConfig": {"TargetGroups": [{"TargetGroupArn": {"Ref": "OutyetAlbTargetGroupTargetGroup"}, "Weight": 3},
+                                       {"TargetGroupArn": {"Ref": "ByHandTargetGroup"}, "Weight": 1}],
+                      "TargetGroupStickinessConfig": {"Enabled": true, "DurationSeconds": 60}}}])"));
+}
+
 TEST(Export, RepositoriesAndLogGroupsOutliveTheStack) {
   State s = workshop();
   s.log_groups = parse_array(R"([{"logGroupName": "/ecs/outyet", "retentionInDays": 7}])");

@@ -88,9 +88,25 @@ json::value typed(Context& c, const json::value& v, std::string_view key, const 
   return json::value(text);
 }
 
+// ELBv2 describes a plain forward with both TargetGroupArn and a
+// ForwardConfig of that one group; the template keeps the plain form.
+void drop_redundant_forward_config(const json::object& in, json::object& out) {
+  const auto& config = obj(in, "ForwardConfig");
+  const auto& groups = arr(config, "TargetGroups");
+  if (str(in, "TargetGroupArn").empty() || groups.size() != 1 ||
+      str(groups[0].as_object(), "TargetGroupArn") != str(in, "TargetGroupArn") ||
+      flag(obj(config, "TargetGroupStickinessConfig"), "Enabled"))
+    return;
+  out.erase("ForwardConfig");
+}
+
 json::array actions(Context& c, const json::array& list, const std::string& forwarder) {
   json::array out;
-  for (const auto* a : sorted_by(list, "Order")) out.push_back(typed(c, *a, "", forwarder));
+  for (const auto* a : sorted_by(list, "Order")) {
+    json::object action = typed(c, *a, "", forwarder).as_object();
+    drop_redundant_forward_config(*a, action);
+    out.push_back(std::move(action));
+  }
   return out;
 }
 
