@@ -148,7 +148,14 @@ TEST(Export, TheServiceWaitsForItsListenerAndCapacity) {
 }
 
 TEST(Export, ScalingFollowsTheServiceAndItsLoadBalancer) {
-  auto e = export_state(workshop(), "outyet");
+  State s = workshop();
+  s.scheduled_actions = parse_array(R"j([{"ScheduledActionName": "nightly", "Schedule": "cron(0 22 * * ? *)",
+    "Timezone": "Europe/Paris", "ResourceId": "service/outyet-cluster/outyet-service",
+    "ScalableDimension": "ecs:service:DesiredCount", "ScalableTargetAction": {"MinCapacity": 1, "MaxCapacity": 2}}])j");
+  auto e = export_state(s, "outyet");
+  EXPECT_EQ(props(e, "OutyetClusterOutyetServiceScalableTarget").at("ScheduledActions"),
+            json::parse(R"j([{"ScheduledActionName": "nightly", "Schedule": "cron(0 22 * * ? *)", "Timezone": "Europe/Paris",
+                             "ScalableTargetAction": {"MinCapacity": 1, "MaxCapacity": 2}}])j"));
   const auto& target = props(e, "OutyetClusterOutyetServiceScalableTarget");
   EXPECT_EQ(target.at("MinCapacity"), 3);
   EXPECT_EQ(target.at("ResourceId"),
