@@ -29,6 +29,8 @@ packages=(
   python3-prometheus-client
   # the CloudWatch test speaks smithy-rpc-v2-cbor by hand where no current botocore is installed
   python3-cbor2
+  # the export tests validate templates against npm's @aws-cdk/cfnspec (tests/export/package.json)
+  nodejs npm
   # load tools and the peers benchmarks compare against
   wrk hyperfine haproxy nginx-light docker-registry
 )
@@ -60,4 +62,7 @@ for svc in nginx haproxy docker-registry; do
     $sudo systemctl stop "$svc" || true
   fi
 done
+# The CloudFormation resource specification, pinned by tests/export/package-lock.json.
+(cd "$(dirname "$0")/../tests/export" && npm ci --no-audit --no-fund --loglevel=error)
+
 echo "install-deps: all ${#packages[@]} packages present"

@@ -81,6 +81,27 @@ TEST(Options, StatusDownAndEnvUnset) {
   EXPECT_FALSE(parse({"berth", "env", "--follow"}).ok());
 }
 
+TEST(Options, ExportCloudFormation) {
+  auto o = parse({"berth", "export", "cloudformation", "--stack", "outyet", "--cluster=outyet-cluster", "--format",
+                  "yaml", "-o", "outyet.yaml", "--data-dir", "/d"});
+  ASSERT_TRUE(o.ok()) << o.error().message;
+  EXPECT_EQ(o->command, Command::kExport);
+  EXPECT_EQ(o->target, "cloudformation");
+  EXPECT_EQ(o->stack, "outyet");
+  EXPECT_EQ(o->cluster, "outyet-cluster");
+  EXPECT_EQ(o->format, "yaml");
+  EXPECT_EQ(o->output, "outyet.yaml");
+  auto d = parse({"berth", "export", "cloudformation"});
+  ASSERT_TRUE(d.ok()) << d.error().message;
+  EXPECT_EQ(d->format, "json");
+  EXPECT_EQ(d->output, "") << "stdout by default";
+  EXPECT_FALSE(parse({"berth", "export"}).ok()) << "what to export is not optional";
+  EXPECT_FALSE(parse({"berth", "export", "terraform"}).ok());
+  EXPECT_FALSE(parse({"berth", "export", "cloudformation", "--format", "xml"}).ok());
+  EXPECT_FALSE(parse({"berth", "export", "cloudformation", "--watch"}).ok());
+  EXPECT_FALSE(parse({"berth", "status", "--stack", "x"}).ok());
+}
+
 TEST(DataDir, PrivateFilesRoundTrip) {
   auto dir = prepare_data_dir(std::filesystem::temp_directory_path().string() + "/berth-cli-test-" +
                               std::to_string(::getpid()) + "/nested");

@@ -5,6 +5,7 @@
 //   berth status [--watch] [--data-dir DIR]
 //   berth logs   <task-id-or-arn | service> [--cluster C] [--container NAME] [--follow] [--data-dir DIR]
 //   berth down   [--data-dir DIR]
+//   berth export cloudformation [--stack NAME] [--cluster C] [--format json|yaml] [-o FILE] [--data-dir DIR]
 //
 // Flags take "--flag value" or "--flag=value".
 #pragma once
@@ -20,7 +21,7 @@ namespace berth::cli {
 
 inline constexpr std::string_view kDefaultRegion = "us-east-1";
 
-enum class Command { kServe, kEnv, kStatus, kLogs, kDown, kHelp };
+enum class Command { kServe, kEnv, kStatus, kLogs, kDown, kExport, kHelp };
 
 struct Options {
   Command command = Command::kHelp;
@@ -29,10 +30,13 @@ struct Options {
   uint16_t port = 4566;
   bool unset = false;     // env: print the lines that undo it
   bool watch = false;     // status: redraw every second
-  std::string target;     // logs: a task id or ARN, or a service name
-  std::string cluster;    // logs: the service's cluster ("" = every cluster)
+  std::string target;     // logs: a task id or ARN, or a service name; export: "cloudformation"
+  std::string cluster;    // logs: the service's cluster, export: the one cluster ("" = every cluster)
   std::string container;  // logs: only this container ("" = all)
   bool follow = false;    // logs: keep printing what the containers write
+  std::string stack = "berth";  // export: the stack's name (the template's description)
+  std::string format = "json";  // export: json or yaml
+  std::string output;           // export: the file to write ("" = stdout)
 };
 
 Result<Options> parse_options(std::span<char* const> args);
