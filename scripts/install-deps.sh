@@ -29,11 +29,15 @@ packages=(
   python3-prometheus-client
   # the CloudWatch test speaks smithy-rpc-v2-cbor by hand where no current botocore is installed
   python3-cbor2
-  # the export tests validate templates against npm's @aws-cdk/cfnspec (tests/export/package.json)
-  nodejs npm
   # load tools and the peers benchmarks compare against
   wrk hyperfine haproxy nginx-light docker-registry
 )
+
+# Node.js and npm for the npm projects below: Debian's, unless the machine
+# already has a Node.js with its own npm (NodeSource's nodejs bundles npm
+# and conflicts with Debian's npm package).
+command -v node >/dev/null 2>&1 || packages+=(nodejs)
+command -v npm >/dev/null 2>&1 || packages+=(npm)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -62,7 +66,16 @@ for svc in nginx haproxy docker-registry; do
     $sudo systemctl stop "$svc" || true
   fi
 done
-# The CloudFormation resource specification, pinned by tests/export/package-lock.json.
-(cd "$(dirname "$0")/../tests/export" && npm ci --no-audit --no-fund --loglevel=error)
+# npm projects, each pinned by its package-lock.json; installed again only
+# when the lock changed since (npm records it in node_modules/.package-lock.json).
+npm_projects=(
+  tests/export  # the CloudFormation resource specification (@aws-cdk/cfnspec)
+)
+for project in "${npm_projects[@]}"; do
+  dir="$(dirname "$0")/../$project"
+  if [ ! -f "$dir/node_modules/.package-lock.json" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+done
 
 echo "install-deps: all ${#packages[@]} packages present"
