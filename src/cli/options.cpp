@@ -9,7 +9,8 @@ const char* const kUsage =
     "       berth env    [--unset] [--data-dir DIR]\n"
     "       berth status [--watch] [--data-dir DIR]\n"
     "       berth logs   <task-id-or-arn | service> [--cluster C] [--container NAME] [--follow] [--data-dir DIR]\n"
-    "       berth down   [--data-dir DIR]\n";
+    "       berth down   [--data-dir DIR]\n"
+    "       berth console-url [--data-dir DIR]   a one-time sign-in link to the web console (10 minutes)\n";
 
 namespace {
 
@@ -19,6 +20,7 @@ Result<Command> command_named(std::string_view name) {
   if (name == "status") return Command::kStatus;
   if (name == "logs") return Command::kLogs;
   if (name == "down") return Command::kDown;
+  if (name == "console-url") return Command::kConsoleUrl;
   if (name == "help" || name == "--help" || name == "-h") return Command::kHelp;
   return Error::invalid("Usage", "unknown command: " + std::string(name));
 }

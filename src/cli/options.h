@@ -5,6 +5,7 @@
 //   berth status [--watch] [--data-dir DIR]
 //   berth logs   <task-id-or-arn | service> [--cluster C] [--container NAME] [--follow] [--data-dir DIR]
 //   berth down   [--data-dir DIR]
+//   berth console-url [--data-dir DIR]
 //
 // Flags take "--flag value" or "--flag=value".
 #pragma once
@@ -20,7 +21,7 @@ namespace berth::cli {
 
 inline constexpr std::string_view kDefaultRegion = "us-east-1";
 
-enum class Command { kServe, kEnv, kStatus, kLogs, kDown, kHelp };
+enum class Command { kServe, kEnv, kStatus, kLogs, kDown, kConsoleUrl, kHelp };
 
 struct Options {
   Command command = Command::kHelp;
