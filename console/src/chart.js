@@ -13,14 +13,14 @@ const svg = (tag, attrs, ...kids) => {
 export function metricsChart(title, points, start, end) {
   const W = 600, H = 140, L = 44, B = 18;
   const t0 = start.getTime(), t1 = end.getTime();
-  const max = Math.max(1e-9, ...points.map((p) => p[1]));
+  const max = points.length ? Math.max(1e-9, ...points.map((p) => p[1])) : 1;
   const x = (t) => L + ((t - t0) / (t1 - t0)) * (W - L - 4);
   const y = (v) => 6 + (1 - v / max) * (H - B - 10);
   const path = points.filter((p) => p[0] >= t0).sort((a, b) => a[0] - b[0])
     .map((p, i) => `${i ? "L" : "M"}${x(p[0]).toFixed(1)},${y(p[1]).toFixed(1)}`).join(" ");
   const fmt = (v) => (v >= 100 ? v.toFixed(0) : v >= 1 ? v.toFixed(1) : v.toPrecision(2));
   const last = points.length ? points[points.length - 1][1] : null;
-  const summary = points.length ? `${points.length} points, latest ${fmt(last)}, highest ${fmt(max)}` : "no data yet";
+  const summary = points.length ? `${points.length} point${points.length === 1 ? "" : "s"}, latest ${fmt(last)}, highest ${fmt(max)}` : "no data yet";
   return h("figure", { class: "chart" },
     h("figcaption", {}, `${title}: ${summary}`),
     svg("svg", { viewBox: `0 0 ${W} ${H}`, role: "img", "aria-label": `${title}: ${summary}` },

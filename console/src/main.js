@@ -9,6 +9,7 @@ const app = () => document.getElementById("app");
 let notice = null;        // {kind: "error"|"ok", text}
 let generation = 0;       // bumps on navigation, so a late answer of the old page is dropped
 let timer = null;
+let rendered = "";        // the HTML last put on screen, so an unchanged poll touches nothing
 
 const link = (href, text) => h("a", { href }, text);
 const enc = encodeURIComponent;
@@ -41,6 +42,13 @@ async function act(what, fn) {
 
 // ---- sign-in -----------------------------------------------------------
 
+function showSignIn(error) {
+  clearTimeout(timer);
+  generation++;
+  rendered = "";
+  app().replaceChildren(signInPage(error));
+}
+
 function signInPage(error) {
   const form = h("form", { class: "sign-in", "aria-labelledby": "sign-in-title", onsubmit: async (ev) => {
     ev.preventDefault();
@@ -54,7 +62,7 @@ function signInPage(error) {
       start();
     } catch (e) {
       forgetCredentials();
-      app().replaceChildren(signInPage(e.code ? `${e.code}: ${e.message}` : e.message));
+      showSignIn(e.code ? `${e.code}: ${e.message}` : e.message);
     }
   } },
   h("h1", { id: "sign-in-title" }, "berth console"),
@@ -114,11 +122,11 @@ function render(nodes) {
   const active = document.activeElement;
   if (active && root.contains(active) && /^(INPUT|SELECT|TEXTAREA)$/.test(active.tagName)) return;
   const next = h("div", {}, nodes);
-  if (root.dataset.rendered === next.innerHTML) return;
+  if (rendered === next.innerHTML) return;
+  rendered = next.innerHTML;
   const key = active?.dataset?.key || (active?.getAttribute && active.getAttribute("href"));
   const scroll = Array.from(root.querySelectorAll(".table-wrap"), (w) => w.scrollLeft);
   root.replaceChildren(...next.childNodes);
-  root.dataset.rendered = next.innerHTML === "" ? root.innerHTML : root.innerHTML;
   root.querySelectorAll(".table-wrap").forEach((w, i) => { w.scrollLeft = scroll[i] || 0; });
   if (key) {
     const again = root.querySelector(`[data-key="${CSS.escape(key)}"]`) || root.querySelector(`a[href="${CSS.escape(key)}"]`);
@@ -140,7 +148,7 @@ async function refresh() {
     if (e instanceof ApiError && (e.code === "InvalidClientTokenId" || e.code === "UnrecognizedClientException" ||
         e.code === "NotSignedIn")) {
       forgetCredentials();
-      app().replaceChildren(signInPage(`${e.code}: ${e.message}`));
+      showSignIn(`${e.code}: ${e.message}`);
       return;
     }
     render(shell([h("h1", {}, "Could not load this page"), h("p", { class: "notice error", role: "alert" },
@@ -473,6 +481,13 @@ async function instancesPage() {
 // ---- start -------------------------------------------------------------
 
 async function start() {
+  if (!globalThis.crypto?.subtle) {
+    // WebCrypto exists only in a secure context: https, or http on a loopback address.
+    app().replaceChildren(h("main", { id: "main" }, h("h1", {}, "berth console"), h("p", { class: "notice error", role: "alert" },
+      "This page cannot sign API calls here: browsers offer WebCrypto only on https or on a loopback address " +
+      "(http://127.x.y.z). Open the console at the daemon's loopback address.")));
+    return;
+  }
   const m = location.hash.match(/^#token=([0-9a-f]+)$/);
   if (m) {
     history.replaceState(null, "", location.pathname + "#/clusters");  // the token leaves the address bar
@@ -481,15 +496,15 @@ async function start() {
       saveCredentials({ accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, region: "us-east-1", arn: c.UserArn });
     } catch (e) {
       forgetCredentials();
-      app().replaceChildren(signInPage(`${e.code || "Error"}: ${e.message}`));
+      showSignIn(`${e.code || "Error"}: ${e.message}`);
       return;
     }
   }
   if (!loadCredentials()) {
     clearTimeout(timer);
     generation++;
-    app().dataset.rendered = "";
-    app().replaceChildren(signInPage());
+    rendered = "";
+    showSignIn();
     return;
   }
   kick();
@@ -499,7 +514,7 @@ window.addEventListener("hashchange", () => {
   if (/^#token=/.test(location.hash)) { start(); return; }
   if (location.hash === "#main-content") return;
   notice = null;
-  app().dataset.rendered = "";
+  rendered = "";
   if (loadCredentials()) kick();
 });
 start();

@@ -196,14 +196,13 @@ try {
   await tryStep("deployments and metrics tabs, a task's page", async () => {
     await page.getByRole("link", { name: "Deployments" }).click();
     await until("the PRIMARY deployment COMPLETED", 60, async () => (await count(page, /PRIMARY.*COMPLETED/s)) === 1);
-    await page.getByRole("link", { name: "Metrics" }).click();
-    await page.locator("figure.chart").first().waitFor();
-    await shoot(page, "service-metrics");
     await page.getByRole("link", { name: "Tasks", exact: true }).click();
     await until("tasks listed", 20, async () => (await count(page, /RUNNING/)) === 3);
     await rows(page).filter({ hasText: /RUNNING/ }).first().locator("a").first().click();
     await page.getByRole("heading", { name: /^Task / }).waitFor();
     await until("the container's network binding", 20, async () => (await count(page, /→ 8080\/tcp/)) === 1);
+    await until("the container's log tail (outyet's poll warnings)", 30, async () =>
+      /outyet/.test(await page.locator("pre.log").textContent()));
     await shoot(page, "task");
   });
 
@@ -222,6 +221,14 @@ try {
     await outyet.close();
   });
 
+  await tryStep("the service's Metrics tab charts the requests just made", async () => {
+    await page.goto(serviceUrl("metrics"));
+    // The publisher writes AWS/ApplicationELB every 10 s; the chart reads it back with GetMetricData.
+    await until("RequestCount points in the chart", 40, async () =>
+      /Requests \(sum per minute\): \d+ points?, latest \S+, highest [1-9]/.test(await page.locator("figure.chart").first().textContent()));
+    await shoot(page, "service-metrics");
+  });
+
   await tryStep("the other pages", async () => {
     const pages = [["Target groups", "target-groups", /healthy/], ["ECR", "ecr", /outyet-image/],
       ["Security groups", "security-groups", /outyet-alb-sg/], ["Key pairs", "key-pairs", /outyet/],
@@ -236,6 +243,14 @@ try {
       if (name === "key-pairs" && /PRIVATE KEY/.test(await page.content())) throw new Error("private key material shown");
       await shoot(page, name);
     }
+  });
+
+  await tryStep("sign out forgets the key", async () => {
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.getByRole("button", { name: "Sign in" }).waitFor();
+    if (await page.evaluate(() => sessionStorage.length)) throw new Error("the key outlived the sign-out");
+    await signIn(page, env.ADMIN_KEY, env.ADMIN_SECRET);
+    await page.getByRole("link", { name: env.CLUSTER }).waitFor();
   });
 
   // ---- a read-only user sees but may not change ----

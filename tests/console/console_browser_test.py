@@ -116,6 +116,10 @@ class ConsoleBrowserTest(unittest.TestCase):
                                      containerDefinitions=[{
                                          "name": "outyet", "image": uri + ":latest", "memory": 128, "essential": True,
                                          "stopTimeout": 2, "command": ["-http", ":8080", "-version", "1.4"],
+                                         # outyet logs each failed poll (no network here): the log tail
+                                         "logConfiguration": {"logDriver": "awslogs", "options": {
+                                             "awslogs-group": "/ecs/outyet", "awslogs-region": "us-east-1",
+                                             "awslogs-stream-prefix": "ecs", "awslogs-create-group": "true"}},
                                          "portMappings": [{"containerPort": 8080, "hostPort": 0, "protocol": "tcp"}]}])
         account = d.client("sts").get_caller_identity()["Account"]
         ecs.create_service(cluster=CLUSTER, serviceName=SERVICE, taskDefinition=FAMILY, desiredCount=3,
