@@ -29,12 +29,17 @@ packages=(
   python3-prometheus-client
   # the CloudWatch test speaks smithy-rpc-v2-cbor by hand where no current botocore is installed
   python3-cbor2
+  # the web console: its front end is an npm project (console/, bundled by esbuild at build time);
+  # its browser test drives Debian's chromium with npm's playwright-core
+  nodejs npm chromium
   # load tools and the peers benchmarks compare against
   wrk hyperfine haproxy nginx-light docker-registry
 )
 
 missing=()
 for p in "${packages[@]}"; do
+  # NodeSource's nodejs package bundles npm and conflicts with Debian's: an npm on PATH will do.
+  [ "$p" = npm ] && command -v npm >/dev/null 2>&1 && continue
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
 
@@ -60,4 +65,14 @@ for svc in nginx haproxy docker-registry; do
     $sudo systemctl stop "$svc" || true
   fi
 done
+# The console's npm packages (esbuild, playwright-core), exactly as
+# console/package-lock.json pins them. playwright-core never downloads a
+# browser (the tests use /usr/bin/chromium); the guard is for old versions.
+console_dir="$(cd "$(dirname "$0")/.." && pwd)/console"
+stamp="$console_dir/node_modules/.berth-installed-lock"
+if [ -f "$console_dir/package-lock.json" ] && ! cmp -s "$console_dir/package-lock.json" "$stamp" 2>/dev/null; then
+  echo "install-deps: npm ci in console/"
+  (cd "$console_dir" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
+  cp "$console_dir/package-lock.json" "$stamp"
+fi
 echo "install-deps: all ${#packages[@]} packages present"
