@@ -16,13 +16,15 @@ export function h(tag, attrs, ...children) {
   return el;
 }
 
-// A table that scrolls sideways on a narrow screen rather than the page.
-export function table(headers, rows, caption) {
+// A table that scrolls sideways on a narrow screen rather than the page;
+// columns whose index is in `wideOnly` are left out below 600 px.
+export function table(headers, rows, caption, wideOnly = []) {
+  const cls = (i) => (wideOnly.includes(i) ? "wide-only" : null);
   return h("div", { class: "table-wrap", tabindex: "0", role: "region", "aria-label": caption },
     h("table", {},
       caption ? h("caption", {}, caption) : null,
-      h("thead", {}, h("tr", {}, headers.map((x) => h("th", { scope: "col" }, x)))),
-      h("tbody", {}, rows.length ? rows.map((r) => h("tr", {}, r.map((c) => h("td", {}, c))))
+      h("thead", {}, h("tr", {}, headers.map((x, i) => h("th", { scope: "col", class: cls(i) }, x)))),
+      h("tbody", {}, rows.length ? rows.map((r) => h("tr", {}, r.map((c, i) => h("td", { class: cls(i) }, c))))
         : h("tr", {}, h("td", { colspan: headers.length, class: "empty" }, "None")))));
 }
 
@@ -50,8 +52,9 @@ export function confirmDialog(title, text, action) {
         h("h2", { id: "confirm-title" }, title),
         h("p", {}, text),
         h("div", { class: "buttons" },
-          h("button", { value: "cancel", type: "submit" }, "Cancel"),
-          h("button", { value: "ok", type: "submit", class: "danger", autofocus: true }, action))));
+          // Cancel has the focus: Enter alone never destroys anything.
+          h("button", { value: "cancel", type: "submit", autofocus: true }, "Cancel"),
+          h("button", { value: "ok", type: "submit", class: "danger" }, action))));
     dialog.addEventListener("close", () => {
       dialog.remove();
       resolve(dialog.returnValue === "ok");

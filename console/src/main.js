@@ -204,6 +204,7 @@ function taskRows(cluster, tasks) {
 }
 const TASK_HEADERS = ["Task", "Last status", "Desired", "Health", "Task definition", "Started by", "Started at",
   "Stopped reason"];
+const TASK_WIDE_ONLY = [2, 4, 5, 6];  // a phone shows the task, its status, health, stop reason (and Stop)
 
 async function clusterPage(cluster) {
   const [services, tasks, instances] = await Promise.all([
@@ -220,7 +221,7 @@ async function clusterPage(cluster) {
         badge(s.status), s.desiredCount, s.runningCount, s.pendingCount, s.launchType || "-",
         lastPart(s.taskDefinition)]), "Services"),
     h("h2", {}, "Tasks"),
-    table(TASK_HEADERS, taskRows(cluster, tasks), "Tasks"),
+    table(TASK_HEADERS, taskRows(cluster, tasks), "Tasks", TASK_WIDE_ONLY),
     h("h2", {}, "Container instances"),
     table(["Instance", "Status", "Running tasks", "CPU", "Memory"], instances.map((ci) => [
       ci.ec2InstanceId, badge(ci.status), ci.runningTasksCount,
@@ -256,6 +257,7 @@ async function servicePage(cluster, name, tab) {
   let panel;
   if (tab === "events") {
     panel = table(["Time", "Message"], list(s.events).map((e) => [when(e.createdAt), e.message]), "Events");
+    panel.classList.add("events");
   } else if (tab === "deployments") {
     panel = table(["Deployment", "Status", "Task definition", "Desired", "Pending", "Running", "Failed",
       "Rollout state", "Reason", "Updated"], list(s.deployments).map((d) => [d.id, badge(d.status),
@@ -272,7 +274,7 @@ async function servicePage(cluster, name, tab) {
     const tasks = await describeAll("ListTasks", { cluster, serviceName: name }, "taskArns", "DescribeTasks",
       { cluster }, "tasks");
     panel = table([...TASK_HEADERS, "Action"], taskRows(cluster, tasks).map((row, i) => [...row,
-      stopButton(cluster, tasks[i])]), "Tasks");
+      stopButton(cluster, tasks[i])]), "Tasks", TASK_WIDE_ONLY);
   }
   const desiredField = h("input", { id: "desired", type: "number", min: 0, max: 1000, value: s.desiredCount,
     "aria-label": "Desired tasks", class: "short" });

@@ -144,6 +144,8 @@ try {
     await stop.focus();
     await page.keyboard.press("Enter");
     await page.getByRole("dialog").waitFor();
+    const focused = await page.evaluate(() => document.activeElement?.textContent);
+    if (focused !== "Cancel") throw new Error(`the confirmation opened with "${focused}" focused, not Cancel`);
     await page.keyboard.press("Escape");
     await page.getByRole("dialog").waitFor({ state: "detached" });
     await until("still 3 running (Escape stopped nothing)", 3, async () => (await count(page, /RUNNING/)) === 3);
