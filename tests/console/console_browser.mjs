@@ -132,7 +132,7 @@ try {
 
   await tryStep("target health turns healthy", async () => {
     await page.getByRole("link", { name: "Target health" }).click();
-    await until("3 healthy targets", 90, async () => (await count(page, /healthy/)) === 3 &&
+    await until("3 healthy targets", 90, async () => (await count(page, /(?<!un)healthy/)) === 3 &&
       (await count(page, /unhealthy|initial/)) === 0);
     await shoot(page, "service-health");
   });
@@ -189,9 +189,24 @@ try {
     }
   });
 
+  await tryStep("force a new deployment and watch it roll out", async () => {
+    await page.goto(serviceUrl("deployments"));
+    await until("one deployment", 20, async () => (await rows(page).count()) === 1);
+    const before = (await rows(page).first().locator("td").first().textContent()).trim();
+    await page.getByRole("button", { name: "Force new deployment" }).click();
+    await page.getByRole("dialog").getByRole("button", { name: "Force new deployment" }).click();
+    await page.getByRole("status").filter({ hasText: `New deployment of ${env.SERVICE} started` }).waitFor();
+    await until("a second deployment, the new PRIMARY", 20, async () =>
+      (await rows(page).count()) === 2 || (await count(page, /PRIMARY/)) === 1 &&
+        !(await rows(page).filter({ hasText: before }).count()));
+    await until("the new deployment COMPLETED and the old one gone", 120, async () =>
+      (await rows(page).count()) === 1 && (await count(page, /PRIMARY.*COMPLETED/s)) === 1 &&
+      !(await rows(page).filter({ hasText: before }).count()));
+  });
+
   await tryStep("target health is healthy again after the changes", async () => {
     await page.getByRole("link", { name: "Target health" }).click();
-    await until("3 healthy targets and no other", 90, async () => (await count(page, /healthy/)) === 3 &&
+    await until("3 healthy targets and no other", 90, async () => (await count(page, /(?<!un)healthy/)) === 3 &&
       (await rows(page).count()) === 3);
   });
 
@@ -245,6 +260,28 @@ try {
       if (name === "key-pairs" && /PRIVATE KEY/.test(await page.content())) throw new Error("private key material shown");
       await shoot(page, name);
     }
+  });
+
+  await tryStep("deregister a target, then register it again", async () => {
+    await page.getByRole("navigation", { name: "Pages" }).getByRole("link", { name: "Target groups" }).click();
+    await until("3 healthy targets", 30, async () => (await count(page, /(?<!un)healthy/)) === 3);
+    const row = rows(page).filter({ hasText: /(?<!un)healthy/ }).first();
+    const [id, port] = [(await row.locator("td").nth(0).textContent()).trim(), (await row.locator("td").nth(1).textContent()).trim()];
+    const cell = (text) => ({ has: page.locator("td").filter({ hasText: new RegExp(`^${text}$`) }) });
+    const target = () => rows(page).filter(cell(id)).filter(cell(port));
+    if ((await target().count()) !== 1) throw new Error(`no single row for ${id}:${port}`);
+    await target().getByRole("button", { name: "Deregister" }).click();
+    await page.getByRole("dialog").getByRole("button", { name: "Deregister" }).click();
+    await page.getByRole("status").filter({ hasText: `Deregistered ${id}:${port}` }).waitFor();
+    await until(`${id}:${port} draining or gone`, 20, async () =>
+      (await target().count()) === 0 || /draining/.test(await target().first().textContent()));
+    await until(`${id}:${port} gone after the 5 s deregistration delay`, 30, async () => (await target().count()) === 0);
+    await page.getByLabel("Register target").fill(id);
+    await page.getByLabel("Port").fill(port);
+    await page.getByRole("button", { name: "Register", exact: true }).click();
+    await page.getByRole("status").filter({ hasText: `Registered ${id}` }).waitFor();
+    await until(`${id}:${port} healthy again`, 30, async () => (await target().count()) === 1 &&
+      /^healthy$/.test((await target().locator("td").nth(2).textContent()).trim()));
   });
 
   await tryStep("sign out forgets the key", async () => {
