@@ -12,6 +12,8 @@ let timer = null;
 let rendered = "";        // the HTML last put on screen, so an unchanged poll touches nothing
 
 const link = (href, text) => h("a", { href }, text);
+// "arn:...:targetgroup/outyet-alb-target-group/5af3..." -> "outyet-alb-target-group"
+const groupName = (arn) => String(arn || "").split(":targetgroup/")[1]?.split("/")[0] || lastPart(arn);
 const enc = encodeURIComponent;
 
 function say(kind, text) {
@@ -86,7 +88,8 @@ const NAV = [["#/clusters", "Clusters"], ["#/load-balancers", "Load balancers"],
   ["#/instances", "Instances"]];
 
 function route() {
-  const parts = location.hash.replace(/^#\/?/, "").split("/").map(decodeURIComponent);
+  const decode = (x) => { try { return decodeURIComponent(x); } catch { return x; } };
+  const parts = location.hash.replace(/^#\/?/, "").split("/").map(decode);
   const [a, b, c, d, e] = parts;
   if (a === "clusters" && b && c === "services" && d) return { page: servicePage, args: [b, d, e || "tasks"] };
   if (a === "clusters" && b && c === "tasks" && d) return { page: taskPage, args: [b, d] };
@@ -240,10 +243,10 @@ function healthTable(groupArn, rows, withActions) {
     rows.map((d) => [d.Target?.Id, d.Target?.Port, badge(d.TargetHealth?.State), d.TargetHealth?.Reason || "-",
       d.TargetHealth?.Description || "-", ...(withActions ? [h("button", {
         "data-key": `dereg-${d.Target?.Id}-${d.Target?.Port}`, onclick: async () => {
-          if (!await confirmDialog("Deregister target", `Deregister ${d.Target.Id}:${d.Target.Port} from ${lastPart(groupArn)}?`, "Deregister")) return;
+          if (!await confirmDialog("Deregister target", `Deregister ${d.Target.Id}:${d.Target.Port} from ${groupName(groupArn)}?`, "Deregister")) return;
           act(`Deregistered ${d.Target.Id}:${d.Target.Port}`, () => elbv2("DeregisterTargets",
             { TargetGroupArn: groupArn, Targets: [{ Id: d.Target.Id, Port: d.Target.Port }] }));
-        } }, "Deregister")] : [])]), `Targets of ${lastPart(groupArn)}`);
+        } }, "Deregister")] : [])]), `Targets of ${groupName(groupArn)}`);
 }
 
 const TABS = [["tasks", "Tasks"], ["events", "Events"], ["deployments", "Deployments"], ["health", "Target health"],
@@ -265,7 +268,7 @@ async function servicePage(cluster, name, tab) {
       badge(d.rolloutState), d.rolloutStateReason || "-", when(d.updatedAt)]), "Deployments");
   } else if (tab === "health") {
     const groups = [...new Set(list(s.loadBalancers).map((l) => l.targetGroupArn).filter(Boolean))];
-    panel = await Promise.all(groups.map(async (g) => [h("h3", {}, lastPart(g.replace(/\/[0-9a-f]+$/, ""))),
+    panel = await Promise.all(groups.map(async (g) => [h("h3", {}, groupName(g)),
       healthTable(g, await targetHealth(g), false)]));
     if (!groups.length) panel = h("p", {}, "This service has no load balancer.");
   } else if (tab === "metrics") {
@@ -387,7 +390,7 @@ async function loadBalancersPage() {
     const rules = await Promise.all(listeners.map(async (l) =>
       list((await elbv2("DescribeRules", { ListenerArn: l.ListenerArn })).Rules).map((r) => [l, r])));
     const actionText = (as) => list(as).map((a) => a.Type === "forward"
-      ? `forward to ${lastPart((a.TargetGroupArn || list(a.ForwardConfig?.TargetGroups)[0]?.TargetGroupArn || "").replace(/\/[0-9a-f]+$/, ""))}`
+      ? `forward to ${groupName(a.TargetGroupArn || list(a.ForwardConfig?.TargetGroups)[0]?.TargetGroupArn)}`
       : a.Type).join(", ");
     const http = listeners.filter((l) => l.Protocol === "HTTP");
     return h("section", { class: "card", "aria-label": lb.LoadBalancerName },
