@@ -148,7 +148,7 @@ async function refresh() {
     render(shell(content.body));
   } catch (e) {
     if (mine !== generation) return;
-    if (e instanceof ApiError && (e.code === "InvalidClientTokenId" || e.code === "UnrecognizedClientException" ||
+    if (e instanceof ApiError && (e.code === "InvalidClientTokenId" || e.code === "UnrecognizedClientException" || e.code === "AuthFailure" ||
         e.code === "NotSignedIn")) {
       forgetCredentials();
       showSignIn(`${e.code}: ${e.message}`);

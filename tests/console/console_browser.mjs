@@ -102,6 +102,12 @@ try {
     await visitor.keyboard.press("Tab");
     const focused = await visitor.evaluate(() => document.activeElement?.id);
     if (focused !== "key") throw new Error(`Tab focused #${focused}, not the access key field`);
+    // A wrong key: STS's own refusal, and still only the form.
+    await visitor.getByLabel("Access key ID").fill("AKIAEXAMPLEEXAMPLE00");
+    await visitor.getByLabel("Secret access key").fill("not-the-secret");
+    await visitor.getByRole("button", { name: "Sign in" }).click();
+    await visitor.getByRole("alert").filter({ hasText: "InvalidClientTokenId: The security token included in the request is invalid" }).waitFor();
+    if (await visitor.evaluate(() => sessionStorage.length)) throw new Error("a refused key was kept");
     await shoot(visitor, "sign-in");
     await visitor.context().close();
   });
