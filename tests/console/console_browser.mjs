@@ -5,6 +5,7 @@
 // SIGN_IN_LINK (from `berth console-url`), DAEMON_ADDRESS, DNS_NAME,
 // CLUSTER, SERVICE, ARTIFACTS (screenshots), CHROMIUM, CONSOLE_DIR.
 // Every wait is bounded; the first thing not seen fails the run.
+import { execFileSync } from "node:child_process";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 
@@ -193,6 +194,21 @@ try {
       await until(`${n} running`, 90, async () => (await page.locator("#desired-count").textContent()) === String(n) &&
         (await page.locator("#running-count").textContent()) === String(n) && (await count(page, /RUNNING/)) === n);
     }
+  });
+
+  await tryStep("a change made with the aws CLI shows without a reload", async () => {
+    const cli = (n) => execFileSync(env.AWS_CLI, ["ecs", "update-service", "--cluster", env.CLUSTER, "--service",
+      env.SERVICE, "--desired-count", String(n), "--endpoint-url", env.AWS_ENDPOINT_URL, "--output", "json"],
+    { timeout: 60000, stdio: ["ignore", "ignore", "pipe"] });
+    for (const n of [2, 3]) {
+      cli(n);
+      const changed = Date.now();
+      // The page re-reads every second: 3 s leaves room for a loaded machine.
+      await until(`desired ${n} on the page`, 3, async () => (await page.locator("#desired-count").textContent()) === String(n));
+      log(`  desired ${n} shown ${Date.now() - changed} ms after the CLI returned`);
+    }
+    await until("3 running again", 60, async () => (await page.locator("#running-count").textContent()) === "3" &&
+      (await count(page, /RUNNING/)) === 3);
   });
 
   await tryStep("force a new deployment and watch it roll out", async () => {

@@ -165,6 +165,9 @@ class ConsoleBrowserTest(unittest.TestCase):
         conn.close()
         for path in ("/console/../_berth/health", "/console/%2e%2e/CMakeLists.txt", "/console/node_modules"):
             self.assertEqual(d.request("GET", path)[0], 404, "nothing but the console's files under " + path)
+        self.assertEqual(d.request("POST", "/console/app.js", body=b"x")[0], 405, "assets are read-only")
+        self.assertEqual(d.request("GET", "/console/sign-in")[0], 405, "a token is POSTed, never in a URL")
+        self.assertEqual(d.request("POST", "/console/sign-in", body=b'{"token":"00"}')[0], 403)
         conn = http.client.HTTPConnection(d.host, d.bound_port, timeout=10)
         conn.request("GET", "/console/app.js", headers={"If-None-Match": d.get("/console/app.js")[2]["ETag"]})
         self.assertEqual(conn.getresponse().status, 304, "an unchanged asset is not sent again")
@@ -173,7 +176,8 @@ class ConsoleBrowserTest(unittest.TestCase):
     def test_the_console_in_a_browser(self):
         d = self.daemon
         links = [self.console_url()]
-        env = dict(os.environ, CONSOLE_URL="http://%s:%d/console/" % (d.host, d.bound_port),
+        # The aws CLI's environment too: the script makes one change from outside the console.
+        env = dict(d.aws_env(), AWS_CLI="/usr/bin/aws", CONSOLE_URL="http://%s:%d/console/" % (d.host, d.bound_port),
                    ADMIN_KEY=d.creds["AWS_ACCESS_KEY_ID"], ADMIN_SECRET=d.creds["AWS_SECRET_ACCESS_KEY"],
                    READER_KEY=self.reader[0], READER_SECRET=self.reader[1], SIGN_IN_LINK=links[0],
                    DAEMON_ADDRESS=d.host, DNS_NAME=self.dns, CLUSTER=CLUSTER, SERVICE=SERVICE,
