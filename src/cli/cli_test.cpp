@@ -44,6 +44,14 @@ TEST(Options, ServeAndEnv) {
   EXPECT_EQ(parse({"berth"})->command, Command::kHelp);
 }
 
+TEST(Options, ConsoleUrl) {
+  auto o = parse({"berth", "console-url", "--data-dir", "/d"});
+  ASSERT_TRUE(o.ok()) << o.error().message;
+  EXPECT_EQ(o->command, Command::kConsoleUrl);
+  EXPECT_EQ(o->data_dir, "/d");
+  EXPECT_FALSE(parse({"berth", "console-url", "--port", "1"}).ok()) << "console-url reads the endpoint from the data dir";
+}
+
 TEST(Options, Logs) {
   auto o = parse({"berth", "logs", "arn:aws:ecs:us-east-1:1:task/c/abc", "--container=web", "--data-dir", "/d"});
   ASSERT_TRUE(o.ok()) << o.error().message;

@@ -82,6 +82,7 @@ int run_serve(const Options& options) {
   ServiceRegistry registry(front_door);
   register_services(registry, ctx);
   if (registry.registry()) router.set_registry(registry.registry());
+  if (registry.console()) router.set_console(registry.console());
   router.set_metrics(registry.metrics());
 
   if (auto s = write_endpoint(*dir, ctx.endpoint()); !s) return fail("writing endpoint", s.error());

@@ -2,6 +2,7 @@
 #include <cstdio>
 #include <span>
 
+#include "cli/console_url.h"
 #include "cli/daemon.h"
 #include "cli/down.h"
 #include "cli/export.h"
@@ -24,6 +25,7 @@ int main(int argc, char** argv) {
     case Command::kLogs: return run_logs(*options);
     case Command::kDown: return run_down(*options);
     case Command::kExport: return run_export(*options);
+    case Command::kConsoleUrl: return run_console_url(*options);
     case Command::kHelp: std::fputs(kUsage, stdout); return 0;
   }
   return 2;

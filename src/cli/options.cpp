@@ -10,7 +10,8 @@ const char* const kUsage =
     "       berth status [--watch] [--data-dir DIR]\n"
     "       berth logs   <task-id-or-arn | service> [--cluster C] [--container NAME] [--follow] [--data-dir DIR]\n"
     "       berth down   [--data-dir DIR]\n"
-    "       berth export cloudformation [--stack NAME] [--cluster C] [--format json|yaml] [-o FILE] [--data-dir DIR]\n";
+    "       berth export cloudformation [--stack NAME] [--cluster C] [--format json|yaml] [-o FILE] [--data-dir DIR]\n"
+    "       berth console-url [--data-dir DIR]   a one-time sign-in link to the web console (10 minutes)\n";
 
 namespace {
 
@@ -21,6 +22,7 @@ Result<Command> command_named(std::string_view name) {
   if (name == "logs") return Command::kLogs;
   if (name == "down") return Command::kDown;
   if (name == "export") return Command::kExport;
+  if (name == "console-url") return Command::kConsoleUrl;
   if (name == "help" || name == "--help" || name == "-h") return Command::kHelp;
   return Error::invalid("Usage", "unknown command: " + std::string(name));
 }

@@ -6,6 +6,7 @@
 //   berth logs   <task-id-or-arn | service> [--cluster C] [--container NAME] [--follow] [--data-dir DIR]
 //   berth down   [--data-dir DIR]
 //   berth export cloudformation [--stack NAME] [--cluster C] [--format json|yaml] [-o FILE] [--data-dir DIR]
+//   berth console-url [--data-dir DIR]
 //
 // Flags take "--flag value" or "--flag=value".
 #pragma once
@@ -21,7 +22,7 @@ namespace berth::cli {
 
 inline constexpr std::string_view kDefaultRegion = "us-east-1";
 
-enum class Command { kServe, kEnv, kStatus, kLogs, kDown, kExport, kHelp };
+enum class Command { kServe, kEnv, kStatus, kLogs, kDown, kExport, kConsoleUrl, kHelp };
 
 struct Options {
   Command command = Command::kHelp;
