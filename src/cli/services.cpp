@@ -165,7 +165,8 @@ void register_services(ServiceRegistry& services, DaemonContext& ctx) {
         return secret_reader->read(asked);
       };
 #endif
-    TaskRuntimeHooks hooks{.secrets = std::move(resolve_secrets)};
+    TaskRuntimeHooks hooks;
+    hooks.secrets = std::move(resolve_secrets);
 #if BERTH_HAVE_LOGS
     if (log_store) {
       hooks.log_destination = awslogs_destination(log_store);

@@ -11,6 +11,7 @@
 #include "api/sigv4.h"
 #include "console/static_files.h"
 #include "iam/services.h"
+#include "core/testing/expect_ok.h"
 
 namespace berth::console {
 namespace {
@@ -25,7 +26,7 @@ class ConsoleTest : public ::testing::Test {
  protected:
   void SetUp() override {
     auto d = store::Database::open(":memory:");
-    ASSERT_TRUE(d.ok());
+    ASSERT_OK(d);
     db_ = std::make_unique<store::Database>(std::move(*d));
     auto i = iam::Iam::open(*db_, clock_);
     ASSERT_TRUE(i.ok()) << i.error().message;
@@ -37,8 +38,10 @@ class ConsoleTest : public ::testing::Test {
   }
 
   Key make_user(std::string_view name, std::string_view policy) {
-    EXPECT_TRUE(iam_->create_user(name, "/").ok());
-    if (!policy.empty()) EXPECT_TRUE(iam_->attach_user_policy(name, policy).ok());
+    EXPECT_OK(iam_->create_user(name, "/"));
+    if (!policy.empty()) {
+      EXPECT_OK(iam_->attach_user_policy(name, policy));
+    }
     auto k = iam_->create_access_key(name);
     return {k->access_key_id, k->secret};
   }
@@ -115,7 +118,7 @@ TEST_F(ConsoleTest, OnlyAnAdministratorMayAskForALink) {
 TEST_F(ConsoleTest, ALinkDiesWithItsAccessKey) {
   Key ops = make_user("ops", iam::kAdministratorAccessArn);
   std::string token = token_for(ops);
-  ASSERT_TRUE(iam_->delete_access_key("ops", ops.id).ok());
+  ASSERT_OK(iam_->delete_access_key("ops", ops.id));
   EXPECT_EQ(console_->redeem(R"({"token":")" + token + R"("})").status, boost::beast::http::status::forbidden);
 }
 
