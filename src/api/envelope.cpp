@@ -1,6 +1,7 @@
 #include "api/envelope.h"
 
 #include "api/document.h"
+#include "core/utf8.h"
 
 #include <boost/json/serialize.hpp>
 #include <boost/json/string_view.hpp>
@@ -99,13 +100,15 @@ void write_json_error(std::string& out, std::string_view code, std::string_view 
   out.append("{\"__type\":");
   out.append(boost::json::serialize(boost::json::string_view(code.data(), code.size())));
   out.append(",\"message\":");
-  out.append(boost::json::serialize(boost::json::string_view(message.data(), message.size())));
+  // Messages may quote what a client sent (a header's bytes): JSON must stay UTF-8.
+  std::string text = utf8::to_valid(message);
+  out.append(boost::json::serialize(boost::json::string_view(text.data(), text.size())));
   out.push_back('}');
 }
 
 void write_cbor_error(std::string& out, std::string_view code, std::string_view message) {
   Doc d = Doc::structure();
-  d.set("__type", Doc::string(std::string(code))).set("message", Doc::string(std::string(message)));
+  d.set("__type", Doc::string(std::string(code))).set("message", Doc::string(utf8::to_valid(message)));
   out.append(to_cbor(d));
 }
 

@@ -1,4 +1,5 @@
 #include "api/query_codec.h"
+#include "core/utf8.h"
 
 #include <algorithm>
 #include <cstdint>
@@ -91,40 +92,6 @@ Result<std::vector<QueryView>> struct_list(const QueryParams& owner, const std::
 
 }  // namespace
 
-bool is_valid_utf8(std::string_view s) {
-  size_t i = 0, n = s.size();
-  while (i < n) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    size_t len;
-    uint32_t cp;
-    if (c >= 0xC2 && c <= 0xDF) {
-      len = 2;
-      cp = c & 0x1F;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      len = 3;
-      cp = c & 0x0F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      len = 4;
-      cp = c & 0x07;
-    } else {
-      return false;
-    }
-    if (i + len > n) return false;
-    for (size_t k = 1; k < len; ++k) {
-      unsigned char cc = static_cast<unsigned char>(s[i + k]);
-      if ((cc & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (cc & 0x3F);
-    }
-    if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) || (cp >= 0xD800 && cp <= 0xDFFF))
-      return false;
-    i += len;
-  }
-  return true;
-}
 
 std::optional<std::string> percent_decode(std::string_view s, bool plus_is_space) {
   std::string out;
@@ -182,7 +149,7 @@ Result<QueryParams> QueryParams::parse(std::string_view text) {
     std::optional<std::string> key = percent_decode(raw_key, true);
     std::optional<std::string> value = percent_decode(raw_value, true);
     if (!key || !value) return malformed("The query string contains an invalid percent-encoding");
-    if (!is_valid_utf8(*key) || !is_valid_utf8(*value))
+    if (!utf8::is_valid(*key) || !utf8::is_valid(*value))
       return malformed("The query string contains invalid UTF-8");
     q.params_.push_back({std::move(*key), std::move(*value)});
   }

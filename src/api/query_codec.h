@@ -33,7 +33,6 @@ namespace berth::api {
 // The code AWS's common errors list for a query string it cannot parse.
 inline constexpr std::string_view kMalformedQueryString = "MalformedQueryString";
 
-bool is_valid_utf8(std::string_view s);
 
 // Decodes %XX escapes; with plus_is_space, '+' becomes ' ' (form encoding).
 // nullopt on a truncated or non-hex escape.

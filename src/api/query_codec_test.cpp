@@ -1,5 +1,6 @@
 #include "api/query_codec.h"
 #include "core/testing/expect_ok.h"
+#include "core/utf8.h"
 
 #include <gtest/gtest.h>
 
@@ -154,8 +155,8 @@ TEST(QueryCodec, UriEncodeAndDecode) {
   EXPECT_EQ(*percent_decode("a+b%2b", true), "a b+");
   EXPECT_EQ(*percent_decode("a+b", false), "a+b");
   EXPECT_FALSE(percent_decode("%2", false));
-  EXPECT_TRUE(is_valid_utf8("plain"));
-  EXPECT_FALSE(is_valid_utf8("\xC3\x28"));
+  EXPECT_TRUE(utf8::is_valid("plain"));
+  EXPECT_FALSE(utf8::is_valid("\xC3\x28"));
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include "core/error.h"
 #include "core/ids.h"
 #include "core/time_format.h"
+#include "core/utf8.h"
 #include "core/testing/expect_ok.h"
 
 using namespace std::chrono_literals;
@@ -67,6 +68,15 @@ TEST(Result, CarriesValueOrError) {
   EXPECT_FALSE(bad.ok());
   EXPECT_EQ(bad.error().code, "X.NotFound");
   EXPECT_EQ(bad.error().error_class, ErrorClass::kNotFound);
+}
+
+TEST(Utf8, WellFormedPassesAndEachBadByteBecomesOneReplacement) {
+  EXPECT_TRUE(utf8::is_valid("plain \xC3\xA9t\xC3\xA9 \xF0\x9F\x99\x82"));
+  for (std::string_view bad : {"\xC3\x28", "\xC0\xAF", "\xED\xA0\x80", "\xF4\x90\x80\x80", "\xFF", "\xE2\x82"})
+    EXPECT_FALSE(utf8::is_valid(bad)) << bad;
+  EXPECT_EQ(utf8::to_valid("a\xFF\xFE" "b"), "a\xEF\xBF\xBD\xEF\xBF\xBD" "b");
+  EXPECT_EQ(utf8::to_valid("\xE2\x82"), "\xEF\xBF\xBD\xEF\xBF\xBD");  // cut short: each byte replaced
+  EXPECT_EQ(utf8::to_valid("\xC3\xA9"), "\xC3\xA9");
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "core/log.h"
+#include "core/utf8.h"
 
 namespace berth::runtime {
 
@@ -97,29 +98,11 @@ bool parse_cursor(const std::string& text, uint64_t& offset, int64_t& stamp) {
 
 namespace {
 
-// The length of the valid UTF-8 sequence at the start of `in`, or 0 when
-// it does not start with one (a stray byte, or a sequence cut short).
-size_t utf8_sequence(std::string_view in) {
-  auto byte = [&](size_t i) { return static_cast<unsigned char>(in[i]); };
-  unsigned char lead = byte(0);
-  if (lead < 0x80) return 1;
-  size_t length = lead >= 0xC2 && lead <= 0xDF ? 2 : lead >= 0xE0 && lead <= 0xEF ? 3 : lead >= 0xF0 && lead <= 0xF4 ? 4 : 0;
-  if (length == 0 || in.size() < length) return 0;
-  // The second byte's range is narrower after some leads (no overlong forms, no surrogates, nothing past U+10FFFF).
-  unsigned char low = lead == 0xE0 ? 0xA0 : lead == 0xF0 ? 0x90 : 0x80;
-  unsigned char high = lead == 0xED ? 0x9F : lead == 0xF4 ? 0x8F : 0xBF;
-  if (byte(1) < low || byte(1) > high) return 0;
-  for (size_t i = 2; i < length; ++i)
-    if (byte(i) < 0x80 || byte(i) > 0xBF) return 0;
-  return length;
-}
-
 size_t append_utf8(std::string_view in, size_t max_out, std::string& out) {
-  static constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
   size_t pos = 0;
   while (pos < in.size()) {
-    size_t length = utf8_sequence(in.substr(pos));
-    std::string_view piece = length ? in.substr(pos, length) : kReplacement;
+    size_t length = utf8::sequence_length(in.substr(pos));
+    std::string_view piece = length ? in.substr(pos, length) : utf8::kReplacement;
     if (out.size() + piece.size() > max_out) break;
     out += piece;
     pos += length ? length : 1;

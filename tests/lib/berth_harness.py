@@ -334,8 +334,9 @@ def _hmac(key, msg):
     return hmac.new(key, msg.encode(), hashlib.sha256).digest()
 
 
-def sign(method, host, service, body, headers, access_key, secret, when=None, region="us-east-1", query=""):
-    """Returns headers (incl. Host, X-Amz-Date, Authorization) for a SigV4 header-signed request."""
+def sign(method, host, service, body, headers, access_key, secret, when=None, region="us-east-1", query="", path="/"):
+    """Returns headers (incl. Host, X-Amz-Date, Authorization) for a SigV4 header-signed request
+    (path: the request's path, already percent-encoded; signed as non-S3 services do)."""
     when = when or datetime.datetime.now(datetime.timezone.utc)
     amz_date = when.strftime("%Y%m%dT%H%M%SZ")
     date = amz_date[:8]
@@ -350,7 +351,8 @@ def sign(method, host, service, body, headers, access_key, secret, when=None, re
     pairs = sorted(urllib.parse.parse_qsl(query, keep_blank_values=True))
     cq = "&".join("%s=%s" % (urllib.parse.quote(k, safe="-_.~"), urllib.parse.quote(v, safe="-_.~"))
                   for k, v in pairs)
-    creq = "\n".join([method, "/", cq, canonical_headers, signed, hashlib.sha256(body).hexdigest()])
+    creq = "\n".join([method, urllib.parse.quote(path, safe="/-_.~"), cq, canonical_headers, signed,
+                      hashlib.sha256(body).hexdigest()])
     scope = "%s/%s/%s/aws4_request" % (date, region, service)
     sts = "\n".join(["AWS4-HMAC-SHA256", amz_date, scope, hashlib.sha256(creq.encode()).hexdigest()])
     k = _hmac(("AWS4" + secret).encode(), date)
