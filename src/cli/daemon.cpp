@@ -68,7 +68,7 @@ int run_serve(const Options& options) {
 
   net::EventLoops loops(net::default_loop_count());
   api::FrontDoor front_door(**iam, clock);
-  Router router(front_door, (*iam)->account_id());
+  Router router(front_door, options.metrics_unauthenticated);
   net::ServerOptions server_options;
   server_options.max_body_bytes = api::kMaxApiBodyBytes;
   BufferedAccessLog access_log(access_log_fd);
