@@ -114,7 +114,8 @@ class RuncTaskRuntime final : public TaskRuntime {
   Result<ConsoleAttachment> attach_console(const LinuxOptions& options, int log_fd, RunOptions& run);
   void start_waiting_containers();
   void start_health_check(TaskRecord& task, size_t index);
-  bool write_task_record(const TaskRecord& task);
+  // task.json, durably (core/durable_file.h); the error says why not.
+  Status write_task_record(const TaskRecord& task);
   Status listen_all(TaskRecord& task);
   void start_health_checks(TaskRecord& task);
   void emit(const std::vector<TaskEvent>& events);
