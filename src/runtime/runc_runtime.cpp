@@ -165,12 +165,19 @@ RuncTaskRuntime::RuncTaskRuntime(RuncRuntimeOptions options)
       images_(root_ / "images", options_.umoci),
       forwarders_(options_.security_groups) {
   std::error_code ec;
-  for (const char* d : {"runc", "images", "tasks", "logs", "volumes"}) fs::create_directories(root_ / d, ec);
+  // A directory it cannot make is recorded (startup_status) rather than
+  // found later by every task start.
+  auto need_directory = [&](const fs::path& dir) {
+    fs::create_directories(dir, ec);
+    if (!fs::is_directory(dir) && startup_status_.ok())
+      startup_status_ = Error::internal("cannot create " + dir.string() + (ec ? ": " + ec.message() : ""));
+  };
+  for (const char* d : {"runc", "images", "tasks", "logs", "volumes"}) need_directory(root_ / d);
   if (options_.init_binary.empty()) options_.init_binary = BERTH_INIT_BINARY;
   if (options_.console_binary.empty()) options_.console_binary = BERTH_CONSOLE_BINARY;
   // Secret bundles a killed daemon left (runc read them long ago, or never will).
   fs::remove_all(run_dir_ / "bundles", ec);
-  fs::create_directories(run_dir_, ec);
+  need_directory(run_dir_);
   fs::permissions(run_dir_, fs::perms::owner_all, ec);
   // Containers outlive `runc run -d`; as their subreaper the daemon gets
   // their exit status with waitpid, as containerd's shim does.

@@ -93,6 +93,10 @@ class RuncTaskRuntime final : public TaskRuntime {
   Result<PrivateRoute> open_private_route(const std::string& ip, uint16_t port, const ec2::IpAddress& source,
                                           std::span<const ec2::GroupId> source_groups) override;
 
+  // Whether the runtime could make its directories (DATA/runtime/..., its
+  // run dir under /run/berth); the daemon refuses to start without them.
+  const Status& startup_status() const { return startup_status_; }
+
   size_t listener_count() const { return forwarders_.listener_count(); }
   std::filesystem::path log_path(const std::string& task_id, const std::string& container) const;
 
@@ -126,6 +130,7 @@ class RuncTaskRuntime final : public TaskRuntime {
   void prune_logs();
 
   RuncRuntimeOptions options_;
+  Status startup_status_ = Ok{};
   std::filesystem::path root_;
   std::filesystem::path run_dir_;  // /run/berth/<hash of root_>: console sockets, secret bundles (tmpfs)
   Runc runc_;
