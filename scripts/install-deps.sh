@@ -29,9 +29,18 @@ packages=(
   python3-prometheus-client
   # the CloudWatch test speaks smithy-rpc-v2-cbor by hand where no current botocore is installed
   python3-cbor2
+  # the web console's browser test drives Debian's chromium (with npm's playwright-core)
+  chromium
   # load tools and the peers benchmarks compare against
   wrk hyperfine haproxy nginx-light docker-registry
 )
+
+# Node.js and npm for the npm projects below (the console's front end is
+# bundled by esbuild at build time): Debian's, unless the machine
+# already has a Node.js with its own npm (NodeSource's nodejs bundles npm
+# and conflicts with Debian's npm package).
+command -v node >/dev/null 2>&1 || packages+=(nodejs)
+command -v npm >/dev/null 2>&1 || packages+=(npm)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -58,6 +67,20 @@ fi
 for svc in nginx haproxy docker-registry; do
   if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$svc" 2>/dev/null; then
     $sudo systemctl stop "$svc" || true
+  fi
+done
+# npm projects, each pinned by its package-lock.json; installed again only
+# when the lock changed since (npm records it in node_modules/.package-lock.json).
+# playwright-core never downloads a browser (the tests use /usr/bin/chromium).
+npm_projects=(
+  console       # the web console's front end (esbuild) and its browser test (playwright-core)
+  tests/export  # the CloudFormation resource specification (@aws-cdk/cfnspec)
+)
+for project in "${npm_projects[@]}"; do
+  dir="$(cd "$(dirname "$0")/.." && pwd)/$project"
+  if [ ! -f "$dir/node_modules/.package-lock.json" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+    echo "install-deps: npm ci in $project/"
+    (cd "$dir" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
   fi
 done
 echo "install-deps: all ${#packages[@]} packages present"

@@ -7,6 +7,7 @@
 
 #include "api/document.h"
 #include "api/query_tree.h"
+#include "core/testing/expect_ok.h"
 
 namespace berth::api {
 namespace {
@@ -96,7 +97,7 @@ TEST(QueryTree, MembersBecomeListsInIndexOrder) {
       "&MetricData.member.1.MetricName=A&MetricData.member.1.Dimensions.member."
       "1.Name=Host"
       "&MetricData.member.1.Dimensions.member.1.Value=h1&Empty=");
-  ASSERT_TRUE(params.ok());
+  ASSERT_OK(params);
   EXPECT_EQ(boost::json::serialize(query_to_json(*params)),
             R"({"Empty":"","MetricData":[{"Dimensions":[{"Name":"Host","Value":"h1"}],"MetricName":"A"},)"
             R"({"MetricName":"B"}],"Namespace":"App"})");

@@ -11,6 +11,7 @@
 #include "core/time_format.h"
 #include "iam/services.h"
 #include "net/test_support.h"
+#include "core/testing/expect_ok.h"
 
 namespace berth::api {
 namespace {
@@ -26,10 +27,10 @@ class FrontDoorTest : public ::testing::Test {
  protected:
   void SetUp() override {
     auto d = store::Database::open(":memory:");
-    ASSERT_TRUE(d.ok());
+    ASSERT_OK(d);
     db_ = std::make_unique<store::Database>(std::move(*d));
     auto i = iam::Iam::open(*db_, clock_);
-    ASSERT_TRUE(i.ok());
+    ASSERT_OK(i);
     iam_ = std::move(*i);
     admin_ = {iam_->bootstrap().admin_key.access_key_id, iam_->bootstrap().admin_key.secret};
     door_ = std::make_unique<FrontDoor>(*iam_, clock_);
@@ -145,8 +146,8 @@ class FrontDoorTest : public ::testing::Test {
   static int status(const std::string& response) { return std::stoi(response.substr(9, 3)); }
 
   Key make_user(std::string_view name, std::string_view policy) {
-    EXPECT_TRUE(iam_->create_user(name, "/").ok());
-    if (!policy.empty()) EXPECT_TRUE(iam_->attach_user_policy(name, policy).ok());
+    EXPECT_OK(iam_->create_user(name, "/"));
+    if (!policy.empty()) EXPECT_OK(iam_->attach_user_policy(name, policy));
     auto k = iam_->create_access_key(name);
     return {k->access_key_id, k->secret};
   }
@@ -171,7 +172,7 @@ TEST_F(FrontDoorTest, GetCallerIdentity) {
 }
 
 TEST_F(FrontDoorTest, OperationWithoutOutputSendsMetadataOnly) {
-  ASSERT_TRUE(iam_->create_user("temp", "/").ok());
+  ASSERT_OK(iam_->create_user("temp", "/"));
   std::string r = roundtrip(query(admin_, "iam", "Action=DeleteUser&Version=2010-05-08&UserName=temp"));
   EXPECT_EQ(status(r), 200) << r;
   EXPECT_NE(r.find("<DeleteUserResponse xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\"><ResponseMetadata>"
@@ -374,21 +375,21 @@ TEST_F(FrontDoorTest, QueryCompatibleErrorsPerProtocol) {
   EXPECT_EQ(status(r), 400);
   EXPECT_NE(r.find("x-amzn-query-error: InvalidParameterValue;Sender"), std::string::npos) << r;
   auto error = decode_cbor(body_of(r));
-  ASSERT_TRUE(error.ok());
+  ASSERT_OK(error);
   EXPECT_EQ(error->as_object().at("__type").as_string(), "InvalidParameterValueException");
 
   r = roundtrip(signed_at(admin_, "monitoring", "/service/GraniteServiceVersion20100801/operation/NoSuchThing", "",
                           {{"smithy-protocol", "rpc-v2-cbor"}}));
   EXPECT_EQ(status(r), 400);
   error = decode_cbor(body_of(r));
-  ASSERT_TRUE(error.ok());
+  ASSERT_OK(error);
   EXPECT_EQ(error->as_object().at("__type").as_string(), "UnknownOperationException");
 
   r = roundtrip(signed_at(admin_, "monitoring", "/service/GraniteServiceVersion20100801/operation/ListMetrics",
                           "\xa1\x61", {{"smithy-protocol", "rpc-v2-cbor"}}));
   EXPECT_EQ(status(r), 400) << "a truncated CBOR body";
   error = decode_cbor(body_of(r));
-  ASSERT_TRUE(error.ok());
+  ASSERT_OK(error);
   EXPECT_EQ(error->as_object().at("__type").as_string(), "SerializationException");
 
   std::string unsigned_cbor =

@@ -1,4 +1,5 @@
 #include "api/json_input.h"
+#include "core/testing/expect_ok.h"
 
 #include <gtest/gtest.h>
 
@@ -9,16 +10,16 @@ namespace {
 
 TEST(JsonInput, ParsesObject) {
   auto r = parse_json_body(R"({"cluster": "c", "services": ["s"], "n": 1.5})");
-  ASSERT_TRUE(r.ok());
+  ASSERT_OK(r);
   EXPECT_EQ(r->at("cluster").as_string(), "c");
   EXPECT_EQ(r->at("services").as_array().size(), 1u);
 }
 
 TEST(JsonInput, EmptyBodyIsEmptyObject) {
   auto r = parse_json_body("");
-  ASSERT_TRUE(r.ok());
+  ASSERT_OK(r);
   EXPECT_TRUE(r->empty());
-  EXPECT_TRUE(parse_json_body(" \n").ok());
+  EXPECT_OK(parse_json_body(" \n"));
 }
 
 TEST(JsonInput, RejectsMalformed) {
@@ -43,7 +44,7 @@ TEST(JsonInput, RejectsInvalidUtf8) {
   auto r = parse_json_body("{\"a\":\"\xFF\"}");
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, kSerializationException);
-  EXPECT_TRUE(parse_json_body("{\"a\":\"\xE2\x82\xAC\"}").ok());
+  EXPECT_OK(parse_json_body("{\"a\":\"\xE2\x82\xAC\"}"));
 }
 
 TEST(JsonInput, DepthLimit) {
@@ -55,7 +56,7 @@ TEST(JsonInput, DepthLimit) {
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.error().message.find("depth"), std::string::npos);
   std::string ok = "{\"a\":[[[1]]]}";
-  EXPECT_TRUE(parse_json_body(ok).ok());
+  EXPECT_OK(parse_json_body(ok));
   // Depth exactly at the limit is accepted, one more is not.
   auto nested = [](int n) {
     std::string s;
@@ -63,7 +64,7 @@ TEST(JsonInput, DepthLimit) {
     for (int i = 0; i < n; ++i) s += "]";
     return "{\"a\":" + s + "}";
   };
-  EXPECT_TRUE(parse_json_body(nested(63)).ok());
+  EXPECT_OK(parse_json_body(nested(63)));
   EXPECT_FALSE(parse_json_body(nested(64)).ok());
 }
 

@@ -1,4 +1,5 @@
 #include "api/query_codec.h"
+#include "core/testing/expect_ok.h"
 
 #include <gtest/gtest.h>
 
@@ -37,7 +38,7 @@ TEST(QueryCodec, RejectsInvalidUtf8) {
     ASSERT_FALSE(r.ok()) << bad;
     EXPECT_EQ(r.error().code, kMalformedQueryString);
   }
-  EXPECT_TRUE(QueryParams::parse("a=%F0%9F%98%80").ok());
+  EXPECT_OK(QueryParams::parse("a=%F0%9F%98%80"));
 }
 
 TEST(QueryCodec, QueryProtocolMembers) {
@@ -48,13 +49,13 @@ TEST(QueryCodec, QueryProtocolMembers) {
       "&Matcher.HttpCode=200&Attributes.entry.1.key=a&Attributes.entry.1.value=b");
   QueryView root = q.root();
   auto names = root.member_values("Names");
-  ASSERT_TRUE(names.ok());
+  ASSERT_OK(names);
   ASSERT_EQ(names->size(), 2u);
   EXPECT_EQ((*names)[0], "first");
   EXPECT_EQ((*names)[1], "second");
 
   auto tags = root.members("Tags");
-  ASSERT_TRUE(tags.ok());
+  ASSERT_OK(tags);
   ASSERT_EQ(tags->size(), 2u);
   EXPECT_EQ(*(*tags)[0].get("Key"), "env");
   EXPECT_EQ(*(*tags)[0].get("Value"), "prod");
@@ -62,7 +63,7 @@ TEST(QueryCodec, QueryProtocolMembers) {
   EXPECT_FALSE((*tags)[1].get("Value"));
 
   auto actions = root.members("DefaultActions");
-  ASSERT_TRUE(actions.ok());
+  ASSERT_OK(actions);
   ASSERT_EQ(actions->size(), 1u);
   EXPECT_EQ(*(*actions)[0].get("TargetGroupArn"), "arn:tg");
 
@@ -70,13 +71,13 @@ TEST(QueryCodec, QueryProtocolMembers) {
   EXPECT_TRUE(root.has_any("Matcher"));
   EXPECT_FALSE(root.has_any("Match"));
   auto attrs = root.entries("Attributes");
-  ASSERT_TRUE(attrs.ok());
+  ASSERT_OK(attrs);
   ASSERT_EQ(attrs->size(), 1u);
   EXPECT_EQ((*attrs)[0].first, "a");
   EXPECT_EQ((*attrs)[0].second, "b");
 
   auto none = root.member_values("Absent");
-  ASSERT_TRUE(none.ok());
+  ASSERT_OK(none);
   EXPECT_TRUE(none->empty());
 }
 
@@ -91,39 +92,39 @@ TEST(QueryCodec, Ec2NestedShapes) {
       "&GroupIds.2=sg-b&GroupIds.1=sg-a");
   QueryView root = q.root();
   auto perms = root.items("IpPermissions");
-  ASSERT_TRUE(perms.ok());
+  ASSERT_OK(perms);
   ASSERT_EQ(perms->size(), 3u);  // 1, 2, 10 in numeric order
   EXPECT_EQ(*(*perms)[0].get("IpProtocol"), "tcp");
   EXPECT_EQ(*(*perms)[1].get("IpProtocol"), "-1");
   EXPECT_EQ(*(*perms)[2].get("IpProtocol"), "udp");
   auto ranges = (*perms)[0].items("IpRanges");
-  ASSERT_TRUE(ranges.ok());
+  ASSERT_OK(ranges);
   ASSERT_EQ(ranges->size(), 2u);
   EXPECT_EQ(*(*ranges)[0].get("CidrIp"), "0.0.0.0/0");
   EXPECT_EQ(*(*ranges)[1].get("CidrIp"), "10.0.0.0/8");
   auto groups = (*perms)[1].items("Groups");
-  ASSERT_TRUE(groups.ok());
+  ASSERT_OK(groups);
   ASSERT_EQ(groups->size(), 1u);
   EXPECT_EQ(*(*groups)[0].get("GroupId"), "sg-2");
   EXPECT_EQ((*groups)[0].prefix(), "IpPermissions.2.Groups.1.");
 
   auto filters = root.items("Filter");
-  ASSERT_TRUE(filters.ok());
+  ASSERT_OK(filters);
   ASSERT_EQ(filters->size(), 2u);
   EXPECT_EQ(*(*filters)[0].get("Name"), "vpc-id");
   auto values = (*filters)[0].values("Value");
-  ASSERT_TRUE(values.ok());
+  ASSERT_OK(values);
   ASSERT_EQ(values->size(), 2u);
   EXPECT_EQ((*values)[1], "vpc-2");
 
   auto ids = root.values("GroupIds");
-  ASSERT_TRUE(ids.ok());
+  ASSERT_OK(ids);
   ASSERT_EQ(ids->size(), 2u);
   EXPECT_EQ((*ids)[0], "sg-a");
   EXPECT_EQ(*root.get("GroupId"), "sg-1");
   // GroupId.N is a different key from GroupId: no scalar list there.
   auto gid = root.values("GroupId");
-  ASSERT_TRUE(gid.ok());
+  ASSERT_OK(gid);
   EXPECT_TRUE(gid->empty());
 }
 

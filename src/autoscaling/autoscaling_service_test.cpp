@@ -14,6 +14,7 @@
 #include "autoscaling/daemon_wiring.h"
 #include "ec2/ec2_service.h"
 #include "ecs/ecs.h"
+#include "core/testing/expect_ok.h"
 
 namespace berth::autoscaling {
 namespace {
@@ -399,7 +400,7 @@ TEST_F(AutoScalingTest, TargetTrackingScalesOutProportionallyAndInAfterCooldowns
     EXPECT_FALSE(a.as_object().contains("NotScaledReasons")) << "not scaled activities only when asked";
 
   AlarmActionEvent ok_state{arn, high, "", "OK", {10}, 50, "GreaterThanThreshold", clock_.now()};
-  ASSERT_TRUE(as_->on_alarm_action(ok_state).ok());
+  ASSERT_OK(as_->on_alarm_action(ok_state));
   EXPECT_EQ(desired_count(), 6) << "an OK state does nothing";
 }
 
@@ -436,19 +437,19 @@ TEST_F(AutoScalingTest, ScheduledActionRaisesTheMinimumAtItsTime) {
   EXPECT_NE(arn.find(":resource/ecs/service/web/svc:scheduledActionName/morning"), std::string::npos) << arn;
 
   auto next = as_->next_scheduled_run();
-  ASSERT_TRUE(next.ok());
+  ASSERT_OK(next);
   ASSERT_TRUE(next->has_value());
   EXPECT_EQ(**next, WallTime(std::chrono::seconds(1'800'000'060)));
-  ASSERT_TRUE(as_->run_due_scheduled_actions().ok());
+  ASSERT_OK(as_->run_due_scheduled_actions());
   EXPECT_EQ(desired_count(), 1) << "not due yet";
   clock_.advance(std::chrono::seconds(60));
-  ASSERT_TRUE(as_->run_due_scheduled_actions().ok());
+  ASSERT_OK(as_->run_due_scheduled_actions());
   EXPECT_EQ(desired_count(), 3);
   auto t = ok("DescribeScalableTargets", R"({"ServiceNamespace":"ecs"})");
   EXPECT_EQ(t.at("ScalableTargets").at(0).at("MinCapacity").as_int64(), 3);
   EXPECT_EQ(activities()[0].at("Cause").as_string(), "minimum capacity was set to 3");
   next = as_->next_scheduled_run();
-  ASSERT_TRUE(next.ok());
+  ASSERT_OK(next);
   EXPECT_FALSE(next->has_value()) << "an at() runs once";
 
   ok("DeleteScheduledAction", with_target(R"("ScheduledActionName":"morning")"));
@@ -463,11 +464,11 @@ TEST_F(AutoScalingTest, SuspendedScheduledScalingSkipsTheAction) {
   ok("PutScheduledAction", with_target(R"j("ScheduledActionName":"m","Schedule":"rate(1 minute)",
       "ScalableTargetAction":{"MinCapacity":5,"MaxCapacity":8})j"));
   clock_.advance(std::chrono::seconds(61));
-  ASSERT_TRUE(as_->run_due_scheduled_actions().ok());
+  ASSERT_OK(as_->run_due_scheduled_actions());
   EXPECT_EQ(desired_count(), 1);
   ok("RegisterScalableTarget", with_target(R"("SuspendedState":{"ScheduledScalingSuspended":false})"));
   clock_.advance(std::chrono::seconds(60));
-  ASSERT_TRUE(as_->run_due_scheduled_actions().ok());
+  ASSERT_OK(as_->run_due_scheduled_actions());
   EXPECT_EQ(desired_count(), 5) << "the next run of the rate applies";
 }
 

@@ -91,6 +91,19 @@ Result<boost::json::value> ApiClient::ecr(std::string_view action, const boost::
   return json_call("ecr", "AmazonEC2ContainerRegistry_V20150921", action, input);
 }
 
+Result<boost::json::value> ApiClient::application_autoscaling(std::string_view action,
+                                                              const boost::json::value& input) {
+  return json_call("application-autoscaling", "AnyScaleFrontendService", action, input);
+}
+
+Result<boost::json::value> ApiClient::logs(std::string_view action, const boost::json::value& input) {
+  return json_call("logs", "Logs_20140328", action, input);
+}
+
+Result<boost::json::value> ApiClient::console(std::string_view action, const boost::json::value& input) {
+  return json_call("berth", "BerthConsole", action, input);
+}
+
 Result<boost::json::value> ApiClient::json_call(std::string_view service, std::string_view target_prefix,
                                                 std::string_view action, const boost::json::value& input) {
   unsigned status = 0;

@@ -33,6 +33,10 @@ class ApiClient {
   // answer is an Error whose code is AWS's (ClusterNotFoundException).
   Result<boost::json::value> ecs(std::string_view action, const boost::json::value& input);
   Result<boost::json::value> ecr(std::string_view action, const boost::json::value& input);
+  Result<boost::json::value> application_autoscaling(std::string_view action, const boost::json::value& input);
+  Result<boost::json::value> logs(std::string_view action, const boost::json::value& input);
+  // berth's own console operations (src/console: CreateConsoleSignInToken).
+  Result<boost::json::value> console(std::string_view action, const boost::json::value& input);
   // An ELBv2 or EC2 query action; the answer's XML as a tree from its root
   // element ("DescribeLoadBalancersResponse").
   Result<boost::property_tree::ptree> elbv2(std::string_view action, const QueryParams& params);

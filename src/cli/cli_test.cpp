@@ -11,6 +11,7 @@
 #include "cli/router.h"
 #include "iam/identity.h"
 #include "net/test_support.h"
+#include "core/testing/expect_ok.h"
 
 namespace berth::cli {
 namespace {
@@ -34,7 +35,7 @@ TEST(Options, ServeAndEnv) {
   EXPECT_EQ(d->bind, "127.0.0.1");
   EXPECT_EQ(d->port, 4566);
   auto e = parse({"berth", "env", "--data-dir=/x"});
-  ASSERT_TRUE(e.ok());
+  ASSERT_OK(e);
   EXPECT_EQ(e->command, Command::kEnv);
   EXPECT_EQ(e->data_dir, "/x");
   EXPECT_FALSE(parse({"berth", "env", "--port", "1"}).ok());
@@ -42,6 +43,14 @@ TEST(Options, ServeAndEnv) {
   EXPECT_FALSE(parse({"berth", "serve", "--port"}).ok());
   EXPECT_FALSE(parse({"berth", "fly"}).ok());
   EXPECT_EQ(parse({"berth"})->command, Command::kHelp);
+}
+
+TEST(Options, ConsoleUrl) {
+  auto o = parse({"berth", "console-url", "--data-dir", "/d"});
+  ASSERT_TRUE(o.ok()) << o.error().message;
+  EXPECT_EQ(o->command, Command::kConsoleUrl);
+  EXPECT_EQ(o->data_dir, "/d");
+  EXPECT_FALSE(parse({"berth", "console-url", "--port", "1"}).ok()) << "console-url reads the endpoint from the data dir";
 }
 
 TEST(Options, Logs) {
@@ -81,19 +90,40 @@ TEST(Options, StatusDownAndEnvUnset) {
   EXPECT_FALSE(parse({"berth", "env", "--follow"}).ok());
 }
 
+TEST(Options, ExportCloudFormation) {
+  auto o = parse({"berth", "export", "cloudformation", "--stack", "outyet", "--cluster=outyet-cluster", "--format",
+                  "yaml", "-o", "outyet.yaml", "--data-dir", "/d"});
+  ASSERT_TRUE(o.ok()) << o.error().message;
+  EXPECT_EQ(o->command, Command::kExport);
+  EXPECT_EQ(o->target, "cloudformation");
+  EXPECT_EQ(o->stack, "outyet");
+  EXPECT_EQ(o->cluster, "outyet-cluster");
+  EXPECT_EQ(o->format, "yaml");
+  EXPECT_EQ(o->output, "outyet.yaml");
+  auto d = parse({"berth", "export", "cloudformation"});
+  ASSERT_TRUE(d.ok()) << d.error().message;
+  EXPECT_EQ(d->format, "json");
+  EXPECT_EQ(d->output, "") << "stdout by default";
+  EXPECT_FALSE(parse({"berth", "export"}).ok()) << "what to export is not optional";
+  EXPECT_FALSE(parse({"berth", "export", "terraform"}).ok());
+  EXPECT_FALSE(parse({"berth", "export", "cloudformation", "--format", "xml"}).ok());
+  EXPECT_FALSE(parse({"berth", "export", "cloudformation", "--watch"}).ok());
+  EXPECT_FALSE(parse({"berth", "status", "--stack", "x"}).ok());
+}
+
 TEST(DataDir, PrivateFilesRoundTrip) {
   auto dir = prepare_data_dir(std::filesystem::temp_directory_path().string() + "/berth-cli-test-" +
                               std::to_string(::getpid()) + "/nested");
   ASSERT_TRUE(dir.ok()) << dir.error().message;
-  ASSERT_TRUE(write_credentials(*dir, {"AKIAEXAMPLE", "secret/with+chars="}).ok());
-  ASSERT_TRUE(write_endpoint(*dir, "http://127.0.0.2:4566").ok());
+  ASSERT_OK(write_credentials(*dir, {"AKIAEXAMPLE", "secret/with+chars="}));
+  ASSERT_OK(write_endpoint(*dir, "http://127.0.0.2:4566"));
   struct stat st {};
   ASSERT_EQ(::stat((*dir + "/credentials").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
   ASSERT_EQ(::stat(dir->c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0700u);
   auto c = read_credentials(*dir);
-  ASSERT_TRUE(c.ok());
+  ASSERT_OK(c);
   EXPECT_EQ(c->access_key_id, "AKIAEXAMPLE");
   EXPECT_EQ(c->secret_access_key, "secret/with+chars=");
   EXPECT_EQ(*read_endpoint(*dir), "http://127.0.0.2:4566");
@@ -103,9 +133,9 @@ TEST(DataDir, PrivateFilesRoundTrip) {
 
 TEST(Router, HealthRegistryAndFrontDoor) {
   auto db = store::Database::open(":memory:");
-  ASSERT_TRUE(db.ok());
+  ASSERT_OK(db);
   auto iam = iam::Iam::open(*db, SystemClock::instance());
-  ASSERT_TRUE(iam.ok());
+  ASSERT_OK(iam);
   api::FrontDoor door(**iam, SystemClock::instance());
   Router router(door);
   net::testing::TestServer server([&](net::Request& r) { return router.handle(r); });

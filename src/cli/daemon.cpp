@@ -88,6 +88,7 @@ int run_serve(const Options& options) {
     return fail("berth serve", started.error());
   }
   if (registry.registry()) router.set_registry(registry.registry());
+  if (registry.console()) router.set_console(registry.console());
   router.set_metrics(registry.metrics());
 
   if (auto s = write_endpoint(*dir, ctx.endpoint()); !s) return fail("writing endpoint", s.error());

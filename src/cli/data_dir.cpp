@@ -35,6 +35,10 @@ Result<std::string> prepare_data_dir(std::string_view dir) {
   std::filesystem::create_directories(path, ec);
   if (ec) return Error::invalid("InvalidDataDir", "cannot create " + path.string() + ": " + ec.message());
   ::chmod(path.c_str(), 0700);
+  // Say so at once rather than through SQLite's "unable to open database file".
+  if (::access(path.c_str(), W_OK) != 0)
+    return Error::invalid("InvalidDataDir", path.string() + " is not writable: " + std::strerror(errno) +
+                                                " (berth keeps its state there)");
   return path.lexically_normal().string();
 }
 

@@ -2,8 +2,10 @@
 #include <cstdio>
 #include <span>
 
+#include "cli/console_url.h"
 #include "cli/daemon.h"
 #include "cli/down.h"
+#include "cli/export.h"
 #include "cli/logs.h"
 #include "cli/options.h"
 #include "cli/shell_env.h"
@@ -22,6 +24,8 @@ int main(int argc, char** argv) {
     case Command::kStatus: return run_status(*options);
     case Command::kLogs: return run_logs(*options);
     case Command::kDown: return run_down(*options);
+    case Command::kExport: return run_export(*options);
+    case Command::kConsoleUrl: return run_console_url(*options);
     case Command::kHelp: std::fputs(kUsage, stdout); return 0;
   }
   return 2;

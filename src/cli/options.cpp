@@ -10,7 +10,9 @@ const char* const kUsage =
     "       berth env    [--unset] [--data-dir DIR]\n"
     "       berth status [--watch] [--data-dir DIR]\n"
     "       berth logs   <task-id-or-arn | service> [--cluster C] [--container NAME] [--follow] [--data-dir DIR]\n"
-    "       berth down   [--data-dir DIR]\n";
+    "       berth down   [--data-dir DIR]\n"
+    "       berth export cloudformation [--stack NAME] [--cluster C] [--format json|yaml] [-o FILE] [--data-dir DIR]\n"
+    "       berth console-url [--data-dir DIR]   a one-time sign-in link to the web console (10 minutes)\n";
 
 namespace {
 
@@ -20,6 +22,8 @@ Result<Command> command_named(std::string_view name) {
   if (name == "status") return Command::kStatus;
   if (name == "logs") return Command::kLogs;
   if (name == "down") return Command::kDown;
+  if (name == "export") return Command::kExport;
+  if (name == "console-url") return Command::kConsoleUrl;
   if (name == "help" || name == "--help" || name == "-h") return Command::kHelp;
   return Error::invalid("Usage", "unknown command: " + std::string(name));
 }
@@ -58,17 +62,28 @@ Result<Options> parse_options(std::span<char* const> args) {
       return Ok{};
     };
     bool logs = o.command == Command::kLogs, serve = o.command == Command::kServe;
+    bool exporting = o.command == Command::kExport;
     Status s = Ok{};
     if (name == "--data-dir") {
       s = take(o.data_dir);
     } else if (name == "--container" && logs) {
       s = take(o.container);
-    } else if (name == "--cluster" && logs) {
+    } else if (name == "--cluster" && (logs || exporting)) {
       s = take(o.cluster);
     } else if (name == "--follow" && logs) {
       s = flag(o.follow);
     } else if (logs && o.target.empty() && !arg.starts_with("-")) {
       o.target = arg;
+    } else if (exporting && o.target.empty() && !arg.starts_with("-")) {
+      o.target = arg;
+      if (o.target != "cloudformation") s = Error::invalid("Usage", "berth export writes cloudformation templates, not " + o.target);
+    } else if (name == "--stack" && exporting) {
+      s = take(o.stack);
+    } else if (name == "--format" && exporting) {
+      s = take(o.format);
+      if (s && o.format != "json" && o.format != "yaml") s = Error::invalid("Usage", "--format is json or yaml");
+    } else if ((name == "-o" || name == "--output") && exporting) {
+      s = take(o.output);
     } else if (name == "--unset" && o.command == Command::kEnv) {
       s = flag(o.unset);
     } else if (name == "--watch" && o.command == Command::kStatus) {
@@ -94,6 +109,8 @@ Result<Options> parse_options(std::span<char* const> args) {
   }
   if (o.command == Command::kLogs && o.target.empty())
     return Error::invalid("Usage", "berth logs needs a task id or ARN, or a service name");
+  if (o.command == Command::kExport && o.target.empty())
+    return Error::invalid("Usage", "berth export needs what to export: cloudformation");
   return o;
 }
 

@@ -6,6 +6,8 @@
 //   berth status [--watch] [--data-dir DIR]
 //   berth logs   <task-id-or-arn | service> [--cluster C] [--container NAME] [--follow] [--data-dir DIR]
 //   berth down   [--data-dir DIR]
+//   berth export cloudformation [--stack NAME] [--cluster C] [--format json|yaml] [-o FILE] [--data-dir DIR]
+//   berth console-url [--data-dir DIR]
 //
 // Flags take "--flag value" or "--flag=value".
 #pragma once
@@ -21,7 +23,7 @@ namespace berth::cli {
 
 inline constexpr std::string_view kDefaultRegion = "us-east-1";
 
-enum class Command { kServe, kEnv, kStatus, kLogs, kDown, kHelp };
+enum class Command { kServe, kEnv, kStatus, kLogs, kDown, kExport, kConsoleUrl, kHelp };
 
 struct Options {
   Command command = Command::kHelp;
@@ -34,10 +36,13 @@ struct Options {
   bool allow_loopback_targets = false;
   bool unset = false;     // env: print the lines that undo it
   bool watch = false;     // status: redraw every second
-  std::string target;     // logs: a task id or ARN, or a service name
-  std::string cluster;    // logs: the service's cluster ("" = every cluster)
+  std::string target;     // logs: a task id or ARN, or a service name; export: "cloudformation"
+  std::string cluster;    // logs: the service's cluster, export: the one cluster ("" = every cluster)
   std::string container;  // logs: only this container ("" = all)
   bool follow = false;    // logs: keep printing what the containers write
+  std::string stack = "berth";  // export: the stack's name (the template's description)
+  std::string format = "json";  // export: json or yaml
+  std::string output;           // export: the file to write ("" = stdout)
 };
 
 Result<Options> parse_options(std::span<char* const> args);

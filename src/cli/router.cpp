@@ -46,6 +46,7 @@ net::Task<net::Response> Router::handle(net::Request& request) {
                             "{\"errors\":[{\"code\":\"UNSUPPORTED\",\"message\":\"no registry in this build\"}]}",
                             "application/json");
   }
+  if (console_ && (path == "/console" || path.rfind("/console/", 0) == 0)) co_return co_await console_(request);
   co_return co_await front_door_.handle(request);
 }
 

@@ -9,6 +9,7 @@
 //                         read-only action), unless `berth serve
 //                         --metrics-unauthenticated` opened it
 //   /v2, /v2/...          the OCI registry (src/ecr), when registered
+//   /console, /console/...  the web console (src/console), when registered
 //   everything else       the AWS front door (SigV4)
 #pragma once
 
@@ -27,6 +28,7 @@ class Router {
   Router(api::FrontDoor& front_door, bool metrics_open = false);
 
   void set_registry(net::Handler handler) { registry_ = std::move(handler); }
+  void set_console(net::Handler handler) { console_ = std::move(handler); }
   void set_metrics(std::vector<std::function<std::string()>> sources) { metrics_ = std::move(sources); }
   net::Task<net::Response> handle(net::Request& request);
 
@@ -35,6 +37,7 @@ class Router {
 
   api::FrontDoor& front_door_;
   net::Handler registry_;
+  net::Handler console_;
   bool metrics_open_;
   std::vector<std::function<std::string()>> metrics_;
 };

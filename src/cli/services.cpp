@@ -57,6 +57,9 @@
 #include "cli/load_balancing_wiring.h"
 #endif
 
+#if BERTH_HAVE_CONSOLE
+#include "console/console.h"
+#endif
 #if BERTH_HAVE_ECS_RUNTIME && BERTH_HAVE_ECR && BERTH_HAVE_EC2_API
 #define BERTH_WIRE_TASK_RUNTIME 1
 #include <cstdlib>
@@ -77,6 +80,13 @@ Status register_services(ServiceRegistry& services, DaemonContext& ctx) {
   };
   services.add(iam::make_iam_service(ctx.iam));
   services.add(iam::make_sts_service(ctx.iam));
+#if BERTH_HAVE_CONSOLE
+  {
+    auto console = std::make_shared<console::Console>(ctx.iam, ctx.clock);
+    services.add(console->service());
+    services.set_console([console](net::Request& r) { return console->handle(r); });
+  }
+#endif
 #if BERTH_HAVE_ECR
   std::shared_ptr<ecr::Ecr> ecr_shared;  // the registry; the task runtime pulls from it too
 #endif
@@ -159,7 +169,8 @@ Status register_services(ServiceRegistry& services, DaemonContext& ctx) {
         return secret_reader->read(asked);
       };
 #endif
-    TaskRuntimeHooks hooks{.secrets = std::move(resolve_secrets)};
+    TaskRuntimeHooks hooks;
+    hooks.secrets = std::move(resolve_secrets);
 #if BERTH_HAVE_LOGS
     if (log_store) {
       hooks.log_destination = awslogs_destination(log_store);

@@ -48,6 +48,9 @@ class ServiceRegistry {
   // with /v2/ goes to this handler (unauthenticated by the front door; the
   // registry checks its own tokens).
   void set_registry(net::Handler handler) { registry_ = std::move(handler); }
+  // The web console: every request whose path is /console or starts with
+  // /console/ (static files and the sign-in link's exchange).
+  void set_console(net::Handler handler) { console_ = std::move(handler); }
   // Something to run when the daemon stops, before the store closes
   // (reconcilers, background tasks). Called in reverse order of addition.
   void on_stop(std::function<void()> fn) { stop_hooks_.push_back(std::move(fn)); }
@@ -56,12 +59,14 @@ class ServiceRegistry {
   void add_metrics(std::function<std::string()> source) { metrics_.push_back(std::move(source)); }
 
   net::Handler& registry() { return registry_; }
+  net::Handler& console() { return console_; }
   std::vector<std::function<void()>>& stop_hooks() { return stop_hooks_; }
   const std::vector<std::function<std::string()>>& metrics() const { return metrics_; }
 
  private:
   api::FrontDoor& front_door_;
   net::Handler registry_;
+  net::Handler console_;
   std::vector<std::function<void()>> stop_hooks_;
   std::vector<std::function<std::string()>> metrics_;
 };

@@ -9,6 +9,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "api/cbor.h"
+#include "core/testing/expect_ok.h"
 
 namespace berth::cloudwatch {
 namespace {
@@ -26,7 +27,7 @@ class CloudWatchTest : public ::testing::Test {
   void open(double time_scale = 20) {
     if (!db_) {
       auto d = store::Database::open(":memory:");
-      ASSERT_TRUE(d.ok());
+      ASSERT_OK(d);
       db_ = std::make_unique<store::Database>(std::move(*d));
     }
     cw_.reset();
@@ -91,7 +92,7 @@ class CloudWatchTest : public ::testing::Test {
 };
 
 TEST_F(CloudWatchTest, AlarmGoesOkToAlarmToOkOverScaledPeriods) {
-  ASSERT_TRUE(cw_->put_metric_alarm(cpu_alarm()).ok());
+  ASSERT_OK(cw_->put_metric_alarm(cpu_alarm()));
   EXPECT_EQ(state(), "INSUFFICIENT_DATA");
   EXPECT_EQ(cw_->alarm("cpu-high")->reason, "Unchecked: Initial alarm creation");
   for (int i = 0; i < 3; ++i) period_with(10);
@@ -109,7 +110,7 @@ TEST_F(CloudWatchTest, AlarmGoesOkToAlarmToOkOverScaledPeriods) {
   EXPECT_EQ(state(), "OK");
 
   auto history = cw_->history("cpu-high", "StateUpdate", WallTime{}, clock_.now() + seconds(1));
-  ASSERT_TRUE(history.ok());
+  ASSERT_OK(history);
   ASSERT_EQ(history->size(), 3u);
   EXPECT_EQ((*history)[0].summary, "Alarm updated from ALARM to OK");
   EXPECT_EQ((*history)[1].summary, "Alarm updated from OK to ALARM");
@@ -122,12 +123,12 @@ TEST_F(CloudWatchTest, AlarmGoesOkToAlarmToOkOverScaledPeriods) {
 }
 
 TEST_F(CloudWatchTest, EvaluatesOncePerScaledPeriodOnly) {
-  ASSERT_TRUE(cw_->put_metric_alarm(cpu_alarm()).ok());
+  ASSERT_OK(cw_->put_metric_alarm(cpu_alarm()));
   std::vector<AlarmAction> seen;
   cw_->add_action_handler("arn:aws:autoscaling:", [&](const AlarmAction& a) { seen.push_back(a); });
   AlarmDefinition a = cpu_alarm({"arn:aws:autoscaling:us-east-1:123456789012:scalingPolicy:p"});
   a.evaluation_periods = 1;
-  ASSERT_TRUE(cw_->put_metric_alarm(a).ok());
+  ASSERT_OK(cw_->put_metric_alarm(a));
   put(80);
   clock_.advance(seconds(3));
   cw_->evaluate_due_alarms();
@@ -152,17 +153,17 @@ TEST_F(CloudWatchTest, ActionsWithoutHandlerAreRecordedAsFailedAndDisabledAction
   AlarmDefinition a = cpu_alarm({"arn:aws:sns:us-east-1:123456789012:topic", "arn:aws:autoscaling:x"});
   a.evaluation_periods = 1;
   a.actions_enabled = false;
-  ASSERT_TRUE(cw_->put_metric_alarm(a).ok());
+  ASSERT_OK(cw_->put_metric_alarm(a));
   period_with(80);
   EXPECT_EQ(state(), "ALARM");
   EXPECT_EQ(calls, 0) << "ActionsEnabled false";
   std::vector<std::string> names{"cpu-high"};
-  ASSERT_TRUE(cw_->set_actions_enabled(names, true).ok());
-  ASSERT_TRUE(cw_->set_alarm_state("cpu-high", "OK", "test", "").ok());
-  ASSERT_TRUE(cw_->set_alarm_state("cpu-high", "ALARM", "test", "{\"a\":1}").ok());
+  ASSERT_OK(cw_->set_actions_enabled(names, true));
+  ASSERT_OK(cw_->set_alarm_state("cpu-high", "OK", "test", ""));
+  ASSERT_OK(cw_->set_alarm_state("cpu-high", "ALARM", "test", "{\"a\":1}"));
   EXPECT_EQ(calls, 1);
   auto actions = cw_->history("cpu-high", "Action", WallTime{}, clock_.now() + seconds(1));
-  ASSERT_TRUE(actions.ok());
+  ASSERT_OK(actions);
   ASSERT_EQ(actions->size(), 1u);
   EXPECT_EQ((*actions)[0].summary,
             "Failed to execute action arn:aws:sns:us-east-1:123456789012:topic. Received error: \"berth does not run "
@@ -170,8 +171,8 @@ TEST_F(CloudWatchTest, ActionsWithoutHandlerAreRecordedAsFailedAndDisabledAction
 }
 
 TEST_F(CloudWatchTest, AlarmsSurviveReopen) {
-  ASSERT_TRUE(cw_->put_metric_alarm(cpu_alarm()).ok());
-  ASSERT_TRUE(cw_->set_alarm_state("cpu-high", "ALARM", "by hand", "").ok());
+  ASSERT_OK(cw_->put_metric_alarm(cpu_alarm()));
+  ASSERT_OK(cw_->set_alarm_state("cpu-high", "ALARM", "by hand", ""));
   open();
   auto a = cw_->alarm("cpu-high");
   ASSERT_TRUE(a);
@@ -179,15 +180,15 @@ TEST_F(CloudWatchTest, AlarmsSurviveReopen) {
   EXPECT_EQ(a->reason, "by hand");
   EXPECT_EQ(a->def.evaluation_periods, 3);
   std::vector<std::string> names{"cpu-high"};
-  ASSERT_TRUE(cw_->delete_alarms(names).ok());
+  ASSERT_OK(cw_->delete_alarms(names));
   auto again = cw_->delete_alarms(names);
   ASSERT_FALSE(again.ok());
   EXPECT_EQ(again.error().code, "ResourceNotFound");
   auto history = cw_->history("cpu-high", "", WallTime{}, clock_.now() + seconds(1));
-  ASSERT_TRUE(history.ok());
+  ASSERT_OK(history);
   EXPECT_EQ(history->size(), 2u) << "a deleted alarm's history stays (created, then the state set by hand)";
   clock_.advance(std::chrono::hours(24 * 31));
-  ASSERT_TRUE(cw_->prune_history().ok());
+  ASSERT_OK(cw_->prune_history());
   EXPECT_TRUE(cw_->history("cpu-high", "", WallTime{}, clock_.now())->empty()) << "kept for 30 days";
 }
 
@@ -239,7 +240,7 @@ TEST_F(CloudWatchTest, MetricMathAlarm) {
   MetricDataQuery total{"t", MetricStat{{"App", "CPU", {{"Service", "web"}}}, 60, "Sum", ""}, "", "", false, 0};
   MetricDataQuery rate{"rate", std::nullopt, "e / t", "Error rate", true, 0};
   a.metrics = {errors, total, rate};
-  ASSERT_TRUE(cw_->put_metric_alarm(a).ok());
+  ASSERT_OK(cw_->put_metric_alarm(a));
   put(3, "Errors");
   put(4);
   clock_.advance(seconds(3));
@@ -266,13 +267,13 @@ TEST_F(CloudWatchTest, ApiAnswersInEachProtocol) {
   EXPECT_EQ(point.at("Timestamp").to_number<double>(), 1796425800) << "JSON timestamps are epoch seconds";
 
   auto cbor = call("GetMetricStatistics", in, api::Protocol::kRpcV2Cbor);
-  ASSERT_TRUE(cbor.ok());
+  ASSERT_OK(cbor);
   auto decoded = api::decode_cbor(*cbor);
-  ASSERT_TRUE(decoded.ok());
+  ASSERT_OK(decoded);
   EXPECT_EQ(boost::json::serialize(*decoded), boost::json::serialize(doc)) << "CBOR carries the same answer";
 
   auto xml = call("GetMetricStatistics", in, api::Protocol::kQuery);
-  ASSERT_TRUE(xml.ok());
+  ASSERT_OK(xml);
   EXPECT_NE(xml->find("<Datapoints><member><Timestamp>2026-12-04T23:10:00.000Z</Timestamp>"), std::string::npos)
       << *xml;
   EXPECT_NE(xml->find("<ExtendedStatistics><entry><key>p50</key><value>10</value></entry></ExtendedStatistics>"),

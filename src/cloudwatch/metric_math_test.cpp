@@ -1,5 +1,6 @@
 // Metric math expressions of GetMetricData and metric-math alarms.
 #include "cloudwatch/metric_math.h"
+#include "core/testing/expect_ok.h"
 
 #include <gtest/gtest.h>
 
@@ -34,7 +35,7 @@ TEST(MetricMath, FunctionsOverSeveralSeriesGiveASeries) {
 
 TEST(MetricMath, FunctionsOverOneSeriesGiveAScalar) {
   auto avg = evaluate_expression("AVG(m1)", kSeries);
-  ASSERT_TRUE(avg.ok());
+  ASSERT_OK(avg);
   ASSERT_TRUE(std::holds_alternative<double>(*avg));
   EXPECT_EQ(std::get<double>(*avg), 20);
   EXPECT_EQ(series_of("m1 - AVG(m1)"), (TimeSeries{{0, -10}, {60000, 0}, {120000, 10}}));

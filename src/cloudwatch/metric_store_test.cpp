@@ -1,5 +1,6 @@
 // MetricStore: statistics, percentiles, units, persistence and retention.
 #include "cloudwatch/metric_store.h"
+#include "core/testing/expect_ok.h"
 
 #include <gtest/gtest.h>
 
@@ -55,7 +56,7 @@ TEST(MetricStore, BucketsCarryEveryStatistic) {
 TEST(MetricStore, ValuesWithCountsWeighPercentiles) {
   ManualClock clock(kStart + minutes(10));
   auto store = MetricStore::open(":memory:", clock);
-  ASSERT_TRUE(store.ok());
+  ASSERT_OK(store);
   Datum d = datum(kStart, 0);
   d.value.reset();
   d.values = {1, 1000};
@@ -71,7 +72,7 @@ TEST(MetricStore, ValuesWithCountsWeighPercentiles) {
 TEST(MetricStore, UnitFilterAndDimensionsIdentifyTheMetric) {
   ManualClock clock(kStart + minutes(10));
   auto store = MetricStore::open(":memory:", clock);
-  ASSERT_TRUE(store.ok());
+  ASSERT_OK(store);
   (*store)->put(datum(kStart, 1, "Milliseconds"));
   (*store)->put(datum(kStart, 1000, "Seconds"));
   EXPECT_EQ((*store)->buckets(key(), kStart, kStart + minutes(1), 60'000, "Seconds")[0].sum, 1000);
@@ -91,16 +92,16 @@ TEST(MetricStore, SurvivesReopenAndFoldsOldSamplesIntoMinutes) {
     auto store = MetricStore::open(path.string(), clock);
     ASSERT_TRUE(store.ok()) << store.error().message;
     for (int i = 0; i < 10; ++i) (*store)->put(datum(kStart + seconds(i), i));
-    ASSERT_TRUE((*store)->flush().ok());
+    ASSERT_OK((*store)->flush());
   }
   {
     auto store = MetricStore::open(path.string(), clock);
-    ASSERT_TRUE(store.ok());
+    ASSERT_OK(store);
     auto b = (*store)->buckets(key(), kStart, kStart + minutes(1), 1'000, "");
     ASSERT_EQ(b.size(), 10u) << "1-second buckets come back after a restart";
     EXPECT_EQ(*statistic_of(b[3], "Maximum"), 3);
     clock.advance(hours(4));
-    ASSERT_TRUE((*store)->prune().ok());
+    ASSERT_OK((*store)->prune());
     auto folded = (*store)->buckets(key(), kStart, kStart + minutes(1), 60'000, "");
     ASSERT_EQ(folded.size(), 1u);
     EXPECT_EQ(*statistic_of(folded[0], "Sum"), 45) << "older than 3 hours: one minute keeps its sums";
@@ -109,12 +110,12 @@ TEST(MetricStore, SurvivesReopenAndFoldsOldSamplesIntoMinutes) {
   }
   {
     auto store = MetricStore::open(path.string(), clock);
-    ASSERT_TRUE(store.ok());
+    ASSERT_OK(store);
     auto folded = (*store)->buckets(key(), kStart, kStart + minutes(1), 60'000, "");
     ASSERT_EQ(folded.size(), 1u) << "the fold was written to SQLite too";
     EXPECT_EQ(folded[0].count, 10);
     clock.advance(hours(24 * 16));
-    ASSERT_TRUE((*store)->prune().ok());
+    ASSERT_OK((*store)->prune());
     EXPECT_TRUE((*store)->buckets(key(), kStart, kStart + minutes(1), 60'000, "").empty())
         << "minutes older than 15 days are removed";
   }

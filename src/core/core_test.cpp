@@ -14,6 +14,7 @@
 #include "core/error.h"
 #include "core/ids.h"
 #include "core/time_format.h"
+#include "core/testing/expect_ok.h"
 
 using namespace std::chrono_literals;
 
@@ -124,7 +125,7 @@ TEST(ManualClock, MovesOnlyByHand) {
 TEST(Result, CarriesValueOrError) {
   Result<int> good = 7;
   Result<int> bad = Error::not_found("X.NotFound", "gone");
-  EXPECT_TRUE(good.ok());
+  EXPECT_OK(good);
   EXPECT_EQ(*good, 7);
   EXPECT_FALSE(bad.ok());
   EXPECT_EQ(bad.error().code, "X.NotFound");

@@ -4,6 +4,7 @@
 #include "ec2/ec2_test_support.h"
 #include "ec2/instances.h"
 #include "ec2/key_crypto.h"
+#include "core/testing/expect_ok.h"
 
 namespace berth::ec2::testing {
 namespace {
@@ -71,7 +72,7 @@ TEST_F(InstanceTest, RunInstancesAsTheCliSendsIt) {
 
   // What ECS reads.
   auto instance = get_instance(*db_, ids[1], now_);
-  ASSERT_TRUE(instance.ok());
+  ASSERT_OK(instance);
   EXPECT_EQ(instance->instance_type, "t2.nano");
   EXPECT_EQ(instance->user_data, user_data);
   EXPECT_EQ(instance->private_ip, "172.31.16.5");

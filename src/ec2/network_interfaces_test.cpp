@@ -2,6 +2,7 @@
 // groups, DescribeNetworkInterfaces with its filters and errors, release.
 #include "ec2/ec2_test_support.h"
 #include "ec2/network_interfaces.h"
+#include "core/testing/expect_ok.h"
 
 namespace berth::ec2::testing {
 namespace {
@@ -15,7 +16,7 @@ class NetworkInterfaceTest : public Ec2Test {
     return db_->transaction([&](store::Tx& tx) { return create_network_interface(tx, spec); });
   }
   void remove(const std::string& id) {
-    ASSERT_TRUE(db_->transaction([&](store::Tx& tx) { return delete_network_interface(tx, id); }).ok());
+    ASSERT_OK(db_->transaction([&](store::Tx& tx) { return delete_network_interface(tx, id); }));
   }
   std::string subnet(size_t i = 0) { return texts(ok("DescribeSubnets"), "subnetId").at(i); }
 };
@@ -71,7 +72,7 @@ TEST_F(NetworkInterfaceTest, AddressesGroupsAndDescribe) {
   EXPECT_THAT(texts(ok("DescribeNetworkInterfaces"), "networkInterfaceId"), ElementsAre(b->id));
   // Its addresses are free again: the next ENI gets the same private IP.
   auto c = create({subnet(), {}, true, std::string(kDefaultPublicIpBlock), "task c", "amazon-ecs"});
-  ASSERT_TRUE(c.ok());
+  ASSERT_OK(c);
   EXPECT_EQ(c->private_ip, a->private_ip);
   EXPECT_EQ(c->public_ip, a->public_ip);
 }

@@ -1,6 +1,7 @@
 // Regions, zones, account attributes, the default VPC and its subnets.
 #include "ec2/ec2_test_support.h"
 #include "ec2/zones.h"
+#include "core/testing/expect_ok.h"
 
 namespace berth::ec2::testing {
 namespace {
@@ -132,9 +133,9 @@ TEST_F(Ec2Test, SubnetPagination) {
 TEST_F(Ec2Test, SeedingIsIdempotent) {
   std::string vpc = text(ok("DescribeVpcs"), "vpcId");
   std::string group = text(ok("DescribeSecurityGroups"), "groupId");
-  ASSERT_TRUE(prepare_ec2_store(*db_, options_).ok());
+  ASSERT_OK(prepare_ec2_store(*db_, options_));
   auto again = make_ec2_service(*db_, options_);
-  ASSERT_TRUE(again.ok());
+  ASSERT_OK(again);
   EXPECT_THAT(texts(ok("DescribeVpcs"), "vpcId"), ElementsAre(vpc));
   EXPECT_EQ(texts(ok("DescribeSubnets"), "subnetId").size(), 6u);
   EXPECT_THAT(texts(ok("DescribeSecurityGroups"), "groupName"), ElementsAre("default"));

@@ -8,6 +8,7 @@
 
 #include "ec2/connection_policy.h"
 #include "ec2/security_group_rules.h"
+#include "core/testing/expect_ok.h"
 
 // Counts every global allocation, so a test can prove a path allocates
 // nothing. Every form of operator new the library may use is replaced (the
@@ -310,14 +311,14 @@ TEST(GroupId, ShapesAsAws) {
 
 TEST(Rule, MakeRuleValidatesAndCanonicalises) {
   auto r = make_rule(RuleDirection::kIngress, "6", 22, 22, v4("10.0.0.9/8"), "ssh");
-  ASSERT_TRUE(r.ok());
+  ASSERT_OK(r);
   EXPECT_EQ(r->protocol, IpProtocol::tcp());
   EXPECT_EQ(r->ports, (PortRange{22, 22}));
   EXPECT_EQ(std::get<Cidr>(r->peer).to_string(), "10.0.0.0/8");
   EXPECT_EQ(r->description, "ssh");
 
   auto all = make_rule(RuleDirection::kIngress, "-1", 80, 80, v4("0.0.0.0/0"));
-  ASSERT_TRUE(all.ok());
+  ASSERT_OK(all);
   EXPECT_EQ(all->ports, (PortRange{-1, -1}));
 
   auto bad_protocol = make_rule(RuleDirection::kIngress, "all", {}, {}, v4("0.0.0.0/0"));

@@ -15,7 +15,12 @@ namespace fs = std::filesystem;
 namespace {
 
 Error io_error(std::string_view what, const fs::path& path, int err) {
-  return Error::internal(std::string(what) + " " + path.string() + ": " + std::strerror(err));
+  std::string message = std::string(what) + " " + path.string() + ": " + std::strerror(err);
+  // A full or read-only data directory is the machine's state, not a bug:
+  // the client may retry once there is room (503 UNAVAILABLE on the wire).
+  if (err == ENOSPC || err == EDQUOT || err == EROFS)
+    return Error::unavailable("berth cannot write its data directory: " + message);
+  return Error::internal(std::move(message));
 }
 
 Status fsync_dir(const fs::path& dir) {

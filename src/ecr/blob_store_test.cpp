@@ -10,6 +10,7 @@
 #include "ecr/digest.h"
 #include "ecr/names.h"
 #include "ecr/test_support.h"
+#include "core/testing/expect_ok.h"
 
 namespace berth::ecr {
 namespace {
@@ -55,8 +56,8 @@ class BlobStoreTest : public ::testing::Test {
 TEST_F(BlobStoreTest, WritesUnderItsDigestAndReadsBack) {
   std::string data(3'000'000, 'z');
   auto w = store_.begin_write();
-  ASSERT_TRUE(w.ok());
-  for (size_t i = 0; i < data.size(); i += 100'000) ASSERT_TRUE(w->append(data.data() + i, 100'000).ok());
+  ASSERT_OK(w);
+  for (size_t i = 0; i < data.size(); i += 100'000) ASSERT_OK(w->append(data.data() + i, 100'000));
   std::string expected = sha256_digest(data);
   auto d = w->commit(expected);
   ASSERT_TRUE(d.ok()) << d.error().message;
@@ -70,7 +71,7 @@ TEST_F(BlobStoreTest, WritesUnderItsDigestAndReadsBack) {
 
 TEST_F(BlobStoreTest, WrongDigestStoresNothing) {
   auto w = store_.begin_write();
-  ASSERT_TRUE(w->append("hello", 5).ok());
+  ASSERT_OK(w->append("hello", 5));
   std::string claimed = sha256_digest("hullo");
   auto d = w->commit(claimed);
   ASSERT_FALSE(d.ok());
@@ -83,7 +84,7 @@ TEST_F(BlobStoreTest, WrongDigestStoresNothing) {
 TEST_F(BlobStoreTest, AbandonedWriteLeavesNoBlobAndReopenClearsTemp) {
   {
     auto w = store_.begin_write();
-    ASSERT_TRUE(w->append("partial", 7).ok());
+    ASSERT_OK(w->append("partial", 7));
     EXPECT_EQ(temp_files(), 1u);
     // A crash here: simulate by leaking the temp file past the writer.
     int fd = ::open((dir_ / "blobs" / "tmp" / "crashed").c_str(), O_CREAT | O_WRONLY, 0644);
@@ -93,7 +94,7 @@ TEST_F(BlobStoreTest, AbandonedWriteLeavesNoBlobAndReopenClearsTemp) {
   EXPECT_FALSE(store_.size_of(sha256_digest("partial")));
   EXPECT_EQ(temp_files(), 1u);  // the "crashed" one
   auto reopened = BlobStore::open(dir_);
-  ASSERT_TRUE(reopened.ok());
+  ASSERT_OK(reopened);
   EXPECT_EQ(temp_files(), 0u);
 }
 
@@ -123,7 +124,7 @@ TEST_F(BlobStoreTest, MissingAndMalformedDigestsAreNotFound) {
   EXPECT_EQ(store_.open_read(sha256_digest("nope")).error().code, "BLOB_UNKNOWN");
   EXPECT_EQ(store_.open_read("sha256:../../x").error().code, "BLOB_UNKNOWN");
   auto d = store_.put("bytes").value();
-  EXPECT_TRUE(store_.remove(d).ok());
+  EXPECT_OK(store_.remove(d));
   EXPECT_FALSE(store_.size_of(d));
   EXPECT_EQ(store_.remove(d).error().error_class, ErrorClass::kNotFound);
 }

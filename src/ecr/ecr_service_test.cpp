@@ -6,6 +6,7 @@
 
 #include "ecr/digest.h"
 #include "ecr/test_support.h"
+#include "core/testing/expect_ok.h"
 
 namespace berth::ecr {
 namespace {
@@ -74,15 +75,15 @@ TEST_F(EcrServiceTest, RepositoryLifecycle) {
             "InvalidParameterException");
 
   auto tags = call("ListTagsForResource", R"({"resourceArn":"arn:aws:ecr:us-east-1:123456789012:repository/outyet-image"})");
-  ASSERT_TRUE(tags.ok());
+  ASSERT_OK(tags);
   EXPECT_EQ(json::serialize(tags->at("tags")), R"([{"Key":"team","Value":"web"}])");
-  ASSERT_TRUE(call("TagResource", R"({"resourceArn":"arn:aws:ecr:us-east-1:123456789012:repository/outyet-image","tags":[{"Key":"a","Value":"1"}]})").ok());
-  ASSERT_TRUE(call("UntagResource", R"({"resourceArn":"arn:aws:ecr:us-east-1:123456789012:repository/outyet-image","tagKeys":["team"]})").ok());
+  ASSERT_OK(call("TagResource", R"({"resourceArn":"arn:aws:ecr:us-east-1:123456789012:repository/outyet-image","tags":[{"Key":"a","Value":"1"}]})"));
+  ASSERT_OK(call("UntagResource", R"({"resourceArn":"arn:aws:ecr:us-east-1:123456789012:repository/outyet-image","tagKeys":["team"]})"));
   tags = call("ListTagsForResource", R"({"resourceArn":"arn:aws:ecr:us-east-1:123456789012:repository/outyet-image"})");
   EXPECT_EQ(json::serialize(tags->at("tags")), R"([{"Key":"a","Value":"1"}])");
 
   auto described = call("DescribeRepositories", "{}");
-  ASSERT_TRUE(described.ok());
+  ASSERT_OK(described);
   EXPECT_EQ(described->at("repositories").as_array().size(), 1u);
   auto missing = call("DescribeRepositories", R"({"repositoryNames":["nope"]})");
   EXPECT_EQ(missing.error().code, "RepositoryNotFoundException");
@@ -90,25 +91,25 @@ TEST_F(EcrServiceTest, RepositoryLifecycle) {
             "The repository with name 'nope' does not exist in the registry with id '123456789012'");
 
   auto mutability = call("PutImageTagMutability", R"({"repositoryName":"outyet-image","imageTagMutability":"MUTABLE"})");
-  ASSERT_TRUE(mutability.ok());
+  ASSERT_OK(mutability);
   EXPECT_EQ(mutability->at("imageTagMutability").as_string(), "MUTABLE");
-  ASSERT_TRUE(call("DeleteRepository", R"({"repositoryName":"outyet-image"})").ok());
+  ASSERT_OK(call("DeleteRepository", R"({"repositoryName":"outyet-image"})"));
   EXPECT_EQ(call("DeleteRepository", R"({"repositoryName":"outyet-image"})").error().code,
             "RepositoryNotFoundException");
 }
 
 TEST_F(EcrServiceTest, ImagesPutDescribeGetDelete) {
-  ASSERT_TRUE(call("CreateRepository", R"({"repositoryName":"app"})").ok());
+  ASSERT_OK(call("CreateRepository", R"({"repositoryName":"app"})"));
   std::string manifest = manifest_with_blobs("layer-one");
   std::string digest = sha256_digest(manifest);
   auto put = call("PutImage", put_image_input("app", manifest, "v1"));
   ASSERT_TRUE(put.ok()) << put.error().message;
   EXPECT_EQ(put->at("image").at("imageId").at("imageDigest").as_string(), digest);
   EXPECT_EQ(call("PutImage", put_image_input("app", manifest, "v1")).error().code, "ImageAlreadyExistsException");
-  ASSERT_TRUE(call("PutImage", put_image_input("app", manifest, "latest")).ok());
+  ASSERT_OK(call("PutImage", put_image_input("app", manifest, "latest")));
 
   auto described = call("DescribeImages", R"({"repositoryName":"app"})");
-  ASSERT_TRUE(described.ok());
+  ASSERT_OK(described);
   auto& detail = described->at("imageDetails").at(0).as_object();
   EXPECT_EQ(detail.at("imageDigest").as_string(), digest);
   EXPECT_EQ(json::serialize(detail.at("imageTags")), R"(["latest","v1"])");
@@ -126,7 +127,7 @@ TEST_F(EcrServiceTest, ImagesPutDescribeGetDelete) {
   auto listed = call("ListImages", R"({"repositoryName":"app"})");
   EXPECT_EQ(listed->at("imageIds").as_array().size(), 2u);
   auto got = call("BatchGetImage", R"({"repositoryName":"app","imageIds":[{"imageTag":"v1"},{"imageTag":"zz"}]})");
-  ASSERT_TRUE(got.ok());
+  ASSERT_OK(got);
   EXPECT_EQ(got->at("images").at(0).at("imageManifest").as_string(), manifest);
   EXPECT_EQ(got->at("failures").at(0).at("failureCode").as_string(), "ImageNotFound");
 
@@ -138,20 +139,20 @@ TEST_F(EcrServiceTest, ImagesPutDescribeGetDelete) {
 
   // By tag: untags first; the image goes with its last tag.
   auto del = call("BatchDeleteImage", R"({"repositoryName":"app","imageIds":[{"imageTag":"v1"}]})");
-  ASSERT_TRUE(del.ok());
+  ASSERT_OK(del);
   EXPECT_EQ(call("ListImages", R"({"repositoryName":"app"})")->at("imageIds").as_array().size(), 1u);
   del = call("BatchDeleteImage", R"({"repositoryName":"app","imageIds":[{"imageTag":"latest"},{"imageDigest":"sha256:00"}]})");
   EXPECT_EQ(del->at("imageIds").as_array().size(), 1u);
   EXPECT_EQ(del->at("failures").at(0).at("failureCode").as_string(), "InvalidImageDigest");
   EXPECT_TRUE(call("ListImages", R"({"repositoryName":"app"})")->at("imageIds").as_array().empty());
-  ASSERT_TRUE(call("PutImage", put_image_input("app", manifest, "v1")).ok());
-  EXPECT_TRUE(call("DeleteRepository", R"({"repositoryName":"app","force":true})").ok());
+  ASSERT_OK(call("PutImage", put_image_input("app", manifest, "v1")));
+  EXPECT_OK(call("DeleteRepository", R"({"repositoryName":"app","force":true})"));
 }
 
 // PutImage validates as the registry does and answers with ECR's
 // exceptions; nothing of a refused image is stored.
 TEST_F(EcrServiceTest, PutImageRefusesWithEcrExceptions) {
-  ASSERT_TRUE(call("CreateRepository", R"({"repositoryName":"strict"})").ok());
+  ASSERT_OK(call("CreateRepository", R"({"repositoryName":"strict"})"));
   std::string good = manifest_with_blobs("layer");
   json::object without_types = json::parse(good).as_object();
   without_types["layers"].as_array()[0].as_object().erase("mediaType");
@@ -192,13 +193,13 @@ TEST_F(EcrServiceTest, PutImageRefusesWithEcrExceptions) {
   EXPECT_EQ(mismatch.error().code, "ImageDigestDoesNotMatchException") << mismatch.error().message;
 
   auto listed = call("ListImages", R"({"repositoryName":"strict"})");
-  ASSERT_TRUE(listed.ok());
+  ASSERT_OK(listed);
   EXPECT_EQ(listed->at("imageIds").as_array().size(), 1u) << json::serialize(*listed);
 }
 
 TEST_F(EcrServiceTest, ImmutableRepositoryRefusesRetag) {
-  ASSERT_TRUE(call("CreateRepository", R"({"repositoryName":"frozen","imageTagMutability":"IMMUTABLE"})").ok());
-  ASSERT_TRUE(call("PutImage", put_image_input("frozen", manifest_with_blobs("one"), "v1")).ok());
+  ASSERT_OK(call("CreateRepository", R"({"repositoryName":"frozen","imageTagMutability":"IMMUTABLE"})"));
+  ASSERT_OK(call("PutImage", put_image_input("frozen", manifest_with_blobs("one"), "v1")));
   auto again = call("PutImage", put_image_input("frozen", manifest_with_blobs("two"), "v1"));
   EXPECT_EQ(again.error().code, "ImageTagAlreadyExistsException");
   EXPECT_EQ(again.error().message, "The image tag 'v1' already exists in the 'frozen' repository and cannot be "
@@ -207,7 +208,7 @@ TEST_F(EcrServiceTest, ImmutableRepositoryRefusesRetag) {
 
 TEST_F(EcrServiceTest, AuthorizationTokenIsAwsColonPassword) {
   auto out = call("GetAuthorizationToken", "{}");
-  ASSERT_TRUE(out.ok());
+  ASSERT_OK(out);
   auto& data = out->at("authorizationData").at(0).as_object();
   EXPECT_EQ(data.at("proxyEndpoint").as_string(), "http://127.0.0.9:4566");
   double expires = data.at("expiresAt").as_double();
@@ -217,7 +218,7 @@ TEST_F(EcrServiceTest, AuthorizationTokenIsAwsColonPassword) {
   ASSERT_TRUE(base64_decode(std::string(data.at("authorizationToken").as_string()), token));
   ASSERT_EQ(token.rfind("AWS:", 0), 0u);
   auto verified = fx_.ecr->tokens().verify(token.substr(4));
-  ASSERT_TRUE(verified.ok());
+  ASSERT_OK(verified);
   EXPECT_EQ(verified->access_key_id, "AKIAADMIN");
 }
 

@@ -3,6 +3,7 @@
 #include "ecr/auth_token.h"
 #include "ecr/digest.h"
 #include "ecr/manifest.h"
+#include "core/testing/expect_ok.h"
 
 namespace berth::ecr {
 namespace {
@@ -32,7 +33,7 @@ TEST(Manifest, ParsesImageManifests) {
 
 TEST(Manifest, MediaTypeFromBodyWhenHeaderIsGeneric) {
   auto m = parse_manifest(image_manifest(kDockerManifestV2), "application/octet-stream");
-  ASSERT_TRUE(m.ok());
+  ASSERT_OK(m);
   EXPECT_EQ(m->media_type, kDockerManifestV2);
 }
 

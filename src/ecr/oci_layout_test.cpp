@@ -10,6 +10,7 @@
 #include "ecr/image_store.h"
 #include "ecr/manifest.h"
 #include "ecr/test_support.h"
+#include "core/testing/expect_ok.h"
 
 namespace berth::ecr {
 namespace {
@@ -49,7 +50,7 @@ TEST_P(OciLayoutTest, UmociUnpacksTheLayoutWithoutLayerCopies) {
   put.repository = "app";
   put.bytes = manifest;
   put.tag = "v1";
-  ASSERT_TRUE(store_manifest(fx.ecr->catalog(), fx.ecr->blobs(), put).ok());
+  ASSERT_OK(store_manifest(fx.ecr->catalog(), fx.ecr->blobs(), put));
 
   auto layout = fx.ecr->write_oci_layout("app", "v1", work / "layout", "v1");
   ASSERT_TRUE(layout.ok()) << layout.error().message;
@@ -94,7 +95,7 @@ TEST(OciLayout, StoredManifestsThatNoLongerValidateAreErrors) {
     image.media_type = kDockerManifestV2;
     image.manifest_size = static_cast<int64_t>(bytes.size());
     image.tag = "bad" + std::to_string(n++);
-    ASSERT_TRUE(fx.ecr->catalog().put_image(image).ok());
+    ASSERT_OK(fx.ecr->catalog().put_image(image));
     Result<LayoutWritten> layout = Error::internal("not run");
     EXPECT_NO_THROW(layout = fx.ecr->write_oci_layout("app", *image.tag, fx.dir / "layout", "latest"));
     ASSERT_FALSE(layout.ok()) << name << " was written as a layout";

@@ -157,7 +157,7 @@ Task<Response> Registry::start_upload(Request& request, const Route& route, cons
     if (!writer) co_return wire::from_error(writer.error());
     uint64_t received = 0;
     if (auto s = co_await stream_body(request, *writer, &received); !s) {
-      co_return wire::error(status::bad_request, "BLOB_UPLOAD_INVALID", s.error().message);
+      co_return wire::upload_failed(s.error());
     }
     auto committed = writer->commit(*digest);
     if (!committed) co_return wire::from_error(committed.error(), *digest);
@@ -191,7 +191,7 @@ Task<Response> Registry::patch_upload(Request& request, const Route& route) {
   }
   uint64_t size = s.writer.size();
   uploads_.release(*session);
-  if (!streamed) co_return wire::error(status::bad_request, "BLOB_UPLOAD_INVALID", streamed.error().message);
+  if (!streamed) co_return wire::upload_failed(streamed.error());
   co_return upload_accepted(status::accepted, route.name, route.reference, size);
 }
 
@@ -211,7 +211,7 @@ Task<Response> Registry::finish_upload(Request& request, const Route& route) {
       bool broken = !s.writer.active();
       uploads_.release(*session);
       if (broken) uploads_.erase(route.reference);
-      co_return wire::error(status::bad_request, "BLOB_UPLOAD_INVALID", streamed.error().message);
+      co_return wire::upload_failed(streamed.error());
     }
   }
   // Verified or not, the session is over (a wrong digest means the bytes are wrong).

@@ -43,6 +43,11 @@ net::Response from_error(const Error& e, std::string_view detail) {
   return error(status::internal_server_error, "UNKNOWN", e.message, detail);
 }
 
+net::Response upload_failed(const Error& e) {
+  if (e.error_class == ErrorClass::kUnavailable) return from_error(e);
+  return error(status::bad_request, "BLOB_UPLOAD_INVALID", e.message);
+}
+
 namespace {
 int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';

@@ -24,6 +24,9 @@ net::Response empty(net::http::status status);
 
 // The registry status for a catalog/blob/session error code.
 net::Response from_error(const Error& e, std::string_view detail = {});
+// A blob upload's body could not be taken: the client's fault
+// (BLOB_UPLOAD_INVALID, 400) unless the data directory is (UNAVAILABLE, 503).
+net::Response upload_failed(const Error& e);
 
 // The percent-decoded value of key in an URL query; nullopt if absent.
 std::optional<std::string> query_param(std::string_view query, std::string_view key);

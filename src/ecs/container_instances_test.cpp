@@ -4,6 +4,7 @@
 #include "ecs/container_instances.h"
 
 #include "ecs/ecs_test_support.h"
+#include "core/testing/expect_ok.h"
 
 namespace berth::ecs::testing {
 namespace {
@@ -113,16 +114,16 @@ TEST_F(ContainerInstancesTest, StopStartTerminateAndTeardownOrder) {
                   std::string(l.at("containerInstanceArns").as_array()[0].as_string()) + R"("]})")
         .at("containerInstances").as_array()[0].as_object();
   };
-  ASSERT_TRUE(ec2_call("StopInstances", "InstanceId.1=" + id).ok());
+  ASSERT_OK(ec2_call("StopInstances", "InstanceId.1=" + id));
   settle();
   EXPECT_FALSE(describe().at("agentConnected").as_bool());
-  ASSERT_TRUE(ec2_call("StartInstances", "InstanceId.1=" + id).ok());
+  ASSERT_OK(ec2_call("StartInstances", "InstanceId.1=" + id));
   settle();
   EXPECT_TRUE(describe().at("agentConnected").as_bool());
   int64_t version = describe().at("version").as_int64();
   EXPECT_GE(version, 3);
 
-  ASSERT_TRUE(ec2_call("TerminateInstances", "InstanceId.1=" + id).ok());
+  ASSERT_OK(ec2_call("TerminateInstances", "InstanceId.1=" + id));
   settle();
   EXPECT_TRUE(ok("ListContainerInstances", R"({"cluster":"web"})").at("containerInstanceArns").as_array().empty());
   EXPECT_EQ(ok("DeleteCluster", R"({"cluster":"web"})").at("cluster").at("status").as_string(), "INACTIVE");

@@ -1,6 +1,7 @@
 // Placement as pure filter-then-rank: every filter's refusal reason, and
 // what each strategy prefers.
 #include "ecs/placement.h"
+#include "core/testing/expect_ok.h"
 
 #include <gtest/gtest.h>
 
@@ -140,7 +141,7 @@ TEST(Placement, Expressions) {
   }
   EXPECT_FALSE(validate_strategies({{"binpack", "disk"}}).ok());
   EXPECT_FALSE(validate_strategies({{"spread", "attribute:"}}).ok());
-  EXPECT_TRUE(validate_strategies({{"spread", "attribute:ecs.availability-zone"}, {"binpack", "MEMORY"}}).ok());
+  EXPECT_OK(validate_strategies({{"spread", "attribute:ecs.availability-zone"}, {"binpack", "MEMORY"}}));
   EXPECT_FALSE(validate_constraints({{"sameInstance", ""}}).ok());
   EXPECT_FALSE(validate_constraints({{"memberOf", "nonsense"}}).ok());
 }

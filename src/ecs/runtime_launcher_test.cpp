@@ -3,6 +3,7 @@
 #include "ecs/runtime_launcher.h"
 
 #include "ecs/task_definition_features.h"
+#include "core/testing/expect_ok.h"
 
 #include <gtest/gtest.h>
 
@@ -251,7 +252,7 @@ TEST(RuntimeLauncher, AwslogsStreamsAreNamedAsEcsNamesThem) {
     made.push_back(group + " " + stream);
     return Ok{};
   };
-  ASSERT_TRUE(prepare_log_streams(r, fine, spec).ok());
+  ASSERT_OK(prepare_log_streams(r, fine, spec));
   EXPECT_EQ(made.size(), 2u) << "one stream per awslogs container";
   EXPECT_EQ(parse_docker_size("1m"), 1u << 20);
   EXPECT_EQ(parse_docker_size("512KiB"), 512u << 10);
@@ -290,7 +291,7 @@ TEST(RuntimeLauncher, SecretsAreReadWithTheExecutionRole) {
     return std::vector<std::string>{"pw", "tok", "{\"username\":\"u\"}"};
   };
   auto spec = task_spec_for(r);
-  ASSERT_TRUE(resolve_secrets(r, resolver, spec).ok());
+  ASSERT_OK(resolve_secrets(r, resolver, spec));
   ASSERT_EQ(asked.size(), 3u);
   EXPECT_EQ(asked[0].value_from, "/db/password");
   EXPECT_EQ(asked[0].execution_role_arn, "arn:aws:iam::1:role/exec");
@@ -320,7 +321,7 @@ TEST(RuntimeLauncher, SecretsAreReadWithTheExecutionRole) {
     return std::vector<std::string>{};
   };
   spec = task_spec_for(plain);
-  EXPECT_TRUE(resolve_secrets(plain, spy, spec).ok());
+  EXPECT_OK(resolve_secrets(plain, spy, spec));
   EXPECT_FALSE(called);
 }
 

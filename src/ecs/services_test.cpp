@@ -11,6 +11,7 @@
 #include "ecs/ecs_test_support.h"
 #include "ecs/scheduler/scheduler.h"
 #include "ecs/tasks.h"
+#include "core/testing/expect_ok.h"
 
 namespace berth::ecs::testing {
 namespace {
@@ -530,7 +531,7 @@ TEST_F(ServicesTest, SetServiceDesiredCountChangesTheServiceAndItsPrimaryInPlace
   ASSERT_TRUE(capacity.ok()) << capacity.error().message;
   EXPECT_EQ(capacity->running_count, 3);
 
-  ASSERT_TRUE(set_service_desired_count(*db_, "web", "svc", 1, now_).ok());
+  ASSERT_OK(set_service_desired_count(*db_, "web", "svc", 1, now_));
   pass();
   EXPECT_EQ(tasks().size(), 1u) << "scaling in stops the surplus tasks";
 }

@@ -1,6 +1,7 @@
 // Every invalid class of RegisterTaskDefinition input gets its ClientException
 // text (table-driven), and valid input gets AWS's defaults.
 #include "ecs/task_definition_rules.h"
+#include "core/testing/expect_ok.h"
 
 #include <gtest/gtest.h>
 
@@ -276,7 +277,7 @@ TEST(TaskDefinitionRules, ReservationOfATask) {
   auto bridge = validate(R"({"family":"f","containerDefinitions":[
       {"name":"a","image":"i","cpu":128,"memory":256,"memoryReservation":128,"portMappings":[{"containerPort":80,"hostPort":8080},{"containerPort":81}]},
       {"name":"b","image":"i","cpu":64,"memory":64}]})");
-  ASSERT_TRUE(bridge.ok());
+  ASSERT_OK(bridge);
   Reservation r = reservation_of(bridge->doc);
   EXPECT_EQ(r.cpu, 192);
   EXPECT_EQ(r.memory, 192);  // memoryReservation of a, memory of b
@@ -285,7 +286,7 @@ TEST(TaskDefinitionRules, ReservationOfATask) {
 
   auto sized = validate(R"({"family":"f","cpu":"1 vCPU","memory":"1GB","networkMode":"host",
       "containerDefinitions":[{"name":"a","image":"i","portMappings":[{"containerPort":80}]}]})");
-  ASSERT_TRUE(sized.ok());
+  ASSERT_OK(sized);
   r = reservation_of(sized->doc);
   EXPECT_EQ(r.cpu, 1024);
   EXPECT_EQ(r.memory, 1024);

@@ -7,6 +7,7 @@
 #include <map>
 
 #include "ecs/ecs_test_support.h"
+#include "core/testing/expect_ok.h"
 
 namespace berth::ecs::testing {
 namespace {
@@ -169,7 +170,7 @@ TEST_F(TasksTest, DescribeListStopAndDeleteClusterOrder) {
 
   ok("RunTask", R"({"cluster":"web","taskDefinition":"outyet"})");
   // Terminating the instance stops its tasks and deregisters it.
-  ASSERT_TRUE(ec2_call("TerminateInstances", "InstanceId.1=" + ec2_id).ok());
+  ASSERT_OK(ec2_call("TerminateInstances", "InstanceId.1=" + ec2_id));
   settle();
   auto stopped = ok("ListTasks", R"({"cluster":"web","desiredStatus":"STOPPED"})");
   ASSERT_EQ(stopped.at("taskArns").as_array().size(), 1u);
@@ -355,13 +356,13 @@ TEST_F(TasksTest, RuntimeBoundary) {
   EXPECT_EQ(req.security_group_ids.size(), 1u);
   EXPECT_EQ(req.task_definition.at("family").as_string(), "outyet");
   EXPECT_EQ(req.overrides.at("containerOverrides").as_array().size(), 1u);
-  ASSERT_TRUE(dispatcher.dispatch_all().ok());
+  ASSERT_OK(dispatcher.dispatch_all());
   EXPECT_EQ(launcher.launched.size(), 1u);  // launched once
 
   TaskReport running{id, "RUNNING", "", "", "HEALTHY",
                      {{"outyet", "runc-abc", "RUNNING", std::nullopt, "", "HEALTHY", {{"0.0.0.0", 8080, 49153, "tcp"}}}}};
   now_ += std::chrono::seconds(1);
-  ASSERT_TRUE(apply_task_status(*db_, running, now_).ok());
+  ASSERT_OK(apply_task_status(*db_, running, now_));
   auto d = ok("DescribeTasks", R"({"cluster":"web","tasks":[")" + arn + R"("]})").at("tasks").as_array()[0];
   EXPECT_EQ(d.at("lastStatus").as_string(), "RUNNING");
   EXPECT_EQ(d.at("connectivity").as_string(), "CONNECTED");
@@ -374,7 +375,7 @@ TEST_F(TasksTest, RuntimeBoundary) {
 
   // Statuses move forward only.
   TaskReport pending{id, "PENDING", "", "", "UNKNOWN", {}};
-  ASSERT_TRUE(apply_task_status(*db_, pending, now_).ok());
+  ASSERT_OK(apply_task_status(*db_, pending, now_));
   EXPECT_EQ(ok("DescribeTasks", R"({"cluster":"web","tasks":[")" + arn + R"("]})")
                 .at("tasks").as_array()[0].at("lastStatus").as_string(),
             "RUNNING");
@@ -385,7 +386,7 @@ TEST_F(TasksTest, RuntimeBoundary) {
   EXPECT_EQ(launcher.stopped[0], std::make_pair(id, std::string("rollout")));
   TaskReport done{id, "STOPPED", "EssentialContainerExited", "Essential container in task exited", "UNKNOWN",
                   {{"outyet", "runc-abc", "STOPPED", 143, "", "UNKNOWN", {}}}};
-  ASSERT_TRUE(apply_task_status(*db_, done, now_).ok());
+  ASSERT_OK(apply_task_status(*db_, done, now_));
   d = ok("DescribeTasks", R"({"cluster":"web","tasks":[")" + arn + R"("]})").at("tasks").as_array()[0];
   EXPECT_EQ(d.at("lastStatus").as_string(), "STOPPED");
   EXPECT_EQ(d.at("stopCode").as_string(), "UserInitiated");  // ECS's request wins
@@ -400,7 +401,7 @@ TEST_F(TasksTest, RuntimeBoundary) {
                      "Essential container in task exited", "UNKNOWN",
                      {{"outyet", "runc-def", "STOPPED", 137, "OutOfMemoryError: Container killed due to memory usage",
                        "UNKNOWN", {}}}};
-  ASSERT_TRUE(apply_task_status(*db_, crashed, now_).ok());
+  ASSERT_OK(apply_task_status(*db_, crashed, now_));
   d = ok("DescribeTasks", R"({"cluster":"web","tasks":[")" + arn2 + R"("]})").at("tasks").as_array()[0];
   EXPECT_EQ(d.at("stopCode").as_string(), "EssentialContainerExited");
   EXPECT_EQ(d.at("desiredStatus").as_string(), "STOPPED");

@@ -19,6 +19,7 @@
 #include "elb/targets.h"
 #include "api/query_codec.h"
 #include "net/test_support.h"
+#include "core/testing/expect_ok.h"
 
 namespace berth::elb {
 namespace {
@@ -73,13 +74,13 @@ class ElbDaemonTest : public ::testing::Test {
 
   void SetUp() override {
     auto d = store::Database::open(":memory:");
-    ASSERT_TRUE(d.ok());
+    ASSERT_OK(d);
     db_ = std::make_unique<store::Database>(std::move(*d));
-    ASSERT_TRUE(ec2::apply_ec2_migrations(*db_).ok());
-    ASSERT_TRUE(prepare_elb_store(*db_).ok());
+    ASSERT_OK(ec2::apply_ec2_migrations(*db_));
+    ASSERT_OK(prepare_elb_store(*db_));
     // The load balancer's group admits this machine.
     auto rule = ec2::make_rule(ec2::RuleDirection::kIngress, "tcp", 1, 65535, *ec2::Cidr::parse_v4("127.0.0.0/8"));
-    ASSERT_TRUE(rule.ok());
+    ASSERT_OK(rule);
     auto st = db_->transaction([&](store::Tx& tx) -> Status {
       if (auto s = ec2::insert_group(tx, {kLbGroup, "alb", "alb", "vpc-0123456789abcdef0", "123456789012"}); !s)
         return s;
@@ -215,7 +216,7 @@ TEST(LoopbackIpTargets, RefusedWhenTheLoadBalancersListenBeyondThisMachine) {
 }
 
 TEST_F(ElbDaemonTest, InFlightCountSurvivesTheTargetLeavingTheSnapshot) {
-  ASSERT_TRUE(reg(1000).ok());
+  ASSERT_OK(reg(1000));
   EXPECT_EQ(elb_->requests_in_flight(key()), 0);
   // Served while the target is still initial (fail open: no target is healthy).
   {
@@ -230,7 +231,7 @@ TEST_F(ElbDaemonTest, InFlightCountSurvivesTheTargetLeavingTheSnapshot) {
   ASSERT_TRUE(eventually([&] { return slow_arrived_.load(); }));
 
   // Deregistered: draining, out of the routing snapshot, so new requests find no target...
-  ASSERT_TRUE(dereg(2000).ok());
+  ASSERT_OK(dereg(2000));
   ASSERT_TRUE(eventually([&] {
     RawClient c(port_);
     c.send(request("/"));
@@ -249,14 +250,14 @@ TEST_F(ElbDaemonTest, InFlightCountSurvivesTheTargetLeavingTheSnapshot) {
 }
 
 TEST_F(ElbDaemonTest, ReRegisteredTargetKeepsCountingItsOldRequests) {
-  ASSERT_TRUE(reg(1000).ok());
+  ASSERT_OK(reg(1000));
   RawClient slow(port_);
   ASSERT_TRUE(slow.send(request("/slow")));
   ASSERT_TRUE(eventually([&] { return elb_->requests_in_flight(key()) == 1; }));
   ASSERT_TRUE(eventually([&] { return slow_arrived_.load(); }));
   // Out of the snapshot and back in: the new snapshot shares the old request's count.
-  ASSERT_TRUE(dereg(2000).ok());
-  ASSERT_TRUE(reg(3000).ok());
+  ASSERT_OK(dereg(2000));
+  ASSERT_OK(reg(3000));
   EXPECT_EQ(elb_->requests_in_flight(key()), 1);
   RawClient second(port_);
   ASSERT_TRUE(second.send(request("/slow")));
@@ -269,7 +270,7 @@ TEST_F(ElbDaemonTest, ReRegisteredTargetKeepsCountingItsOldRequests) {
 
 TEST_F(ElbDaemonTest, HealthReachesTheListenerAndTheView) {
   EXPECT_FALSE(elb_->target_health(key()).has_value());  // no session before it is registered
-  ASSERT_TRUE(reg(1000).ok());
+  ASSERT_OK(reg(1000));
   ASSERT_TRUE(eventually([&] {
     auto h = elb_->target_health(key());
     return h && h->state == "healthy";
@@ -279,7 +280,7 @@ TEST_F(ElbDaemonTest, HealthReachesTheListenerAndTheView) {
   auto h = elb_->target_health(key());
   EXPECT_EQ(h->reason, "");
   // Draining: the checker drops its session.
-  ASSERT_TRUE(dereg(2000).ok());
+  ASSERT_OK(dereg(2000));
   EXPECT_TRUE(eventually([&] { return !elb_->target_health(key()).has_value(); }));
 }
 

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "elb/elb_store.h"
+#include "core/testing/expect_ok.h"
 
 namespace berth::elb {
 namespace {
@@ -15,9 +16,9 @@ class TargetsTest : public ::testing::Test {
  protected:
   void SetUp() override {
     auto d = store::Database::open(":memory:");
-    ASSERT_TRUE(d.ok());
+    ASSERT_OK(d);
     db_ = std::make_unique<store::Database>(std::move(*d));
-    ASSERT_TRUE(prepare_elb_store(*db_).ok());
+    ASSERT_OK(prepare_elb_store(*db_));
     TargetGroup tg;
     tg.arn = kGroup;
     tg.name = "web";
@@ -47,13 +48,13 @@ class TargetsTest : public ::testing::Test {
 
   std::vector<Registration> registrations() {
     auto regs = db_->read([&](store::Tx& tx) { return list_registrations(tx, kGroup); });
-    EXPECT_TRUE(regs.ok());
+    EXPECT_OK(regs);
     return regs.ok() ? *regs : std::vector<Registration>{};
   }
 
   std::optional<TargetGroupInfo> info(std::string_view arn = kGroup) {
     auto i = db_->read([&](store::Tx& tx) { return find_target_group(tx, arn); });
-    EXPECT_TRUE(i.ok());
+    EXPECT_OK(i);
     return i.ok() ? *i : std::nullopt;
   }
 
@@ -85,7 +86,7 @@ TEST_F(TargetsTest, FindTargetGroupDescribesItAndItsUse) {
   r.actions = {weighted};
   put(Kind::kRule, r.arn, r);
   EXPECT_TRUE(info()->in_use);
-  ASSERT_TRUE(db_->transaction([&](store::Tx& tx) { return delete_object(tx, r.arn); }).ok());
+  ASSERT_OK(db_->transaction([&](store::Tx& tx) { return delete_object(tx, r.arn); }));
   EXPECT_FALSE(info()->in_use);
   Listener l;
   l.arn = "arn:listener/1";
@@ -105,8 +106,8 @@ TEST_F(TargetsTest, FindTargetGroupDescribesItAndItsUse) {
 }
 
 TEST_F(TargetsTest, RegisterIsIdempotentAndRevivesADrainingTarget) {
-  ASSERT_TRUE(reg("10.0.1.7", 32768, 1000).ok());
-  ASSERT_TRUE(reg("10.0.1.7", 32768, 2000).ok());  // again: no change
+  ASSERT_OK(reg("10.0.1.7", 32768, 1000));
+  ASSERT_OK(reg("10.0.1.7", 32768, 2000));  // again: no change
   auto regs = registrations();
   ASSERT_EQ(regs.size(), 1u);
   EXPECT_EQ(regs[0].id, "10.0.1.7");
@@ -115,14 +116,14 @@ TEST_F(TargetsTest, RegisterIsIdempotentAndRevivesADrainingTarget) {
   EXPECT_EQ(regs[0].registered_ms, 1000);
   EXPECT_EQ(regs[0].deregistered_ms, 0);
 
-  ASSERT_TRUE(dereg("10.0.1.7", 32768, 3000).ok());
-  ASSERT_TRUE(dereg("10.0.1.7", 32768, 4000).ok());  // again: draining keeps its start
+  ASSERT_OK(dereg("10.0.1.7", 32768, 3000));
+  ASSERT_OK(dereg("10.0.1.7", 32768, 4000));  // again: draining keeps its start
   regs = registrations();
   ASSERT_EQ(regs.size(), 1u);
   EXPECT_EQ(regs[0].deregistered_ms, 3000);
 
   // Registered again while draining: registered, from now.
-  ASSERT_TRUE(reg("10.0.1.7", 32768, 5000).ok());
+  ASSERT_OK(reg("10.0.1.7", 32768, 5000));
   regs = registrations();
   ASSERT_EQ(regs.size(), 1u);
   EXPECT_EQ(regs[0].deregistered_ms, 0);
@@ -130,29 +131,29 @@ TEST_F(TargetsTest, RegisterIsIdempotentAndRevivesADrainingTarget) {
 }
 
 TEST_F(TargetsTest, PortZeroIsTheGroupsPortAndOtherPortsAreOtherTargets) {
-  ASSERT_TRUE(reg("10.0.1.7", 0, 1000).ok());
-  ASSERT_TRUE(reg("10.0.1.7", 9000, 1000).ok());
+  ASSERT_OK(reg("10.0.1.7", 0, 1000));
+  ASSERT_OK(reg("10.0.1.7", 9000, 1000));
   auto regs = registrations();
   ASSERT_EQ(regs.size(), 2u);
   EXPECT_EQ(regs[0].port, 8080);
   EXPECT_EQ(regs[1].port, 9000);
-  ASSERT_TRUE(dereg("10.0.1.7", 0, 2000).ok());
+  ASSERT_OK(dereg("10.0.1.7", 0, 2000));
   regs = registrations();
   EXPECT_EQ(regs[0].deregistered_ms, 2000);
   EXPECT_EQ(regs[1].deregistered_ms, 0);
 }
 
 TEST_F(TargetsTest, DrainingEndsAfterTheDelayAndAtOnceWithoutOne) {
-  ASSERT_TRUE(reg("10.0.1.7", 80, 1000).ok());
-  ASSERT_TRUE(reg("10.0.1.8", 80, 1000).ok());
-  ASSERT_TRUE(dereg("10.0.1.7", 80, 2000).ok());
+  ASSERT_OK(reg("10.0.1.7", 80, 1000));
+  ASSERT_OK(reg("10.0.1.8", 80, 1000));
+  ASSERT_OK(dereg("10.0.1.7", 80, 2000));
   // Not registered: nothing happens.
-  ASSERT_TRUE(dereg("10.0.1.9", 80, 2000).ok());
+  ASSERT_OK(dereg("10.0.1.9", 80, 2000));
   EXPECT_EQ(registrations().size(), 2u);
   // Within the 20 s delay the draining registration stays; past it, the next write drops it.
-  ASSERT_TRUE(reg("10.0.1.8", 80, 21'999).ok());
+  ASSERT_OK(reg("10.0.1.8", 80, 21'999));
   EXPECT_EQ(registrations().size(), 2u);
-  ASSERT_TRUE(reg("10.0.1.8", 80, 22'000).ok());
+  ASSERT_OK(reg("10.0.1.8", 80, 22'000));
   auto regs = registrations();
   ASSERT_EQ(regs.size(), 1u);
   EXPECT_EQ(regs[0].id, "10.0.1.8");
@@ -164,7 +165,7 @@ TEST_F(TargetsTest, DrainingEndsAfterTheDelayAndAtOnceWithoutOne) {
   tg.attributes["deregistration_delay.timeout_seconds"] = "0";
   put(Kind::kTargetGroup, tg.arn, tg);
   EXPECT_EQ(info()->deregistration_delay_seconds, 0);
-  ASSERT_TRUE(dereg("10.0.1.8", 80, 23'000).ok());
+  ASSERT_OK(dereg("10.0.1.8", 80, 23'000));
   EXPECT_TRUE(registrations().empty());
 }
 
@@ -181,7 +182,7 @@ TEST_F(TargetsTest, WritesJoinTheCallersTransaction) {
   auto sub = db_->subscribe([&](const std::vector<store::Change>& changes) {
     seen.insert(seen.end(), changes.begin(), changes.end());
   });
-  ASSERT_TRUE(reg("10.0.1.7", 80, 1000).ok());
+  ASSERT_OK(reg("10.0.1.7", 80, 1000));
   ASSERT_EQ(seen.size(), 1u);
   EXPECT_EQ(seen[0].table, kObjectsTable);
   EXPECT_EQ(seen[0].key, registration_key(kGroup, "10.0.1.7", 80));

@@ -2,6 +2,7 @@
 
 #include "iam/authorize.h"
 #include "iam/iam.h"
+#include "core/testing/expect_ok.h"
 
 namespace berth::iam {
 namespace {
@@ -9,7 +10,7 @@ namespace {
 struct Fixture : ::testing::Test {
   void SetUp() override {
     auto d = store::Database::open(":memory:");
-    ASSERT_TRUE(d.ok());
+    ASSERT_OK(d);
     db = std::make_unique<store::Database>(std::move(*d));
     auto i = Iam::open(*db, clock);
     ASSERT_TRUE(i.ok()) << i.error().message;
@@ -40,35 +41,35 @@ TEST_F(Fixture, ReopenKeepsTheAccount) {
   std::string key = iam->bootstrap().admin_key.access_key_id;
   iam.reset();
   auto again = Iam::open(*db, clock);
-  ASSERT_TRUE(again.ok());
+  ASSERT_OK(again);
   EXPECT_FALSE((*again)->bootstrap().created);
   EXPECT_EQ((*again)->account_id(), account);
   EXPECT_EQ((*again)->bootstrap().admin_key.access_key_id, key);
 }
 
 TEST_F(Fixture, KeysReachTheDirectoryAtOnce) {
-  ASSERT_TRUE(iam->create_user("bob", "/").ok());
+  ASSERT_OK(iam->create_user("bob", "/"));
   auto key = iam->create_access_key("bob");
-  ASSERT_TRUE(key.ok());
+  ASSERT_OK(key);
   const Principal* p = iam->directory()->find(key->access_key_id);
   ASSERT_NE(p, nullptr);
   EXPECT_FALSE(p->administrator);
   EXPECT_FALSE(p->read_only);
-  ASSERT_TRUE(iam->attach_user_policy("bob", kReadOnlyAccessArn).ok());
+  ASSERT_OK(iam->attach_user_policy("bob", kReadOnlyAccessArn));
   EXPECT_TRUE(iam->directory()->find(key->access_key_id)->read_only);
-  ASSERT_TRUE(iam->delete_access_key("bob", key->access_key_id).ok());
+  ASSERT_OK(iam->delete_access_key("bob", key->access_key_id));
   EXPECT_EQ(iam->directory()->find(key->access_key_id), nullptr);
 }
 
 TEST_F(Fixture, Errors) {
-  ASSERT_TRUE(iam->create_user("bob", "/").ok());
+  ASSERT_OK(iam->create_user("bob", "/"));
   auto dup = iam->create_user("BOB", "/");
   ASSERT_FALSE(dup.ok());
   EXPECT_EQ(dup.error().code, "EntityAlreadyExists");
   EXPECT_EQ(dup.error().http_status, 409);
   EXPECT_EQ(iam->get_user("nobody").error().code, "NoSuchEntity");
-  ASSERT_TRUE(iam->create_access_key("bob").ok());
-  ASSERT_TRUE(iam->create_access_key("bob").ok());
+  ASSERT_OK(iam->create_access_key("bob"));
+  ASSERT_OK(iam->create_access_key("bob"));
   auto third = iam->create_access_key("bob");
   ASSERT_FALSE(third.ok());
   EXPECT_EQ(third.error().code, "LimitExceeded");
@@ -80,14 +81,14 @@ TEST_F(Fixture, Errors) {
 }
 
 TEST_F(Fixture, ListUsersPages) {
-  for (const char* n : {"u1", "u2", "u3", "u4"}) ASSERT_TRUE(iam->create_user(n, "/").ok());
+  for (const char* n : {"u1", "u2", "u3", "u4"}) ASSERT_OK(iam->create_user(n, "/"));
   auto first = iam->list_users("/", "", 2);
-  ASSERT_TRUE(first.ok());
+  ASSERT_OK(first);
   ASSERT_EQ(first->items.size(), 2u);
   EXPECT_EQ(first->items[0].name, "administrator");
   ASSERT_TRUE(first->next_marker);
   auto second = iam->list_users("/", *first->next_marker, 10);
-  ASSERT_TRUE(second.ok());
+  ASSERT_OK(second);
   EXPECT_EQ(second->items.size(), 3u);
   EXPECT_FALSE(second->next_marker);
 }
@@ -101,12 +102,12 @@ TEST(Authorize, Policies) {
   EXPECT_EQ(denied.error().message.rfind(
                 "User: arn:aws:iam::123456789012:user/x is not authorized to perform: ec2:CreateSecurityGroup", 0),
             0u);
-  EXPECT_TRUE(authorize(p, "sts", "GetCallerIdentity", true).ok());
+  EXPECT_OK(authorize(p, "sts", "GetCallerIdentity", true));
   p.read_only = true;
-  EXPECT_TRUE(authorize(p, "ec2", "DescribeSecurityGroups", true).ok());
+  EXPECT_OK(authorize(p, "ec2", "DescribeSecurityGroups", true));
   EXPECT_FALSE(authorize(p, "ec2", "CreateSecurityGroup", false).ok());
   p.administrator = true;
-  EXPECT_TRUE(authorize(p, "ec2", "CreateSecurityGroup", false).ok());
+  EXPECT_OK(authorize(p, "ec2", "CreateSecurityGroup", false));
 }
 
 }  // namespace

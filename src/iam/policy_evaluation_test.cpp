@@ -4,6 +4,7 @@
 
 #include "iam/iam.h"
 #include "iam/policy_evaluation.h"
+#include "core/testing/expect_ok.h"
 
 namespace berth::iam {
 namespace {
@@ -127,7 +128,7 @@ constexpr std::string_view kTrust =
 struct RolePermissions : ::testing::Test {
   void SetUp() override {
     auto d = store::Database::open(":memory:");
-    ASSERT_TRUE(d.ok());
+    ASSERT_OK(d);
     db = std::make_unique<store::Database>(std::move(*d));
     auto i = Iam::open(*db, clock);
     ASSERT_TRUE(i.ok()) << i.error().message;
@@ -136,7 +137,7 @@ struct RolePermissions : ::testing::Test {
     spec.name = "exec";
     spec.path = "/service/";
     spec.assume_role_policy = std::string(kTrust);
-    ASSERT_TRUE(iam->create_role(spec).ok());
+    ASSERT_OK(iam->create_role(spec));
   }
   bool allows(std::string_view action, std::string_view resource, std::string_view role = "exec") {
     auto r = iam->role_allows(role, action, resource);
@@ -150,27 +151,27 @@ struct RolePermissions : ::testing::Test {
 
 TEST_F(RolePermissions, ManagedPolicies) {
   const std::string execution = "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy";
-  ASSERT_TRUE(iam->attach_role_policy("exec", execution).ok());
+  ASSERT_OK(iam->attach_role_policy("exec", execution));
   EXPECT_FALSE(allows("ssm:GetParameters", kParam));
   EXPECT_FALSE(allows("secretsmanager:GetSecretValue", kSecret));
 
-  ASSERT_TRUE(iam->attach_role_policy("exec", "arn:aws:iam::aws:policy/AmazonSSMReadOnlyAccess").ok());
+  ASSERT_OK(iam->attach_role_policy("exec", "arn:aws:iam::aws:policy/AmazonSSMReadOnlyAccess"));
   EXPECT_TRUE(allows("ssm:GetParameters", kParam));
   EXPECT_FALSE(allows("ssm:PutParameter", kParam));
   EXPECT_FALSE(allows("secretsmanager:GetSecretValue", kSecret));
 
-  ASSERT_TRUE(iam->attach_role_policy("exec", "arn:aws:iam::aws:policy/SecretsManagerReadWrite").ok());
+  ASSERT_OK(iam->attach_role_policy("exec", "arn:aws:iam::aws:policy/SecretsManagerReadWrite"));
   EXPECT_TRUE(allows("secretsmanager:GetSecretValue", kSecret));
   EXPECT_FALSE(allows("kms:Decrypt", "arn:aws:kms:us-east-1:123456789012:key/k"));
 
-  ASSERT_TRUE(iam->detach_role_policy("exec", "arn:aws:iam::aws:policy/SecretsManagerReadWrite").ok());
-  ASSERT_TRUE(iam->attach_role_policy("exec", "arn:aws:iam::aws:policy/AdministratorAccess").ok());
+  ASSERT_OK(iam->detach_role_policy("exec", "arn:aws:iam::aws:policy/SecretsManagerReadWrite"));
+  ASSERT_OK(iam->attach_role_policy("exec", "arn:aws:iam::aws:policy/AdministratorAccess"));
   EXPECT_TRUE(allows("kms:Decrypt", "arn:aws:kms:us-east-1:123456789012:key/k"));
   EXPECT_TRUE(allows("secretsmanager:GetSecretValue", kSecret));
 }
 
 TEST_F(RolePermissions, ReadOnlyAccessReadsParametersButNotSecretValues) {
-  ASSERT_TRUE(iam->attach_role_policy("exec", "arn:aws:iam::aws:policy/ReadOnlyAccess").ok());
+  ASSERT_OK(iam->attach_role_policy("exec", "arn:aws:iam::aws:policy/ReadOnlyAccess"));
   EXPECT_TRUE(allows("ssm:GetParameters", kParam));
   EXPECT_FALSE(allows("secretsmanager:GetSecretValue", kSecret));
   EXPECT_TRUE(allows("secretsmanager:DescribeSecret", kSecret));
@@ -194,7 +195,7 @@ TEST_F(RolePermissions, InlinePoliciesByNameOrArn) {
                                    R"({"Statement":{"Effect":"Deny","Action":"ssm:*","Resource":"*db*"}})")
                   .ok());
   EXPECT_FALSE(allows("ssm:GetParameters", kParam));
-  ASSERT_TRUE(iam->delete_role_policy("exec", "no-db").ok());
+  ASSERT_OK(iam->delete_role_policy("exec", "no-db"));
   EXPECT_TRUE(allows("ssm:GetParameters", kParam));
 
   EXPECT_TRUE(*iam->role_trusts_service(arn, "ecs-tasks.amazonaws.com"));
@@ -206,20 +207,20 @@ TEST_F(RolePermissions, InlinePoliciesByNameOrArn) {
 
 TEST_F(RolePermissions, InlinePolicyLifecycle) {
   const std::string doc = R"({"Statement":{"Effect":"Allow","Action":"ssm:GetParameters","Resource":"*"}})";
-  ASSERT_TRUE(iam->put_role_policy("exec", "b", doc).ok());
-  ASSERT_TRUE(iam->put_role_policy("exec", "a", doc).ok());
-  ASSERT_TRUE(iam->put_role_policy("exec", "a", doc).ok());  // replaces
+  ASSERT_OK(iam->put_role_policy("exec", "b", doc));
+  ASSERT_OK(iam->put_role_policy("exec", "a", doc));
+  ASSERT_OK(iam->put_role_policy("exec", "a", doc));  // replaces
   auto page = iam->list_role_policies("exec", "", 1);
-  ASSERT_TRUE(page.ok());
+  ASSERT_OK(page);
   ASSERT_EQ(page->items, std::vector<std::string>{"a"});
   ASSERT_EQ(page->next_marker, std::optional<std::string>("a"));
   page = iam->list_role_policies("exec", *page->next_marker, 10);
-  ASSERT_TRUE(page.ok());
+  ASSERT_OK(page);
   EXPECT_EQ(page->items, std::vector<std::string>{"b"});
   EXPECT_FALSE(page->next_marker);
 
   auto got = iam->get_role_policy("exec", "a");
-  ASSERT_TRUE(got.ok());
+  ASSERT_OK(got);
   EXPECT_EQ(got->document, doc);
 
   auto conflict = iam->delete_role("exec");
@@ -242,9 +243,9 @@ TEST_F(RolePermissions, InlinePolicyLifecycle) {
   ASSERT_FALSE(slr.ok());
   EXPECT_EQ(slr.error().code, "UnmodifiableEntity");
 
-  ASSERT_TRUE(iam->delete_role_policy("exec", "a").ok());
-  ASSERT_TRUE(iam->delete_role_policy("exec", "b").ok());
-  EXPECT_TRUE(iam->delete_role("exec").ok());
+  ASSERT_OK(iam->delete_role_policy("exec", "a"));
+  ASSERT_OK(iam->delete_role_policy("exec", "b"));
+  EXPECT_OK(iam->delete_role("exec"));
 }
 
 }  // namespace

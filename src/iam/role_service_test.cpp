@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "iam/services.h"
+#include "core/testing/expect_ok.h"
 
 namespace berth::iam {
 namespace {
@@ -10,7 +11,7 @@ namespace {
 struct RoleService : ::testing::Test {
   void SetUp() override {
     auto d = store::Database::open(":memory:");
-    ASSERT_TRUE(d.ok());
+    ASSERT_OK(d);
     db = std::make_unique<store::Database>(std::move(*d));
     auto i = Iam::open(*db, clock);
     ASSERT_TRUE(i.ok()) << i.error().message;
@@ -94,11 +95,11 @@ TEST_F(RoleService, CreateListAndDeleteShapes) {
   EXPECT_EQ(created->find("MaxSessionDuration"), std::string::npos);  // CreateRole echoes it only when given
   EXPECT_EQ(created->find("RoleLastUsed"), std::string::npos);
   auto with_max = call("CreateRole", "RoleName=long&MaxSessionDuration=7200&" + std::string(kTrustParam));
-  ASSERT_TRUE(with_max.ok());
+  ASSERT_OK(with_max);
   EXPECT_NE(with_max->find("<MaxSessionDuration>7200</MaxSessionDuration>"), std::string::npos);
 
   auto listed = call("ListRoles", "PathPrefix=%2Fapp%2F");
-  ASSERT_TRUE(listed.ok());
+  ASSERT_OK(listed);
   EXPECT_NE(listed->find("<Roles><member><Path>/app/</Path><RoleName>web</RoleName>"), std::string::npos) << *listed;
   EXPECT_NE(listed->find("<Description>d</Description><MaxSessionDuration>3600</MaxSessionDuration></member></Roles>"
                          "<IsTruncated>false</IsTruncated>"),
@@ -106,7 +107,7 @@ TEST_F(RoleService, CreateListAndDeleteShapes) {
       << *listed;
   EXPECT_EQ(listed->find("<Tags>"), std::string::npos);
   auto paged = call("ListRoles", "MaxItems=1");
-  ASSERT_TRUE(paged.ok());
+  ASSERT_OK(paged);
   EXPECT_NE(paged->find("<IsTruncated>true</IsTruncated><Marker>"), std::string::npos) << *paged;
 
   ASSERT_TRUE(call("AttachRolePolicy",
@@ -114,7 +115,7 @@ TEST_F(RoleService, CreateListAndDeleteShapes) {
                    "AmazonECSTaskExecutionRolePolicy")
                   .ok());
   auto attached = call("ListAttachedRolePolicies", "RoleName=web");
-  ASSERT_TRUE(attached.ok());
+  ASSERT_OK(attached);
   EXPECT_EQ(*attached,
             "<AttachedPolicies><member><PolicyName>AmazonECSTaskExecutionRolePolicy</PolicyName><PolicyArn>"
             "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy</PolicyArn></member>"
@@ -127,7 +128,7 @@ TEST_F(RoleService, CreateListAndDeleteShapes) {
 }
 
 TEST_F(RoleService, InlinePolicyShapes) {
-  ASSERT_TRUE(call("CreateRole", "RoleName=exec&" + std::string(kTrustParam)).ok());
+  ASSERT_OK(call("CreateRole", "RoleName=exec&" + std::string(kTrustParam)));
   // {"Statement":{"Effect":"Allow","Action":"ssm:GetParameters","Resource":"*"}}
   const std::string document =
       "%7B%22Statement%22%3A%7B%22Effect%22%3A%22Allow%22%2C%22Action%22%3A%22ssm%3AGetParameters%22%2C%22"
@@ -149,28 +150,28 @@ TEST_F(RoleService, InlinePolicyShapes) {
   EXPECT_EQ(error_of("DeleteRole", "RoleName=exec", "DeleteConflict"), "Cannot delete entity, must delete policies first.");
   EXPECT_EQ(error_of("GetRolePolicy", "RoleName=exec&PolicyName=other", "NoSuchEntity"),
             "The role policy with name other cannot be found.");
-  ASSERT_TRUE(call("DeleteRolePolicy", "RoleName=exec&PolicyName=read").ok());
+  ASSERT_OK(call("DeleteRolePolicy", "RoleName=exec&PolicyName=read"));
   EXPECT_EQ(error_of("DeleteRolePolicy", "RoleName=exec&PolicyName=read", "NoSuchEntity"),
             "The role policy with name read cannot be found.");
-  EXPECT_TRUE(call("DeleteRole", "RoleName=exec").ok());
+  EXPECT_OK(call("DeleteRole", "RoleName=exec"));
 }
 
 TEST_F(RoleService, InstanceProfileShapes) {
-  ASSERT_TRUE(call("CreateRole", "RoleName=ecsInstanceRole&Description=x&" + std::string(kTrustParam)).ok());
+  ASSERT_OK(call("CreateRole", "RoleName=ecsInstanceRole&Description=x&" + std::string(kTrustParam)));
   auto created = call("CreateInstanceProfile", "InstanceProfileName=ecsInstanceRole");
-  ASSERT_TRUE(created.ok());
+  ASSERT_OK(created);
   EXPECT_NE(created->find("<InstanceProfile><Path>/</Path><InstanceProfileName>ecsInstanceRole</InstanceProfileName>"
                           "<InstanceProfileId>AIPA"),
             std::string::npos)
       << *created;
   EXPECT_NE(created->find("<Roles></Roles></InstanceProfile>"), std::string::npos) << *created;
-  ASSERT_TRUE(call("AddRoleToInstanceProfile", "InstanceProfileName=ecsInstanceRole&RoleName=ecsInstanceRole").ok());
+  ASSERT_OK(call("AddRoleToInstanceProfile", "InstanceProfileName=ecsInstanceRole&RoleName=ecsInstanceRole"));
   auto got = call("GetInstanceProfile", "InstanceProfileName=ecsInstanceRole");
-  ASSERT_TRUE(got.ok());
+  ASSERT_OK(got);
   EXPECT_NE(got->find("<Roles><member><Path>/</Path><RoleName>ecsInstanceRole</RoleName>"), std::string::npos) << *got;
   EXPECT_NE(got->find("</AssumeRolePolicyDocument></member></Roles></InstanceProfile>"), std::string::npos) << *got;
   auto for_role = call("ListInstanceProfilesForRole", "RoleName=ecsInstanceRole");
-  ASSERT_TRUE(for_role.ok());
+  ASSERT_OK(for_role);
   EXPECT_NE(for_role->find("<InstanceProfiles><member><Path>/</Path>"), std::string::npos) << *for_role;
   EXPECT_EQ(error_of("GetInstanceProfile", "InstanceProfileName=nope", "NoSuchEntity"),
             "Instance Profile nope cannot be found.");

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "iam/iam.h"
+#include "core/testing/expect_ok.h"
 
 namespace berth::iam {
 namespace {
@@ -16,7 +17,7 @@ constexpr std::string_view kProtected =
 struct Roles : ::testing::Test {
   void SetUp() override {
     auto d = store::Database::open(":memory:");
-    ASSERT_TRUE(d.ok());
+    ASSERT_OK(d);
     db = std::make_unique<store::Database>(std::move(*d));
     open();
   }
@@ -67,13 +68,13 @@ TEST_F(Roles, EcsServiceLinkedRoleExistsFromTheStart) {
             R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow",)"
             R"("Principal":{"Service":"ecs.amazonaws.com"},"Action":"sts:AssumeRole"}]})");
   auto policies = iam->list_attached_role_policies("AWSServiceRoleForECS", "/", "", 100);
-  ASSERT_TRUE(policies.ok());
+  ASSERT_OK(policies);
   ASSERT_EQ(policies->items.size(), 1u);
   EXPECT_EQ(policies->items[0]->arn, "arn:aws:iam::aws:policy/aws-service-role/AmazonECSServiceRolePolicy");
   EXPECT_EQ(policies->items[0]->name(), "AmazonECSServiceRolePolicy");
   EXPECT_EQ(policies->items[0]->path(), "/aws-service-role/");
   // names ignore case, as on AWS
-  EXPECT_TRUE(iam->get_role("awsserviceroleforecs").ok());
+  EXPECT_OK(iam->get_role("awsserviceroleforecs"));
 }
 
 TEST_F(Roles, ServiceLinkedRoleIsOnlyModifiableByAws) {
@@ -83,7 +84,7 @@ TEST_F(Roles, ServiceLinkedRoleIsOnlyModifiableByAws) {
   expect_error(iam->detach_role_policy("AWSServiceRoleForECS",
                                        "arn:aws:iam::aws:policy/aws-service-role/AmazonECSServiceRolePolicy"),
                "UnmodifiableEntity", 400, kProtected);
-  ASSERT_TRUE(iam->create_instance_profile("p", "/", {}).ok());
+  ASSERT_OK(iam->create_instance_profile("p", "/", {}));
   expect_error(iam->add_role_to_instance_profile("p", "AWSServiceRoleForECS"), "UnmodifiableEntity", 400, kProtected);
   expect_error(status_of(iam->create_service_linked_role("ecs.amazonaws.com", std::nullopt)), "InvalidInput", 400,
                "Service role name AWSServiceRoleForECS has been taken in this account, please try a different "
@@ -94,7 +95,7 @@ TEST_F(Roles, ServiceLinkedRoleIsOnlyModifiableByAws) {
   ASSERT_FALSE(unknown.ok());
   EXPECT_EQ(unknown.error().code, "InvalidInput");
   // still there, unchanged
-  EXPECT_TRUE(iam->get_role("AWSServiceRoleForECS").ok());
+  EXPECT_OK(iam->get_role("AWSServiceRoleForECS"));
 }
 
 TEST_F(Roles, ReopenKeepsTheServiceLinkedRoleAndAnOlderDataDirGetsIt) {
@@ -103,10 +104,10 @@ TEST_F(Roles, ReopenKeepsTheServiceLinkedRoleAndAnOlderDataDirGetsIt) {
   open();
   EXPECT_EQ(iam->get_role("AWSServiceRoleForECS")->role_id, id);
   // a data dir from before roles: the account exists, the role does not
-  ASSERT_TRUE(db->exec("DELETE FROM iam_role_policies; DELETE FROM iam_roles").ok());
+  ASSERT_OK(db->exec("DELETE FROM iam_role_policies; DELETE FROM iam_roles"));
   open();
   auto role = iam->get_role("AWSServiceRoleForECS");
-  ASSERT_TRUE(role.ok());
+  ASSERT_OK(role);
   EXPECT_NE(role->role_id, id);
   EXPECT_EQ(role->created, WallTime(std::chrono::seconds(1'700'000'000)));  // the account's creation
   EXPECT_EQ(iam->list_attached_role_policies("AWSServiceRoleForECS", "/", "", 100)->items.size(), 1u);
@@ -122,18 +123,18 @@ TEST_F(Roles, WorkshopRoleLifecycle) {
   expect_error(status_of(iam->create_role(spec("ECSTASKEXECUTIONROLE"))), "EntityAlreadyExists", 409,
                "Role with name ECSTASKEXECUTIONROLE already exists.");
   auto got = iam->get_role("ecsTaskExecutionRole");
-  ASSERT_TRUE(got.ok());
+  ASSERT_OK(got);
   EXPECT_EQ(got->assume_role_policy, kTrust);
   EXPECT_EQ(got->description, "lets ECS pull images");
   ASSERT_EQ(got->tags.size(), 1u);
   EXPECT_EQ(got->tags[0].key, "team");
   EXPECT_EQ(got->role_id, created->role_id);
 
-  ASSERT_TRUE(iam->attach_role_policy("ecsTaskExecutionRole", kExecutionPolicy).ok());
-  ASSERT_TRUE(iam->attach_role_policy("ecsTaskExecutionRole", kExecutionPolicy).ok());  // twice is fine
-  ASSERT_TRUE(iam->attach_role_policy("ecsTaskExecutionRole", kInstancePolicy).ok());
+  ASSERT_OK(iam->attach_role_policy("ecsTaskExecutionRole", kExecutionPolicy));
+  ASSERT_OK(iam->attach_role_policy("ecsTaskExecutionRole", kExecutionPolicy));  // twice is fine
+  ASSERT_OK(iam->attach_role_policy("ecsTaskExecutionRole", kInstancePolicy));
   auto first = iam->list_attached_role_policies("ecsTaskExecutionRole", "/", "", 1);
-  ASSERT_TRUE(first.ok());
+  ASSERT_OK(first);
   ASSERT_EQ(first->items.size(), 1u);
   ASSERT_TRUE(first->next_marker);
   auto rest = iam->list_attached_role_policies("ecsTaskExecutionRole", "/", *first->next_marker, 10);
@@ -145,11 +146,11 @@ TEST_F(Roles, WorkshopRoleLifecycle) {
 
   expect_error(iam->delete_role("ecsTaskExecutionRole"), "DeleteConflict", 409,
                "Cannot delete entity, must detach all policies first.");
-  ASSERT_TRUE(iam->detach_role_policy("ecsTaskExecutionRole", kExecutionPolicy).ok());
+  ASSERT_OK(iam->detach_role_policy("ecsTaskExecutionRole", kExecutionPolicy));
   expect_error(iam->detach_role_policy("ecsTaskExecutionRole", kExecutionPolicy), "NoSuchEntity", 404,
                "Policy " + std::string(kExecutionPolicy) + " was not found.");
-  ASSERT_TRUE(iam->detach_role_policy("ecsTaskExecutionRole", kInstancePolicy).ok());
-  ASSERT_TRUE(iam->delete_role("ecsTaskExecutionRole").ok());
+  ASSERT_OK(iam->detach_role_policy("ecsTaskExecutionRole", kInstancePolicy));
+  ASSERT_OK(iam->delete_role("ecsTaskExecutionRole"));
   expect_error(status_of(iam->get_role("ecsTaskExecutionRole")), "NoSuchEntity", 404,
                "The role with name ecsTaskExecutionRole cannot be found.");
   expect_error(iam->delete_role("ecsTaskExecutionRole"), "NoSuchEntity", 404,
@@ -166,7 +167,7 @@ TEST_F(Roles, CreateAndAttachRefusals) {
                "Path prefix '/aws-service-role/' can only be used for AWS Service linked Roles");
   EXPECT_EQ(iam->get_role("r").error().code, "NoSuchEntity");  // nothing half-written
 
-  ASSERT_TRUE(iam->create_role(spec("r")).ok());
+  ASSERT_OK(iam->create_role(spec("r")));
   expect_error(iam->attach_role_policy("r", "arn:aws:iam::aws:policy/NoSuchPolicy"), "NoSuchEntity", 404,
                "Policy arn:aws:iam::aws:policy/NoSuchPolicy does not exist or is not attachable.");
   expect_error(iam->attach_role_policy("r", "arn:aws:iam::aws:policy/aws-service-role/AmazonECSServiceRolePolicy"),
@@ -189,14 +190,14 @@ TEST_F(Roles, CreateAndAttachRefusals) {
     ASSERT_TRUE(iam->attach_role_policy("r", std::string("arn:aws:iam::aws:policy/") + p).ok()) << p;
   expect_error(iam->attach_role_policy("r", kExecutionPolicy), "LimitExceeded", 409,
                "Cannot exceed quota for PoliciesPerRole: 10");
-  ASSERT_TRUE(iam->attach_role_policy("r", "arn:aws:iam::aws:policy/AdministratorAccess").ok());  // already there
+  ASSERT_OK(iam->attach_role_policy("r", "arn:aws:iam::aws:policy/AdministratorAccess"));  // already there
 }
 
 TEST_F(Roles, ListRolesPagesAndFiltersByPath) {
-  for (const char* n : {"b", "a", "c"}) ASSERT_TRUE(iam->create_role(spec(n, "/app/")).ok());
-  ASSERT_TRUE(iam->create_role(spec("d")).ok());
+  for (const char* n : {"b", "a", "c"}) ASSERT_OK(iam->create_role(spec(n, "/app/")));
+  ASSERT_OK(iam->create_role(spec("d")));
   auto all = iam->list_roles("/", "", 100);
-  ASSERT_TRUE(all.ok());
+  ASSERT_OK(all);
   std::vector<std::string> names;
   for (const auto& r : all->items) names.push_back(r.name);
   EXPECT_EQ(names, (std::vector<std::string>{"a", "AWSServiceRoleForECS", "b", "c", "d"}));
@@ -213,10 +214,10 @@ TEST_F(Roles, ListRolesPagesAndFiltersByPath) {
 }
 
 TEST_F(Roles, InstanceProfiles) {
-  ASSERT_TRUE(iam->create_role(spec("ecsInstanceRole")).ok());
-  ASSERT_TRUE(iam->create_role(spec("other")).ok());
+  ASSERT_OK(iam->create_role(spec("ecsInstanceRole")));
+  ASSERT_OK(iam->create_role(spec("other")));
   auto profile = iam->create_instance_profile("ecsInstanceRole", "/", {{"k", "v"}});
-  ASSERT_TRUE(profile.ok());
+  ASSERT_OK(profile);
   EXPECT_EQ(profile->instance_profile_id.rfind("AIPA", 0), 0u);
   EXPECT_EQ(profile->instance_profile_id.size(), 21u);
   EXPECT_EQ(instance_profile_arn(iam->account_id(), *profile),
@@ -227,13 +228,13 @@ TEST_F(Roles, InstanceProfiles) {
                "Instance Profile ghost cannot be found.");
   expect_error(iam->add_role_to_instance_profile("ecsInstanceRole", "ghost"), "NoSuchEntity", 404,
                "The role with name ghost cannot be found.");
-  ASSERT_TRUE(iam->add_role_to_instance_profile("ecsInstanceRole", "ecsInstanceRole").ok());
+  ASSERT_OK(iam->add_role_to_instance_profile("ecsInstanceRole", "ecsInstanceRole"));
   expect_error(iam->add_role_to_instance_profile("ecsInstanceRole", "ecsInstanceRole"), "LimitExceeded", 409,
                "Cannot exceed quota for InstanceSessionsPerInstanceProfile: 1");
   expect_error(iam->add_role_to_instance_profile("ecsInstanceRole", "other"), "LimitExceeded", 409,
                "Cannot exceed quota for InstanceSessionsPerInstanceProfile: 1");
   auto got = iam->get_instance_profile("ecsinstancerole");
-  ASSERT_TRUE(got.ok());
+  ASSERT_OK(got);
   ASSERT_TRUE(got->role);
   EXPECT_EQ(got->role->name, "ecsInstanceRole");
   ASSERT_EQ(got->tags.size(), 1u);
@@ -248,21 +249,21 @@ TEST_F(Roles, InstanceProfiles) {
                "Cannot delete entity, must remove roles from instance profile first.");
   expect_error(iam->remove_role_from_instance_profile("ecsInstanceRole", "other"), "NoSuchEntity", 404,
                "The role with name other cannot be found.");
-  ASSERT_TRUE(iam->remove_role_from_instance_profile("ecsInstanceRole", "ecsInstanceRole").ok());
+  ASSERT_OK(iam->remove_role_from_instance_profile("ecsInstanceRole", "ecsInstanceRole"));
   EXPECT_FALSE(iam->get_instance_profile("ecsInstanceRole")->role);
-  ASSERT_TRUE(iam->delete_instance_profile("ecsInstanceRole").ok());
-  ASSERT_TRUE(iam->delete_role("ecsInstanceRole").ok());
+  ASSERT_OK(iam->delete_instance_profile("ecsInstanceRole"));
+  ASSERT_OK(iam->delete_role("ecsInstanceRole"));
   expect_error(iam->delete_instance_profile("ecsInstanceRole"), "NoSuchEntity", 404,
                "Instance Profile ecsInstanceRole cannot be found.");
 }
 
 TEST_F(Roles, RoleWritesLeaveTheDirectoryAlone) {
   auto before = iam->directory();
-  ASSERT_TRUE(iam->create_role(spec("r")).ok());
-  ASSERT_TRUE(iam->attach_role_policy("r", kExecutionPolicy).ok());
-  ASSERT_TRUE(iam->create_instance_profile("p", "/", {}).ok());
+  ASSERT_OK(iam->create_role(spec("r")));
+  ASSERT_OK(iam->attach_role_policy("r", kExecutionPolicy));
+  ASSERT_OK(iam->create_instance_profile("p", "/", {}));
   EXPECT_EQ(iam->directory(), before);
-  ASSERT_TRUE(iam->create_user("u", "/").ok());
+  ASSERT_OK(iam->create_user("u", "/"));
   EXPECT_NE(iam->directory(), before);
 }
 

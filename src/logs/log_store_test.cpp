@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "logs/test_support.h"
+#include "core/testing/expect_ok.h"
 
 namespace berth::logs {
 namespace {
@@ -20,14 +21,14 @@ using LogStoreTest = testing::StoreFixture;
 using Strings = std::vector<std::string>;
 
 TEST_F(LogStoreTest, CreateIfMissingIsIdempotentAndStreamsNeedTheirGroup) {
-  ASSERT_TRUE(store->create_log_group_if_missing("/ecs/web").ok());
+  ASSERT_OK(store->create_log_group_if_missing("/ecs/web"));
   ASSERT_TRUE(store->create_log_group_if_missing("/ecs/web").ok()) << "a second call is no error";
   auto missing = store->create_log_stream_if_missing("/ecs/other", "s");
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.error().error_class, ErrorClass::kNotFound);
   EXPECT_EQ(missing.error().message, "The specified log group does not exist.");
-  ASSERT_TRUE(store->create_log_stream_if_missing("/ecs/web", "web/app/1").ok());
-  ASSERT_TRUE(store->create_log_stream_if_missing("/ecs/web", "web/app/1").ok());
+  ASSERT_OK(store->create_log_stream_if_missing("/ecs/web", "web/app/1"));
+  ASSERT_OK(store->create_log_stream_if_missing("/ecs/web", "web/app/1"));
   auto dup = store->create_log_group("/ecs/web", {});
   ASSERT_FALSE(dup.ok());
   EXPECT_EQ(dup.error().code, "ResourceAlreadyExistsException");
@@ -40,26 +41,26 @@ TEST_F(LogStoreTest, CreateIfMissingIsIdempotentAndStreamsNeedTheirGroup) {
 TEST_F(LogStoreTest, AppendRecordsTheCursorWithItsEvents) {
   make_stream("g", "s");
   auto none = store->read_cursor("task-1/web");
-  ASSERT_TRUE(none.ok());
+  ASSERT_OK(none);
   EXPECT_FALSE(none->has_value());
   auto batch = events(3, kNowMs);
-  ASSERT_TRUE(store->append_events("g", "s", batch, "task-1/web", "offset=120").ok());
+  ASSERT_OK(store->append_events("g", "s", batch, "task-1/web", "offset=120"));
   auto cursor = store->read_cursor("task-1/web");
-  ASSERT_TRUE(cursor.ok());
+  ASSERT_OK(cursor);
   EXPECT_EQ(cursor->value_or(""), "offset=120");
 
   // The stream is deleted meanwhile: nothing is written, the cursor stays.
-  ASSERT_TRUE(store->delete_log_stream("g", "s").ok());
+  ASSERT_OK(store->delete_log_stream("g", "s"));
   auto gone = store->append_events("g", "s", batch, "task-1/web", "offset=240");
   ASSERT_FALSE(gone.ok());
   EXPECT_EQ(gone.error().error_class, ErrorClass::kNotFound);
   EXPECT_EQ(gone.error().message, "The specified log stream does not exist.");
   EXPECT_EQ(store->read_cursor("task-1/web")->value_or(""), "offset=120");
-  ASSERT_TRUE(store->delete_log_group("g").ok());
+  ASSERT_OK(store->delete_log_group("g"));
   EXPECT_EQ(store->append_events("g", "s", batch, "task-1/web", "x").error().message,
             "The specified log group does not exist.");
 
-  ASSERT_TRUE(store->forget_cursor("task-1/web").ok());
+  ASSERT_OK(store->forget_cursor("task-1/web"));
   EXPECT_FALSE(store->read_cursor("task-1/web")->has_value());
 }
 
@@ -77,7 +78,7 @@ TEST_F(LogStoreTest, ConcurrentAppendersLoseNothing) {
     });
   for (auto& w : writers) w.join();
   auto all = store->filter_log_events(FilterQuery{.group = "g"}, *FilterPattern::parse(""));
-  ASSERT_TRUE(all.ok());
+  ASSERT_OK(all);
   EXPECT_EQ(all->events.size(), 2000u);
   EXPECT_EQ(store->read_cursor("src-a")->value_or(""), "19");
   EXPECT_EQ(store->read_cursor("src-b")->value_or(""), "19");
@@ -95,10 +96,10 @@ TEST(LogStoreFile, ReadsSeeWritesAndEverythingSurvivesReopening) {
   {
     auto store = LogStore::open(path, options);
     ASSERT_TRUE(store.ok()) << store.error().message;
-    ASSERT_TRUE((*store)->create_log_group_if_missing("g").ok());
-    ASSERT_TRUE((*store)->create_log_stream_if_missing("g", "s").ok());
+    ASSERT_OK((*store)->create_log_group_if_missing("g"));
+    ASSERT_OK((*store)->create_log_stream_if_missing("g", "s"));
     std::vector<InputEvent> batch = {{kNowMs, "one"}, {kNowMs + 1, "two"}};
-    ASSERT_TRUE((*store)->append_events("g", "s", batch, "task/web", "line-2").ok());
+    ASSERT_OK((*store)->append_events("g", "s", batch, "task/web", "line-2"));
     // Reads go through a second connection: it sees every committed write.
     EXPECT_EQ((*store)->read_cursor("task/web")->value_or(""), "line-2");
     EXPECT_EQ((*store)->log_group("g")->stored_bytes, 6);
@@ -109,7 +110,7 @@ TEST(LogStoreFile, ReadsSeeWritesAndEverythingSurvivesReopening) {
     EXPECT_EQ((*store)->read_cursor("task/web")->value_or(""), "line-2");
     GetEventsQuery q{.group = "g", .stream = "s", .start_from_head = true};
     auto page = (*store)->get_log_events(q);
-    ASSERT_TRUE(page.ok());
+    ASSERT_OK(page);
     EXPECT_EQ(page->events.size(), 2u);
   }
   std::filesystem::remove_all(dir);
@@ -129,7 +130,7 @@ TEST_F(LogStoreTest, BatchRules) {
 
   // 1,048,576 bytes counting 26 per event: 4 events of 262,118 bytes fit exactly, one byte more does not.
   std::vector<InputEvent> big(4, InputEvent{kNowMs, std::string(262'144 - 26, 'x')});
-  EXPECT_TRUE(store->put_log_events("g", "s", big).ok());
+  EXPECT_OK(store->put_log_events("g", "s", big));
   big[3].message.push_back('x');
   auto too_big = store->put_log_events("g", "s", big);
   ASSERT_FALSE(too_big.ok());
@@ -150,33 +151,33 @@ TEST_F(LogStoreTest, TooOldTooNewAndExpiredAreReportedAndLeftOut) {
 
   std::vector<InputEvent> mixed = {{kNowMs - kMinuteMs, "ok1"}, {kNowMs, "ok2"}, {kNowMs + 3 * 3600 * 1000, "new"}};
   r = store->put_log_events("g", "s", mixed);
-  ASSERT_TRUE(r.ok());
+  ASSERT_OK(r);
   EXPECT_EQ(r->rejected.too_new_start, 2);
   EXPECT_FALSE(r->rejected.too_old_end);
 
-  ASSERT_TRUE(store->put_retention_policy("g", 1).ok());
+  ASSERT_OK(store->put_retention_policy("g", 1));
   std::vector<InputEvent> expired = {
       {kNowMs - 2 * kDayMs, "exp"}, {kNowMs - 2 * kDayMs + 1, "exp2"}, {kNowMs - 2 * kDayMs + 2 * 3600 * 1000, "exp3"}};
   r = store->put_log_events("g", "s", expired);
-  ASSERT_TRUE(r.ok());
+  ASSERT_OK(r);
   EXPECT_EQ(r->rejected.expired_end, 2);
 
   GetEventsQuery q{.group = "g", .stream = "s"};
   q.start_from_head = true;
   auto page = store->get_log_events(q);
-  ASSERT_TRUE(page.ok());
+  ASSERT_OK(page);
   EXPECT_EQ(messages(page->events), (Strings{"ok1", "ok2"})) << "rejected events are not stored";
 }
 
 TEST_F(LogStoreTest, GetLogEventsPagesBothWaysAndGivesTheSameTokenAtTheEnd) {
   make_stream("g", "s");
-  ASSERT_TRUE(store->put_log_events("g", "s", events(10, kNowMs - 100)).ok());
+  ASSERT_OK(store->put_log_events("g", "s", events(10, kNowMs - 100)));
 
   // Without a token and not from the head: the newest `limit`.
   GetEventsQuery tail{.group = "g", .stream = "s"};
   tail.limit = 3;
   auto last = store->get_log_events(tail);
-  ASSERT_TRUE(last.ok());
+  ASSERT_OK(last);
   EXPECT_EQ(messages(last->events), (Strings{"m7", "m8", "m9"}));
 
   // Backward from there.
@@ -193,7 +194,7 @@ TEST_F(LogStoreTest, GetLogEventsPagesBothWaysAndGivesTheSameTokenAtTheEnd) {
   EXPECT_EQ(end->forward, last->forward);
 
   // A new event shows up on the same forward token.
-  ASSERT_TRUE(store->put_log_events("g", "s", events(1, kNowMs, 1, "late")).ok());
+  ASSERT_OK(store->put_log_events("g", "s", events(1, kNowMs, 1, "late")));
   auto later = store->get_log_events(fwd);
   EXPECT_EQ(messages(later->events), (Strings{"late0"}));
 
@@ -204,7 +205,7 @@ TEST_F(LogStoreTest, GetLogEventsPagesBothWaysAndGivesTheSameTokenAtTheEnd) {
   Strings all;
   for (int i = 0; i < 10; ++i) {
     auto p = store->get_log_events(head);
-    ASSERT_TRUE(p.ok());
+    ASSERT_OK(p);
     for (auto& m : messages(p->events)) all.push_back(m);
     if (p->events.empty()) {
       EXPECT_EQ(p->forward, *head.forward);
@@ -238,12 +239,12 @@ TEST_F(LogStoreTest, GetLogEventsPagesBothWaysAndGivesTheSameTokenAtTheEnd) {
 TEST_F(LogStoreTest, FilterLogEventsInterleavesStreamsAndPages) {
   make_stream("g", "a");
   make_stream("g", "b");
-  ASSERT_TRUE(store->put_log_events("g", "a", events(5, kNowMs, 2, "a")).ok());      // even ms
-  ASSERT_TRUE(store->put_log_events("g", "b", events(5, kNowMs + 1, 2, "b")).ok());  // odd ms
+  ASSERT_OK(store->put_log_events("g", "a", events(5, kNowMs, 2, "a")));      // even ms
+  ASSERT_OK(store->put_log_events("g", "b", events(5, kNowMs + 1, 2, "b")));  // odd ms
   auto everything = *FilterPattern::parse("");
   FilterQuery q{.group = "g"};
   auto page = store->filter_log_events(q, everything);
-  ASSERT_TRUE(page.ok());
+  ASSERT_OK(page);
   EXPECT_EQ(messages(page->events), (Strings{"a0", "b0", "a1", "b1", "a2", "b2", "a3", "b3", "a4", "b4"}));
   EXPECT_EQ(page->events[1].stream, "b");
   EXPECT_FALSE(page->next);
@@ -256,7 +257,7 @@ TEST_F(LogStoreTest, FilterLogEventsInterleavesStreamsAndPages) {
   int pages = 0;
   for (; pages < 10; ++pages) {
     auto p = store->filter_log_events(q, pattern);
-    ASSERT_TRUE(p.ok());
+    ASSERT_OK(p);
     for (auto& m : messages(p->events)) seen.push_back(m);
     if (!p->next) break;
     q.after = p->next;
@@ -278,11 +279,11 @@ TEST_F(LogStoreTest, FilterLogEventsInterleavesStreamsAndPages) {
 
 TEST_F(LogStoreTest, RetentionHidesThenRemovesOldEvents) {
   make_stream("g", "s");
-  ASSERT_TRUE(store->put_log_events("g", "s", events(3, kNowMs - 2 * kDayMs, 1, "old")).ok());
-  ASSERT_TRUE(store->put_log_events("g", "s", events(2, kNowMs, 1, "new")).ok());
+  ASSERT_OK(store->put_log_events("g", "s", events(3, kNowMs - 2 * kDayMs, 1, "old")));
+  ASSERT_OK(store->put_log_events("g", "s", events(2, kNowMs, 1, "new")));
   int64_t bytes_before = store->log_group("g")->stored_bytes;
   EXPECT_EQ(bytes_before, 3 * 4 + 2 * 4);
-  ASSERT_TRUE(store->put_retention_policy("g", 1).ok());
+  ASSERT_OK(store->put_retention_policy("g", 1));
   EXPECT_EQ(store->log_group("g")->retention_days, 1);
   EXPECT_EQ(store->log_group("g")->stored_bytes, 2 * 4) << "the old events were swept at once";
   GetEventsQuery head{.group = "g", .stream = "s"};
@@ -295,21 +296,21 @@ TEST_F(LogStoreTest, RetentionHidesThenRemovesOldEvents) {
   EXPECT_TRUE(store->get_log_events(head)->events.empty());
   EXPECT_TRUE(store->filter_log_events(FilterQuery{.group = "g"}, *FilterPattern::parse(""))->events.empty());
   auto swept = store->sweep_expired();
-  ASSERT_TRUE(swept.ok());
+  ASSERT_OK(swept);
   EXPECT_EQ(*swept, 2);
   EXPECT_EQ(store->log_group("g")->stored_bytes, 0);
 
-  ASSERT_TRUE(store->put_retention_policy("g", std::nullopt).ok());
+  ASSERT_OK(store->put_retention_policy("g", std::nullopt));
   EXPECT_FALSE(store->log_group("g")->retention_days);
 }
 
 TEST_F(LogStoreTest, DescribeGroupsAndStreams) {
-  for (auto name : {"/ecs/b", "/ecs/a", "/other", "/ecs/c"}) ASSERT_TRUE(store->create_log_group(name, {}).ok());
+  for (auto name : {"/ecs/b", "/ecs/a", "/other", "/ecs/c"}) ASSERT_OK(store->create_log_group(name, {}));
   GroupQuery q;
   q.name_prefix = "/ecs/";
   q.limit = 2;
   auto page = store->describe_log_groups(q);
-  ASSERT_TRUE(page.ok());
+  ASSERT_OK(page);
   ASSERT_EQ(page->items.size(), 2u);
   EXPECT_EQ(page->items[0].name, "/ecs/a");
   EXPECT_TRUE(page->more);
@@ -322,14 +323,14 @@ TEST_F(LogStoreTest, DescribeGroupsAndStreams) {
   pattern.name_pattern = "OTH";
   EXPECT_EQ(store->describe_log_groups(pattern)->items.size(), 1u) << "the pattern is case-insensitive";
 
-  for (auto s : {"s1", "s2", "s3"}) ASSERT_TRUE(store->create_log_stream("/ecs/a", s).ok());
-  ASSERT_TRUE(store->put_log_events("/ecs/a", "s1", events(1, kNowMs)).ok());
-  ASSERT_TRUE(store->put_log_events("/ecs/a", "s3", events(1, kNowMs - 5)).ok());
+  for (auto s : {"s1", "s2", "s3"}) ASSERT_OK(store->create_log_stream("/ecs/a", s));
+  ASSERT_OK(store->put_log_events("/ecs/a", "s1", events(1, kNowMs)));
+  ASSERT_OK(store->put_log_events("/ecs/a", "s3", events(1, kNowMs - 5)));
   StreamQuery sq{.group = "/ecs/a"};
   sq.order_by_last_event = true;
   sq.descending = true;
   auto streams = store->describe_log_streams(sq);
-  ASSERT_TRUE(streams.ok());
+  ASSERT_OK(streams);
   ASSERT_EQ(streams->items.size(), 3u);
   EXPECT_EQ(streams->items[0].name, "s1");
   EXPECT_EQ(streams->items[1].name, "s3");
@@ -351,10 +352,10 @@ TEST_F(LogStoreTest, DescribeGroupsAndStreams) {
 TEST_F(LogStoreTest, TagsMergeAndRemove) {
   CreateGroupOptions options;
   options.tags = {{"team", "web"}};
-  ASSERT_TRUE(store->create_log_group("g", options).ok());
-  ASSERT_TRUE(store->tag("g", {{"env", "dev"}, {"team", "ops"}}).ok());
+  ASSERT_OK(store->create_log_group("g", options));
+  ASSERT_OK(store->tag("g", {{"env", "dev"}, {"team", "ops"}}));
   EXPECT_EQ(*store->tags("g"), (Tags{{"env", "dev"}, {"team", "ops"}}));
-  ASSERT_TRUE(store->untag("g", {"team", "absent"}).ok());
+  ASSERT_OK(store->untag("g", {"team", "absent"}));
   EXPECT_EQ(*store->tags("g"), (Tags{{"env", "dev"}}));
   EXPECT_EQ(store->tags("h").error().code, "ResourceNotFoundException");
 }

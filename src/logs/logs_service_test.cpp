@@ -6,6 +6,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "logs/test_support.h"
+#include "core/testing/expect_ok.h"
 
 namespace berth::logs {
 namespace {
@@ -109,7 +110,7 @@ TEST_F(LogsService, PutLogEventsAnswers) {
   // A stale sequence token is ignored, as AWS does now.
   json::object with_token = json::parse(put_body("g", "s", 1, kNowMs)).as_object();
   with_token["sequenceToken"] = "123";
-  EXPECT_TRUE(call("PutLogEvents", json::serialize(with_token)).ok());
+  EXPECT_OK(call("PutLogEvents", json::serialize(with_token)));
   auto rejected = ok("PutLogEvents", put_body("g", "s", 1, kNowMs + 3 * 3600 * 1000));
   EXPECT_EQ(json::serialize(rejected.at("rejectedLogEventsInfo")), R"({"tooNewLogEventStartIndex":0})");
   EXPECT_EQ(

@@ -14,6 +14,7 @@
 
 #include "net/http_client.h"
 #include "net/test_support.h"
+#include "core/testing/expect_ok.h"
 
 namespace berth::net {
 namespace {
@@ -94,7 +95,7 @@ TEST(HttpClient, HeadReadsNoBody) {
   EXPECT_TRUE(r->body.empty());
   // The connection stays usable after a HEAD.
   auto again = h.get("http://127.0.0.1:" + std::to_string(server.port()) + "/y");
-  ASSERT_TRUE(again.ok());
+  ASSERT_OK(again);
   EXPECT_EQ(again->body, "hello GET /y");
   EXPECT_EQ(h.client().connections_opened(), 1u);
 }
@@ -105,7 +106,7 @@ TEST(HttpClient, ReplacesAConnectionTheServerClosedWhileIdle) {
   TestServer server(hello_handler(), options);
   ClientHarness h;
   std::string url = "http://127.0.0.1:" + std::to_string(server.port()) + "/";
-  ASSERT_TRUE(h.get(url).ok());
+  ASSERT_OK(h.get(url));
   std::this_thread::sleep_for(400ms);  // the server drops the pooled connection
   auto r = h.get(url);
   ASSERT_TRUE(r.ok()) << r.error().message;

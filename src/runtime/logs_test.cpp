@@ -1,4 +1,5 @@
 #include "runtime/logs.h"
+#include "core/testing/expect_ok.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -18,7 +19,7 @@ TEST(Logs, RotatedPartFirstContainersByNameTailBounded) {
   std::ofstream(dir / "web.log") << "new\n";
   std::ofstream(dir / "app.log") << "0123456789";
   auto logs = read_logs(data, "t1");
-  ASSERT_TRUE(logs.ok());
+  ASSERT_OK(logs);
   ASSERT_EQ(logs->size(), 2u);
   EXPECT_EQ((*logs)[0].container, "app");
   EXPECT_EQ((*logs)[1].container, "web");

@@ -1,4 +1,5 @@
 #include "runtime/oci_config.h"
+#include "core/testing/expect_ok.h"
 #include "runtime/open_in_root.h"
 
 #include <fcntl.h>
@@ -23,7 +24,7 @@ ImageConfig busybox_like() {
   auto c = parse_image_config(R"({"architecture":"amd64","config":{
       "Env":["PATH=/bin","GREETING=hi"],"Entrypoint":["/bin/httpd"],"Cmd":["-f","-p","80"],
       "WorkingDir":"/www","User":"1000:1000","StopSignal":"SIGQUIT"}})");
-  EXPECT_TRUE(c.ok());
+  EXPECT_OK(c);
   return *c;
 }
 
@@ -48,7 +49,7 @@ TEST(ImageConfig, Parses) {
   EXPECT_EQ(c.working_dir, "/www");
   EXPECT_EQ(c.user, "1000:1000");
   EXPECT_EQ(c.stop_signal, "SIGQUIT");
-  EXPECT_TRUE(parse_image_config("{}").ok());
+  EXPECT_OK(parse_image_config("{}"));
   EXPECT_FALSE(parse_image_config("[").ok());
 }
 
@@ -147,14 +148,14 @@ TEST(OciConfig, UsersByIdAndName) {
   std::ofstream(dir / "etc" / "passwd") << "root:x:0:0:root:/root:/bin/sh\nwww:x:33:44::/var/www:/bin/false\n";
   std::ofstream(dir / "etc" / "group") << "root:x:0:\nstaff:x:50:\n";
   auto ids = resolve_user(dir.string(), "www");
-  ASSERT_TRUE(ids.ok());
+  ASSERT_OK(ids);
   EXPECT_EQ(ids->uid, 33u);
   EXPECT_EQ(ids->gid, 44u);
   ids = resolve_user(dir.string(), "www:staff");
-  ASSERT_TRUE(ids.ok());
+  ASSERT_OK(ids);
   EXPECT_EQ(ids->gid, 50u);
   ids = resolve_user(dir.string(), "1001:7");
-  ASSERT_TRUE(ids.ok());
+  ASSERT_OK(ids);
   EXPECT_EQ(ids->uid, 1001u);
   EXPECT_EQ(ids->gid, 7u);
   EXPECT_FALSE(resolve_user(dir.string(), "nobody-here").ok());
@@ -270,14 +271,14 @@ TEST(OciConfig, CapabilitiesAddAndDropOverDockersDefault) {
   lx.capabilities_drop = {"ALL"};
   lx.capabilities_add = {"NET_BIND_SERVICE"};
   caps = container_capabilities(lx);
-  ASSERT_TRUE(caps.ok());
+  ASSERT_OK(caps);
   EXPECT_EQ(*caps, std::vector<std::string>{"CAP_NET_BIND_SERVICE"});
 
   lx = {};
   lx.capabilities_add = {"ALL"};
   lx.capabilities_drop = {"NET_RAW"};
   caps = container_capabilities(lx);
-  ASSERT_TRUE(caps.ok());
+  ASSERT_OK(caps);
   EXPECT_TRUE(has(*caps, "CAP_SYS_ADMIN"));
   EXPECT_FALSE(has(*caps, "CAP_NET_RAW"));  // a drop still applies
 

@@ -1,4 +1,5 @@
 #include "runtime/ports.h"
+#include "core/testing/expect_ok.h"
 
 #include <gtest/gtest.h>
 
@@ -13,7 +14,7 @@ TEST(PortAllocator, StaticPortsOncePerAddress) {
   EXPECT_EQ(again.error().error_class, ErrorClass::kConflict);
   EXPECT_EQ(*ports.allocate("127.0.0.3", 8080), 8080);  // another instance, another port space
   ports.release("127.0.0.2", 8080);
-  EXPECT_TRUE(ports.allocate("127.0.0.2", 8080).ok());
+  EXPECT_OK(ports.allocate("127.0.0.2", 8080));
 }
 
 TEST(PortAllocator, ReservedPortsRefused) {
@@ -40,7 +41,7 @@ TEST(PortAllocator, DynamicRangeNextFitSkipsReservedAndUsed) {
 TEST(PortAllocator, DynamicRangeExhausts) {
   PortAllocator ports(std::vector<uint16_t>{});
   for (uint32_t p = PortAllocator::kDynamicFirst; p <= PortAllocator::kDynamicLast; ++p)
-    ASSERT_TRUE(ports.allocate("a", 0).ok());
+    ASSERT_OK(ports.allocate("a", 0));
   auto none = ports.allocate("a", 0);
   ASSERT_FALSE(none.ok());
   EXPECT_EQ(none.error().code, "PortsExhausted");

@@ -50,8 +50,8 @@ Result<std::vector<RuncState>> parse_runc_list(std::string_view text) {
 }
 
 std::vector<std::string> Runc::run_argv(const RunOptions& o) const {
-  std::vector<std::string> argv = {binary_, "--root", root_, "run", "--detach", "--bundle", o.bundle,
-                                   "--pid-file", o.pid_file};
+  std::vector<std::string> argv = run_prefix_;
+  argv.insert(argv.end(), {binary_, "--root", root_, "run", "--detach", "--bundle", o.bundle, "--pid-file", o.pid_file});
   if (!o.console_socket.empty()) argv.insert(argv.end(), {"--console-socket", o.console_socket});
   argv.push_back(o.id);
   return argv;

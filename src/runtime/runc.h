@@ -58,10 +58,14 @@ class Runc {
   Result<std::vector<RuncState>> list() const;
 
   const std::string& root() const { return root_; }
+  // A launcher `runc run` goes through (argv prefix), e.g. berth-reroot in a
+  // chroot; the other commands run runc directly.
+  void launch_runs_with(std::vector<std::string> prefix) { run_prefix_ = std::move(prefix); }
 
  private:
   std::string root_;
   std::string binary_;
+  std::vector<std::string> run_prefix_;
 };
 
 // Parsers of runc's JSON, exposed for tests.

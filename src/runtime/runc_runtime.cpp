@@ -175,6 +175,14 @@ RuncTaskRuntime::RuncTaskRuntime(RuncRuntimeOptions options)
   for (const char* d : {"runc", "images", "tasks", "logs", "volumes"}) need_directory(root_ / d);
   if (options_.init_binary.empty()) options_.init_binary = BERTH_INIT_BINARY;
   if (options_.console_binary.empty()) options_.console_binary = BERTH_CONSOLE_BINARY;
+  if (options_.reroot_binary.empty()) options_.reroot_binary = BERTH_REROOT_BINARY;
+  // In a chroot, runc exec (health checks) would land outside the container
+  // unless runc run starts where setns lands (see init/berth_reroot.cpp).
+  if (auto chrooted = run_program({options_.reroot_binary, "check"}, std::chrono::seconds(10));
+      chrooted && chrooted->exit_code == 1) {
+    log::info("runtime", "running in a chroot: runc run goes through ", options_.reroot_binary);
+    runc_.launch_runs_with({options_.reroot_binary, "run"});
+  }
   // Secret bundles a killed daemon left (runc read them long ago, or never will).
   fs::remove_all(run_dir_ / "bundles", ec);
   need_directory(run_dir_);

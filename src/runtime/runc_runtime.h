@@ -57,6 +57,7 @@ struct RuncRuntimeOptions {
   std::chrono::milliseconds poll_interval{50};
   std::string init_binary;     // berth-init (initProcessEnabled); empty: the one built with berth
   std::string console_binary;  // berth-console (pseudoTerminal, interactive); empty: the one built with berth
+  std::string reroot_binary;   // berth-reroot (runc under a chroot); empty: the one built with berth
   // Where containers with awslogs ship their output (CloudWatch Logs);
   // none: such containers keep it in their log file only.
   std::shared_ptr<LogDestination> log_destination;

@@ -22,6 +22,7 @@
 #include "runtime/runc_test_fixture.h"
 #include "runtime/runtime_test_support.h"
 #include "runtime/subprocess.h"
+#include "core/testing/expect_ok.h"
 
 extern char** environ;
 
@@ -88,10 +89,10 @@ TEST_F(RuncRuntimeTest, BridgeHttpdBehindSecurityGroupsAndNothingLeaks) {
   EXPECT_EQ(read_all("/sys/fs/cgroup/cpu" + cg + "/cpu.shares"), "256\n");
   EXPECT_EQ(read_all("/sys/fs/cgroup/pids" + cg + "/pids.max"), "50\n");
 
-  ASSERT_TRUE(runtime_->stop(spec.task_id, "").ok());
+  ASSERT_OK(runtime_->stop(spec.task_id, ""));
   ASSERT_TRUE(wait_stopped(spec.task_id, 10s));
   auto st = runtime_->state(spec.task_id);
-  ASSERT_TRUE(st.ok());
+  ASSERT_OK(st);
   EXPECT_EQ(st->stop_cause, StopCause::kUserInitiated);
   EXPECT_EQ(st->stopped_reason, "Task stopped by user");
   EXPECT_EQ(st->containers[0].status, ContainerStatus::kStopped);
@@ -100,7 +101,7 @@ TEST_F(RuncRuntimeTest, BridgeHttpdBehindSecurityGroupsAndNothingLeaks) {
   expect_no_leaks(*st);
   EXPECT_EQ(testing::exchange(spec.public_ip, port, "GET / HTTP/1.0\r\n\r\n", 500ms), "");
   EXPECT_TRUE(wait_event([&](const TaskEvent& e) { return e.kind == EventKind::kTaskStopped && e.task_id == spec.task_id; }, 1s));
-  EXPECT_TRUE(runtime_->forget(spec.task_id).ok());
+  EXPECT_OK(runtime_->forget(spec.task_id));
   EXPECT_FALSE(runtime_->state(spec.task_id).ok());
 }
 
@@ -109,7 +110,7 @@ TEST_F(RuncRuntimeTest, StaticHostPortConflictLeavesNothing) {
   web.port_mappings = {{80, 50123, "tcp"}};
   auto first = task({web});
   first.public_ip = testing::private_loopback(2);
-  ASSERT_TRUE(runtime_->start(first).ok());
+  ASSERT_OK(runtime_->start(first));
   auto second = task({web});
   second.public_ip = first.public_ip;
   auto r = runtime_->start(second);
@@ -134,7 +135,7 @@ TEST_F(RuncRuntimeTest, EssentialExitCodeLogsAndEnvironment) {
   auto c = busybox("job", {"/bin/sh", "-c", "echo out $GREETING; echo err >&2; exit 3"});
   c.environment = {{"GREETING", "hi"}};
   auto spec = task({c}, NetworkMode::kNone);
-  ASSERT_TRUE(runtime_->start(spec).ok());
+  ASSERT_OK(runtime_->start(spec));
   ASSERT_TRUE(wait_stopped(spec.task_id, 10s));
   auto st = runtime_->state(spec.task_id);
   EXPECT_EQ(st->containers[0].exit_code, 3);
@@ -154,7 +155,7 @@ TEST_F(RuncRuntimeTest, LogsRotateAtTheLimit) {
   runtime_ = make_runtime(64 * 1024);
   auto c = busybox("chatty", {"/bin/sh", "-c", "head -c 300000 /dev/zero | tr '\\0' x; echo; while true; do sleep 1; done"});
   auto spec = task({c}, NetworkMode::kNone);
-  ASSERT_TRUE(runtime_->start(spec).ok());
+  ASSERT_OK(runtime_->start(spec));
   auto log = runtime_->log_path(spec.task_id, "chatty");
   fs::path rotated = log;
   rotated += ".1";
@@ -170,10 +171,10 @@ TEST_F(RuncRuntimeTest, LogsOfGoneTasksArePrunedAfterTheRetention) {
   runtime_ = make_runtime(10u << 20, 1s);
   auto done = task({busybox("job", {"/bin/sh", "-c", "echo finished"})}, NetworkMode::kNone);
   auto quiet = task({busybox("idle", {"/bin/sh", "-c", "echo hello; while true; do sleep 1; done"})}, NetworkMode::kNone);
-  ASSERT_TRUE(runtime_->start(done).ok());
-  ASSERT_TRUE(runtime_->start(quiet).ok());
+  ASSERT_OK(runtime_->start(done));
+  ASSERT_OK(runtime_->start(quiet));
   ASSERT_TRUE(wait_stopped(done.task_id, 10s));
-  ASSERT_TRUE(runtime_->forget(done.task_id).ok());
+  ASSERT_OK(runtime_->forget(done.task_id));
   // A task left on disk by an earlier daemon, not adopted (yet).
   fs::path on_disk = dir_ / "runtime" / "tasks" / "tondisk";
   fs::create_directories(on_disk);
@@ -195,7 +196,7 @@ TEST_F(RuncRuntimeTest, MemoryLimitOomKill) {
   auto c = busybox("hog", {"/bin/sh", "-c", "head -c 200m /dev/zero | tail"});
   c.memory_mib = 32;
   auto spec = task({c}, NetworkMode::kNone);
-  ASSERT_TRUE(runtime_->start(spec).ok());
+  ASSERT_OK(runtime_->start(spec));
   ASSERT_TRUE(wait_stopped(spec.task_id, 30s));
   auto st = runtime_->state(spec.task_id);
   EXPECT_EQ(st->containers[0].reason, "OutOfMemoryError: Container killed due to memory usage");
@@ -210,7 +211,7 @@ TEST_F(RuncRuntimeTest, TaskLevelMemoryLimitAppliesToAllContainers) {
   auto spec = task({idle, hog}, NetworkMode::kAwsvpc);
   spec.memory_mib = 32;  // FARGATE: no container limit, the task's
   spec.cpu_shares = 512;
-  ASSERT_TRUE(runtime_->start(spec).ok());
+  ASSERT_OK(runtime_->start(spec));
   EXPECT_EQ(read_all("/sys/fs/cgroup/cpu/berth/" + spec.task_id + "/cpu.shares"), "512\n");
   ASSERT_TRUE(wait_stopped(spec.task_id, 30s));
   auto st = runtime_->state(spec.task_id);
@@ -225,10 +226,10 @@ TEST_F(RuncRuntimeTest, StopSignalThenKillAfterStopTimeout) {
   auto stubborn = busybox("stubborn", {"/bin/sh", "-c", "trap '' TERM; while true; do sleep 0.1; done"});
   stubborn.stop_timeout = 2s;
   auto spec = task({polite, stubborn}, NetworkMode::kNone);
-  ASSERT_TRUE(runtime_->start(spec).ok());
+  ASSERT_OK(runtime_->start(spec));
   std::this_thread::sleep_for(300ms);  // let the shells set their traps
   auto t0 = std::chrono::steady_clock::now();
-  ASSERT_TRUE(runtime_->stop(spec.task_id, "Scaling down").ok());
+  ASSERT_OK(runtime_->stop(spec.task_id, "Scaling down"));
   ASSERT_TRUE(wait_stopped(spec.task_id, 15s));
   auto took = std::chrono::steady_clock::now() - t0;
   auto st = runtime_->state(spec.task_id);
@@ -247,11 +248,21 @@ TEST_F(RuncRuntimeTest, HealthChecksHealthyAndUnhealthy) {
   bad.health_check = HealthCheck{{"CMD", "/bin/false"}, 1s, 2s, 2, 0s};
   bad.essential = false;
   auto spec = task({good, bad}, NetworkMode::kNone);
-  ASSERT_TRUE(runtime_->start(spec).ok());
+  auto started = runtime_->start(spec);
+  ASSERT_TRUE(started.ok()) << started.error().message;
   EXPECT_EQ(runtime_->state(spec.task_id)->containers[0].health, HealthStatus::kUnknown);
-  EXPECT_TRUE(wait_event([&](const TaskEvent& e) {
-    return e.kind == EventKind::kHealthChanged && e.container_name == "bad";
-  }, 10s));
+  // Each container's change is awaited by itself: the two checks run on
+  // their own timers, in no particular order.
+  auto turned = [&](const std::string& name, HealthStatus health) {
+    return wait_event([&](const TaskEvent& e) {
+      if (e.kind != EventKind::kHealthChanged || e.container_name != name) return false;
+      for (const auto& c : e.state.containers)
+        if (c.name == name) return c.health == health;
+      return false;
+    }, 10s);
+  };
+  EXPECT_TRUE(turned("good", HealthStatus::kHealthy)) << "`test -f /tmp/ok` inside the container never passed";
+  EXPECT_TRUE(turned("bad", HealthStatus::kUnhealthy)) << "/bin/false never failed the check twice";
   auto st = runtime_->state(spec.task_id);
   EXPECT_EQ(st->containers[0].health, HealthStatus::kHealthy);
   EXPECT_EQ(st->containers[1].health, HealthStatus::kUnhealthy);
@@ -291,7 +302,7 @@ TEST_F(RuncRuntimeTest, AdoptionAfterRestartRebindsAndDoesNotDuplicate) {
   clash.public_ip = spec.public_ip;
   EXPECT_FALSE(runtime_->start(clash).ok());
 
-  ASSERT_TRUE(runtime_->stop(spec.task_id, "").ok());
+  ASSERT_OK(runtime_->stop(spec.task_id, ""));
   ASSERT_TRUE(wait_stopped(spec.task_id, 10s));
   expect_no_leaks(*runtime_->state(spec.task_id));
 }
@@ -332,7 +343,7 @@ TEST_F(RuncRuntimeTest, AdoptionAfterTheDaemonIsKilledWithSigkill) {
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 1s);
   EXPECT_EQ(runtime_->list().size(), 1u);
 
-  ASSERT_TRUE(runtime_->stop(task_id, "").ok());
+  ASSERT_OK(runtime_->stop(task_id, ""));
   ASSERT_TRUE(wait_stopped(task_id, 10s));
   auto st = runtime_->state(task_id);
   EXPECT_EQ(st->containers[0].status, ContainerStatus::kStopped);
@@ -341,7 +352,7 @@ TEST_F(RuncRuntimeTest, AdoptionAfterTheDaemonIsKilledWithSigkill) {
 
 TEST_F(RuncRuntimeTest, ContainerExitedWhileDaemonWasDownIsCleanedUpOnAdopt) {
   auto spec = task({busybox("job", {"/bin/sh", "-c", "sleep 0.5; exit 4"})}, NetworkMode::kNone);
-  ASSERT_TRUE(runtime_->start(spec).ok());
+  ASSERT_OK(runtime_->start(spec));
   runtime_.reset();
   std::this_thread::sleep_for(1s);
   runtime_ = make_runtime();
@@ -364,7 +375,7 @@ TEST_F(RuncRuntimeTest, ImageFromOciLayoutUnpackedOnceAndMissingImage) {
   c.image.manifest_digest = digest;
   c.command = std::vector<std::string>{"/bin/sh", "-c", "echo image=$FROM_IMAGE; exit 0"};
   auto first = task({c}, NetworkMode::kNone);
-  ASSERT_TRUE(runtime_->start(first).ok());
+  ASSERT_OK(runtime_->start(first));
   ASSERT_TRUE(wait_stopped(first.task_id, 10s));
   EXPECT_EQ(runtime_->state(first.task_id)->containers[0].exit_code, 0);
   EXPECT_NE(read_all(runtime_->log_path(first.task_id, "app")).find("image=yes"), std::string::npos);
@@ -372,7 +383,7 @@ TEST_F(RuncRuntimeTest, ImageFromOciLayoutUnpackedOnceAndMissingImage) {
   ASSERT_TRUE(fs::exists(cached / "rootfs" / "bin" / "busybox"));
   auto stamp = fs::last_write_time(cached);
   auto second = task({c}, NetworkMode::kNone);
-  ASSERT_TRUE(runtime_->start(second).ok());
+  ASSERT_OK(runtime_->start(second));
   ASSERT_TRUE(wait_stopped(second.task_id, 10s));
   EXPECT_EQ(fs::last_write_time(cached), stamp);  // not unpacked again
 
@@ -400,7 +411,7 @@ TEST_F(RuncRuntimeTest, ImageFromOciLayoutUnpackedOnceAndMissingImage) {
   };
   runtime_ = std::make_unique<RuncTaskRuntime>(o);
   auto third = task({by_reference}, NetworkMode::kNone);
-  ASSERT_TRUE(runtime_->start(third).ok());
+  ASSERT_OK(runtime_->start(third));
   ASSERT_TRUE(wait_stopped(third.task_id, 10s));
   EXPECT_EQ(runtime_->state(third.task_id)->containers[0].exit_code, 0);
   EXPECT_EQ(asked, std::vector<std::string>{by_reference.image_reference});
@@ -437,7 +448,7 @@ TEST_F(RuncRuntimeTest, UserHostnameWorkdirUlimitsAndReadonlyRoot) {
   c.ulimits = {{"nofile", 2048, 4096}};
   c.readonly_root_filesystem = true;
   auto spec = task({c}, NetworkMode::kNone);
-  ASSERT_TRUE(runtime_->start(spec).ok());
+  ASSERT_OK(runtime_->start(spec));
   ASSERT_TRUE(wait_stopped(spec.task_id, 10s));
   auto log = read_all(runtime_->log_path(spec.task_id, "probe"));
   EXPECT_NE(log.find("uid=33 gid=33 host=box1 cwd=/www nofile=2048"), std::string::npos) << log;
@@ -452,7 +463,7 @@ TEST_F(RuncRuntimeTest, SeccompFilterAndMaskedPathsApply) {
   strict.essential = false;
   strict.linux.no_new_privileges = true;
   auto spec = task({c, strict}, NetworkMode::kNone);
-  ASSERT_TRUE(runtime_->start(spec).ok());
+  ASSERT_OK(runtime_->start(spec));
   ASSERT_TRUE(wait_stopped(spec.task_id, 10s));
   auto log = read_all(runtime_->log_path(spec.task_id, "probe"));
   EXPECT_NE(log.find("Seccomp:\t2"), std::string::npos) << log;  // a filter is installed

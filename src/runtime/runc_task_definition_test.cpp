@@ -7,6 +7,7 @@
 #include <regex>
 
 #include "runtime/runc_test_fixture.h"
+#include "core/testing/expect_ok.h"
 
 namespace berth::runtime {
 namespace {
@@ -19,7 +20,7 @@ class TaskDefinitionTest : public RuncRuntimeTest {
     EXPECT_TRUE(started.ok()) << started.error().message;
     EXPECT_TRUE(wait_stopped(spec.task_id, limit));
     auto state = runtime_->state(spec.task_id);
-    EXPECT_TRUE(state.ok());
+    EXPECT_OK(state);
     return state.ok() ? *state : TaskState{};
   }
   std::string log_of(const TaskSpec& spec, const std::string& container) {
@@ -101,7 +102,7 @@ TEST_F(TaskDefinitionTest, HealthyDependencyGatesTheStartAndDependentsStopFirst)
       if (e.kind == EventKind::kContainerStarted)
         EXPECT_EQ(e.state.containers[0].health, HealthStatus::kHealthy) << "app started before db was healthy";
   }
-  ASSERT_TRUE(runtime_->stop(spec.task_id, "done").ok());
+  ASSERT_OK(runtime_->stop(spec.task_id, "done"));
   ASSERT_TRUE(wait_stopped(spec.task_id, 20s));
   // app (the dependent) exits first, then db is signalled.
   std::vector<std::string> order;
@@ -277,7 +278,7 @@ TEST_F(TaskDefinitionTest, SecretsReachTheEnvironmentButNeverTheDataDir) {
   ASSERT_TRUE(started.ok()) << started.error().message;
   for (int i = 0; i < 100 && log_of(spec, "app").empty(); ++i) std::this_thread::sleep_for(20ms);
   auto digest = run_program({"/bin/sh", "-c", "printf %s '" + value + "' | md5sum"}, 5s);
-  ASSERT_TRUE(digest.ok());
+  ASSERT_OK(digest);
   EXPECT_EQ(log_of(spec, "app"), digest->out);
   // While it runs (runc's state included), and after.
   auto found = files_containing(dir_, value);

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "runtime/task_record.h"
+#include "core/testing/expect_ok.h"
 
 namespace berth::runtime {
 namespace {
@@ -19,19 +20,29 @@ TEST(Runc, ArgvFromOptions) {
   EXPECT_EQ(runc.list_argv().back(), "json");
 }
 
+TEST(Runc, OnlyRunGoesThroughTheLauncher) {
+  Runc runc("/d/runtime/runc");
+  runc.launch_runs_with({"/usr/lib/berth/berth-reroot", "run"});
+  EXPECT_EQ(runc.run_argv({.id = "t", .bundle = "/b", .pid_file = "/b/pid"}),
+            (std::vector<std::string>{"/usr/lib/berth/berth-reroot", "run", "runc", "--root", "/d/runtime/runc", "run",
+                                      "--detach", "--bundle", "/b", "--pid-file", "/b/pid", "t"}));
+  EXPECT_EQ(runc.exec_argv({"t", {"true"}}).front(), "runc");
+  EXPECT_EQ(runc.kill_argv("t", 9).front(), "runc");
+}
+
 TEST(Runc, ParsesStateAndList) {
   auto s = parse_runc_state(R"({"ociVersion":"1.0.2-dev","id":"t_web","pid":4242,"status":"running",
                                "bundle":"/b","rootfs":"/b/rootfs","created":"2026-01-01T00:00:00Z","owner":""})");
-  ASSERT_TRUE(s.ok());
+  ASSERT_OK(s);
   EXPECT_EQ(s->id, "t_web");
   EXPECT_EQ(s->pid, 4242);
   EXPECT_EQ(s->status, "running");
   EXPECT_EQ(s->bundle, "/b");
   auto none = parse_runc_list("null\n");
-  ASSERT_TRUE(none.ok());
+  ASSERT_OK(none);
   EXPECT_TRUE(none->empty());
   auto two = parse_runc_list(R"([{"id":"a","pid":1,"status":"stopped"},{"id":"b","pid":0,"status":"created"}])");
-  ASSERT_TRUE(two.ok());
+  ASSERT_OK(two);
   ASSERT_EQ(two->size(), 2u);
   EXPECT_EQ((*two)[1].status, "created");
   EXPECT_FALSE(parse_runc_state("not json").ok());
@@ -57,7 +68,7 @@ TEST(TaskRecord, RoundTripsWhatAdoptionNeeds) {
   t.bindings.push_back({"web", "0.0.0.0", 80, 80, "tcp"});
   t.listening.push_back({"127.0.0.9", 80, 80});
   auto back = parse_task_record(task_record_json(t));
-  ASSERT_TRUE(back.ok());
+  ASSERT_OK(back);
   const auto& r = **back;
   EXPECT_EQ(r.spec.task_id, "abc");
   EXPECT_EQ(r.spec.network_mode, NetworkMode::kAwsvpc);

@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "runtime/etc_files.h"
+#include "core/testing/expect_ok.h"
 
 namespace berth::runtime {
 namespace {
@@ -49,7 +50,7 @@ TEST_F(VolumesTest, MissingSharedVolumeWithoutAutoprovisionIsRefusedAndNothingMa
       << prepared.error().message;
   EXPECT_FALSE(fs::exists(root_ / "task"));
   fs::create_directories(root_ / "shared" / "db" / "_data");
-  EXPECT_TRUE(prepare_volumes(volumes, root_ / "task", root_ / "shared").ok());
+  EXPECT_OK(prepare_volumes(volumes, root_ / "task", root_ / "shared"));
 }
 
 TEST_F(VolumesTest, BadNamesAndRelativeHostPathsAreRefused) {
@@ -74,7 +75,7 @@ TEST_F(VolumesTest, VolumesFromCarriesMountsTransitivelyAndReadOnly) {
   EXPECT_EQ((*binds)[0].destination, "/data");
   EXPECT_TRUE((*binds)[0].read_only);  // readOnly volumesFrom makes all of them read-only
   binds = container_binds(task, 2, volumes);
-  ASSERT_TRUE(binds.ok());
+  ASSERT_OK(binds);
   ASSERT_EQ(binds->size(), 2u);
   EXPECT_TRUE((*binds)[0].read_only);  // as its source (reader) has it
   task.containers[0].mount_points.push_back({"nope", "/x", false});
@@ -86,17 +87,17 @@ TEST_F(VolumesTest, CopyUpFillsAnEmptyDockerVolumeOnly) {
   std::ofstream(root_ / "image" / "etc" / "app" / "app.conf") << "port=80\n";
   auto prepared = prepare_volumes({Volume::docker("conf"), Volume::host("bind", (root_ / "bind").string())},
                                   root_ / "task", root_ / "shared");
-  ASSERT_TRUE(prepared.ok());
+  ASSERT_OK(prepared);
   std::vector<BindMount> binds{{prepared->at("conf").path.string(), "/etc/app", false},
                                {prepared->at("bind").path.string(), "/etc/app2", false}};
   fs::create_directories(root_ / "image" / "etc" / "app2");
   std::ofstream(root_ / "image" / "etc" / "app2" / "x") << "x";
-  ASSERT_TRUE(copy_up(*prepared, binds, (root_ / "image").string()).ok());
+  ASSERT_OK(copy_up(*prepared, binds, (root_ / "image").string()));
   EXPECT_TRUE(fs::exists(prepared->at("conf").path / "app.conf"));
   EXPECT_FALSE(fs::exists(prepared->at("bind").path / "x"));
   // Not empty any more: a second task's copy-up leaves the user's changes.
   std::ofstream(prepared->at("conf").path / "app.conf") << "port=8080\n";
-  ASSERT_TRUE(copy_up(*prepared, binds, (root_ / "image").string()).ok());
+  ASSERT_OK(copy_up(*prepared, binds, (root_ / "image").string()));
   std::ifstream in(prepared->at("conf").path / "app.conf");
   std::string line;
   std::getline(in, line);
@@ -111,10 +112,10 @@ TEST_F(VolumesTest, CopyUpNeverLeavesTheImage) {
   fs::create_symlink(root_ / "host-secrets", root_ / "image" / "link");  // absolute: resolved inside the image
   fs::create_symlink("../../host-secrets", root_ / "image" / "data" / "up");
   auto prepared = prepare_volumes({Volume::docker("a"), Volume::docker("b")}, root_ / "task", root_ / "shared");
-  ASSERT_TRUE(prepared.ok());
+  ASSERT_OK(prepared);
   std::vector<BindMount> binds{{prepared->at("a").path.string(), "/link", false},
                                {prepared->at("b").path.string(), "/data/up", false}};
-  ASSERT_TRUE(copy_up(*prepared, binds, (root_ / "image").string()).ok());
+  ASSERT_OK(copy_up(*prepared, binds, (root_ / "image").string()));
   EXPECT_FALSE(fs::exists(prepared->at("a").path / "key"));
   EXPECT_FALSE(fs::exists(prepared->at("b").path / "key"));
 

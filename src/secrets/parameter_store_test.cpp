@@ -1,6 +1,7 @@
 // ParameterStore: names, versions, labels, selectors, SecureString at rest.
 #include "secrets/parameter_names.h"
 #include "secrets/test_support.h"
+#include "core/testing/expect_ok.h"
 
 namespace berth::secrets {
 namespace {
@@ -48,8 +49,8 @@ TEST(ParameterNames, Rules) {
   EXPECT_FALSE(valid_label("1st"));
   EXPECT_FALSE(valid_label("aws-x"));
   EXPECT_FALSE(valid_label("a/b"));
-  EXPECT_TRUE(check_parameter_path("/").ok());
-  EXPECT_TRUE(check_parameter_path("/app/").ok());
+  EXPECT_OK(check_parameter_path("/"));
+  EXPECT_OK(check_parameter_path("/app/"));
   EXPECT_FALSE(check_parameter_path("app").ok());
 }
 
@@ -62,7 +63,7 @@ TEST_F(Parameters, VersionsOverwriteAndSelectors) {
             "The parameter already exists. To overwrite this value, set the overwrite option in the request to true.");
   ASSERT_EQ(*put("/app/db/host", "db2", std::nullopt, true), 2);  // the type is kept
   auto latest = parameters->get("/app/db/host", false);
-  ASSERT_TRUE(latest.ok());
+  ASSERT_OK(latest);
   EXPECT_EQ(latest->value, "db2");
   EXPECT_EQ(latest->version, 2);
   EXPECT_EQ(latest->type, "String");
@@ -79,7 +80,7 @@ TEST_F(Parameters, VersionsOverwriteAndSelectors) {
   EXPECT_EQ(parameters->get("arn:aws:ssm:us-east-1:123456789012:parameter/app/db/host", false)->value, "db2");
   EXPECT_EQ(code_of(parameters->get("arn:aws:ssm:eu-west-1:123456789012:parameter/app/db/host", false)),
             "ParameterNotFound");
-  ASSERT_TRUE(put("top", "t").ok());
+  ASSERT_OK(put("top", "t"));
   EXPECT_EQ(parameters->get("arn:aws:ssm:us-east-1:123456789012:parameter/top", false)->value, "t");
   EXPECT_EQ(code_of(put("new", "x", std::nullopt)), "ValidationException");
   EXPECT_EQ(code_of(put("/bad type", "x")), "ValidationException");
@@ -88,17 +89,17 @@ TEST_F(Parameters, VersionsOverwriteAndSelectors) {
 }
 
 TEST_F(Parameters, LabelsMoveAndLimit) {
-  ASSERT_TRUE(put("/l", "one").ok());
-  ASSERT_TRUE(put("/l", "two", std::nullopt, true).ok());
+  ASSERT_OK(put("/l", "one"));
+  ASSERT_OK(put("/l", "two", std::nullopt, true));
   auto labelled = parameters->label("/l", 1, {"prod", "1bad", "aws-no"});
   ASSERT_TRUE(labelled.ok()) << labelled.error().message;
   EXPECT_EQ(labelled->version, 1);
   EXPECT_EQ(labelled->invalid_labels, (std::vector<std::string>{"1bad", "aws-no"}));
   EXPECT_EQ(parameters->get("/l:prod", false)->value, "one");
-  ASSERT_TRUE(parameters->label("/l", std::nullopt, {"prod"}).ok());  // moves to the latest
+  ASSERT_OK(parameters->label("/l", std::nullopt, {"prod"}));  // moves to the latest
   EXPECT_EQ(parameters->get("/l:prod", false)->value, "two");
   auto history = parameters->history("/l", false);
-  ASSERT_TRUE(history.ok());
+  ASSERT_OK(history);
   ASSERT_EQ(history->size(), 2u);
   EXPECT_TRUE((*history)[0].labels.empty());
   EXPECT_EQ((*history)[1].labels, std::vector<std::string>{"prod"});
@@ -112,26 +113,26 @@ TEST_F(Parameters, LabelsMoveAndLimit) {
 }
 
 TEST_F(Parameters, OldestVersionGoesAtTheLimitUnlessLabelled) {
-  ASSERT_TRUE(put("/v", "0").ok());
-  for (int i = 2; i <= 100; ++i) ASSERT_TRUE(put("/v", std::to_string(i), std::nullopt, true).ok());
-  ASSERT_TRUE(parameters->label("/v", 1, {"keep"}).ok());
+  ASSERT_OK(put("/v", "0"));
+  for (int i = 2; i <= 100; ++i) ASSERT_OK(put("/v", std::to_string(i), std::nullopt, true));
+  ASSERT_OK(parameters->label("/v", 1, {"keep"}));
   auto refused = put("/v", "101", std::nullopt, true);
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.error().code, "ParameterMaxVersionLimitExceeded");
-  ASSERT_TRUE(parameters->label("/v", 2, {"keep"}).ok());
+  ASSERT_OK(parameters->label("/v", 2, {"keep"}));
   ASSERT_EQ(*put("/v", "101", std::nullopt, true), 101);
   EXPECT_EQ(code_of(parameters->get("/v:1", false)), "ParameterVersionNotFound");
   EXPECT_EQ(parameters->history("/v", false)->size(), 100u);
 }
 
 TEST_F(Parameters, SecureStringIsSealedAtRest) {
-  ASSERT_TRUE(put("/app/db/password", "correct horse battery", "SecureString").ok());
-  ASSERT_TRUE(put("/app/db/user", "plain-user").ok());
+  ASSERT_OK(put("/app/db/password", "correct horse battery", "SecureString"));
+  ASSERT_OK(put("/app/db/user", "plain-user"));
   std::string raw = raw_rows("SELECT * FROM ssm_parameter_versions");
   EXPECT_EQ(raw.find("correct horse battery"), std::string::npos);
   EXPECT_NE(raw.find("plain-user"), std::string::npos);  // String values are kept as written
   auto encrypted = parameters->get("/app/db/password", false);
-  ASSERT_TRUE(encrypted.ok());
+  ASSERT_OK(encrypted);
   EXPECT_NE(encrypted->value, "correct horse battery");
   std::string blob;
   EXPECT_TRUE(base64_decode(encrypted->value, blob));
@@ -145,7 +146,7 @@ TEST_F(Parameters, AllowedPatternAndRemove) {
   in.value = "12";
   in.type = "String";
   in.allowed_pattern = "^\\d+$";
-  ASSERT_TRUE(parameters->put(in, clock.now()).ok());
+  ASSERT_OK(parameters->put(in, clock.now()));
   in.overwrite = true;
   in.allowed_pattern.reset();  // kept from the version before
   in.value = "twelve";
@@ -153,7 +154,7 @@ TEST_F(Parameters, AllowedPatternAndRemove) {
   ASSERT_FALSE(mismatch.ok());
   EXPECT_EQ(mismatch.error().code, "ParameterPatternMismatchException");
   EXPECT_EQ(mismatch.error().message, "Parameter value, cannot be validated against allowedPattern: ^\\d+$");
-  ASSERT_TRUE(parameters->remove("/n").ok());
+  ASSERT_OK(parameters->remove("/n"));
   EXPECT_EQ(code_of(parameters->remove("/n")), "ParameterNotFound");
   EXPECT_EQ(code_of(parameters->get("/n", false)), "ParameterNotFound");
   ASSERT_EQ(*put("/n", "again"), 1);  // a deleted name starts over

@@ -3,6 +3,7 @@
 #include "iam/iam.h"
 #include "secrets/store_secret_reader.h"
 #include "secrets/test_support.h"
+#include "core/testing/expect_ok.h"
 
 namespace berth::secrets {
 namespace {
@@ -16,12 +17,12 @@ struct Reader : testing::StoresFixture {
   void SetUp() override {
     StoresFixture::SetUp();
     auto i = iam::Iam::open(*db, clock);
-    ASSERT_TRUE(i.ok());
+    ASSERT_OK(i);
     iam = std::move(*i);
     iam::RoleSpec spec;
     spec.name = "exec";
     spec.assume_role_policy = std::string(kTrust);
-    ASSERT_TRUE(iam->create_role(spec).ok());
+    ASSERT_OK(iam->create_role(spec));
     role_arn = "arn:aws:iam::" + iam->account_id() + ":role/exec";
     RoleChecks roles;
     roles.allows = [this](std::string_view role, std::string_view action, std::string_view resource) {
@@ -36,17 +37,17 @@ struct Reader : testing::StoresFixture {
     p.name = "/app/db/password";
     p.value = "pw";
     p.type = "SecureString";
-    ASSERT_TRUE(parameters->put(p, clock.now()).ok());
+    ASSERT_OK(parameters->put(p, clock.now()));
     p.name = "plain";
     p.value = "flat";
     p.type = "String";
-    ASSERT_TRUE(parameters->put(p, clock.now()).ok());
+    ASSERT_OK(parameters->put(p, clock.now()));
     CreateSecretInput s;
     s.name = "prod/api";
     s.client_request_token = "11111111-1111-1111-1111-111111111111";
     s.value.string = R"({"user":"u","token":"t0k","port":5432})";
     auto created = secrets->create(s, clock.now());
-    ASSERT_TRUE(created.ok());
+    ASSERT_OK(created);
     secret_arn = created->arn;
   }
   void allow(std::string_view actions) {
@@ -82,13 +83,13 @@ TEST_F(Reader, ValuesInRequestOrder) {
 }
 
 TEST_F(Reader, ManagedPolicies) {
-  ASSERT_TRUE(iam->attach_role_policy("exec", "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy").ok());
+  ASSERT_OK(iam->attach_role_policy("exec", "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"));
   EXPECT_NE(failure({{"/app/db/password", role_arn}}).find("AccessDeniedException"), std::string::npos);
-  ASSERT_TRUE(iam->attach_role_policy("exec", "arn:aws:iam::aws:policy/AmazonSSMReadOnlyAccess").ok());
-  EXPECT_TRUE(reader->read({{"/app/db/password", role_arn}}).ok());
+  ASSERT_OK(iam->attach_role_policy("exec", "arn:aws:iam::aws:policy/AmazonSSMReadOnlyAccess"));
+  EXPECT_OK(reader->read({{"/app/db/password", role_arn}}));
   EXPECT_NE(failure({{secret_arn, role_arn}}).find("AccessDeniedException"), std::string::npos);
-  ASSERT_TRUE(iam->attach_role_policy("exec", "arn:aws:iam::aws:policy/SecretsManagerReadWrite").ok());
-  EXPECT_TRUE(reader->read({{secret_arn, role_arn}}).ok());
+  ASSERT_OK(iam->attach_role_policy("exec", "arn:aws:iam::aws:policy/SecretsManagerReadWrite"));
+  EXPECT_OK(reader->read({{secret_arn, role_arn}}));
 }
 
 TEST_F(Reader, StopReasons) {
@@ -146,8 +147,8 @@ TEST_F(Reader, StopReasons) {
   ec2_role.name = "ec2-only";
   ec2_role.assume_role_policy =
       R"({"Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]})";
-  ASSERT_TRUE(iam->create_role(ec2_role).ok());
-  ASSERT_TRUE(iam->attach_role_policy("ec2-only", "arn:aws:iam::aws:policy/AdministratorAccess").ok());
+  ASSERT_OK(iam->create_role(ec2_role));
+  ASSERT_OK(iam->attach_role_policy("ec2-only", "arn:aws:iam::aws:policy/AdministratorAccess"));
   EXPECT_EQ(failure({{"/app/db/password", "ec2-only"}}).find("ECS was unable to assume the role 'ec2-only'"),
             kPrefix.size());
   EXPECT_NE(failure({{"arn:aws:secretsmanager:us-east-1:123456789012:secret:a:b", role_arn}})
@@ -162,14 +163,14 @@ TEST_F(Reader, CustomerManagedKeysNeedKmsDecrypt) {
   p.value = "under-cmk";
   p.type = "SecureString";
   p.key_id = "alias/app";
-  ASSERT_TRUE(parameters->put(p, clock.now()).ok());
+  ASSERT_OK(parameters->put(p, clock.now()));
   CreateSecretInput s;
   s.name = "cmk-secret";
   s.client_request_token = "33333333-3333-3333-3333-333333333333";
   s.kms_key_id = "1234abcd-12ab-34cd-56ef-1234567890ab";
   s.value.string = "cmk-value";
   auto created = secrets->create(s, clock.now());
-  ASSERT_TRUE(created.ok());
+  ASSERT_OK(created);
   std::string param_denied = failure({{"/cmk/param", role_arn}});
   EXPECT_NE(param_denied.find("is not authorized to perform: kms:Decrypt on resource: "
                               "arn:aws:kms:us-east-1:" + iam->account_id() + ":alias/app"),
@@ -191,8 +192,8 @@ TEST_F(Reader, CustomerManagedKeysNeedKmsDecrypt) {
   ASSERT_TRUE(values.ok()) << values.error().message;
   EXPECT_EQ(*values, (std::vector<std::string>{"under-cmk", "cmk-value"}));
   // The AWS managed keys need no kms:Decrypt.
-  ASSERT_TRUE(iam->delete_role_policy("exec", "kms").ok());
-  EXPECT_TRUE(reader->read({{"/app/db/password", role_arn}}).ok());
+  ASSERT_OK(iam->delete_role_policy("exec", "kms"));
+  EXPECT_OK(reader->read({{"/app/db/password", role_arn}}));
 }
 
 TEST_F(Reader, NonJsonSecretWithAKey) {
@@ -202,7 +203,7 @@ TEST_F(Reader, NonJsonSecretWithAKey) {
   s.client_request_token = "22222222-2222-2222-2222-222222222222";
   s.value.string = "hello";
   auto created = secrets->create(s, clock.now());
-  ASSERT_TRUE(created.ok());
+  ASSERT_OK(created);
   EXPECT_EQ(failure({{created->arn + ":k::", role_arn}}),
             std::string(kPrefix) + "unable to retrieve secret from asm: service call has been retried 1 time(s): "
                                    "the secret's value is not a JSON object: cannot select json key k");

@@ -3,6 +3,7 @@
 #include <regex>
 
 #include "secrets/test_support.h"
+#include "core/testing/expect_ok.h"
 
 namespace berth::secrets {
 namespace {
@@ -60,16 +61,16 @@ TEST_F(Secrets, CreateNamesAndArns) {
 }
 
 TEST_F(Secrets, StagesMoveWithNewVersions) {
-  ASSERT_TRUE(create("s", "v1").ok());
+  ASSERT_OK(create("s", "v1"));
   auto put = secrets->put_value("s", kToken2, text("v2"), std::nullopt, clock.now());
   ASSERT_TRUE(put.ok()) << put.error().message;
   EXPECT_EQ(put->stages, std::vector<std::string>{"AWSCURRENT"});
   EXPECT_EQ(secrets->get_value("s", std::nullopt, std::nullopt, clock.now())->string, "v2");
   EXPECT_EQ(secrets->get_value("s", std::nullopt, std::string_view("AWSPREVIOUS"), clock.now())->string, "v1");
   EXPECT_EQ(secrets->get_value("s", kToken1, std::nullopt, clock.now())->string, "v1");
-  ASSERT_TRUE(secrets->update("s", std::string("d"), std::nullopt, kToken3, text("v3"), clock.now()).ok());
+  ASSERT_OK(secrets->update("s", std::string("d"), std::nullopt, kToken3, text("v3"), clock.now()));
   auto described = secrets->describe("s", clock.now());
-  ASSERT_TRUE(described.ok());
+  ASSERT_OK(described);
   EXPECT_EQ(described->description, std::optional<std::string>("d"));
   // v1 lost its last stage: no longer listed.
   EXPECT_EQ(described->version_stages.size(), 2u);
@@ -87,12 +88,12 @@ TEST_F(Secrets, StagesMoveWithNewVersions) {
   // The same token again with another value may not rewrite a version.
   EXPECT_EQ(code_of(secrets->put_value("s", kToken2, text("changed"), std::nullopt, clock.now())),
             "ResourceExistsException");
-  ASSERT_TRUE(secrets->put_value("s", kToken2, text("v2"), std::nullopt, clock.now()).ok());
+  ASSERT_OK(secrets->put_value("s", kToken2, text("v2"), std::nullopt, clock.now()));
 }
 
 TEST_F(Secrets, WithoutValueThereIsNoCurrentVersion) {
   auto created = create("empty", std::nullopt);
-  ASSERT_TRUE(created.ok());
+  ASSERT_OK(created);
   EXPECT_FALSE(created->version_id);
   auto v = secrets->get_value("empty", std::nullopt, std::nullopt, clock.now());
   ASSERT_FALSE(v.ok());
@@ -101,9 +102,9 @@ TEST_F(Secrets, WithoutValueThereIsNoCurrentVersion) {
 }
 
 TEST_F(Secrets, DeletionWindowRestoreAndExpiry) {
-  ASSERT_TRUE(create("d", "value").ok());
+  ASSERT_OK(create("d", "value"));
   auto deleted = secrets->schedule_deletion("d", 7, false, clock.now());
-  ASSERT_TRUE(deleted.ok());
+  ASSERT_OK(deleted);
   EXPECT_EQ(*deleted->deletion_date, clock.now() + std::chrono::hours(24 * 7));
   const std::string marked = "You can't perform this operation on the secret because it was marked for deletion.";
   auto read = secrets->get_value("d", std::nullopt, std::nullopt, clock.now());
@@ -120,27 +121,27 @@ TEST_F(Secrets, DeletionWindowRestoreAndExpiry) {
   EXPECT_EQ(recreate.error().message,
             "You can't create this secret because a secret with this name is already scheduled for deletion.");
 
-  ASSERT_TRUE(secrets->restore("d", clock.now()).ok());
+  ASSERT_OK(secrets->restore("d", clock.now()));
   EXPECT_EQ(secrets->get_value("d", std::nullopt, std::nullopt, clock.now())->string, "value");
 
-  ASSERT_TRUE(secrets->schedule_deletion("d", 7, false, clock.now()).ok());
+  ASSERT_OK(secrets->schedule_deletion("d", 7, false, clock.now()));
   clock.set(clock.now() + std::chrono::hours(24 * 7 + 1));
   EXPECT_EQ(code_of(secrets->describe("d", clock.now())), "ResourceNotFoundException");
   EXPECT_EQ(code_of(secrets->restore("d", clock.now())), "ResourceNotFoundException");
-  ASSERT_TRUE(create("d", "new life", kToken3).ok());  // the name is free again
-  ASSERT_TRUE(secrets->schedule_deletion("d", 0, true, clock.now()).ok());
+  ASSERT_OK(create("d", "new life", kToken3));  // the name is free again
+  ASSERT_OK(secrets->schedule_deletion("d", 0, true, clock.now()));
   EXPECT_EQ(code_of(secrets->describe("d", clock.now())), "ResourceNotFoundException");
 }
 
 TEST_F(Secrets, ValuesAreSealedAtRest) {
-  ASSERT_TRUE(create("sealed", "the-clear-value").ok());
+  ASSERT_OK(create("sealed", "the-clear-value"));
   SecretValueInput binary{std::nullopt, std::string("\x01\x02binary-clear", 14)};
-  ASSERT_TRUE(secrets->put_value("sealed", kToken2, binary, std::nullopt, clock.now()).ok());
+  ASSERT_OK(secrets->put_value("sealed", kToken2, binary, std::nullopt, clock.now()));
   std::string raw = raw_rows("SELECT * FROM sm_secret_versions") + raw_rows("SELECT * FROM sm_secrets");
   EXPECT_EQ(raw.find("the-clear-value"), std::string::npos);
   EXPECT_EQ(raw.find("binary-clear"), std::string::npos);
   auto v = secrets->get_value("sealed", std::nullopt, std::nullopt, clock.now());
-  ASSERT_TRUE(v.ok());
+  ASSERT_OK(v);
   EXPECT_FALSE(v->string);
   EXPECT_EQ(v->binary, std::optional<std::string>(std::string("\x01\x02binary-clear", 14)));
 }
@@ -150,9 +151,9 @@ TEST_F(Secrets, Tags) {
   in.name = "t";
   in.client_request_token = std::string(kToken1);
   in.tags = {{"team", "web"}, {"env", "dev"}};
-  ASSERT_TRUE(secrets->create(in, clock.now()).ok());
-  ASSERT_TRUE(secrets->tag("t", {{"env", "prod"}, {"owner", "me"}}, clock.now()).ok());
-  ASSERT_TRUE(secrets->untag("t", {"team"}, clock.now()).ok());
+  ASSERT_OK(secrets->create(in, clock.now()));
+  ASSERT_OK(secrets->tag("t", {{"env", "prod"}, {"owner", "me"}}, clock.now()));
+  ASSERT_OK(secrets->untag("t", {"team"}, clock.now()));
   EXPECT_EQ(secrets->describe("t", clock.now())->tags, (Tags{{"env", "prod"}, {"owner", "me"}}));
 }
 

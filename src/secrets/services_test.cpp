@@ -10,6 +10,7 @@
 #include "secrets/secrets.h"
 #include "secrets/services.h"
 #include "secrets/test_support.h"
+#include "core/testing/expect_ok.h"
 
 namespace berth::secrets {
 namespace {
@@ -49,7 +50,7 @@ TEST_F(Services, SsmPutGetAndShapes) {
   ASSERT_TRUE(put.ok()) << put.error().message;
   EXPECT_EQ(json::serialize(*put), R"({"Version":1,"Tier":"Standard"})");
   auto got = call(ssm, "GetParameter", R"({"Name":"/app/key","WithDecryption":true})");
-  ASSERT_TRUE(got.ok());
+  ASSERT_OK(got);
   const auto& p = got->at("Parameter").as_object();
   EXPECT_EQ(p.at("Value").as_string(), "k1");
   EXPECT_EQ(p.at("ARN").as_string(), "arn:aws:ssm:us-east-1:123456789012:parameter/app/key");
@@ -65,18 +66,18 @@ TEST_F(Services, SsmPutGetAndShapes) {
             "ValidationException: 1 validation error detected: Value null at 'name' failed to satisfy constraint: "
             "Member must not be null");
   auto many = call(ssm, "GetParameters", R"({"Names":["/app/key","/missing","/app/key:1"]})");
-  ASSERT_TRUE(many.ok());
+  ASSERT_OK(many);
   EXPECT_EQ(many->at("Parameters").as_array().size(), 2u);
   EXPECT_EQ(json::serialize(many->at("InvalidParameters")), R"(["/missing"])");
   EXPECT_EQ(many->at("Parameters").as_array()[1].at("Selector").as_string(), ":1");
   auto tags = call(ssm, "ListTagsForResource", R"({"ResourceType":"Parameter","ResourceId":"/app/key"})");
-  ASSERT_TRUE(tags.ok());
+  ASSERT_OK(tags);
   EXPECT_EQ(json::serialize(tags->at("TagList")), R"([{"Key":"a","Value":"b"}])");
 }
 
 TEST_F(Services, SsmUnlabel) {
-  ASSERT_TRUE(call(ssm, "PutParameter", R"({"Name":"u","Value":"1","Type":"String"})").ok());
-  ASSERT_TRUE(call(ssm, "LabelParameterVersion", R"({"Name":"u","Labels":["a","b"]})").ok());
+  ASSERT_OK(call(ssm, "PutParameter", R"({"Name":"u","Value":"1","Type":"String"})"));
+  ASSERT_OK(call(ssm, "LabelParameterVersion", R"({"Name":"u","Labels":["a","b"]})"));
   auto out = call(ssm, "UnlabelParameterVersion", R"({"Name":"u","ParameterVersion":1,"Labels":["a","zz"]})");
   ASSERT_TRUE(out.ok()) << out.error().message;
   EXPECT_EQ(json::serialize(*out), R"({"RemovedLabels":["a"],"InvalidLabels":["zz"]})");
@@ -84,19 +85,19 @@ TEST_F(Services, SsmUnlabel) {
             "ParameterVersionNotFound: Systems Manager could not find version 4 of u. Verify the version and try "
             "again.");
   EXPECT_EQ(failure(ssm, "GetParameter", R"({"Name":"u:a"})").rfind("ParameterVersionNotFound", 0), 0u);
-  EXPECT_TRUE(call(ssm, "GetParameter", R"({"Name":"u:b"})").ok());
+  EXPECT_OK(call(ssm, "GetParameter", R"({"Name":"u:b"})"));
 }
 
 TEST_F(Services, SsmByPathPagesAndRecursion) {
   for (const char* name : {"/svc/a", "/svc/b", "/svc/c", "/svc/deep/d", "/other/x"})
-    ASSERT_TRUE(call(ssm, "PutParameter", std::string(R"({"Type":"String","Value":"v","Name":")") + name + "\"}").ok());
+    ASSERT_OK(call(ssm, "PutParameter", std::string(R"({"Type":"String","Value":"v","Name":")") + name + "\"}"));
   auto first = call(ssm, "GetParametersByPath", R"({"Path":"/svc","MaxResults":2})");
   ASSERT_TRUE(first.ok()) << first.error().message;
   ASSERT_EQ(first->at("Parameters").as_array().size(), 2u);
   ASSERT_TRUE(first->contains("NextToken"));
   auto rest = call(ssm, "GetParametersByPath",
                    R"({"Path":"/svc","MaxResults":2,"NextToken":")" + std::string(first->at("NextToken").as_string()) + "\"}");
-  ASSERT_TRUE(rest.ok());
+  ASSERT_OK(rest);
   ASSERT_EQ(rest->at("Parameters").as_array().size(), 1u);
   EXPECT_EQ(rest->at("Parameters").as_array()[0].at("Name").as_string(), "/svc/c");
   EXPECT_FALSE(rest->contains("NextToken"));
@@ -116,7 +117,7 @@ TEST_F(Services, SsmByPathPagesAndRecursion) {
             "Member must have value less than or equal to 10");
   auto described = call(ssm, "DescribeParameters",
                         R"({"ParameterFilters":[{"Key":"Name","Option":"BeginsWith","Values":["/svc/"]}]})");
-  ASSERT_TRUE(described.ok());
+  ASSERT_OK(described);
   EXPECT_EQ(described->at("Parameters").as_array().size(), 4u);
   EXPECT_FALSE(described->at("Parameters").as_array()[0].as_object().contains("Value"));
   auto deleted = call(ssm, "DeleteParameters", R"({"Names":["/svc/a","/nope"]})");
@@ -129,14 +130,14 @@ TEST_F(Services, SecretsManagerShapesAndErrors) {
   ASSERT_TRUE(created.ok()) << created.error().message;
   EXPECT_EQ(created->at("VersionId").as_string(), "aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa");
   auto value = call(sm, "GetSecretValue", R"({"SecretId":"db"})");
-  ASSERT_TRUE(value.ok());
+  ASSERT_OK(value);
   EXPECT_EQ(value->at("SecretString").as_string(), R"({"password":"pw"})");
   EXPECT_EQ(json::serialize(value->at("VersionStages")), R"(["AWSCURRENT"])");
   EXPECT_FALSE(sm.operations.at("GetSecretValue").read_only);
   EXPECT_TRUE(sm.operations.at("DescribeSecret").read_only);
 
   auto binary = call(sm, "CreateSecret", R"({"Name":"bin","SecretBinary":"AAEC"})");
-  ASSERT_TRUE(binary.ok());
+  ASSERT_OK(binary);
   EXPECT_EQ(call(sm, "GetSecretValue", R"({"SecretId":"bin"})")->at("SecretBinary").as_string(), "AAEC");
 
   EXPECT_EQ(failure(sm, "CreateSecret", R"({"Name":"bad name"})"),
@@ -150,10 +151,10 @@ TEST_F(Services, SecretsManagerShapesAndErrors) {
             "InvalidParameterException: You can't use ForceDeleteWithoutRecovery in conjunction with "
             "RecoveryWindowInDays.");
   auto deleted = call(sm, "DeleteSecret", R"({"SecretId":"db"})");
-  ASSERT_TRUE(deleted.ok());
+  ASSERT_OK(deleted);
   EXPECT_DOUBLE_EQ(deleted->at("DeletionDate").to_number<double>(), 1'700'000'000.0 + 30 * 86400);
   auto described = call(sm, "DescribeSecret", R"({"SecretId":"db"})");
-  ASSERT_TRUE(described.ok());
+  ASSERT_OK(described);
   EXPECT_TRUE(described->contains("DeletedDate"));
   EXPECT_TRUE(described->contains("VersionIdsToStages"));
   EXPECT_EQ(failure(sm, "GetSecretValue", R"({"SecretId":"db"})"),
@@ -161,7 +162,7 @@ TEST_F(Services, SecretsManagerShapesAndErrors) {
             "deletion.");
   EXPECT_EQ(call(sm, "ListSecrets", "{}")->at("SecretList").as_array().size(), 1u);
   EXPECT_EQ(call(sm, "ListSecrets", R"({"IncludePlannedDeletion":true})")->at("SecretList").as_array().size(), 2u);
-  ASSERT_TRUE(call(sm, "RestoreSecret", R"({"SecretId":"db"})").ok());
+  ASSERT_OK(call(sm, "RestoreSecret", R"({"SecretId":"db"})"));
   auto listed = call(sm, "ListSecrets", R"({"Filters":[{"Key":"name","Values":["d"]}]})");
   ASSERT_EQ(listed->at("SecretList").as_array().size(), 1u);
   EXPECT_TRUE(listed->at("SecretList").as_array()[0].as_object().contains("SecretVersionsToStages"));
@@ -171,8 +172,8 @@ TEST_F(Services, SecretsManagerShapesAndErrors) {
   ASSERT_TRUE(by_name.ok()) << by_name.error().message;
   EXPECT_EQ(by_name->at("SecretList").as_array()[0].at("Name").as_string(), "db");
   EXPECT_EQ(by_name->at("SecretList").as_array()[1].at("Name").as_string(), "bin");
-  ASSERT_TRUE(call(sm, "PutSecretValue", R"({"SecretId":"db","SecretString":"x2","ClientRequestToken":"bbbbbbbb-bbbb-bbbb-bbbb-bbbbbbbbbbbb"})").ok());
-  ASSERT_TRUE(call(sm, "PutSecretValue", R"({"SecretId":"db","SecretString":"x3","ClientRequestToken":"cccccccc-cccc-cccc-cccc-cccccccccccc"})").ok());
+  ASSERT_OK(call(sm, "PutSecretValue", R"({"SecretId":"db","SecretString":"x2","ClientRequestToken":"bbbbbbbb-bbbb-bbbb-bbbb-bbbbbbbbbbbb"})"));
+  ASSERT_OK(call(sm, "PutSecretValue", R"({"SecretId":"db","SecretString":"x3","ClientRequestToken":"cccccccc-cccc-cccc-cccc-cccccccccccc"})"));
   auto versions = call(sm, "ListSecretVersionIds", R"({"SecretId":"db"})");
   ASSERT_TRUE(versions.ok()) << versions.error().message;
   EXPECT_EQ(versions->at("Versions").as_array().size(), 2u);  // the first lost its stages
@@ -193,7 +194,7 @@ namespace {
 // holds the Secrets that made them.
 TEST(SecretsBundle, ServicesKeepTheirStoresAlive) {
   auto d = store::Database::open(":memory:");
-  ASSERT_TRUE(d.ok());
+  ASSERT_OK(d);
   std::filesystem::path dir = std::filesystem::temp_directory_path() / ("berth-bundle-" + std::to_string(::getpid()));
   api::Service ssm;
   std::shared_ptr<SecretReader> reader;

@@ -1,4 +1,5 @@
 #include "secrets/value_cipher.h"
+#include "core/testing/expect_ok.h"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -12,7 +13,7 @@ namespace {
 TEST(ValueCipher, SealsAndOpensBoundToItsPlace) {
   ValueCipher cipher(std::string(32, 'a'));
   auto sealed = cipher.seal("hunter2", "ssm\n/db/password\n1");
-  ASSERT_TRUE(sealed.ok());
+  ASSERT_OK(sealed);
   EXPECT_EQ(sealed->find("hunter2"), std::string::npos);
   EXPECT_EQ(sealed->size(), 1 + 12 + 7 + 16u);
   auto opened = cipher.open_sealed(*sealed, "ssm\n/db/password\n1");
@@ -28,7 +29,7 @@ TEST(ValueCipher, SealsAndOpensBoundToItsPlace) {
   // Fresh nonces: the same value seals differently each time.
   EXPECT_NE(*cipher.seal("hunter2", "a"), *cipher.seal("hunter2", "a"));
   auto empty = cipher.seal("", "a");
-  ASSERT_TRUE(empty.ok());
+  ASSERT_OK(empty);
   EXPECT_EQ(*cipher.open_sealed(*empty, "a"), "");
 }
 
@@ -42,9 +43,9 @@ TEST(ValueCipher, KeyFileIsCreatedPrivateAndReused) {
   EXPECT_EQ(st.st_mode & 0777, 0600u);
   EXPECT_EQ(std::filesystem::file_size(dir / "sub" / "values.key"), 32u);
   auto sealed = first->seal("v", "ctx");
-  ASSERT_TRUE(sealed.ok());
+  ASSERT_OK(sealed);
   auto second = ValueCipher::open(dir / "sub" / "values.key");
-  ASSERT_TRUE(second.ok());
+  ASSERT_OK(second);
   EXPECT_EQ(*second->open_sealed(*sealed, "ctx"), "v");
   std::filesystem::resize_file(dir / "sub" / "values.key", 5);
   EXPECT_FALSE(ValueCipher::open(dir / "sub" / "values.key").ok());

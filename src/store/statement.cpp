@@ -26,6 +26,14 @@ Error sqlite_error_code(int rc, std::string message) {
       break;
   }
   if ((rc & 0xff) == SQLITE_CONSTRAINT) return Error::conflict("Conflict", std::move(message));
+  // The machine's fault, not the client's and not a bug: a full or read-only
+  // data directory. Nothing was written (the transaction rolled back), the
+  // client may retry once the operator makes room (503, retried by SDKs).
+  if ((rc & 0xff) == SQLITE_FULL)
+    return Error::unavailable("berth's data directory is full; nothing was written (" + message + ")");
+  if ((rc & 0xff) == SQLITE_READONLY || rc == SQLITE_IOERR_WRITE || rc == SQLITE_IOERR_FSYNC ||
+      rc == SQLITE_IOERR_TRUNCATE)
+    return Error::unavailable("berth cannot write its data directory; nothing was written (" + message + ")");
   return Error::internal(std::move(message));
 }
 

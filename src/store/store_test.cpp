@@ -6,6 +6,7 @@
 #include <atomic>
 #include <filesystem>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -16,6 +17,7 @@
 
 #include "store/migrations.h"
 #include "store/store.h"
+#include "core/testing/expect_ok.h"
 
 namespace berth::store {
 namespace {
@@ -72,6 +74,34 @@ Status create_items(Database& db) {
   return db.exec("CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL, n INTEGER)");
 }
 
+// SQLite answers SQLITE_FULL at max_page_count as it does on a full disk.
+TEST(StoreTest, AFullDatabaseIsUnavailableWritesNothingAndTakesWritesAgainWithRoom) {
+  TempDir dir;
+  auto db = open_or_die(dir.file("berth.db"));
+  ASSERT_OK(create_items(db));
+  int64_t pages = query_int(db, "PRAGMA page_count");
+  pragma(db, "PRAGMA max_page_count=" + std::to_string(pages + 2));
+  std::optional<Error> failure;
+  int written = 0;
+  for (int i = 0; i < 100 && !failure; ++i) {
+    auto s = db.transaction([&](Tx& tx) -> Status {
+      for (int j = 0; j < 2; ++j)
+        if (auto r = tx.run("INSERT INTO items(name, n) VALUES (?, ?)", std::to_string(i * 2 + j) + std::string(1500, 'x'), i);
+            !r.ok())
+          return r;
+      return Ok{};
+    });
+    if (s.ok()) ++written; else failure = s.error();
+  }
+  ASSERT_TRUE(failure.has_value()) << "100 transactions fitted in " << pages + 2 << " pages";
+  EXPECT_EQ(failure->error_class, ErrorClass::kUnavailable) << failure->message;
+  EXPECT_NE(failure->message.find("data directory is full"), std::string::npos) << failure->message;
+  EXPECT_EQ(query_int(db, "SELECT COUNT(*) FROM items"), written * 2) << "a failed transaction left rows";
+  pragma(db, "PRAGMA max_page_count=1073741823");
+  EXPECT_OK(db.transaction([&](Tx& tx) -> Status { return tx.run("INSERT INTO items(name, n) VALUES ('after', 1)"); }));
+  EXPECT_EQ(pragma(db, "PRAGMA integrity_check"), "ok");
+}
+
 TEST(StoreTest, OpenSetsDurablePragmas) {
   TempDir dir;
   auto db = open_or_die(dir.file("berth.db"));
@@ -95,9 +125,9 @@ TEST(StoreTest, MigrationsRunOnceAndAreRecorded) {
   };
   {
     auto db = open_or_die(path);
-    ASSERT_TRUE(apply_migrations(db, "ecs", ecs_v1).ok());
-    ASSERT_TRUE(apply_migrations(db, "ec2", ec2_v1).ok());
-    ASSERT_TRUE(apply_migrations(db, "ecs", ecs_v1).ok());
+    ASSERT_OK(apply_migrations(db, "ecs", ecs_v1));
+    ASSERT_OK(apply_migrations(db, "ec2", ec2_v1));
+    ASSERT_OK(apply_migrations(db, "ecs", ecs_v1));
     EXPECT_EQ(query_int(db, "SELECT COUNT(*) FROM clusters"), 1);
     EXPECT_EQ(query_int(db, "SELECT COUNT(*) FROM schema_migrations WHERE module='ecs'"), 2);
     EXPECT_EQ(query_int(db, "SELECT COUNT(*) FROM schema_migrations WHERE module='ec2'"), 1);
@@ -108,8 +138,8 @@ TEST(StoreTest, MigrationsRunOnceAndAreRecorded) {
   auto db = open_or_die(path);
   const Migration ecs_v2[] = {
       ecs_v1[0], ecs_v1[1], {3, "seed more", "INSERT INTO clusters VALUES ('second');"}};
-  ASSERT_TRUE(apply_migrations(db, "ecs", ecs_v2).ok());
-  ASSERT_TRUE(apply_migrations(db, "ecs", ecs_v2).ok());
+  ASSERT_OK(apply_migrations(db, "ecs", ecs_v2));
+  ASSERT_OK(apply_migrations(db, "ecs", ecs_v2));
   EXPECT_EQ(query_int(db, "SELECT COUNT(*) FROM clusters"), 2);
   EXPECT_EQ(*schema_version(db, "ecs"), 3);
 
@@ -140,7 +170,7 @@ TEST(StoreTest, FailingMigrationLeavesNothing) {
 
 TEST(StoreTest, ErrorRollsBackEverything) {
   auto db = open_or_die(":memory:");
-  ASSERT_TRUE(create_items(db).ok());
+  ASSERT_OK(create_items(db));
   auto status = db.transaction([](Tx& tx) -> Status {
     if (auto s = tx.run("INSERT INTO items(name, n) VALUES (?, ?)", "a", 1); !s.ok()) return s;
     if (auto s = tx.run("INSERT INTO items(name, n) VALUES (?, ?)", "b", 2); !s.ok()) return s;
@@ -162,15 +192,15 @@ TEST(StoreTest, ErrorRollsBackEverything) {
 
 TEST(StoreTest, ExceptionRollsBackAndRethrows) {
   auto db = open_or_die(":memory:");
-  ASSERT_TRUE(create_items(db).ok());
+  ASSERT_OK(create_items(db));
   EXPECT_THROW((void)db.transaction([](Tx& tx) -> Status {
-    EXPECT_TRUE(tx.run("INSERT INTO items(name) VALUES ('x')").ok());
+    EXPECT_OK(tx.run("INSERT INTO items(name) VALUES ('x')"));
     throw std::runtime_error("boom");
   }),
                std::runtime_error);
   EXPECT_EQ(query_int(db, "SELECT COUNT(*) FROM items"), 0);
   // The connection is usable afterwards.
-  ASSERT_TRUE(db.transaction([](Tx& tx) { return tx.run("INSERT INTO items(name) VALUES ('y')"); }).ok());
+  ASSERT_OK(db.transaction([](Tx& tx) { return tx.run("INSERT INTO items(name) VALUES ('y')"); }));
   EXPECT_EQ(query_int(db, "SELECT COUNT(*) FROM items"), 1);
 }
 
@@ -200,19 +230,19 @@ TEST(StoreTest, ConstraintErrorsMapToClasses) {
 
 TEST(StoreTest, TransactionReturnsValues) {
   auto db = open_or_die(":memory:");
-  ASSERT_TRUE(create_items(db).ok());
+  ASSERT_OK(create_items(db));
   auto id = db.transaction([](Tx& tx) -> Result<int64_t> {
     if (auto s = tx.run("INSERT INTO items(name) VALUES ('a')"); !s.ok()) return std::move(s).error();
     EXPECT_EQ(tx.rows_changed(), 1);
     return tx.last_insert_rowid();
   });
-  ASSERT_TRUE(id.ok());
+  ASSERT_OK(id);
   EXPECT_EQ(*id, 1);
 }
 
 TEST(StoreTest, BindAndColumnTypesRoundTrip) {
   auto db = open_or_die(":memory:");
-  ASSERT_TRUE(db.exec("CREATE TABLE t (i INTEGER, d REAL, s TEXT, b BLOB, n TEXT, o INTEGER)").ok());
+  ASSERT_OK(db.exec("CREATE TABLE t (i INTEGER, d REAL, s TEXT, b BLOB, n TEXT, o INTEGER)"));
   const std::byte bytes[] = {std::byte{0}, std::byte{1}, std::byte{0xff}};
   std::optional<int64_t> none;
   std::optional<int64_t> some = 7;
@@ -251,7 +281,7 @@ TEST(StoreTest, BindAndColumnTypesRoundTrip) {
     EXPECT_TRUE(row.ok() && !*row);
     return Ok{};
   });
-  EXPECT_TRUE(status.ok());
+  EXPECT_OK(status);
 }
 
 TEST(StoreTest, BadBindIndexIsReportedOnStep) {
@@ -274,27 +304,27 @@ TEST(StoreTest, StatementCacheReusesPreparedStatements) {
     sqlite3_stmt* second = nullptr;
     {
       auto a = tx.prepare(sql);
-      EXPECT_TRUE(a.ok());
+      EXPECT_OK(a);
       first = a->handle();
       a->bind_int64(1, 41);
       EXPECT_TRUE(*a->step());
       EXPECT_EQ(a->column_int64(0), 42);
       // In use: a second user of the same SQL gets its own statement.
       auto b = tx.prepare(sql);
-      EXPECT_TRUE(b.ok());
+      EXPECT_OK(b);
       second = b->handle();
       EXPECT_NE(second, first);
     }
     // One of the two went back to the cache, the other was finalized.
     auto again = tx.prepare(sql);
-    EXPECT_TRUE(again.ok());
+    EXPECT_OK(again);
     EXPECT_TRUE(again->handle() == first || again->handle() == second);
     // Handed back reset with bindings cleared.
     EXPECT_TRUE(*again->step());
     EXPECT_TRUE(again->column_is_null(0));
     return Ok{};
   });
-  EXPECT_TRUE(status.ok());
+  EXPECT_OK(status);
   // The cache outlives transactions.
   sqlite3_stmt* h1 = nullptr;
   sqlite3_stmt* h2 = nullptr;
@@ -305,7 +335,7 @@ TEST(StoreTest, StatementCacheReusesPreparedStatements) {
 
 TEST(StoreTest, PrepareRefusesSeveralStatementsAndReadTxRefusesWrites) {
   auto db = open_or_die(":memory:");
-  ASSERT_TRUE(create_items(db).ok());
+  ASSERT_OK(create_items(db));
   auto status = db.transaction([](Tx& tx) -> Status {
     auto stmt = tx.prepare("SELECT 1; SELECT 2");
     if (!stmt.ok()) return std::move(stmt).error();
@@ -313,7 +343,7 @@ TEST(StoreTest, PrepareRefusesSeveralStatementsAndReadTxRefusesWrites) {
   });
   ASSERT_FALSE(status.ok());
   EXPECT_EQ(status.error().error_class, ErrorClass::kInvalid);
-  EXPECT_TRUE(db.read([](Tx& tx) { return tx.run("SELECT 1 ;  "); }).ok());
+  EXPECT_OK(db.read([](Tx& tx) { return tx.run("SELECT 1 ;  "); }));
 
   EXPECT_FALSE(db.read([](Tx& tx) { return tx.run("INSERT INTO items(name) VALUES ('a')"); }).ok());
   EXPECT_FALSE(db.read([](Tx& tx) { return tx.exec("DELETE FROM items"); }).ok());
@@ -331,7 +361,7 @@ TEST(StoreTest, NestedTransactionIsAnErrorNotADeadlock) {
 
 TEST(StoreTest, ChangeFeedDeliversExactlyCommittedChanges) {
   auto db = open_or_die(":memory:");
-  ASSERT_TRUE(create_items(db).ok());
+  ASSERT_OK(create_items(db));
   std::vector<std::vector<Change>> batches;
   auto sub = db.subscribe([&](const std::vector<Change>& changes) { batches.push_back(changes); });
 
@@ -363,7 +393,7 @@ TEST(StoreTest, ChangeFeedDeliversExactlyCommittedChanges) {
     return tx.run("INSERT INTO items(name) VALUES ('a')");
   });
   // Nothing recorded, read transactions: nothing.
-  ASSERT_TRUE(db.transaction([](Tx& tx) { return tx.run("INSERT INTO items(name) VALUES ('q')"); }).ok());
+  ASSERT_OK(db.transaction([](Tx& tx) { return tx.run("INSERT INTO items(name) VALUES ('q')"); }));
   ASSERT_TRUE(db.read([](Tx& tx) -> Status {
                   tx.record_change("items", "r", ChangeKind::kPut);
                   return Ok{};
@@ -415,7 +445,7 @@ TEST(StoreTest, SubscriptionDestructionAndMoveUnsubscribe) {
 
 TEST(StoreTest, SubscriberMayReadAndWriteTheStore) {
   auto db = open_or_die(":memory:");
-  ASSERT_TRUE(create_items(db).ok());
+  ASSERT_OK(create_items(db));
   std::vector<std::string> seen;
   auto sub = db.subscribe([&](const std::vector<Change>& changes) {
     for (const auto& c : changes) {
@@ -436,7 +466,7 @@ TEST(StoreTest, SubscriberMayReadAndWriteTheStore) {
           tx.record_change("items", "b", ChangeKind::kPut);
           return Ok{};
         });
-        EXPECT_TRUE(s.ok());
+        EXPECT_OK(s);
         seen.push_back("after-write");
       }
     }
@@ -452,7 +482,7 @@ TEST(StoreTest, SubscriberMayReadAndWriteTheStore) {
 TEST(StoreTest, ConcurrentWritersAllLandAndFeedIsInCommitOrder) {
   TempDir dir;
   auto db = open_or_die(dir.file("berth.db"));
-  ASSERT_TRUE(create_items(db).ok());
+  ASSERT_OK(create_items(db));
   constexpr int kThreads = 4;
   constexpr int kPerThread = 150;
 
@@ -530,7 +560,7 @@ TEST(StoreTest, AcknowledgedWritesSurviveSigkill) {
   const std::string path = dir.file("berth.db");
   {
     auto db = open_or_die(path);
-    ASSERT_TRUE(db.exec("CREATE TABLE rows (i INTEGER PRIMARY KEY, payload TEXT NOT NULL)").ok());
+    ASSERT_OK(db.exec("CREATE TABLE rows (i INTEGER PRIMARY KEY, payload TEXT NOT NULL)"));
   }
   int fds[2];
   ASSERT_EQ(pipe(fds), 0);
