@@ -398,6 +398,28 @@ net::Response FrontDoor::answer(const ApiRequest& req) {
   return render_error(shape.protocol, shape.xmlns, internal_error(shape.protocol), request_id, shape.compat);
 }
 
+std::optional<net::Response> FrontDoor::check_access(const ApiRequest& req, std::string_view action_prefix,
+                                                     std::string_view action, bool read_only) const {
+  SignedRequest signed_request{req.method, req.path, req.query, req.headers, req.body};
+  auto directory = iam_.directory();
+  const iam::Principal* principal = nullptr;
+  auto lookup = [&](std::string_view key) -> std::optional<std::string> {
+    principal = directory->find(key);
+    if (!principal) return std::nullopt;
+    return principal->secret;
+  };
+  std::optional<WireError> refusal;
+  VerifyResult verified = verify_sigv4(signed_request, lookup, clock_.now());
+  if (auto* failure = std::get_if<AuthFailure>(&verified)) {
+    refusal = auth_error(*failure, Protocol::kJson);
+  } else if (auto allowed = iam::authorize(*principal, action_prefix, action, read_only); !allowed) {
+    refusal = denied(Protocol::kJson, allowed.error());
+  }
+  if (!refusal) return std::nullopt;
+  refusal->http_status = 403;
+  return render_error(Protocol::kJson, {}, *refusal, ids::uuid4());
+}
+
 net::Response FrontDoor::too_large(const net::Request& request) {
   std::vector<HeaderField> headers;
   for (const auto& field : request.headers())

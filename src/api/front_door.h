@@ -19,6 +19,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <memory>
 #include <span>
 #include <string>
@@ -57,6 +58,16 @@ class FrontDoor {
 
   // The synchronous core (also what unit tests drive).
   net::Response answer(const ApiRequest& request);
+
+  // For berth's own endpoints outside the AWS API (/_berth/metrics): the
+  // request must be SigV4-signed by a known key (any signing service name)
+  // whose identity may perform `action_prefix:action`. nullopt when it may;
+  // else the refusal, 403 with a JSON 1.1 error body (AWS's codes and texts:
+  // MissingAuthenticationTokenException, InvalidSignatureException,
+  // AccessDeniedException...). 403 rather than the JSON protocol's 400, so
+  // that a scraper reports it as the access problem it is.
+  std::optional<net::Response> check_access(const ApiRequest& request, std::string_view action_prefix,
+                                            std::string_view action, bool read_only) const;
 
  private:
   struct Shape;

@@ -522,9 +522,16 @@ VerifyResult verify_sigv4(const SignedRequest& request, const SecretLookup& look
     return window_failure(AuthFailureKind::kExpired, now_s - kClockSkew, kClockSkew);
   }
 
-  // Candidate body hashes.
+  // Candidate body hashes. The body's own hash, always: berth's services are
+  // the JSON, query and EC2 APIs, whose AWS endpoints compute the payload
+  // hash from the body (no operation of theirs has botocore's unsignedPayload
+  // trait; UNSIGNED-PAYLOAD and STREAMING-* are S3's alone). So a request
+  // signed over "UNSIGNED-PAYLOAD" in x-amz-content-sha256 does not verify:
+  // a body nobody signed is never trusted. A pre-signed request with no body
+  // may also have been signed over UNSIGNED-PAYLOAD (S3-style presigners):
+  // there is no body to trust, so that is accepted.
   std::string body_hash = sha256_hex(request.body);
-  std::vector<std::string> payloads;
+  std::vector<std::string> payloads{body_hash};
   if (std::optional<std::string_view> h = find_header(request.headers, "x-amz-content-sha256")) {
     std::string declared(trim(*h));
     bool is_hash = declared.size() == 64 &&
@@ -535,11 +542,8 @@ VerifyResult verify_sigv4(const SignedRequest& request, const SecretLookup& look
       f.access_key_id = cred->access_key_id;
       return f;
     }
-    payloads.push_back(std::move(declared));
-  } else {
-    payloads.push_back(body_hash);
-    if (pa.presigned && request.body.empty()) payloads.emplace_back(kUnsignedPayload);
   }
+  if (pa.presigned && request.body.empty()) payloads.emplace_back(kUnsignedPayload);
 
   std::string cq = canonical_query(request.query, pa.presigned);
   std::string scope = scope_text(cred->scope.date, cred->scope.region, cred->scope.service);

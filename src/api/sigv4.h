@@ -97,10 +97,13 @@ inline constexpr std::string_view kEmptySha256 = "e3b0c44298fc1c149afbf4c8996fb9
 // key, the time window, the signature. The Authorization header wins over
 // query parameters when both are present.
 //
-// Body hash: the X-Amz-Content-SHA256 header (or query parameter) when sent,
-// else hex sha256(body). A pre-signed request with an empty body also
-// verifies against UNSIGNED-PAYLOAD (S3-style presigners) besides the empty
-// hash (botocore's SigV4QueryAuth).
+// Body hash: always hex sha256(body), as AWS's JSON, query and EC2 endpoints
+// compute it; an X-Amz-Content-SHA256 of 64 hex that differs from it is a
+// bad signature, and one that is not a hash (UNSIGNED-PAYLOAD, STREAMING-*:
+// S3's alone) is not used, so a request signed over it does not verify. A
+// pre-signed request with an empty body also verifies against
+// UNSIGNED-PAYLOAD (S3-style presigners) besides the empty hash (botocore's
+// SigV4QueryAuth): there is no body to trust.
 VerifyResult verify_sigv4(const SignedRequest& request, const SecretLookup& lookup_secret, WallTime now);
 
 // Reads the credential scope (header or presigned form) without verifying

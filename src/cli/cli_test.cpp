@@ -9,6 +9,7 @@
 #include "cli/data_dir.h"
 #include "cli/options.h"
 #include "cli/router.h"
+#include "iam/identity.h"
 #include "net/test_support.h"
 #include "core/testing/expect_ok.h"
 
@@ -136,7 +137,7 @@ TEST(Router, HealthRegistryAndFrontDoor) {
   auto iam = iam::Iam::open(*db, SystemClock::instance());
   ASSERT_OK(iam);
   api::FrontDoor door(**iam, SystemClock::instance());
-  Router router(door, (*iam)->account_id());
+  Router router(door);
   net::testing::TestServer server([&](net::Request& r) { return router.handle(r); });
 
   auto get = [&](std::string_view path) {
@@ -146,7 +147,9 @@ TEST(Router, HealthRegistryAndFrontDoor) {
   };
   std::string health = get("/_berth/health");
   EXPECT_EQ(health.rfind("HTTP/1.1 200", 0), 0u) << health;
-  EXPECT_NE(health.find("\"account\":\"" + (*iam)->account_id() + "\""), std::string::npos) << health;
+  // Up, and nothing else: anyone who reaches the port reads it.
+  EXPECT_NE(health.find("\r\n\r\n{\"status\":\"ok\"}"), std::string::npos) << health;
+  EXPECT_EQ(health.find((*iam)->account_id()), std::string::npos) << "health must not give the account id: " << health;
   EXPECT_EQ(get("/_berth/other").rfind("HTTP/1.1 404", 0), 0u);
   // No registry registered: /v2/ is a 404 in OCI's error shape, not the front door.
   std::string v2 = get("/v2/");
@@ -164,6 +167,66 @@ TEST(Router, HealthRegistryAndFrontDoor) {
   std::string api = get("/v20");
   EXPECT_EQ(api.rfind("HTTP/1.1 403", 0), 0u) << api;
   EXPECT_NE(api.find("MissingAuthenticationToken"), std::string::npos) << api;
+}
+
+// A GET of /_berth/metrics, signed with `key` (none: unsigned).
+std::string get_metrics(uint16_t port, const iam::AccessKey* key, std::string_view secret = {}) {
+  std::string request = "GET /_berth/metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n";
+  if (key) {
+    std::vector<api::HeaderField> headers{{"Host", "x"}};
+    auto signed_request = api::sign_request({"GET", "/_berth/metrics", "", headers, ""},
+                                            {key->access_key_id, secret.empty() ? key->secret : secret},
+                                            "us-east-1", "monitoring", SystemClock::instance().now());
+    request += "X-Amz-Date: " + signed_request.amz_date + "\r\nAuthorization: " + signed_request.authorization + "\r\n";
+  }
+  net::testing::RawClient c(port);
+  c.send(request + "\r\n");
+  return c.read_until("never sent: read until the server closes", 1, 3000);
+}
+
+TEST(Router, MetricsNeedAnIdentityAllowedToReadUnlessOpened) {
+  auto db = store::Database::open(":memory:");
+  ASSERT_TRUE(db.ok());
+  auto iam = iam::Iam::open(*db, SystemClock::instance());
+  ASSERT_TRUE(iam.ok());
+  ASSERT_TRUE((*iam)->create_user("nobody", "/").ok());
+  auto nobody = (*iam)->create_access_key("nobody");
+  ASSERT_TRUE(nobody.ok()) << nobody.error().message;
+  ASSERT_TRUE((*iam)->create_user("reader", "/").ok());
+  ASSERT_TRUE((*iam)->attach_user_policy("reader", iam::kReadOnlyAccessArn).ok());
+  auto reader = (*iam)->create_access_key("reader");
+  ASSERT_TRUE(reader.ok()) << reader.error().message;
+  api::FrontDoor door(**iam, SystemClock::instance());
+  Router router(door);
+  router.set_metrics({[] { return std::string("berth_alb_request_count_total{lb=\"x\"} 1\n"); }});
+  net::testing::TestServer server([&](net::Request& r) { return router.handle(r); });
+
+  std::string unsigned_scrape = get_metrics(server.port(), nullptr);
+  EXPECT_EQ(unsigned_scrape.rfind("HTTP/1.1 403", 0), 0u) << unsigned_scrape;
+  EXPECT_NE(unsigned_scrape.find("MissingAuthenticationTokenException"), std::string::npos) << unsigned_scrape;
+  EXPECT_EQ(unsigned_scrape.find("berth_alb"), std::string::npos) << unsigned_scrape;
+
+  std::string forged = get_metrics(server.port(), &*reader, "not-the-secret");
+  EXPECT_EQ(forged.rfind("HTTP/1.1 403", 0), 0u) << forged;
+  EXPECT_NE(forged.find("InvalidSignatureException"), std::string::npos) << forged;
+
+  std::string denied = get_metrics(server.port(), &*nobody);
+  EXPECT_EQ(denied.rfind("HTTP/1.1 403", 0), 0u) << denied;
+  EXPECT_NE(denied.find("AccessDeniedException"), std::string::npos) << denied;
+  EXPECT_NE(denied.find("cloudwatch:GetMetricData"), std::string::npos) << denied;
+
+  std::string read = get_metrics(server.port(), &*reader);
+  EXPECT_EQ(read.rfind("HTTP/1.1 200", 0), 0u) << read;
+  EXPECT_NE(read.find("berth_alb_request_count_total{lb=\"x\"} 1"), std::string::npos) << read;
+  std::string admin = get_metrics(server.port(), &(*iam)->bootstrap().admin_key);
+  EXPECT_EQ(admin.rfind("HTTP/1.1 200", 0), 0u) << admin;
+
+  Router open_router(door, /*metrics_open=*/true);
+  open_router.set_metrics({[] { return std::string("berth_up 1\n"); }});
+  net::testing::TestServer open_server([&](net::Request& r) { return open_router.handle(r); });
+  std::string open = get_metrics(open_server.port(), nullptr);
+  EXPECT_EQ(open.rfind("HTTP/1.1 200", 0), 0u) << open;
+  EXPECT_NE(open.find("berth_up 1"), std::string::npos) << open;
 }
 
 }  // namespace

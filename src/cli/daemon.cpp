@@ -68,7 +68,7 @@ int run_serve(const Options& options) {
 
   net::EventLoops loops(net::default_loop_count());
   api::FrontDoor front_door(**iam, clock);
-  Router router(front_door, (*iam)->account_id());
+  Router router(front_door, options.metrics_unauthenticated);
   net::ServerOptions server_options;
   server_options.max_body_bytes = api::kMaxApiBodyBytes;
   BufferedAccessLog access_log(access_log_fd);
@@ -78,9 +78,15 @@ int run_serve(const Options& options) {
   if (!endpoint) return fail("listening on " + options.bind + ":" + std::to_string(options.port), endpoint.error());
 
   DaemonContext ctx{*db, **iam, clock, loops, *dir, (*iam)->account_id(), std::string(kDefaultRegion), options.bind,
-                    endpoint->port()};
+                    endpoint->port(), options.allow_loopback_targets};
   ServiceRegistry registry(front_door);
-  register_services(registry, ctx);
+  if (auto started = register_services(registry, ctx); !started) {
+    // Stop what did start (reverse order), then refuse to serve.
+    auto& hooks = registry.stop_hooks();
+    for (auto it = hooks.rbegin(); it != hooks.rend(); ++it) (*it)();
+    if (access_log_fd >= 0) ::close(access_log_fd);
+    return fail("berth serve", started.error());
+  }
   if (registry.registry()) router.set_registry(registry.registry());
   if (registry.console()) router.set_console(registry.console());
   router.set_metrics(registry.metrics());

@@ -10,15 +10,9 @@
 #include <cstring>
 #include <filesystem>
 
+#include "core/durable_file.h"
+
 namespace berth::cli {
-namespace {
-
-Error io_error(std::string what, const std::string& path) {
-  return Error::internal(what + " " + path + ": " + std::strerror(errno));
-}
-
-}  // namespace
-
 std::string default_data_dir() {
   const char* home = std::getenv("HOME");
   std::string base;
@@ -49,24 +43,7 @@ Result<std::string> prepare_data_dir(std::string_view dir) {
 }
 
 Status write_private_file(const std::string& dir, std::string_view name, std::string_view content) {
-  std::string path = dir + "/" + std::string(name);
-  std::string tmp = path + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return io_error("cannot create", tmp);
-  ::fchmod(fd, 0600);
-  size_t done = 0;
-  while (done < content.size()) {
-    ssize_t n = ::write(fd, content.data() + done, content.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      ::close(fd);
-      return io_error("cannot write", tmp);
-    }
-    done += static_cast<size_t>(n);
-  }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) return io_error("cannot sync", tmp);
-  if (::rename(tmp.c_str(), path.c_str()) != 0) return io_error("cannot rename to", path);
-  return Ok{};
+  return write_file_durably(dir + "/" + std::string(name), content, 0600);
 }
 
 Result<std::string> read_file(const std::string& path) {

@@ -5,7 +5,8 @@
 namespace berth::cli {
 
 const char* const kUsage =
-    "usage: berth serve  [--data-dir DIR] [--bind ADDR] [--port 4566]\n"
+    "usage: berth serve  [--data-dir DIR] [--bind ADDR] [--port 4566] [--metrics-unauthenticated]\n"
+    "                    [--allow-loopback-targets]\n"
     "       berth env    [--unset] [--data-dir DIR]\n"
     "       berth status [--watch] [--data-dir DIR]\n"
     "       berth logs   <task-id-or-arn | service> [--cluster C] [--container NAME] [--follow] [--data-dir DIR]\n"
@@ -89,6 +90,10 @@ Result<Options> parse_options(std::span<char* const> args) {
       s = flag(o.watch);
     } else if (name == "--bind" && serve) {
       s = take(o.bind);
+    } else if (name == "--allow-loopback-targets" && serve) {
+      s = flag(o.allow_loopback_targets);
+    } else if (name == "--metrics-unauthenticated" && serve) {
+      s = flag(o.metrics_unauthenticated);
     } else if (name == "--port" && serve) {
       std::string v;
       s = take(v);

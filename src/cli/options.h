@@ -1,6 +1,7 @@
 // cli/options: the `berth` command line (DESIGN.md, "Interface contract").
 //
-//   berth serve  [--data-dir DIR] [--bind ADDR] [--port 4566]
+//   berth serve  [--data-dir DIR] [--bind ADDR] [--port 4566] [--metrics-unauthenticated]
+//                [--allow-loopback-targets]
 //   berth env    [--unset] [--data-dir DIR]
 //   berth status [--watch] [--data-dir DIR]
 //   berth logs   <task-id-or-arn | service> [--cluster C] [--container NAME] [--follow] [--data-dir DIR]
@@ -29,6 +30,10 @@ struct Options {
   std::string data_dir;  // empty: default_data_dir()
   std::string bind = "127.0.0.1";
   uint16_t port = 4566;
+  bool metrics_unauthenticated = false;  // serve: /_berth/metrics without SigV4
+  // serve: IP targets on 127.0.0.0/8 even with a non-loopback --bind (they
+  // are always allowed on a loopback one).
+  bool allow_loopback_targets = false;
   bool unset = false;     // env: print the lines that undo it
   bool watch = false;     // status: redraw every second
   std::string target;     // logs: a task id or ARN, or a service name; export: "cloudformation"

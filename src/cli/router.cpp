@@ -1,24 +1,35 @@
 #include "cli/router.h"
 
+#include <vector>
+
 namespace berth::cli {
 
 namespace http = boost::beast::http;
 
-Router::Router(api::FrontDoor& front_door, std::string account_id) : front_door_(front_door) {
-  health_body_ = "{\"status\":\"ok\",\"account\":\"" + account_id + "\"}";
-}
+Router::Router(api::FrontDoor& front_door, bool metrics_open)
+    : front_door_(front_door), metrics_open_(metrics_open) {}
 
 net::Response Router::berth_endpoint(net::Request& request) {
   if (request.path() == "/_berth/health") {
     if (request.method() != http::verb::get && request.method() != http::verb::head)
       return net::Response(http::status::method_not_allowed, "{\"error\":\"method not allowed\"}",
                            "application/json");
-    return net::Response(http::status::ok, health_body_, "application/json");
+    return net::Response(http::status::ok, "{\"status\":\"ok\"}", "application/json");
   }
   if (request.path() == "/_berth/metrics") {
     if (request.method() != http::verb::get && request.method() != http::verb::head)
       return net::Response(http::status::method_not_allowed, "{\"error\":\"method not allowed\"}",
                            "application/json");
+    if (!metrics_open_) {
+      // The body is not read: a scrape is a GET, signed over an empty body.
+      std::vector<api::HeaderField> headers;
+      for (const auto& field : request.headers())
+        headers.push_back({std::string_view(field.name_string().data(), field.name_string().size()),
+                           std::string_view(field.value().data(), field.value().size())});
+      api::ApiRequest api_request{request.method_string(), request.path(), request.query(), headers, {}};
+      if (auto refused = front_door_.check_access(api_request, "cloudwatch", "GetMetricData", true))
+        return std::move(*refused);
+    }
     std::string text;
     for (const auto& source : metrics_) text += source();
     return net::Response(http::status::ok, std::move(text), "text/plain; version=0.0.4; charset=utf-8");

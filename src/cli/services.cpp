@@ -73,7 +73,11 @@
 
 namespace berth::cli {
 
-void register_services(ServiceRegistry& services, DaemonContext& ctx) {
+Status register_services(ServiceRegistry& services, DaemonContext& ctx) {
+  // A module that cannot start stops the daemon's start (see services.h).
+  auto cannot_start = [](std::string_view module, const Error& e) {
+    return Error::unavailable("cannot start " + std::string(module) + ": " + e.message);
+  };
   services.add(iam::make_iam_service(ctx.iam));
   services.add(iam::make_sts_service(ctx.iam));
 #if BERTH_HAVE_CONSOLE
@@ -96,7 +100,7 @@ void register_services(ServiceRegistry& services, DaemonContext& ctx) {
   if (auto ec2 = ec2::make_ec2_service(ctx.db, ec2_options)) {
     services.add(std::move(*ec2));
   } else {
-    log::error("berth", "ec2: ", ec2.error().message);
+    return cannot_start("ec2", ec2.error());
   }
 #endif
 #if BERTH_HAVE_ECR
@@ -106,7 +110,7 @@ void register_services(ServiceRegistry& services, DaemonContext& ctx) {
     services.add(shared->service());
     services.set_registry([shared](net::Request& r) { return shared->registry().handle(r); });
   } else {
-    log::error("berth", "ecr: ", ecr.error().message);
+    return cannot_start("ecr", ecr.error());
   }
 #endif
 #if BERTH_HAVE_SECRETS
@@ -119,7 +123,7 @@ void register_services(ServiceRegistry& services, DaemonContext& ctx) {
     services.add((*opened)->secretsmanager_service());
     secret_reader = (*opened)->reader();
   } else {
-    log::error("berth", "secrets: ", opened.error().message);
+    return cannot_start("secrets (ssm, secretsmanager)", opened.error());
   }
 #endif
 #if BERTH_HAVE_LOGS
@@ -130,7 +134,7 @@ void register_services(ServiceRegistry& services, DaemonContext& ctx) {
     log_store = std::move(*opened);
     services.add(logs::make_logs_service(log_store));
   } else {
-    log::error("berth", "logs: ", opened.error().message);
+    return cannot_start("logs", opened.error());
   }
 #endif
 #if BERTH_HAVE_CLOUDWATCH
@@ -144,7 +148,7 @@ void register_services(ServiceRegistry& services, DaemonContext& ctx) {
     services.add(cloudwatch->service());
     services.on_stop([cloudwatch] { cloudwatch->stop(); });
   } else {
-    log::error("berth", "cloudwatch: ", opened.error().message);
+    return cannot_start("cloudwatch", opened.error());
   }
 #endif
 #if BERTH_WIRE_TASK_RUNTIME
@@ -177,7 +181,7 @@ void register_services(ServiceRegistry& services, DaemonContext& ctx) {
       task_runtime = std::move(*wiring);
       services.on_stop([task_runtime] { task_runtime->stop(); });
     } else {
-      log::error("berth", "task runtime: ", wiring.error().message);
+      return cannot_start("the task runtime", wiring.error());
     }
   }
 #endif
@@ -200,14 +204,14 @@ void register_services(ServiceRegistry& services, DaemonContext& ctx) {
     };
 #endif
   if (auto elb = elb::start_elb(ctx.db, ctx.clock, ctx.loops, ctx.bind_address, ctx.region, ctx.account_id,
-                                private_connector)) {
+                                private_connector, ctx.allow_loopback_targets)) {
     std::shared_ptr<elb::ElbDaemon> shared = std::move(*elb);
     elb_daemon = shared;
     services.add(shared->take_service());
     services.on_stop([shared] { shared->stop(); });
     services.add_metrics([shared] { return shared->metrics_text(); });
   } else {
-    log::error("berth", "elb: ", elb.error().message);
+    return cannot_start("elasticloadbalancing", elb.error());
   }
 #endif
 #if BERTH_HAVE_ECS
@@ -228,7 +232,7 @@ void register_services(ServiceRegistry& services, DaemonContext& ctx) {
     services.add(shared->take_service());
     services.on_stop([shared, load_balancing] { shared->stop(); });
   } else {
-    log::error("berth", "ecs: ", ecs.error().message);
+    return cannot_start("ecs", ecs.error());
   }
 #endif
 #if BERTH_HAVE_CLOUDWATCH && BERTH_HAVE_ELB && BERTH_HAVE_ECS && BERTH_HAVE_ECS_RUNTIME
@@ -276,10 +280,11 @@ void register_services(ServiceRegistry& services, DaemonContext& ctx) {
       services.add(shared->service());
       services.on_stop([shared] { shared->stop(); });
     } else {
-      log::error("berth", "autoscaling: ", as.error().message);
+      return cannot_start("application-autoscaling", as.error());
     }
   }
 #endif
+  return Ok{};
 }
 
 }  // namespace berth::cli

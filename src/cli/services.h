@@ -13,6 +13,7 @@
 #include "api/front_door.h"
 #include "api/service.h"
 #include "core/clock.h"
+#include "core/error.h"
 #include "iam/iam.h"
 #include "net/event_loops.h"
 #include "net/http_server.h"
@@ -32,6 +33,7 @@ struct DaemonContext {
   std::string region = "us-east-1";
   std::string bind_address;   // "127.0.0.1"
   uint16_t port = 0;          // the API port; 0 until the server is listening (see endpoint())
+  bool allow_loopback_targets = false;  // --allow-loopback-targets
   std::string endpoint() const { return "http://" + bind_address + ":" + std::to_string(port); }
 };
 
@@ -69,7 +71,13 @@ class ServiceRegistry {
   std::vector<std::function<std::string()>> metrics_;
 };
 
-// Registers every service module that is built in.
-void register_services(ServiceRegistry& services, DaemonContext& ctx);
+// Registers every service module that is built in. The first module that
+// cannot start ends it: the error (class kUnavailable) names the module and
+// why, and `berth serve` exits non-zero with it. A daemon with a module
+// missing would answer its calls UnknownOperationException and leave tasks
+// PENDING: worse than a clear refusal to start. What did start has its stop
+// hooks in `services` already; the caller runs them.
+// (BERTH_TASK_RUNTIME=none is the explicit way to run without the runtime.)
+Status register_services(ServiceRegistry& services, DaemonContext& ctx);
 
 }  // namespace berth::cli

@@ -101,6 +101,7 @@ Result<std::shared_ptr<TaskRuntimeWiring>> TaskRuntimeWiring::start(DaemonContex
     return runtime::ImageSource{dir.string(), written->manifest_digest, "latest", "", ""};
   };
   w->runtime_ = std::make_unique<runtime::RuncTaskRuntime>(std::move(o));
+  if (const Status& ready = w->runtime_->startup_status(); !ready) return ready.error();
   {
     std::lock_guard lock(w->launcher_mutex_);
     w->launcher_ = std::make_unique<ecs::RuntimeTaskLauncher>(ctx.db, ctx.clock, *w->runtime_,

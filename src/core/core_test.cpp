@@ -1,9 +1,16 @@
+#include <sys/stat.h>
+
 #include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 
 #include <set>
 
 #include "core/clock.h"
 #include "core/duration.h"
+#include "core/durable_file.h"
 #include "core/error.h"
 #include "core/ids.h"
 #include "core/time_format.h"
@@ -14,6 +21,62 @@ using namespace std::chrono_literals;
 
 namespace berth {
 namespace {
+
+class DurableFileTest : public ::testing::Test {
+ protected:
+  DurableFileTest() {
+    dir_ = std::filesystem::temp_directory_path() / ("berth-durable-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir_);
+  }
+  ~DurableFileTest() override { std::filesystem::remove_all(dir_); }
+  std::string read(const std::filesystem::path& p) {
+    std::ifstream in(p);
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
+  }
+  size_t entries() {
+    return static_cast<size_t>(std::distance(std::filesystem::directory_iterator(dir_), {}));
+  }
+  std::filesystem::path dir_;
+};
+
+TEST_F(DurableFileTest, WritesReplacesAndLeavesNoTemp) {
+  std::string path = (dir_ / "task.json").string();
+  ASSERT_TRUE(write_file_durably(path, "{\"v\":1}").ok());
+  EXPECT_EQ(read(path), "{\"v\":1}");
+  auto s = write_file_durably(path, "{\"v\":2}", 0640);
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  EXPECT_EQ(read(path), "{\"v\":2}");
+  struct stat st {};
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0640u);
+  EXPECT_EQ(entries(), 1u) << "a temp file was left behind";
+}
+
+TEST_F(DurableFileTest, KeepNeverReplaces) {
+  std::string path = (dir_ / "key").string();
+  ASSERT_TRUE(write_file_durably(path, "first", 0600, IfExists::kKeep).ok());
+  auto again = write_file_durably(path, "second", 0600, IfExists::kKeep);
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.error().error_class, ErrorClass::kAlreadyExists);
+  EXPECT_EQ(read(path), "first");
+  EXPECT_EQ(entries(), 1u);
+}
+
+TEST_F(DurableFileTest, FailuresAreReportedWithTheirCause) {
+  // No such directory.
+  auto missing = write_file_durably((dir_ / "gone" / "task.json").string(), "x");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.error().message.find("gone/task.json"), std::string::npos) << missing.error().message;
+  EXPECT_NE(missing.error().message.find("No such file or directory"), std::string::npos) << missing.error().message;
+  // The name is a non-empty directory: the rename fails, nothing is left.
+  std::filesystem::create_directories(dir_ / "busy" / "inside");
+  auto busy = write_file_durably((dir_ / "busy").string(), "x");
+  ASSERT_FALSE(busy.ok());
+  EXPECT_NE(busy.error().message.find("cannot rename to"), std::string::npos) << busy.error().message;
+  EXPECT_EQ(entries(), 1u) << "a temp file was left behind";
+}
 
 TEST(GoDuration, ParsesGoSyntax) {
   EXPECT_EQ(parse_go_duration("5s"), std::chrono::nanoseconds(5s));

@@ -11,6 +11,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/durable_file.h"
+
 namespace berth::ecr {
 namespace {
 
@@ -112,12 +114,7 @@ Result<std::string> TokenIssuer::load_or_create_secret(const std::filesystem::pa
   }
   std::error_code ec;
   std::filesystem::create_directories(file.parent_path(), ec);
-  std::string temp = file.string() + ".tmp";
-  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return Error::internal("cannot write " + temp);
-  bool ok = ::write(fd, secret.data(), secret.size()) == static_cast<ssize_t>(secret.size()) && ::fsync(fd) == 0;
-  ::close(fd);
-  if (!ok || ::rename(temp.c_str(), file.c_str()) != 0) return Error::internal("cannot write " + file.string());
+  if (auto s = write_file_durably(file.string(), secret, 0600); !s) return std::move(s).error();
   return secret;
 }
 

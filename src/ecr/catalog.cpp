@@ -57,7 +57,24 @@ CREATE TABLE ecr_image_refs (
 );
 CREATE INDEX ecr_image_refs_ref ON ecr_image_refs(ref);
 )sql"},
+    // The blobs uploaded into, or mounted into, a repository: with the blobs
+    // its images name, the only ones its /v2/<name>/blobs/ serves.
+    store::Migration{2, "ecr repository blobs", R"sql(
+CREATE TABLE ecr_repository_blobs (
+  repository TEXT NOT NULL REFERENCES ecr_repositories(name) ON DELETE CASCADE,
+  digest TEXT NOT NULL,
+  PRIMARY KEY (repository, digest)
+);
+CREATE INDEX ecr_repository_blobs_digest ON ecr_repository_blobs(digest);
+)sql"},
 };
+
+// Whether `repository` holds `digest`: uploaded or mounted into it, named by
+// one of its images (layer or config), or one of its manifests.
+constexpr std::string_view kRepositoryHoldsBlob =
+    "SELECT 1 FROM ecr_repository_blobs WHERE repository = ?1 AND digest = ?2 "
+    "UNION ALL SELECT 1 FROM ecr_image_refs WHERE repository = ?1 AND ref = ?2 "
+    "UNION ALL SELECT 1 FROM ecr_images WHERE repository = ?1 AND digest = ?2 LIMIT 1";
 
 constexpr std::string_view kRepoColumns =
     "SELECT name, arn, registry_id, created_at, tag_mutability, scan_on_push, encryption_type, kms_key "
@@ -207,6 +224,7 @@ Result<RepositoryRecord> Catalog::delete_repository(std::string_view name, bool 
     }
     // Tags and refs go first: their foreign keys point at images.
     for (auto sql : {"DELETE FROM ecr_image_tags WHERE repository = ?", "DELETE FROM ecr_image_refs WHERE repository = ?",
+                     "DELETE FROM ecr_repository_blobs WHERE repository = ?",
                      "DELETE FROM ecr_images WHERE repository = ?", "DELETE FROM ecr_repository_tags WHERE repository = ?",
                      "DELETE FROM ecr_repositories WHERE name = ?"}) {
       s = tx.run(sql, name);
@@ -298,6 +316,15 @@ Result<PutOutcome> Catalog::put_image(const NewImage& image) {
         auto found = find_image_tx(tx, image.repository, child);
         if (!found) return std::move(found).error();
         if (!*found) return Error::invalid("MANIFEST_BLOB_UNKNOWN", child);
+      }
+      // A layer or config must be in this repository: a manifest naming
+      // another push's blob by digest would otherwise read it out.
+      for (const auto& ref : image.blob_refs) {
+        bool held = false;
+        auto s = each_row(tx, kRepositoryHoldsBlob, [&](const store::Statement&) { held = true; }, image.repository,
+                          ref);
+        if (!s) return std::move(s).error();
+        if (!held) return Error::invalid("MANIFEST_BLOB_UNKNOWN", ref);
       }
       auto s = tx.run("INSERT INTO ecr_images VALUES (?, ?, ?, ?, ?, ?, ?)", image.repository, image.digest,
                       image.media_type, image.artifact_media_type, image.manifest_size, image.image_size,
@@ -417,10 +444,52 @@ Result<std::string> Catalog::delete_tag(std::string_view repository, std::string
 Result<bool> Catalog::blob_referenced(std::string_view digest) {
   return db_.read([&](Tx& tx) -> Result<bool> {
     bool found = false;
-    auto s = each_row(tx, "SELECT 1 FROM ecr_image_refs WHERE ref = ?1 UNION ALL SELECT 1 FROM ecr_images WHERE digest = ?1 LIMIT 1",
+    auto s = each_row(tx,
+                      "SELECT 1 FROM ecr_image_refs WHERE ref = ?1 UNION ALL SELECT 1 FROM ecr_images WHERE digest = ?1 "
+                      "UNION ALL SELECT 1 FROM ecr_repository_blobs WHERE digest = ?1 LIMIT 1",
                       [&](const store::Statement&) { found = true; }, digest);
     if (!s) return std::move(s).error();
     return found;
+  });
+}
+
+Status Catalog::link_blob(std::string_view repository, std::string_view digest) {
+  return db_.transaction([&](Tx& tx) -> Status {
+    auto repo = find_repo(tx, repository);
+    if (!repo) return std::move(repo).error();
+    if (!*repo) return repository_not_found(repository);
+    return tx.run("INSERT OR IGNORE INTO ecr_repository_blobs VALUES (?, ?)", repository, digest);
+  });
+}
+
+Result<bool> Catalog::repository_holds_blob(std::string_view repository, std::string_view digest) {
+  return db_.read([&](Tx& tx) -> Result<bool> {
+    bool held = false;
+    auto s = each_row(tx, kRepositoryHoldsBlob, [&](const store::Statement&) { held = true; }, repository, digest);
+    if (!s) return std::move(s).error();
+    return held;
+  });
+}
+
+Result<BlobUnlink> Catalog::unlink_blob(std::string_view repository, std::string_view digest) {
+  return db_.transaction([&](Tx& tx) -> Result<BlobUnlink> {
+    bool named = false;
+    auto s = each_row(tx,
+                      "SELECT 1 FROM ecr_image_refs WHERE repository = ?1 AND ref = ?2 "
+                      "UNION ALL SELECT 1 FROM ecr_images WHERE repository = ?1 AND digest = ?2 LIMIT 1",
+                      [&](const store::Statement&) { named = true; }, repository, digest);
+    if (!s) return std::move(s).error();
+    if (named) return BlobUnlink::kReferenced;
+    s = tx.run("DELETE FROM ecr_repository_blobs WHERE repository = ? AND digest = ?", repository, digest);
+    if (!s) return std::move(s).error();
+    if (tx.rows_changed() == 0) return BlobUnlink::kNotHeld;
+    bool elsewhere = false;
+    s = each_row(tx,
+                 "SELECT 1 FROM ecr_image_refs WHERE ref = ?1 UNION ALL SELECT 1 FROM ecr_images WHERE digest = ?1 "
+                 "UNION ALL SELECT 1 FROM ecr_repository_blobs WHERE digest = ?1 LIMIT 1",
+                 [&](const store::Statement&) { elsewhere = true; }, digest);
+    if (!s) return std::move(s).error();
+    return elsewhere ? BlobUnlink::kUnlinked : BlobUnlink::kUnlinkedLast;
   });
 }
 

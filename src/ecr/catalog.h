@@ -1,8 +1,9 @@
 // ecr/catalog: repositories, images and tags in SQLite (module "ecr").
 //
 //   ecr_repositories ─┬─< ecr_repository_tags      (resource tags)
-//                     └─< ecr_images ─┬─< ecr_image_tags   (tag -> digest)
-//                                     └─< ecr_image_refs   (blobs and child manifests it names)
+//                     ├─< ecr_images ─┬─< ecr_image_tags   (tag -> digest)
+//                     │               └─< ecr_image_refs   (blobs and child manifests it names)
+//                     └─< ecr_repository_blobs            (blobs uploaded or mounted into it)
 //
 // Every write is one transaction. Errors carry ECR API codes and messages
 // (reference §4.3); the registry maps them to its own codes.
@@ -62,6 +63,13 @@ struct PutOutcome {
 
 using Tag = std::pair<std::string, std::string>;
 
+enum class BlobUnlink {
+  kNotHeld,       // the repository had no link to it
+  kReferenced,    // an image of the repository names it: kept
+  kUnlinked,      // unlinked; another repository or image still holds it
+  kUnlinkedLast,  // unlinked, and nothing holds it any more: its bytes can go
+};
+
 class Catalog {
  public:
   Catalog(store::Database& db, std::string account_id, std::string region)
@@ -97,8 +105,19 @@ class Catalog {
   Status delete_image(std::string_view repository, std::string_view digest);
   // kNotFound "ImageNotFound" if the tag is absent. Returns the digest it named.
   Result<std::string> delete_tag(std::string_view repository, std::string_view tag);
-  // True if any image of any repository is, or names, this digest.
+  // True if any image of any repository is, or names, this digest, or any
+  // repository holds it as an upload or a mount.
   Result<bool> blob_referenced(std::string_view digest);
+
+  // Blobs per repository: a registry serves and deletes a blob only through
+  // a repository that holds it. link_blob records an upload or a mount into
+  // `repository` (RepositoryNotFoundException if none); repository_holds_blob
+  // is true for a linked blob and for one its images name (layer, config,
+  // manifest). unlink_blob drops the link unless an image of the repository
+  // names the blob.
+  Status link_blob(std::string_view repository, std::string_view digest);
+  Result<bool> repository_holds_blob(std::string_view repository, std::string_view digest);
+  Result<BlobUnlink> unlink_blob(std::string_view repository, std::string_view digest);
 
  private:
   store::Database& db_;

@@ -69,6 +69,8 @@ class Registry {
   net::Task<net::Response> get_blob(net::Request& request, const Route& route);
   net::Task<net::Response> delete_blob(const Route& route);
   net::Task<net::Response> start_upload(net::Request& request, const Route& route, const RegistryPrincipal& who);
+  // Whether a blob may be mounted from one repository into another (ECR blob mounting).
+  bool mountable(std::string_view from, std::string_view into, std::string_view digest);
   net::Task<net::Response> patch_upload(net::Request& request, const Route& route);
   net::Task<net::Response> finish_upload(net::Request& request, const Route& route);
   net::Response upload_status(const Route& route);

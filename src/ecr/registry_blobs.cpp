@@ -11,6 +11,14 @@
 #include "ecr/registry_wire.h"
 
 namespace berth::ecr {
+namespace {
+
+// The distribution spec's answer for a blob the repository does not hold.
+net::Response blob_unknown(std::string_view digest) {
+  return wire::error(net::http::status::not_found, "BLOB_UNKNOWN", "blob unknown to registry", digest);
+}
+
+}  // namespace
 
 using net::Request;
 using net::Response;
@@ -49,6 +57,11 @@ Task<Response> Registry::get_blob(Request& request, const Route& route) {
     co_return wire::error(status::bad_request, "DIGEST_INVALID", "provided digest did not match uploaded content",
                           route.reference);
   }
+  // Only through a repository that holds it: the store is shared, so
+  // another push's blob must not be readable by digest from here.
+  auto held = catalog_.repository_holds_blob(route.name, route.reference);
+  if (!held) co_return wire::from_error(held.error());
+  if (!*held) co_return blob_unknown(route.reference);
   auto blob = blobs_.open_read(route.reference);
   if (!blob) co_return wire::from_error(blob.error(), route.reference);
   Response r;
@@ -86,15 +99,19 @@ Task<Response> Registry::delete_blob(const Route& route) {
   if (!is_sha256_digest(route.reference)) {
     co_return wire::error(status::bad_request, "DIGEST_INVALID", "invalid digest", route.reference);
   }
-  if (!blobs_.size_of(route.reference)) {
-    co_return wire::error(status::not_found, "BLOB_UNKNOWN", "blob unknown to registry", route.reference);
+  if (!blobs_.size_of(route.reference)) co_return blob_unknown(route.reference);
+  // Only this repository's link goes; the bytes go with the last holder.
+  auto unlinked = catalog_.unlink_blob(route.name, route.reference);
+  if (!unlinked) co_return wire::from_error(unlinked.error());
+  switch (*unlinked) {
+    case BlobUnlink::kNotHeld: co_return blob_unknown(route.reference);
+    case BlobUnlink::kReferenced:
+      co_return wire::error(status::conflict, "DENIED", "the blob is referenced by an image", route.reference);
+    case BlobUnlink::kUnlinked: break;
+    case BlobUnlink::kUnlinkedLast:
+      if (auto s = blobs_.remove(route.reference); !s) co_return wire::from_error(s.error(), route.reference);
+      break;
   }
-  auto used = catalog_.blob_referenced(route.reference);
-  if (!used) co_return wire::from_error(used.error());
-  if (*used) {
-    co_return wire::error(status::conflict, "DENIED", "the blob is referenced by an image", route.reference);
-  }
-  if (auto s = blobs_.remove(route.reference); !s) co_return wire::from_error(s.error(), route.reference);
   co_return wire::empty(status::accepted);
 }
 
@@ -119,13 +136,17 @@ Response upload_accepted(status s, std::string_view name, std::string_view id, u
 
 Task<Response> Registry::start_upload(Request& request, const Route& route, const RegistryPrincipal& who) {
   uploads_.sweep();
-  // Cross-repository mount: the store is shared, so a blob the caller may
-  // read in `from` is simply linked by name.
+  // Cross-repository mount, as ECR's blob mounting does it: within this
+  // registry, from a repository that holds the blob, which the caller may
+  // pull from, with the same encryption. The store is shared, so the blob is
+  // linked by name. Otherwise, as the distribution spec says, an upload
+  // starts (202) instead.
   auto mount = wire::query_param(request.query(), "mount");
   auto from = wire::query_param(request.query(), "from");
   if (mount && from && is_sha256_digest(*mount) && is_valid_repository_name(*from) && blobs_.size_of(*mount) &&
-      catalog_.get_repository(*from).ok() &&
+      mountable(*from, route.name, *mount) &&
       (!access_.allowed || access_.allowed(who, RegistryAction::kPull, *from))) {
+    if (auto linked = catalog_.link_blob(route.name, *mount); !linked) co_return wire::from_error(linked.error());
     co_return blob_created(route.name, *mount);
   }
   if (auto digest = wire::query_param(request.query(), "digest")) {
@@ -140,6 +161,7 @@ Task<Response> Registry::start_upload(Request& request, const Route& route, cons
     }
     auto committed = writer->commit(*digest);
     if (!committed) co_return wire::from_error(committed.error(), *digest);
+    if (auto linked = catalog_.link_blob(route.name, *committed); !linked) co_return wire::from_error(linked.error());
     co_return blob_created(route.name, *committed);
   }
   auto id = uploads_.start(route.name);
@@ -197,7 +219,17 @@ Task<Response> Registry::finish_upload(Request& request, const Route& route) {
   uploads_.erase(route.reference);
   uploads_.release(*session);
   if (!committed) co_return wire::from_error(committed.error(), *digest);
+  if (auto linked = catalog_.link_blob(route.name, *committed); !linked) co_return wire::from_error(linked.error());
   co_return blob_created(route.name, *committed);
+}
+
+bool Registry::mountable(std::string_view from, std::string_view into, std::string_view digest) {
+  auto source = catalog_.get_repository(from);
+  auto target = catalog_.get_repository(into);
+  if (!source || !target) return false;
+  if (source->encryption_type != target->encryption_type || source->kms_key != target->kms_key) return false;
+  auto held = catalog_.repository_holds_blob(from, digest);
+  return held && *held;
 }
 
 Response Registry::upload_status(const Route& route) {

@@ -318,6 +318,64 @@ TEST_F(RegistryTest, CrossRepositoryMount) {
   Reply not_there = req("POST", "/v2/other/blobs/uploads/?mount=" + sha256_digest("nope") + "&from=app");
   EXPECT_EQ(not_there.status, 202);  // falls back to an upload session
   EXPECT_FALSE(not_there.header("location").empty());
+  // Mounted, it is served from "other" and usable by its manifests.
+  EXPECT_EQ(req("GET", "/v2/other/blobs/" + digest).body, "shared layer");
+  push_blob("other", "{}");
+  Reply put = req("PUT", "/v2/other/manifests/v1", oci_manifest("{}", {"shared layer"}));
+  EXPECT_EQ(put.status, 201) << put.body;
+}
+
+TEST_F(RegistryTest, MountNeedsTheSourceRepositoryToHoldTheBlob) {
+  fx_.create_repository("third");
+  fx_.create_repository("other");
+  push_blob("app", "app's layer");
+  std::string digest = sha256_digest("app's layer");
+  // "third" exists but never had the blob: naming it as the source mounts nothing.
+  Reply via_third = req("POST", "/v2/other/blobs/uploads/?mount=" + digest + "&from=third");
+  EXPECT_EQ(via_third.status, 202) << "a mount from a repository without the blob must start an upload";
+  EXPECT_EQ(req("HEAD", "/v2/other/blobs/" + digest).status, 404);
+  EXPECT_EQ(req("POST", "/v2/other/blobs/uploads/?mount=" + digest + "&from=app").status, 201);
+}
+
+TEST_F(RegistryTest, BlobsAreServedOnlyThroughARepositoryThatHoldsThem) {
+  fx_.create_repository("other");
+  push_blob("app", "app's unreferenced upload");
+  std::string digest = sha256_digest("app's unreferenced upload");
+  ASSERT_EQ(req("GET", "/v2/app/blobs/" + digest).status, 200);
+  for (std::string method : {"GET", "HEAD"}) {
+    Reply r = req(method, "/v2/other/blobs/" + digest);
+    EXPECT_EQ(r.status, 404) << method << ": another push's blob was served through a repository without it";
+    if (method == "GET") {
+      EXPECT_EQ(error_code(r), "BLOB_UNKNOWN") << r.body;
+      EXPECT_NE(r.body.find(digest), std::string::npos) << r.body;
+    }
+  }
+  // A manifest in "other" cannot name it either (it would serve it then).
+  push_blob("other", "{}");
+  Reply put = req("PUT", "/v2/other/manifests/v1", oci_manifest("{}", {"app's unreferenced upload"}));
+  EXPECT_EQ(put.status, 400) << put.body;
+  EXPECT_EQ(error_code(put), "MANIFEST_BLOB_UNKNOWN");
+  // Nor delete it.
+  Reply del = req("DELETE", "/v2/other/blobs/" + digest);
+  EXPECT_EQ(del.status, 404);
+  EXPECT_EQ(error_code(del), "BLOB_UNKNOWN");
+  EXPECT_EQ(req("GET", "/v2/app/blobs/" + digest).body, "app's unreferenced upload");
+  // Once an image of "app" names a blob, "app" serves it through the image too.
+  push_blob("app", "{}");
+  ASSERT_EQ(req("PUT", "/v2/app/manifests/v1", oci_manifest("{}", {"app's unreferenced upload"})).status, 201);
+  EXPECT_EQ(req("HEAD", "/v2/other/blobs/" + digest).status, 404);
+}
+
+TEST_F(RegistryTest, DeletingABlobInOneRepositoryKeepsItForAnother) {
+  fx_.create_repository("other");
+  push_blob("app", "both");
+  push_blob("other", "both");
+  std::string digest = sha256_digest("both");
+  EXPECT_EQ(req("DELETE", "/v2/app/blobs/" + digest).status, 202);
+  EXPECT_EQ(req("HEAD", "/v2/app/blobs/" + digest).status, 404);
+  EXPECT_EQ(req("GET", "/v2/other/blobs/" + digest).body, "both") << "the other repository's upload was deleted";
+  EXPECT_EQ(req("DELETE", "/v2/other/blobs/" + digest).status, 202);
+  EXPECT_FALSE(fx_.ecr->blobs().size_of(digest)) << "the last holder's delete must free the bytes";
 }
 
 TEST_F(RegistryTest, BlobDeleteOnlyWhenUnreferenced) {

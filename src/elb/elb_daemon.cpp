@@ -4,6 +4,7 @@
 #include <optional>
 
 #include "core/log.h"
+#include "ec2/security_group_rules.h"
 #include "ec2/sg_publisher.h"
 #include "elb/dataplane/in_flight.h"
 #include "elb/dataplane/proxy.h"
@@ -78,7 +79,8 @@ class Daemon final : public ElbDaemon {
 
 Result<std::unique_ptr<ElbDaemon>> start_elb(store::Database& db, const Clock& clock, net::EventLoops& loops,
                                              const std::string& bind_address, const std::string& region,
-                                             const std::string& account_id, dp::PrivateConnector private_connector) {
+                                             const std::string& account_id, dp::PrivateConnector private_connector,
+                                             bool allow_loopback_targets) {
   auto d = std::make_unique<Daemon>();
   auto groups = ec2::SecurityGroupPublisher::start(db);
   if (!groups) return std::move(groups).error();
@@ -99,13 +101,18 @@ Result<std::unique_ptr<ElbDaemon>> start_elb(store::Database& db, const Clock& c
   ElbOptions options;
   options.region = region;
   options.account_id = account_id;
+  // Loopback IP targets expose nothing when the load balancers listen on
+  // loopback too; on any other address only by the operator's choice.
+  auto bind = ec2::IpAddress::parse(bind_address);
+  bool loopback_bind = bind && bind->is_v4() && (bind->v4_bits() >> 24) == 127;
+  options.loopback_ip_targets = loopback_bind || allow_loopback_targets;
   auto service = make_elb_service(db, clock, options, d->checker_.get());
   if (!service) return std::move(service).error();
   d->service_ = std::move(*service);
   auto* proxy = d->proxy_.get();
   d->builder_ = std::make_unique<RoutingBuilder>(
       db, [proxy](std::shared_ptr<const dp::Snapshot> s) { proxy->publish(std::move(s)); }, d->checker_.get(),
-      &d->in_flight_);
+      &d->in_flight_, options.loopback_ip_targets);
   if (auto st = d->builder_->start(); !st) return std::move(st).error();
   return std::unique_ptr<ElbDaemon>(std::move(d));
 }

@@ -55,6 +55,7 @@ class ElbDaemon {
 Result<std::unique_ptr<ElbDaemon>> start_elb(store::Database& db, const Clock& clock, net::EventLoops& loops,
                                              const std::string& bind_address, const std::string& region,
                                              const std::string& account_id,
-                                             dp::PrivateConnector private_connector = {});
+                                             dp::PrivateConnector private_connector = {},
+                                             bool allow_loopback_targets = false);
 
 }  // namespace berth::elb

@@ -17,6 +17,7 @@
 #include "ec2/sg_store.h"
 #include "elb/elb_store.h"
 #include "elb/targets.h"
+#include "api/query_codec.h"
 #include "net/test_support.h"
 #include "core/testing/expect_ok.h"
 
@@ -160,6 +161,59 @@ class ElbDaemonTest : public ::testing::Test {
   std::atomic<int> health_calls_{0};
   uint16_t port_ = 0;
 };
+
+// RegisterTargets of one IP target through a daemon bound on `bind` (no
+// listener is made, so nothing listens on it).
+Result<std::string> register_ip_target(const std::string& bind, bool allow_loopback, const std::string& ip) {
+  auto d = store::Database::open(":memory:");
+  if (!d) return std::move(d).error();
+  store::Database db = std::move(*d);
+  if (auto s = ec2::apply_ec2_migrations(db); !s) return std::move(s).error();
+  if (auto s = prepare_elb_store(db); !s) return std::move(s).error();
+  TargetGroup tg;
+  tg.arn = kTg;
+  tg.name = "web";
+  tg.port = 80;
+  tg.target_type = "ip";
+  tg.vpc_id = "vpc-0123456789abcdef0";
+  tg.attributes = default_target_group_attributes();
+  if (auto s = db.transaction([&](store::Tx& tx) { return put_object(tx, Kind::kTargetGroup, tg.arn, tg); }); !s)
+    return std::move(s).error();
+  ManualClock clock{WallTime(std::chrono::seconds(1'800'000'000))};
+  net::EventLoops loops(1);
+  loops.start();
+  auto elb = start_elb(db, clock, loops, bind, "us-east-1", "123456789012", {}, allow_loopback);
+  if (!elb) return std::move(elb).error();
+  api::Service service = (*elb)->take_service();
+  auto params = api::QueryParams::parse("Action=RegisterTargets&Version=2015-12-01&TargetGroupArn=" +
+                                        std::string(kTg) + "&Targets.member.1.Id=" + ip);
+  if (!params) return std::move(params).error();
+  api::QueryView query = params->root();
+  api::Caller caller{"123456789012", "administrator", "AIDA", "arn:aws:iam::123456789012:user/administrator", "AKIA"};
+  api::CallContext ctx{"req", "RegisterTargets", "us-east-1", "localhost", caller, clock.now(), api::Protocol::kQuery};
+  auto out = service.operations.at("RegisterTargets").run(ctx, api::OperationInput{nullptr, &query});
+  (*elb)->stop();
+  loops.stop();
+  loops.join();
+  return out;
+}
+
+TEST(LoopbackIpTargets, RefusedWhenTheLoadBalancersListenBeyondThisMachine) {
+  // 192.0.2.1 (TEST-NET-1) stands for a non-loopback --bind: a target on
+  // 127.0.0.0/8 would let anyone who reaches the listener reach services that
+  // listen on loopback only. AWS never takes 127/8 either.
+  auto refused = register_ip_target("192.0.2.1", false, "127.0.0.1");
+  ASSERT_FALSE(refused.ok()) << "a loopback IP target was registered behind a non-loopback bind";
+  EXPECT_EQ(refused.error().code, "InvalidTarget");
+  EXPECT_NE(refused.error().message.find("127.0.0.1"), std::string::npos) << refused.error().message;
+  auto vpc = register_ip_target("192.0.2.1", false, "10.0.1.7");
+  EXPECT_TRUE(vpc.ok()) << vpc.error().message;
+  // On a loopback bind, or by the operator's choice, they are taken.
+  auto on_loopback = register_ip_target("127.0.0.1", false, "127.0.0.1");
+  EXPECT_TRUE(on_loopback.ok()) << on_loopback.error().message;
+  auto opted_in = register_ip_target("192.0.2.1", true, "127.0.0.1");
+  EXPECT_TRUE(opted_in.ok()) << opted_in.error().message;
+}
 
 TEST_F(ElbDaemonTest, InFlightCountSurvivesTheTargetLeavingTheSnapshot) {
   ASSERT_OK(reg(1000));

@@ -29,6 +29,12 @@ struct ElbOptions {
   std::string account_id;
   // How long a new load balancer stays "provisioning".
   std::chrono::milliseconds provisioning{1000};
+  // Whether RegisterTargets takes IP targets on this host (127.0.0.0/8),
+  // which AWS never does (VPC, RFC 1918 and RFC 6598 addresses only). Safe
+  // only when the load balancers listen on loopback themselves: on a
+  // non-loopback --bind they would expose services that listen on loopback
+  // only. start_elb decides (loopback bind, or --allow-loopback-targets).
+  bool loopback_ip_targets = true;
 };
 
 // What DescribeTargetHealth reports for a registered target that is not

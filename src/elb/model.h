@@ -161,6 +161,10 @@ struct Config {
   std::vector<Listener> listeners;
   std::vector<Rule> rules;
   std::vector<Registration> registrations;
+  // Not stored: whether IP targets on this host (127.0.0.0/8) are dialled
+  // (ElbOptions::loopback_ip_targets). When not, such a target is left out
+  // of routing and health checks, as one registered while they were allowed.
+  bool loopback_ip_targets = true;
 };
 
 // The key of a registration: "<tg arn>|<id>|<port>".

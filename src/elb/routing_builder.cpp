@@ -65,16 +65,17 @@ std::string attribute(const std::map<std::string, std::string>& attrs, const std
   return it == attrs.end() ? fallback : it->second;
 }
 
-std::string target_address(const Registration& r, const TargetGroup& tg, const AddressBook& addresses) {
-  if (tg.target_type == "ip") return r.id;
-  auto it = addresses.find(r.id);
-  return it == addresses.end() ? std::string() : it->second.address;
-}
-
 // On this host (127.0.0.0/8): dialled directly, no private route applies.
 bool on_host(const std::string& ip) {
   auto a = ec2::IpAddress::parse(ip);
   return !a || !a->is_v4() || (a->v4_bits() >> 24) == 127;
+}
+
+std::string target_address(const Registration& r, const TargetGroup& tg, const AddressBook& addresses,
+                           bool loopback_ip_targets) {
+  if (tg.target_type == "ip") return loopback_ip_targets || !on_host(r.id) ? r.id : std::string();
+  auto it = addresses.find(r.id);
+  return it == addresses.end() ? std::string() : it->second.address;
 }
 
 // The address the data plane and the health checker try first through the
@@ -130,7 +131,7 @@ std::shared_ptr<const dp::Snapshot> build_snapshot(const Config& config, const H
         static_cast<uint32_t>(std::stoul(attribute(tg.attributes, "stickiness.lb_cookie.duration_seconds", "86400")));
     for (const auto& r : config.registrations) {
       if (r.target_group_arn != tg.arn || r.deregistered_ms != 0) continue;
-      std::string address = target_address(r, tg, addresses);
+      std::string address = target_address(r, tg, addresses, config.loopback_ip_targets);
       if (address.empty()) continue;
       dp::TargetRoute t;
       t.key = registration_key(r.target_group_arn, r.id, r.port);
@@ -203,7 +204,7 @@ std::vector<ProbeSpec> probe_specs(const Config& config, const AddressBook& addr
       if (r.target_group_arn != tg.arn || r.deregistered_ms != 0) continue;
       ProbeSpec s;
       s.key = registration_key(r.target_group_arn, r.id, r.port);
-      s.address = target_address(r, tg, addresses);
+      s.address = target_address(r, tg, addresses, config.loopback_ip_targets);
       if (s.address.empty()) continue;
       s.port = static_cast<uint16_t>(tg.health_check_port == "traffic-port" ? r.port : std::stoll(tg.health_check_port));
       s.path = tg.health_check_path;
@@ -229,8 +230,12 @@ std::vector<ProbeSpec> probe_specs(const Config& config, const AddressBook& addr
 }
 
 RoutingBuilder::RoutingBuilder(store::Database& db, Publish publish, HealthChecker* checker,
-                               dp::InFlightCounters* in_flight)
-    : db_(db), publish_(std::move(publish)), checker_(checker), in_flight_(in_flight) {}
+                               dp::InFlightCounters* in_flight, bool loopback_ip_targets)
+    : db_(db),
+      publish_(std::move(publish)),
+      checker_(checker),
+      in_flight_(in_flight),
+      loopback_ip_targets_(loopback_ip_targets) {}
 
 Status RoutingBuilder::start() {
   if (auto st = reload(); !st) return st;
@@ -278,6 +283,7 @@ Status RoutingBuilder::reload() {
   {
     std::lock_guard lock(mutex_);
     config_ = std::move(loaded->config);
+    config_.loopback_ip_targets = loopback_ip_targets_;
     addresses_ = std::move(loaded->addresses);
     lb_addresses_ = std::move(loaded->lb_addresses);
     specs = probe_specs(config_, addresses_, lb_addresses_);

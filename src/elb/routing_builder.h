@@ -57,8 +57,10 @@ class RoutingBuilder {
  public:
   using Publish = std::function<void(std::shared_ptr<const dp::Snapshot>)>;
   // checker and in_flight may be null; both must outlive the builder.
+  // loopback_ip_targets: whether IP targets on 127.0.0.0/8 are routed and
+  // checked (ElbOptions::loopback_ip_targets).
   RoutingBuilder(store::Database& db, Publish publish, HealthChecker* checker,
-                 dp::InFlightCounters* in_flight = nullptr);
+                 dp::InFlightCounters* in_flight = nullptr, bool loopback_ip_targets = true);
 
   // Loads, publishes and subscribes to the change feed.
   Status start();
@@ -73,6 +75,7 @@ class RoutingBuilder {
   Publish publish_;
   HealthChecker* checker_;
   dp::InFlightCounters* in_flight_;
+  bool loopback_ip_targets_;
   std::mutex mutex_;
   Config config_;
   AddressBook addresses_;

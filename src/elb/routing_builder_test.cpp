@@ -166,5 +166,25 @@ TEST(PrivateAddresses, IpTargetsOffTheHostGoThroughThePrivateRoute) {
   EXPECT_EQ(specs[2].source_address, "10.0.1.254");
 }
 
+TEST(LoopbackIpTargets, LeftOutWhenNotAllowed) {
+  // A daemon on a non-loopback address (without --allow-loopback-targets):
+  // IP targets on 127.0.0.0/8, e.g. registered by an earlier daemon on a
+  // loopback address, are neither routed nor checked; VPC addresses and
+  // instances (their public 127.100/16 addresses are berth's own) still are.
+  Config c = sample();
+  c.registrations.push_back({"arn:tg/a", "10.0.1.7", 8080, "", 2, 0});
+  c.loopback_ip_targets = false;
+  AddressBook book{{"i-0abc", {"127.100.0.7", {"sg-0aaaaaaaaaaaaaaaa"}, "10.0.1.20"}}};
+  auto snap = build_snapshot(c, {}, book);
+  const auto& a = snap->groups[0].targets;
+  ASSERT_EQ(a.size(), 1u) << "a loopback IP target was routed";
+  EXPECT_EQ(a[0].address, "10.0.1.7");
+  EXPECT_EQ(snap->groups[1].targets.at(0).address, "127.100.0.7");
+  auto specs = probe_specs(c, book);
+  ASSERT_EQ(specs.size(), 2u) << "a loopback IP target was health checked";
+  EXPECT_EQ(specs[0].address, "10.0.1.7");
+  EXPECT_EQ(specs[1].address, "127.100.0.7");
+}
+
 }  // namespace
 }  // namespace berth::elb

@@ -48,14 +48,16 @@ Result<TargetGroup> find_tg(store::Tx& tx, const std::string& arn) {
   return std::move(**tg);
 }
 
-// AWS accepts RFC 1918 / RFC 6598 addresses of the VPC; berth's targets are
-// loopback addresses of this machine, so 127.0.0.0/8 is accepted too.
-bool usable_ip(const std::string& id) {
+// AWS accepts RFC 1918 / RFC 6598 addresses (and the VPC's own); berth's
+// other targets are loopback addresses of this machine, so 127.0.0.0/8 is
+// accepted too when `loopback` allows it (ElbOptions::loopback_ip_targets).
+bool usable_ip(const std::string& id, bool loopback) {
   auto ip = ec2::IpAddress::parse(id);
   if (!ip || !ip->is_v4()) return false;
   uint32_t a = ip->v4_bits();
   auto in = [&](uint32_t net, int bits) { return (a >> (32 - bits)) == (net >> (32 - bits)); };
-  return in(0x7F000000, 8) || in(0x0A000000, 8) || in(0xAC100000, 12) || in(0xC0A80000, 16) || in(0x64400000, 10);
+  return (loopback && in(0x7F000000, 8)) || in(0x0A000000, 8) || in(0xAC100000, 12) || in(0xC0A80000, 16) ||
+         in(0x64400000, 10);
 }
 
 Result<std::string> register_targets(const Context& ctx, const api::QueryView& q) {
@@ -78,7 +80,8 @@ Result<std::string> register_targets(const Context& ctx, const api::QueryView& q
       if (instance->vpc_id != tg0->vpc_id)
         return elb_error("InvalidTarget", "The following targets are not in the target group VPC '" + tg0->vpc_id +
                                               "': '" + t.id + "'");
-    } else if (!usable_ip(t.id)) {
+    } else if (!usable_ip(t.id, ctx.options.loopback_ip_targets)) {
+      // Text unverified: AWS's answer for an address outside these ranges.
       return elb_error("InvalidTarget", "The IP address '" + t.id +
                                             "' is not a valid IPv4 address within the VPC or a private range");
     }

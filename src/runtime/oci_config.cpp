@@ -5,8 +5,10 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <charconv>
@@ -14,6 +16,9 @@
 #include <fstream>
 #include <optional>
 #include <set>
+#include <sstream>
+
+#include "runtime/open_in_root.h"
 
 namespace berth::runtime {
 namespace {
@@ -40,10 +45,10 @@ std::optional<uint32_t> number_of(std::string_view s) {
   return n;
 }
 
-// Field `field_index` (0-based) of the line whose first field is `name` or
-// whose id field (2) is `name` (when by_id).
-std::optional<std::vector<std::string>> find_entry(const std::string& file, std::string_view name) {
-  std::ifstream in(file);
+// The fields of the line of a passwd or group file (text) whose first field
+// is `name`.
+std::optional<std::vector<std::string>> find_entry(const std::string& text, std::string_view name) {
+  std::istringstream in(text);
   std::string line;
   while (std::getline(in, line)) {
     std::vector<std::string> fields;
@@ -235,6 +240,40 @@ Result<ImageConfig> parse_image_config(std::string_view text) {
   return out;
 }
 
+// A passwd or group file of a sane size; a bigger one is refused rather than
+// read into memory.
+constexpr size_t kMaxUserFileBytes = 4 * 1024 * 1024;
+
+// The file at `path` (relative, no leading '/') inside `root`, resolved as
+// if `root` were the filesystem's root (a chroot): an absolute symlink and
+// ".." stop at `root`, so an image cannot make the daemon read host files.
+// Only a regular file is read (no FIFO to block on, no device to read
+// forever). nullopt when there is no such file.
+std::optional<std::string> read_file_in_root(const std::string& root, std::string_view path) {
+  int root_fd = ::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (root_fd < 0) return std::nullopt;
+  int fd = open_in_root(root_fd, path, O_RDONLY | O_NONBLOCK | O_NOCTTY);
+  ::close(root_fd);
+  if (fd < 0) return std::nullopt;
+  std::optional<std::string> out;
+  struct stat st {};
+  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && static_cast<uint64_t>(st.st_size) <= kMaxUserFileBytes) {
+    std::string text;
+    char buf[8192];
+    for (;;) {
+      ssize_t n = ::read(fd, buf, sizeof buf);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0 || text.size() + static_cast<size_t>(n) > kMaxUserFileBytes) {
+        if (n == 0) out = std::move(text);
+        break;
+      }
+      text.append(buf, static_cast<size_t>(n));
+    }
+  }
+  ::close(fd);
+  return out;
+}
+
 Result<UserIds> resolve_user(const std::string& rootfs, std::string_view user) {
   UserIds ids;
   if (user.empty()) return ids;
@@ -247,7 +286,8 @@ Result<UserIds> resolve_user(const std::string& rootfs, std::string_view user) {
     ids.uid = *n;
     ids.gid = *n == 0 ? 0 : *n;
   } else {
-    auto entry = find_entry(rootfs + "/etc/passwd", name);
+    auto text = read_file_in_root(rootfs, "etc/passwd");
+    auto entry = text ? find_entry(*text, name) : std::nullopt;
     if (!entry || entry->size() < 4) return Error::invalid("InvalidUser", "unable to find user " + std::string(name));
     auto uid = number_of((*entry)[2]);
     auto gid = number_of((*entry)[3]);
@@ -258,7 +298,8 @@ Result<UserIds> resolve_user(const std::string& rootfs, std::string_view user) {
     if (auto n = number_of(group)) {
       ids.gid = *n;
     } else {
-      auto entry = find_entry(rootfs + "/etc/group", group);
+      auto text = read_file_in_root(rootfs, "etc/group");
+      auto entry = text ? find_entry(*text, group) : std::nullopt;
       if (!entry) return Error::invalid("InvalidUser", "unable to find group " + std::string(group));
       auto gid = number_of((*entry)[2]);
       if (!gid) return Error::invalid("InvalidUser", "bad group entry for " + std::string(group));

@@ -1,9 +1,15 @@
 #include "runtime/oci_config.h"
 #include "core/testing/expect_ok.h"
+#include "runtime/open_in_root.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <boost/json/parse.hpp>
 #include <gtest/gtest.h>
 
+#include <cerrno>
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -154,6 +160,91 @@ TEST(OciConfig, UsersByIdAndName) {
   EXPECT_EQ(ids->gid, 7u);
   EXPECT_FALSE(resolve_user(dir.string(), "nobody-here").ok());
   std::filesystem::remove_all(dir);
+}
+
+// An image root inside a scratch tree whose other files stand for the host's:
+//   outer/passwd, outer/host-passwd   "host" files (uid 666)
+//   outer/a/b/root                     the image root
+class ImageRootTest : public ::testing::Test {
+ protected:
+  ImageRootTest() {
+    outer_ = std::filesystem::temp_directory_path() / ("berth-root-" + std::to_string(::getpid()));
+    root_ = outer_ / "a" / "b" / "root";
+    std::filesystem::create_directories(root_);
+    std::ofstream(outer_ / "passwd") << "www:x:666:666::/:/bin/sh\n";
+    std::ofstream(outer_ / "host-passwd") << "www:x:666:666::/:/bin/sh\n";
+  }
+  ~ImageRootTest() override { std::filesystem::remove_all(outer_); }
+  std::filesystem::path outer_, root_;
+};
+
+TEST_F(ImageRootTest, PasswdSymlinkToAHostFileIsNotFollowedOut) {
+  std::filesystem::create_directories(root_ / "etc");
+  std::filesystem::create_symlink(outer_ / "host-passwd", root_ / "etc" / "passwd");
+  auto ids = resolve_user(root_.string(), "www");
+  EXPECT_FALSE(ids.ok()) << "read the host's file through an absolute symlink: uid " << ids->uid;
+  // Inside the root, the same absolute target is the image's own file.
+  std::filesystem::create_directories(root_ / outer_.relative_path());
+  std::ofstream(root_ / outer_.relative_path() / "host-passwd") << "www:x:33:44::/:/bin/sh\n";
+  ids = resolve_user(root_.string(), "www");
+  ASSERT_TRUE(ids.ok()) << ids.error().message;
+  EXPECT_EQ(ids->uid, 33u);
+}
+
+TEST_F(ImageRootTest, EtcSymlinkUpwardsStopsAtTheRoot) {
+  std::filesystem::create_directory_symlink("../../..", root_ / "etc");
+  // Without a chroot's rules, /etc/passwd would be outer/passwd (uid 666).
+  auto ids = resolve_user(root_.string(), "www");
+  EXPECT_FALSE(ids.ok()) << "read a file above the image root: uid " << ids->uid;
+  // As in a chroot, /etc -> ../../.. is the root itself: /etc/passwd is /passwd.
+  std::ofstream(root_ / "passwd") << "www:x:33:44::/:/bin/sh\n";
+  ids = resolve_user(root_.string(), "www");
+  ASSERT_TRUE(ids.ok()) << ids.error().message;
+  EXPECT_EQ(ids->uid, 33u);
+  EXPECT_EQ(ids->gid, 44u);
+}
+
+TEST_F(ImageRootTest, RelativeLinksInsideTheRootStillWork) {
+  std::filesystem::create_directories(root_ / "usr" / "etc");
+  std::ofstream(root_ / "usr" / "etc" / "group") << "staff:x:50:\n";
+  std::filesystem::create_directory_symlink("usr/etc", root_ / "etc");
+  auto ids = resolve_user(root_.string(), "7:staff");
+  ASSERT_TRUE(ids.ok()) << ids.error().message;
+  EXPECT_EQ(ids->gid, 50u);
+}
+
+TEST_F(ImageRootTest, NotARegularFileIsNotRead) {
+  std::filesystem::create_directories(root_ / "etc");
+  ASSERT_EQ(::mkfifo((root_ / "etc" / "passwd").c_str(), 0600), 0);  // would block a plain open
+  EXPECT_FALSE(resolve_user(root_.string(), "www").ok());
+}
+
+TEST_F(ImageRootTest, ByHandResolutionMatchesTheKernels) {
+  std::filesystem::create_directories(root_ / "etc");
+  std::filesystem::create_symlink(outer_ / "host-passwd", root_ / "etc" / "passwd");
+  std::filesystem::create_directory_symlink("../../..", root_ / "up");
+  std::filesystem::create_symlink("loop2", root_ / "loop1");
+  std::filesystem::create_symlink("loop1", root_ / "loop2");
+  std::ofstream(root_ / "passwd") << "inside\n";
+  int root_fd = ::open(root_.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  ASSERT_GE(root_fd, 0);
+  auto contents = [&](int fd) {
+    if (fd < 0) return std::string("(none)");
+    char buf[64];
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    ::close(fd);
+    return std::string(buf, n > 0 ? static_cast<size_t>(n) : 0);
+  };
+  for (auto open : {&open_in_root, &open_in_root_by_hand}) {
+    SCOPED_TRACE(open == &open_in_root ? "open_in_root" : "open_in_root_by_hand");
+    EXPECT_EQ(contents(open(root_fd, "etc/passwd", O_RDONLY)), "(none)");
+    EXPECT_EQ(contents(open(root_fd, "up/passwd", O_RDONLY)), "inside\n");
+    EXPECT_EQ(contents(open(root_fd, "/up/../../passwd", O_RDONLY)), "inside\n");
+    errno = 0;
+    EXPECT_EQ(open(root_fd, "loop1", O_RDONLY), -1);
+    EXPECT_EQ(errno, ELOOP);
+  }
+  ::close(root_fd);
 }
 
 bool has(const std::vector<std::string>& v, const std::string& s) { return std::find(v.begin(), v.end(), s) != v.end(); }

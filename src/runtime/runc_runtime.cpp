@@ -17,6 +17,7 @@
 #include <set>
 #include <sstream>
 
+#include "core/durable_file.h"
 #include "core/ids.h"
 #include "core/log.h"
 #include "runtime/cgroups.h"
@@ -164,7 +165,14 @@ RuncTaskRuntime::RuncTaskRuntime(RuncRuntimeOptions options)
       images_(root_ / "images", options_.umoci),
       forwarders_(options_.security_groups) {
   std::error_code ec;
-  for (const char* d : {"runc", "images", "tasks", "logs", "volumes"}) fs::create_directories(root_ / d, ec);
+  // A directory it cannot make is recorded (startup_status) rather than
+  // found later by every task start.
+  auto need_directory = [&](const fs::path& dir) {
+    fs::create_directories(dir, ec);
+    if (!fs::is_directory(dir) && startup_status_.ok())
+      startup_status_ = Error::internal("cannot create " + dir.string() + (ec ? ": " + ec.message() : ""));
+  };
+  for (const char* d : {"runc", "images", "tasks", "logs", "volumes"}) need_directory(root_ / d);
   if (options_.init_binary.empty()) options_.init_binary = BERTH_INIT_BINARY;
   if (options_.console_binary.empty()) options_.console_binary = BERTH_CONSOLE_BINARY;
   if (options_.reroot_binary.empty()) options_.reroot_binary = BERTH_REROOT_BINARY;
@@ -177,7 +185,7 @@ RuncTaskRuntime::RuncTaskRuntime(RuncRuntimeOptions options)
   }
   // Secret bundles a killed daemon left (runc read them long ago, or never will).
   fs::remove_all(run_dir_ / "bundles", ec);
-  fs::create_directories(run_dir_, ec);
+  need_directory(run_dir_);
   fs::permissions(run_dir_, fs::perms::owner_all, ec);
   // Containers outlive `runc run -d`; as their subreaper the daemon gets
   // their exit status with waitpid, as containerd's shim does.
@@ -519,11 +527,15 @@ Result<TaskState> RuncTaskRuntime::start(const TaskSpec& spec) {
 
   std::error_code ec;
   fs::create_directories(root_ / "tasks" / spec.task_id, ec);
+  if (ec) return fail(init_error("cannot create " + (root_ / "tasks" / spec.task_id).string() + ": " + ec.message()));
+  // The task's directory entry must survive a power cut with its record.
+  if (auto synced = sync_directory((root_ / "tasks").string()); !synced)
+    return fail(init_error(synced.error().message));
   // Written before anything is made, again once it listens and once its
   // containers run: a daemon killed at any point finds (and removes or
-  // adopts) what it made.
-  fs::path record = root_ / "tasks" / spec.task_id / "task.json";
-  if (!write_file_atomic(record, task_record_json(*task))) return fail(init_error("cannot write task.json"));
+  // adopts) what it made. Durably (core/durable_file.h), and a start that
+  // cannot record its task fails: a task no daemon can adopt would leak.
+  if (auto written = write_task_record(*task); !written) return fail(init_error(written.error().message));
   if (auto made = create_netns(task->netns); !made) {
     if (made.error().error_class != ErrorClass::kAlreadyExists) return fail(init_error(made.error().message));
     (void)delete_netns(task->netns);  // left by a task of the same id that was never cleaned
@@ -537,7 +549,7 @@ Result<TaskState> RuncTaskRuntime::start(const TaskSpec& spec) {
   double netns_ms = ms_since();
   if (auto listened = listen_all(*task); !listened) return fail(std::move(listened).error());
   double listen_ms = ms_since();
-  if (!write_file_atomic(record, task_record_json(*task))) return fail(init_error("cannot write task.json"));
+  if (auto written = write_task_record(*task); !written) return fail(init_error(written.error().message));
   ship_logs_of(*task);
   for (size_t i = 0; i < task->containers.size(); ++i) {
     // One with dependencies waits for the monitor (start_waiting_containers).
@@ -550,7 +562,7 @@ Result<TaskState> RuncTaskRuntime::start(const TaskSpec& spec) {
     c.state.status = ContainerStatus::kRunning;
     c.started = std::chrono::steady_clock::now();
   }
-  write_file_atomic(record, task_record_json(*task));
+  if (auto written = write_task_record(*task); !written) return fail(init_error(written.error().message));
   log::debug(kLog, "task ", spec.task_id, " started: netns at ", netns_ms, " ms, listening at ", listen_ms,
              " ms, running at ", ms_since(), " ms");
 
@@ -561,8 +573,8 @@ Result<TaskState> RuncTaskRuntime::start(const TaskSpec& spec) {
   return snapshot(*slot);
 }
 
-bool RuncTaskRuntime::write_task_record(const TaskRecord& task) {
-  return write_file_atomic(root_ / "tasks" / task.spec.task_id / "task.json", task_record_json(task));
+Status RuncTaskRuntime::write_task_record(const TaskRecord& task) {
+  return write_file_durably((root_ / "tasks" / task.spec.task_id / "task.json").string(), task_record_json(task));
 }
 
 void RuncTaskRuntime::start_health_checks(TaskRecord& task) {

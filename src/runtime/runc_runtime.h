@@ -94,6 +94,10 @@ class RuncTaskRuntime final : public TaskRuntime {
   Result<PrivateRoute> open_private_route(const std::string& ip, uint16_t port, const ec2::IpAddress& source,
                                           std::span<const ec2::GroupId> source_groups) override;
 
+  // Whether the runtime could make its directories (DATA/runtime/..., its
+  // run dir under /run/berth); the daemon refuses to start without them.
+  const Status& startup_status() const { return startup_status_; }
+
   size_t listener_count() const { return forwarders_.listener_count(); }
   std::filesystem::path log_path(const std::string& task_id, const std::string& container) const;
 
@@ -115,7 +119,8 @@ class RuncTaskRuntime final : public TaskRuntime {
   Result<ConsoleAttachment> attach_console(const LinuxOptions& options, int log_fd, RunOptions& run);
   void start_waiting_containers();
   void start_health_check(TaskRecord& task, size_t index);
-  bool write_task_record(const TaskRecord& task);
+  // task.json, durably (core/durable_file.h); the error says why not.
+  Status write_task_record(const TaskRecord& task);
   Status listen_all(TaskRecord& task);
   void start_health_checks(TaskRecord& task);
   void emit(const std::vector<TaskEvent>& events);
@@ -126,6 +131,7 @@ class RuncTaskRuntime final : public TaskRuntime {
   void prune_logs();
 
   RuncRuntimeOptions options_;
+  Status startup_status_ = Ok{};
   std::filesystem::path root_;
   std::filesystem::path run_dir_;  // /run/berth/<hash of root_>: console sockets, secret bundles (tmpfs)
   Runc runc_;

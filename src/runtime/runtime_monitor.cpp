@@ -318,7 +318,9 @@ void RuncTaskRuntime::start_waiting_containers() {
     c.state.pid = *pid;
     c.state.status = ContainerStatus::kRunning;
     c.started = std::chrono::steady_clock::now();
-    (void)write_task_record(task);
+    if (auto written = write_task_record(task); !written)
+      log::error("runtime", "task ", task.spec.task_id, ": ", written.error().message,
+                 " (a restarted daemon will not know this container's new pid)");
     if (task.stopping) {
       // The task began stopping while this one started: its stop sequence
       // has already chosen what to signal.

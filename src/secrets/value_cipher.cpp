@@ -11,6 +11,8 @@
 #include <memory>
 #include <sstream>
 
+#include "core/durable_file.h"
+
 namespace berth::secrets {
 namespace {
 
@@ -28,18 +30,8 @@ Status write_key_file(const std::filesystem::path& file, const std::string& key)
   std::error_code ec;
   std::filesystem::create_directories(file.parent_path(), ec);
   ::chmod(file.parent_path().c_str(), 0700);
-  std::string temp = file.string() + ".tmp";
-  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return Error::internal("cannot write " + temp);
-  bool ok = ::write(fd, key.data(), key.size()) == static_cast<ssize_t>(key.size()) && ::fsync(fd) == 0;
-  ::close(fd);
-  // link, not rename: an existing key is never replaced (its values would be lost for good).
-  if (!ok || ::link(temp.c_str(), file.c_str()) != 0) {
-    ::unlink(temp.c_str());
-    return Error::internal("cannot write " + file.string() + ": " + std::strerror(errno));
-  }
-  ::unlink(temp.c_str());
-  return Ok{};
+  // Never replaced: an existing key's values would be lost for good.
+  return write_file_durably(file.string(), key, 0600, IfExists::kKeep);
 }
 
 }  // namespace

@@ -66,6 +66,41 @@ class Auth(unittest.TestCase):
             self.d.client("iam", secret="z" * 40).list_users()
         self.assertEqual(c.exception.response["Error"]["Code"], "SignatureDoesNotMatch")
 
+    def test_unsigned_payload_does_not_authenticate_a_body(self):
+        """A request signed over x-amz-content-sha256: UNSIGNED-PAYLOAD (S3's convention, which no
+        JSON, query or EC2 API of AWS takes) carries a body nobody signed: a man in the middle
+        could swap it. AWS's endpoints for these APIs hash the body themselves, so the signature
+        does not match; berth must answer the same and run nothing."""
+        from berth_harness import sign, JSON11
+        host = "%s:%d" % (self.d.host, self.d.bound_port)
+        key, secret = self.d.creds["AWS_ACCESS_KEY_ID"], self.d.creds["AWS_SECRET_ACCESS_KEY"]
+        for declared in ("UNSIGNED-PAYLOAD", "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"):
+            # Query (IAM): the signed body would list users, the body sent creates one.
+            body = (CREATE_USER % "smuggled").encode()
+            h = sign("POST", host, "iam", b"", {"Content-Type": FORM, "X-Amz-Content-SHA256": declared},
+                     key, secret, payload_hash=declared)
+            status, answer, _ = self.d.request("POST", "/", body, h)
+            self.assertEqual((status, xml_code(answer)), (403, "SignatureDoesNotMatch"), msg=answer)
+            # JSON 1.1 (ECS).
+            body = b'{"clusterName":"smuggled"}'
+            h = sign("POST", host, "ecs", b"", {"Content-Type": JSON11, "X-Amz-Content-SHA256": declared,
+                                                "X-Amz-Target": "AmazonEC2ContainerServiceV20141113.CreateCluster"},
+                     key, secret, payload_hash=declared)
+            status, answer, _ = self.d.request("POST", "/", body, h)
+            self.assertEqual(status, 400, msg=answer)
+            self.assertIn(b'"__type":"InvalidSignatureException"', answer)
+            self.assertIn(b"The request signature we calculated does not match the signature you provided", answer)
+        users = [u["UserName"] for u in self.iam.list_users()["Users"]]
+        self.assertNotIn("smuggled", users, msg="an unsigned body was run")
+        clusters = self.d.client("ecs").list_clusters()["clusterArns"]
+        self.assertFalse([c for c in clusters if c.endswith("/smuggled")], msg="an unsigned body was run")
+        # The same request signed over its real body hash is fine, header or not.
+        body = (CREATE_USER % "signed").encode()
+        h = sign("POST", host, "iam", body, {"Content-Type": FORM, "X-Amz-Content-SHA256":
+                                             __import__("hashlib").sha256(body).hexdigest()}, key, secret)
+        status, answer, _ = self.d.request("POST", "/", body, h)
+        self.assertEqual(status, 200, msg=answer)
+
     def test_unknown_key(self):
         status, body, _ = call_query(self.d, "sts", GCI, access_key="AKIAAAAAAAAAAAAAAAAA", secret="x" * 40)
         self.assertEqual((status, xml_code(body)), (403, "InvalidClientTokenId"))

@@ -34,6 +34,35 @@ class DaemonContract(unittest.TestCase):
         self.assertEqual(status, 404)
         self.assertEqual(d.stop(), 0)
 
+    def assert_refuses_to_start(self, module, blocker, env=None):
+        """A data dir where `blocker` (a module's subdirectory) is a file: that module cannot
+        start, so `berth serve` must exit non-zero saying which, and never answer."""
+        import tempfile
+        with tempfile.TemporaryDirectory(prefix="berth-it-") as data:
+            with open(os.path.join(data, blocker), "w") as f:
+                f.write("not a directory\n")
+            from berth_harness import private_address
+            try:
+                p = subprocess.run([BERTH, "serve", "--data-dir", data, "--bind", private_address(), "--port", "0"],
+                                   capture_output=True, text=True, timeout=60, env=dict(os.environ, **(env or {})))
+            except subprocess.TimeoutExpired:
+                self.fail("berth serve kept running with %s unable to start" % module)
+            self.assertNotEqual(p.returncode, 0, msg="berth serve started without %s:\n%s" % (module, p.stderr))
+            self.assertIn("cannot start " + module, p.stderr, msg=p.stderr)
+            self.assertFalse(os.path.exists(os.path.join(data, "endpoint")),
+                             msg="a daemon that refused to start must not advertise an endpoint")
+
+    def test_a_module_that_cannot_start_stops_the_start(self):
+        self.assert_refuses_to_start("ecr", "ecr", env={"BERTH_TASK_RUNTIME": "none"})
+        self.assert_refuses_to_start("logs", "logs", env={"BERTH_TASK_RUNTIME": "none"})
+
+    def test_a_task_runtime_that_cannot_start_stops_the_start(self):
+        from berth_harness import missing_task_prerequisites
+        reason = missing_task_prerequisites()
+        if reason:
+            self.fail("this test runs the task runtime, which " + reason)
+        self.assert_refuses_to_start("the task runtime", "runtime")
+
     def test_env_without_a_daemon_fails(self):
         import tempfile
         with tempfile.TemporaryDirectory() as empty:

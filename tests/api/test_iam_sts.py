@@ -18,7 +18,7 @@ class StsIam(unittest.TestCase):
     def setUpClass(cls):
         cls.d = Daemon().start()
         cls.iam = cls.d.client("iam")
-        cls.account = cls.d.get("/_berth/health")[1].decode().split('"account":"')[1][:12]
+        cls.account = cls.d.account_id()
 
     @classmethod
     def tearDownClass(cls):

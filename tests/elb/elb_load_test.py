@@ -37,7 +37,7 @@ def rss_kib(pid):
 def metric(daemon, name, **labels):
     """One series of /_berth/metrics (exact labels), or None."""
     from prometheus_client.parser import text_string_to_metric_families
-    _, body, _ = daemon.request("GET", "/_berth/metrics")
+    _, body, _ = daemon.signed_get("/_berth/metrics")
     for family in text_string_to_metric_families(body.decode()):
         for s in family.samples:
             if s.name == name and s.labels == labels:

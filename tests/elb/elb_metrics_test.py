@@ -1,12 +1,15 @@
 #!/usr/bin/python3
 """GET /_berth/metrics on the daemon's API port: CloudWatch's ALB metrics in
 Prometheus text format, moving with traffic through a real load balancer
-(IP targets: small HTTP servers on 127.x addresses).
+(IP targets: small HTTP servers on 127.x addresses). A scrape is SigV4-signed
+with the API's credentials (the series name load balancers and target groups);
+`berth serve --metrics-unauthenticated` opens it.
 
 The exposition is read with the Prometheus project's own Python parser
 (python3-prometheus-client), so a malformed line fails the test.
 """
 import http.client
+import json
 import os
 import random
 import socket
@@ -27,13 +30,9 @@ class Scrape:
     """One scrape, parsed: value(name, **labels) -> float, or None when the series is absent."""
 
     def __init__(self, daemon):
-        conn = http.client.HTTPConnection(daemon.host, daemon.bound_port, timeout=10)
-        conn.request("GET", "/_berth/metrics")
-        resp = conn.getresponse()
-        self.status = resp.status
-        self.content_type = resp.getheader("Content-Type")
-        self.text = resp.read().decode()
-        conn.close()
+        self.status, body, headers = daemon.signed_get("/_berth/metrics")
+        self.content_type = headers.get("content-type")
+        self.text = body.decode()
         self.samples = {}
         self.types = {}
         for family in text_string_to_metric_families(self.text):
@@ -221,9 +220,45 @@ class ElbMetricsTest(unittest.TestCase):
     def test_endpoint_methods(self):
         status, body, _ = self.daemon.request("POST", "/_berth/metrics", b"x")
         self.assertEqual(status, 405)
-        status, body, headers = self.daemon.request("HEAD", "/_berth/metrics")
+        status, body, headers = self.daemon.signed_get("/_berth/metrics", method="HEAD")
         self.assertEqual(status, 200)
         self.assertEqual(body, b"")
+
+    def test_scrape_needs_the_apis_credentials_and_health_tells_only_that_it_is_up(self):
+        d = self.daemon
+        status, body, _ = d.request("GET", "/_berth/metrics")
+        self.assertEqual(status, 403, msg="an unsigned scrape must be refused: %r" % body[:300])
+        self.assertEqual(json.loads(body)["__type"], "MissingAuthenticationTokenException", msg=body)
+        self.assertNotIn(b"berth_alb", body)
+        status, body, _ = d.signed_get("/_berth/metrics", secret="x" * 40)
+        self.assertEqual((status, json.loads(body)["__type"]), (403, "InvalidSignatureException"), msg=body)
+        # A user without a policy is denied; ReadOnlyAccess may read metrics.
+        iam = d.client("iam")
+        iam.create_user(UserName="scraper")
+        key = iam.create_access_key(UserName="scraper")["AccessKey"]
+        status, body, _ = d.signed_get("/_berth/metrics", access_key=key["AccessKeyId"],
+                                       secret=key["SecretAccessKey"])
+        self.assertEqual((status, json.loads(body)["__type"]), (403, "AccessDeniedException"), msg=body)
+        iam.attach_user_policy(UserName="scraper", PolicyArn="arn:aws:iam::aws:policy/ReadOnlyAccess")
+        status, body, _ = d.signed_get("/_berth/metrics", access_key=key["AccessKeyId"],
+                                       secret=key["SecretAccessKey"])
+        self.assertEqual(status, 200, msg=body[:300])
+        self.assertIn(b"# TYPE berth_alb_request_count_total counter", body)
+
+        status, body, _ = d.get("/_berth/health")
+        self.assertEqual((status, json.loads(body)), (200, {"status": "ok"}))
+        account = d.account_id()
+        self.assertNotIn(account.encode(), body, msg="health must not give the account id")
+
+    def test_metrics_unauthenticated_opens_the_scrape(self):
+        d = Daemon(address=self.prefix + ".2", args=["--metrics-unauthenticated"]).start()
+        try:
+            status, body, headers = d.request("GET", "/_berth/metrics")
+            self.assertEqual(status, 200, msg=body[:300])
+            self.assertTrue(headers["content-type"].startswith("text/plain; version=0.0.4"), msg=headers)
+            list(text_string_to_metric_families(body.decode()))
+        finally:
+            d.cleanup()
 
 
 if __name__ == "__main__":

@@ -98,13 +98,14 @@ class _Process:
 
 
 class Daemon:
-    def __init__(self, address=None, data_dir=None, port=4566, env=None):
-        """env: extra environment for `berth serve` (e.g. BERTH_TASK_RUNTIME=none)."""
+    def __init__(self, address=None, data_dir=None, port=4566, env=None, args=None):
+        """env: extra environment for `berth serve` (e.g. BERTH_TASK_RUNTIME=none); args: extra flags."""
         self.address = address or private_address()
         self.own_dir = data_dir is None
         self.data_dir = data_dir or tempfile.mkdtemp(prefix="berth-it-")
         self.port = port
         self.env = dict(env or {})
+        self.args = list(args or [])
         self.proc = None
         self.log_path = os.path.join(self.data_dir, "daemon.log")
 
@@ -114,7 +115,8 @@ class Daemon:
             os.unlink(endpoint_file)
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
-            [BERTH, "serve", "--data-dir", self.data_dir, "--bind", self.address, "--port", str(self.port)],
+            [BERTH, "serve", "--data-dir", self.data_dir, "--bind", self.address, "--port", str(self.port)]
+            + self.args,
             stdout=log, stderr=log, env=dict(os.environ, **self.env))
         log.close()
         deadline = time.monotonic() + timeout
@@ -305,6 +307,18 @@ class Daemon:
             if conn is None:
                 c.close()
 
+    def signed_get(self, path, method="GET", access_key=None, secret=None):
+        """A SigV4-signed GET (or HEAD) of one of berth's own endpoints (/_berth/metrics), as a
+        scraper with the API's credentials sends it; returns (status, body bytes, headers)."""
+        h = sign(method, "%s:%d" % (self.host, self.bound_port), "monitoring", b"", {},
+                 access_key or self.creds["AWS_ACCESS_KEY_ID"], secret or self.creds["AWS_SECRET_ACCESS_KEY"],
+                 path=path)
+        return self.request(method, path, headers=h)
+
+    def account_id(self):
+        """The account's id, as a user learns it: sts get-caller-identity."""
+        return self.client("sts").get_caller_identity()["Account"]
+
     def raw(self, data, timeout=5.0):
         """Sends bytes on a fresh connection; returns everything read until close or timeout."""
         s = socket.create_connection((self.host, self.bound_port), timeout=timeout)
@@ -334,9 +348,11 @@ def _hmac(key, msg):
     return hmac.new(key, msg.encode(), hashlib.sha256).digest()
 
 
-def sign(method, host, service, body, headers, access_key, secret, when=None, region="us-east-1", query="", path="/"):
-    """Returns headers (incl. Host, X-Amz-Date, Authorization) for a SigV4 header-signed request
-    (path: the request's path, already percent-encoded; signed as non-S3 services do)."""
+def sign(method, host, service, body, headers, access_key, secret, when=None, region="us-east-1", query="",
+         path="/", payload_hash=None):
+    """Returns headers (incl. Host, X-Amz-Date, Authorization) for a SigV4 header-signed request.
+    path: the request's path, already percent-encoded (signed as non-S3 services do);
+    payload_hash: what the canonical request says the body hashes to (default: its real sha256)."""
     when = when or datetime.datetime.now(datetime.timezone.utc)
     amz_date = when.strftime("%Y%m%dT%H%M%SZ")
     date = amz_date[:8]
@@ -352,7 +368,7 @@ def sign(method, host, service, body, headers, access_key, secret, when=None, re
     cq = "&".join("%s=%s" % (urllib.parse.quote(k, safe="-_.~"), urllib.parse.quote(v, safe="-_.~"))
                   for k, v in pairs)
     creq = "\n".join([method, urllib.parse.quote(path, safe="/-_.~"), cq, canonical_headers, signed,
-                      hashlib.sha256(body).hexdigest()])
+                      payload_hash or hashlib.sha256(body).hexdigest()])
     scope = "%s/%s/%s/aws4_request" % (date, region, service)
     sts = "\n".join(["AWS4-HMAC-SHA256", amz_date, scope, hashlib.sha256(creq.encode()).hexdigest()])
     k = _hmac(("AWS4" + secret).encode(), date)

@@ -383,7 +383,10 @@ Task<Opened> open_upstream(State& st, LoopSlot& slot, const LbRoute& lb, const e
   if (!routed) {
     if (!reaches(target, lb, table)) co_return Opened::kBlocked;
     auto address = asio::ip::make_address(target.address, ec);
-    if (ec) co_return Opened::kRefused;
+    // Only this host's addresses are dialled directly: a VPC address is
+    // reached through its private route or not at all, never on whatever
+    // network the host happens to be on.
+    if (ec || !address.is_loopback()) co_return Opened::kRefused;
     endpoint = tcp::endpoint(address, target.port);
   }
   Watch watch(*slot.deadlines, conn.socket);

@@ -83,7 +83,8 @@ asio::awaitable<ProbeResult> probe_once(asio::io_context& io, ProbeSpec spec, co
   if (!routed) {
     if (!flow_allowed(spec, groups.get())) co_return ProbeResult{ProbeOutcome::kTimeout, 0};
     auto address = asio::ip::make_address(spec.address, ec);
-    if (ec) co_return ProbeResult{ProbeOutcome::kFailed, 0};
+    // As the data plane: only this host's addresses are dialled directly.
+    if (ec || !address.is_loopback()) co_return ProbeResult{ProbeOutcome::kFailed, 0};
     endpoint = tcp::endpoint(address, spec.port);
   }
   stream.expires_after(spec.timeout);
