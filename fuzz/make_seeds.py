@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes the seed corpora of fuzz/corpus/<target>/ from real requests:
+"""Writes the seed corpora of fuzz/seeds/<target>/ from real requests:
 bodies serialized by botocore from its service models (as the aws CLI and
 boto3 send them), requests signed by botocore's SigV4 signers, and
 manifests, patterns and expressions as clients and the tests send them.
@@ -29,7 +29,7 @@ SIGNED_AT = datetime.datetime(2025, 12, 5, 2, 0, 0)
 
 
 def write(target, name, data):
-    d = os.path.join(HERE, "corpus", target)
+    d = os.path.join(HERE, "seeds", target)
     os.makedirs(d, exist_ok=True)
     if isinstance(data, str):
         data = data.encode()
