@@ -12,6 +12,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -117,6 +118,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Server& s = server();
   std::string reply;
   if (!exchange(s.port, std::string_view(reinterpret_cast<const char*>(data), size), reply)) std::abort();
-  if (!reply.empty() && !reply.starts_with("HTTP/1.")) std::abort();
+  if (!reply.empty() && !reply.starts_with("HTTP/1.")) {
+    std::fprintf(stderr, "not an HTTP response: %.200s\n", reply.c_str());
+    std::abort();
+  }
   return 0;
 }
