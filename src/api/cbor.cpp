@@ -3,6 +3,7 @@
 #include <cbor.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "api/json_input.h"
@@ -87,10 +88,46 @@ Result<boost::json::value> convert(const cbor_item_t* item, size_t depth, size_t
   return bad("unsupported CBOR item");
 }
 
+// libcbor's cbor_load allocates (and clears) a definite array's or map's
+// slots before it reads the items, so a few bytes declaring 2^32 items made
+// it allocate and touch tens of gigabytes (found by fuzz/cbor). Every item
+// takes at least a byte, so a count beyond the bytes left is malformed: the
+// streaming decoder, which allocates nothing, finds such a header first.
+// Returns the offset of the first one.
+struct CountCheck {
+  size_t left = 0;  // bytes after the header's first byte (an upper bound)
+  bool too_many = false;
+};
+
+std::optional<size_t> impossible_count_at(std::string_view bytes) {
+  cbor_callbacks callbacks = cbor_empty_callbacks;
+  callbacks.array_start = [](void* context, size_t count) {
+    auto* check = static_cast<CountCheck*>(context);
+    if (count > check->left) check->too_many = true;
+  };
+  callbacks.map_start = [](void* context, size_t pairs) {
+    auto* check = static_cast<CountCheck*>(context);
+    if (pairs > check->left / 2) check->too_many = true;
+  };
+  const auto* data = reinterpret_cast<const unsigned char*>(bytes.data());
+  CountCheck check;
+  size_t offset = 0;
+  while (offset < bytes.size()) {
+    check.left = bytes.size() - offset - 1;
+    cbor_decoder_result r = cbor_stream_decode(data + offset, bytes.size() - offset, &callbacks, &check);
+    if (check.too_many) return offset;
+    if (r.status != CBOR_DECODER_FINISHED || r.read == 0) break;  // cbor_load reports it
+    offset += r.read;
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 Result<boost::json::value> decode_cbor(std::string_view bytes, size_t max_depth) {
   if (bytes.empty()) return boost::json::value(boost::json::object());
+  if (auto at = impossible_count_at(bytes))
+    return bad("malformed CBOR body at byte " + std::to_string(*at) + ": more items declared than bytes left");
   cbor_load_result result;
   ItemPtr item(cbor_load(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), &result));
   if (!item || result.error.code != CBOR_ERR_NONE)

@@ -77,6 +77,22 @@ TEST(Cbor, RefusesMalformedInput) {
   EXPECT_FALSE(decode_cbor(deep).ok()) << "nesting beyond the limit is refused";
 }
 
+// Found by fuzz/cbor: libcbor allocated and cleared a slot per declared
+// item before reading any, so these few bytes cost gigabytes.
+TEST(Cbor, RefusesMoreItemsThanBytesBeforeAllocating) {
+  const std::string huge_array = bytes({0x9b, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x01});
+  const std::string huge_map = bytes({0xa1, 0x61, 'M', 0xba, 0x7f, 0xff, 0xff, 0xff, 0x61, 'k', 0x01});
+  const std::string short_array = bytes({0xa1, 0x61, 'a', 0x83, 0x01, 0x02});  // 3 items declared, 2 sent
+  for (const std::string& bad : {huge_array, huge_map, short_array}) {
+    auto decoded = decode_cbor(bad);
+    ASSERT_FALSE(decoded.ok()) << "accepted " << bad.size() << " bytes declaring more items than they hold";
+    EXPECT_EQ(decoded.error().code, "SerializationException");
+  }
+  auto exact = decode_cbor(bytes({0xa1, 0x61, 'a', 0x82, 0x01, 0x02}));
+  ASSERT_TRUE(exact.ok()) << exact.error().message;
+  EXPECT_EQ(boost::json::serialize(*exact), R"({"a":[1,2]})");
+}
+
 TEST(Document, JsonAndQueryXmlShapes) {
   Doc d = Doc::structure();
   Doc labels = Doc::list();

@@ -3,6 +3,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/parse_options.hpp>
 
+#include <cmath>
 #include <new>
 #include <string>
 
@@ -20,6 +21,25 @@ const char* kind_name(boost::json::kind k) {
     case boost::json::kind::null: return "null";
     case boost::json::kind::bool_: return "a boolean";
     default: return "a number";
+  }
+}
+
+// Boost.JSON reads a number beyond a double's range (1e400) as infinity,
+// which serializes as "Infinity", not JSON: stored and echoed back it would
+// break the client's parser (found by fuzz/json_input). Depth is bounded
+// by the parser's max_depth.
+bool has_non_finite_number(const boost::json::value& v) {
+  switch (v.kind()) {
+    case boost::json::kind::double_: return !std::isfinite(v.get_double());
+    case boost::json::kind::array:
+      for (const auto& item : v.get_array())
+        if (has_non_finite_number(item)) return true;
+      return false;
+    case boost::json::kind::object:
+      for (const auto& member : v.get_object())
+        if (has_non_finite_number(member.value())) return true;
+      return false;
+    default: return false;
   }
 }
 
@@ -45,6 +65,8 @@ Result<boost::json::object> parse_json_body(std::string_view body, const JsonLim
       }
       return serialization("Malformed JSON in request body: " + ec.message());
     }
+    // Unverified: AWS's text for an out-of-range number is not known.
+    if (has_non_finite_number(v)) return serialization("Malformed JSON in request body: number out of range");
     if (!v.is_object()) {
       return serialization(std::string("Expected a JSON object at the top level of the request body, got ") +
                            kind_name(v.kind()));

@@ -31,6 +31,21 @@ TEST(JsonInput, RejectsMalformed) {
   }
 }
 
+// Found by fuzz/json_input: 1e400 became infinity, which serializes as
+// "Infinity" (not JSON) wherever the value is stored and echoed back.
+TEST(JsonInput, RejectsNumbersBeyondADoublesRange) {
+  for (std::string_view bad : {R"({"n": 1e400})", R"({"a": [1, {"b": -1e309}]})", R"({"v": 1e30674707})"}) {
+    auto r = parse_json_body(bad);
+    ASSERT_FALSE(r.ok()) << "accepted " << bad;
+    EXPECT_EQ(r.error().code, kSerializationException);
+    EXPECT_EQ(r.error().error_class, ErrorClass::kInvalid);
+  }
+  auto big = parse_json_body(R"({"n": 1.7976931348623157e308, "i": 18446744073709551615, "t": 1e-400})");
+  ASSERT_OK(big);
+  EXPECT_DOUBLE_EQ(big->at("n").as_double(), 1.7976931348623157e308) << "the largest double is still a number";
+  EXPECT_EQ(big->at("i").as_uint64(), 18446744073709551615u);
+}
+
 TEST(JsonInput, RejectsNonObjectTopLevel) {
   for (std::string_view bad : {"[]", "\"s\"", "1", "null", "true"}) {
     auto r = parse_json_body(bad);

@@ -294,7 +294,8 @@ std::optional<AuthFailure> parse_query_form(const std::vector<std::pair<std::str
   if (expires) {
     long long v = 0;
     bool ok = !expires->empty() && expires->size() <= 7;
-    for (char c : *expires) {
+    for (size_t i = 0; ok && i < expires->size(); ++i) {  // at most 7 digits: no overflow
+      char c = (*expires)[i];
       if (c < '0' || c > '9') ok = false;
       else v = v * 10 + (c - '0');
     }

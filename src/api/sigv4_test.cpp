@@ -410,6 +410,24 @@ TEST(SigV4, PresignedExpiry) {
   EXPECT_EQ(f->kind, AuthFailureKind::kIncompleteSignature);
 }
 
+// Found by fuzz/sigv4: a long X-Amz-Expires overflowed while it was read
+// (undefined behaviour) before being refused for its length.
+TEST(SigV4, PresignedExpiresOfManyDigitsIsIncomplete) {
+  const Vector* pv = nullptr;
+  for (const Vector& v : kVectors)
+    if (std::string(v.authorization).empty()) pv = &v;
+  ASSERT_NE(pv, nullptr);
+  for (std::string expires : {"99999999999999999999999999999", "00000000900", "9e2", "-1", ""}) {
+    SCOPED_TRACE(expires);
+    Req r = from_vector(*pv);
+    r.query.replace(r.query.find("X-Amz-Expires=900"), 17, "X-Amz-Expires=" + expires);
+    std::optional<AuthFailure> f = fail(verify_sigv4(r.view(), lookup, vector_time()));
+    ASSERT_TRUE(f) << "X-Amz-Expires=" << expires << " was accepted";
+    EXPECT_EQ(f->kind, AuthFailureKind::kIncompleteSignature);
+    EXPECT_NE(f->detail.find("X-Amz-Expires must be a positive integer"), std::string::npos) << f->detail;
+  }
+}
+
 TEST(SigV4, PresignedUnsignedPayload) {
   WallTime t = vector_time();
   Req r;

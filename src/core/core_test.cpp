@@ -116,6 +116,23 @@ TEST(TimeFormat, AmzDateRoundTrips) {
   EXPECT_FALSE(parse_amz_date("20251325T133835Z"));
 }
 
+// Found by fuzz/sigv4 (X-Amz-Date year 5202): system_clock holds only
+// 1678..2261, beyond that the conversion overflowed (UB). Such dates now
+// saturate, still later (or earlier) than any time window around now.
+TEST(TimeFormat, AmzDateOutsideTheClockRangeSaturates) {
+  auto now = std::chrono::system_clock::from_time_t(1764077915);
+  auto far_future = parse_amz_date("52021205T020000Z");
+  ASSERT_TRUE(far_future);
+  EXPECT_GT(*far_future, now + std::chrono::hours(24 * 365 * 200)) << "a year 5202 date must stay far in the future";
+  EXPECT_GT(*far_future + std::chrono::hours(24 * 7), *far_future) << "a week later must not wrap around";
+  EXPECT_EQ(parse_amz_date("99991231T235959Z"), far_future) << "both saturate to the same latest time";
+  auto far_past = parse_amz_date("00010101T000000Z");
+  ASSERT_TRUE(far_past);
+  EXPECT_LT(*far_past, now - std::chrono::hours(24 * 365 * 200)) << "a year 1 date must stay far in the past";
+  EXPECT_LT(*far_past - std::chrono::hours(24 * 7), *far_past) << "a week earlier must not wrap around";
+  EXPECT_EQ(format_amz_date(*parse_amz_date("22600101T000000Z")), "22600101T000000Z") << "2260 still fits exactly";
+}
+
 TEST(ManualClock, MovesOnlyByHand) {
   ManualClock clock(std::chrono::system_clock::from_time_t(1000));
   auto before = clock.now();

@@ -1,5 +1,7 @@
 #include "core/time_format.h"
 
+#include <algorithm>
+#include <cstdint>
 #include <ctime>
 
 namespace berth {
@@ -60,7 +62,16 @@ std::optional<WallTimePoint> parse_amz_date(std::string_view s) {
   tm.tm_hour = h;
   tm.tm_min = mi;
   tm.tm_sec = se;
-  return std::chrono::system_clock::from_time_t(timegm(&tm));
+  // system_clock counts nanoseconds in 64 bits (libstdc++): it holds only
+  // 1678..2261, and from_time_t beyond that overflows. A date outside
+  // saturates a year inside those bounds: as far outside any signature's
+  // time window, and a caller's arithmetic of days around it cannot overflow.
+  using std::chrono::seconds;
+  constexpr int64_t kYear = 366 * 86400;
+  constexpr int64_t kLatest = std::chrono::duration_cast<seconds>(WallTimePoint::duration::max()).count() - kYear;
+  constexpr int64_t kEarliest = std::chrono::duration_cast<seconds>(WallTimePoint::duration::min()).count() + kYear;
+  int64_t t = std::clamp<int64_t>(timegm(&tm), kEarliest, kLatest);
+  return WallTimePoint(std::chrono::duration_cast<WallTimePoint::duration>(seconds(t)));
 }
 
 }  // namespace berth

@@ -205,7 +205,7 @@ PlacementResult place(std::vector<Candidate> candidates, const Demand& demand, i
       std::string name = st.field.substr(10);
       for (const auto& o : candidates) {
         auto it = o.attributes.find(name);
-        per_value[k][it == o.attributes.end() ? std::string("\x01absent") : it->second] += o.group_tasks;
+        per_value[k][it == o.attributes.end() ? std::string("\x01" "absent") : it->second] += o.group_tasks;
       }
     }
     auto score = [&](size_t i) {
@@ -221,7 +221,7 @@ PlacementResult place(std::vector<Candidate> candidates, const Demand& demand, i
             key.push_back(c.group_tasks);
           } else {
             auto it = c.attributes.find(st.field.substr(10));
-            key.push_back(per_value[k][it == c.attributes.end() ? std::string("\x01absent") : it->second]);
+            key.push_back(per_value[k][it == c.attributes.end() ? std::string("\x01" "absent") : it->second]);
           }
         } else {
           key.push_back(noise[i]);
