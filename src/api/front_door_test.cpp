@@ -147,7 +147,9 @@ class FrontDoorTest : public ::testing::Test {
 
   Key make_user(std::string_view name, std::string_view policy) {
     EXPECT_OK(iam_->create_user(name, "/"));
-    if (!policy.empty()) EXPECT_OK(iam_->attach_user_policy(name, policy));
+    if (!policy.empty()) {
+      EXPECT_OK(iam_->attach_user_policy(name, policy));
+    }
     auto k = iam_->create_access_key(name);
     return {k->access_key_id, k->secret};
   }

@@ -30,9 +30,13 @@ class EcrServiceTest : public ::testing::Test {
     if (!out) return std::move(out).error();
     return json::parse(*out).as_object();
   }
-  std::string manifest_with_blobs(const std::string& layer) {
+  // A manifest whose config and layer were pushed into `repository` (a
+  // manifest may only name blobs its repository holds).
+  std::string manifest_with_blobs(const std::string& repository, const std::string& layer) {
     auto config = fx_.ecr->blobs().put("{}").value();
     auto l = fx_.ecr->blobs().put(layer).value();
+    EXPECT_OK(fx_.ecr->catalog().link_blob(repository, config));
+    EXPECT_OK(fx_.ecr->catalog().link_blob(repository, l));
     return R"({"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","config":{"mediaType":"application/vnd.docker.container.image.v1+json","digest":")" +
            config + R"(","size":2},"layers":[{"mediaType":"application/vnd.docker.image.rootfs.diff.tar.gzip","digest":")" +
            l + R"(","size":)" + std::to_string(layer.size()) + "}]}";
@@ -100,7 +104,7 @@ TEST_F(EcrServiceTest, RepositoryLifecycle) {
 
 TEST_F(EcrServiceTest, ImagesPutDescribeGetDelete) {
   ASSERT_OK(call("CreateRepository", R"({"repositoryName":"app"})"));
-  std::string manifest = manifest_with_blobs("layer-one");
+  std::string manifest = manifest_with_blobs("app", "layer-one");
   std::string digest = sha256_digest(manifest);
   auto put = call("PutImage", put_image_input("app", manifest, "v1"));
   ASSERT_TRUE(put.ok()) << put.error().message;
@@ -153,7 +157,7 @@ TEST_F(EcrServiceTest, ImagesPutDescribeGetDelete) {
 // exceptions; nothing of a refused image is stored.
 TEST_F(EcrServiceTest, PutImageRefusesWithEcrExceptions) {
   ASSERT_OK(call("CreateRepository", R"({"repositoryName":"strict"})"));
-  std::string good = manifest_with_blobs("layer");
+  std::string good = manifest_with_blobs("strict", "layer");
   json::object without_types = json::parse(good).as_object();
   without_types["layers"].as_array()[0].as_object().erase("mediaType");
   auto bad = call("PutImage", put_image_input("strict", json::serialize(without_types), "v1"));
@@ -199,8 +203,8 @@ TEST_F(EcrServiceTest, PutImageRefusesWithEcrExceptions) {
 
 TEST_F(EcrServiceTest, ImmutableRepositoryRefusesRetag) {
   ASSERT_OK(call("CreateRepository", R"({"repositoryName":"frozen","imageTagMutability":"IMMUTABLE"})"));
-  ASSERT_OK(call("PutImage", put_image_input("frozen", manifest_with_blobs("one"), "v1")));
-  auto again = call("PutImage", put_image_input("frozen", manifest_with_blobs("two"), "v1"));
+  ASSERT_OK(call("PutImage", put_image_input("frozen", manifest_with_blobs("frozen", "one"), "v1")));
+  auto again = call("PutImage", put_image_input("frozen", manifest_with_blobs("frozen", "two"), "v1"));
   EXPECT_EQ(again.error().code, "ImageTagAlreadyExistsException");
   EXPECT_EQ(again.error().message, "The image tag 'v1' already exists in the 'frozen' repository and cannot be "
                                    "overwritten because the repository is immutable.");

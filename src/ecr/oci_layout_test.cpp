@@ -40,6 +40,7 @@ TEST_P(OciLayoutTest, UmociUnpacksTheLayoutWithoutLayerCopies) {
                        diff_id + R"("]}})";
   std::string config_digest = fx.ecr->blobs().put(config).value();
   std::string layer_digest = fx.ecr->blobs().put(layer).value();
+  for (const auto& digest : {config_digest, layer_digest}) ASSERT_OK(fx.ecr->catalog().link_blob("app", digest));
   std::string manifest =
       std::string(R"({"schemaVersion":2,"mediaType":")") + std::string(docker ? kDockerManifestV2 : kOciManifest) +
       R"(","config":{"mediaType":")" + std::string(docker ? kDockerConfig : kOciConfig) + R"(","digest":")" +

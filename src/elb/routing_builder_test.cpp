@@ -60,7 +60,7 @@ Config sample() {
 TEST(BuildSnapshot, ListenersRulesGroupsTargets) {
   Config c = sample();
   HealthMap health{{registration_key("arn:tg/a", "127.0.0.2", 9000), dp::Health::kHealthy}};
-  AddressBook book{{"i-0abc", {"127.100.0.7", {"sg-0aaaaaaaaaaaaaaaa"}}}};
+  AddressBook book{{"i-0abc", {"127.100.0.7", {"sg-0aaaaaaaaaaaaaaaa"}, ""}}};
   auto snap = build_snapshot(c, health, book);
   ASSERT_EQ(snap->ports.size(), 1u);
   const auto& port = snap->ports.at(8081);
@@ -122,7 +122,7 @@ TEST(BuildSnapshot, InFlightCountersOutliveTheSnapshotsByKey) {
 
 TEST(ProbeSpecs, OnlyGroupsInUseAndNotDraining) {
   Config c = sample();
-  auto specs = probe_specs(c, AddressBook{{"i-0abc", {"127.100.0.7", {"sg-0aaaaaaaaaaaaaaaa"}}}});
+  auto specs = probe_specs(c, AddressBook{{"i-0abc", {"127.100.0.7", {"sg-0aaaaaaaaaaaaaaaa"}, ""}}});
   ASSERT_EQ(specs.size(), 2u);
   EXPECT_EQ(specs[0].address, "127.0.0.2");
   EXPECT_EQ(specs[0].port, 9000);

@@ -99,8 +99,9 @@ TEST_F(TaskDefinitionTest, HealthyDependencyGatesTheStartAndDependentsStopFirst)
   {
     std::lock_guard lock(mutex_);
     for (const auto& e : events_)
-      if (e.kind == EventKind::kContainerStarted)
+      if (e.kind == EventKind::kContainerStarted) {
         EXPECT_EQ(e.state.containers[0].health, HealthStatus::kHealthy) << "app started before db was healthy";
+      }
   }
   ASSERT_OK(runtime_->stop(spec.task_id, "done"));
   ASSERT_TRUE(wait_stopped(spec.task_id, 20s));
