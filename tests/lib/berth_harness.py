@@ -245,6 +245,20 @@ class Daemon:
 
     # ---- clients ----
 
+    def registry(self, password, method, path, body=b"", headers=None, timeout=30):
+        """A registry (/v2/) request with ECR's token as basic auth, as
+        docker and podman send it; returns (status, body bytes, response)."""
+        import base64
+        auth = "Basic " + base64.b64encode(("AWS:" + password).encode()).decode()
+        c = http.client.HTTPConnection(self.host, self.bound_port, timeout=timeout)
+        try:
+            c.request(method, path, body=body, headers=dict({"Authorization": auth}, **(headers or {})))
+            r = c.getresponse()
+            return r.status, r.read(), r
+        finally:
+            c.close()
+
+
     def aws_env(self, access_key=None, secret=None):
         env = dict(os.environ)
         for k in list(env):

@@ -16,10 +16,8 @@ mount or cgroup of the run is left on the machine.
 BERTH_CRASH_KILLS sets the number of kills (default 50). Needs root, runc,
 umoci, skopeo (scripts/install-deps.sh).
 """
-import base64
 import glob
 import hashlib
-import http.client
 import json
 import os
 import random
@@ -122,14 +120,7 @@ class CrashConsistencyTest(TaskFixture):
                 return
 
     def registry(self, method, path, body=b"", headers=None):
-        auth = "Basic " + base64.b64encode(("AWS:" + self.ecr_password).encode()).decode()
-        c = http.client.HTTPConnection(self.d.host, self.d.bound_port, timeout=10)
-        try:
-            c.request(method, path, body=body, headers=dict({"Authorization": auth}, **(headers or {})))
-            r = c.getresponse()
-            return r.status, r.read(), r
-        finally:
-            c.close()
+        return self.d.registry(self.ecr_password, method, path, body, headers, timeout=10)
 
     def upload(self, repo, data):
         digest = "sha256:" + hashlib.sha256(data).hexdigest()

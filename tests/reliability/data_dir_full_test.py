@@ -6,10 +6,8 @@ nothing half-written is left; once space returns the same calls succeed.
 A read-only data dir stops `berth serve` at start with a message that says
 so. Needs root (mount).
 """
-import base64
 import glob
 import hashlib
-import http.client
 import json
 import os
 import sqlite3
@@ -46,14 +44,7 @@ class DataDirFullTest(unittest.TestCase):
             os.rmdir(cls.mount)
 
     def registry(self, method, path, body=b"", headers=None):
-        auth = "Basic " + base64.b64encode(("AWS:" + self.password).encode()).decode()
-        c = http.client.HTTPConnection(self.d.host, self.d.bound_port, timeout=30)
-        try:
-            c.request(method, path, body=body, headers=dict({"Authorization": auth}, **(headers or {})))
-            r = c.getresponse()
-            return r.status, r.read(), r
-        finally:
-            c.close()
+        return self.d.registry(self.password, method, path, body, headers, timeout=30)
 
     def push_blob(self, repo, data):
         digest = "sha256:" + hashlib.sha256(data).hexdigest()
