@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include "elb/attribute_defaults.h"
+
 namespace berth::elb {
 
 struct Tag {
@@ -170,9 +172,6 @@ struct Config {
 // The key of a registration: "<tg arn>|<id>|<port>".
 std::string registration_key(const std::string& tg_arn, const std::string& id, int64_t port);
 
-// The default attributes of §3.4.
-std::map<std::string, std::string> default_load_balancer_attributes();
-std::map<std::string, std::string> default_target_group_attributes();
 
 // The arn's trailing id: ".../app/name/0123456789abcdef" -> "0123456789abcdef".
 std::string arn_tail(const std::string& arn);

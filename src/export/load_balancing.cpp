@@ -4,6 +4,7 @@
 // hand is said in a note. Attributes at AWS's default are left out.
 #include <boost/json.hpp>
 
+#include "elb/attribute_defaults.h"
 #include "export/builders.h"
 
 namespace berth::cfn {
@@ -13,36 +14,12 @@ namespace {
 // AWS's defaults (ModifyTargetGroupAttributes / ModifyLoadBalancerAttributes
 // reference), which a template need not repeat.
 const std::map<std::string, std::string>& target_group_defaults() {
-  static const std::map<std::string, std::string> kDefaults{
-      {"deregistration_delay.timeout_seconds", "300"},
-      {"load_balancing.algorithm.type", "round_robin"},
-      {"load_balancing.algorithm.anomaly_mitigation", "off"},
-      {"load_balancing.cross_zone.enabled", "use_load_balancer_configuration"},
-      {"slow_start.duration_seconds", "0"},
-      {"stickiness.enabled", "false"},
-      {"stickiness.type", "lb_cookie"},
-      {"stickiness.lb_cookie.duration_seconds", "86400"},
-      {"stickiness.app_cookie.cookie_name", ""},
-      {"stickiness.app_cookie.duration_seconds", "86400"}};
+  static const auto kDefaults = elb::default_target_group_attributes();
   return kDefaults;
 }
 
 const std::map<std::string, std::string>& load_balancer_defaults() {
-  static const std::map<std::string, std::string> kDefaults{
-      {"access_logs.s3.enabled", "false"},
-      {"access_logs.s3.bucket", ""},
-      {"access_logs.s3.prefix", ""},
-      {"idle_timeout.timeout_seconds", "60"},
-      {"client_keep_alive.seconds", "3600"},
-      {"deletion_protection.enabled", "false"},
-      {"routing.http2.enabled", "true"},
-      {"routing.http.drop_invalid_header_fields.enabled", "false"},
-      {"routing.http.xff_client_port.enabled", "false"},
-      {"routing.http.preserve_host_header.enabled", "false"},
-      {"routing.http.xff_header_processing.mode", "append"},
-      {"routing.http.desync_mitigation_mode", "defensive"},
-      {"routing.http.x_amzn_tls_version_and_cipher_suite.enabled", "false"},
-      {"waf.fail_open.enabled", "false"}};
+  static const auto kDefaults = elb::default_load_balancer_attributes();
   return kDefaults;
 }
 
