@@ -1,6 +1,7 @@
 #include "net/http_server.h"
 
 #include <sys/sendfile.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <boost/asio/as_tuple.hpp>
@@ -176,6 +177,7 @@ Task<Session::ReadOutcome> Session::read_header() {
   // The body limit is enforced by Request, since a handler may raise it
   // after seeing the header (Beast would reject the header itself).
   parser_->body_limit(boost::none);
+  parser_->eager(false);  // stop at the end of the header
   body_read_ = 0;
   body_failed_ = false;
   body_too_large_ = false;
@@ -194,16 +196,24 @@ Task<Session::ReadOutcome> Session::read_header() {
   }
   idle_ = false;
   arm(state_.options.header_timeout);
-  auto [ec, n] = co_await http::async_read_header(socket_, buffer_, *parser_, kUseTuple);
-  if (!ec) {
-    first_request_ = false;
-    co_return ReadOutcome::kRequest;
+  // The header is parsed here from what is buffered, reading more only while
+  // it is incomplete. (Beast's async_read_header does the same, but posts its
+  // completion when no read was needed: one more trip through the scheduler
+  // on nearly every request.)
+  for (;;) {
+    boost::system::error_code ec;
+    buffer_.consume(parser_->put(buffer_.data(), ec));
+    if (!ec) {
+      first_request_ = false;
+      co_return ReadOutcome::kRequest;
+    }
+    if (ec == http::error::header_limit) co_return ReadOutcome::kTooLarge;
+    if (ec != http::error::need_more) co_return ReadOutcome::kBad;
+    auto [read_ec, n] = co_await socket_.async_read_some(buffer_.prepare(16 * 1024), kUseTuple);
+    buffer_.commit(n);
+    if (read_ec == asio::error::eof && parser_->got_some()) co_return ReadOutcome::kBad;  // a cut-off header
+    if (read_ec) co_return ReadOutcome::kClosed;
   }
-  if (ec == http::error::header_limit || ec == http::error::buffer_overflow) co_return ReadOutcome::kTooLarge;
-  if (ec == http::error::end_of_stream || ec == asio::error::eof || ec == asio::error::operation_aborted ||
-      ec == asio::error::connection_reset || ec == asio::error::bad_descriptor)
-    co_return ReadOutcome::kClosed;
-  co_return ReadOutcome::kBad;
 }
 
 Task<Result<size_t>> Session::read_body_some(char* data, size_t size) {
@@ -284,6 +294,27 @@ Task<bool> Session::drain_body() {
 }
 
 Task<bool> Session::write_all(std::string_view a, std::string_view b) {
+  // One sendmsg straight away: a response nearly always fits the socket
+  // buffer, and asio's async_write would complete through the scheduler
+  // even when its first attempt sent everything. What is left (a full
+  // buffer, a long body) goes through async_write.
+  iovec iov[2] = {{const_cast<char*>(a.data()), a.size()}, {const_cast<char*>(b.data()), b.size()}};
+  msghdr msg{};
+  msg.msg_iov = iov;
+  msg.msg_iovlen = b.empty() ? 1 : 2;
+  ssize_t sent;
+  do {
+    sent = ::sendmsg(socket_.native_handle(), &msg, MSG_NOSIGNAL);
+  } while (sent < 0 && errno == EINTR);
+  if (sent < 0) {
+    if (errno != EAGAIN && errno != EWOULDBLOCK) co_return false;
+    sent = 0;
+  }
+  size_t done = static_cast<size_t>(sent);
+  if (done == a.size() + b.size()) co_return true;
+  size_t from_a = std::min(done, a.size());
+  a.remove_prefix(from_a);
+  b.remove_prefix(done - from_a);
   std::array<asio::const_buffer, 2> buffers{asio::buffer(a.data(), a.size()), asio::buffer(b.data(), b.size())};
   auto [ec, n] = co_await asio::async_write(socket_, buffers, kUseTuple);
   co_return !ec;
