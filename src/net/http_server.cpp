@@ -17,6 +17,7 @@
 #include <boost/beast/http/read.hpp>
 
 #include <charconv>
+#include <ctime>
 #include <future>
 #include <unordered_set>
 
@@ -67,6 +68,16 @@ std::string_view cached_http_date() {
     text = format_http_date(std::chrono::system_clock::from_time_t(now));
   }
   return text;
+}
+
+// steady_clock at the kernel tick's resolution, read without the TSC: deadlines
+// are armed several times per request but only checked by the sweeper, every
+// sweep_interval, so a few milliseconds of lag do not matter. (Same clock as
+// steady_clock: CLOCK_MONOTONIC.)
+SteadyTime coarse_now() {
+  timespec ts;
+  ::clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+  return SteadyTime(std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec));
 }
 
 std::string endpoint_text(const tcp::endpoint& e) {
@@ -121,11 +132,13 @@ class Session {
   enum class ReadOutcome { kRequest, kClosed, kTooLarge, kBad };
   Task<ReadOutcome> read_header();
   Task<bool> write_response(Response& response, bool keep_alive);
+  bool send_now(std::string_view& a, std::string_view& b);
   Task<bool> write_all(std::string_view a, std::string_view b = {});
+  Task<bool> write_rest(std::string_view a, std::string_view b);
   Task<bool> send_file(const FileRange& file);
   Task<bool> drain_body();
   Task<void> reply_and_close(http::status status);
-  void arm(std::chrono::milliseconds d) { deadline_ = std::chrono::steady_clock::now() + d; }
+  void arm(std::chrono::milliseconds d) { deadline_ = coarse_now() + d; }
   void disarm() { deadline_ = kNoDeadline; }
   void log_access(const Response& response, uint64_t bytes, SteadyTime started);
 
@@ -293,11 +306,11 @@ Task<bool> Session::drain_body() {
   }
 }
 
-Task<bool> Session::write_all(std::string_view a, std::string_view b) {
-  // One sendmsg straight away: a response nearly always fits the socket
-  // buffer, and asio's async_write would complete through the scheduler
-  // even when its first attempt sent everything. What is left (a full
-  // buffer, a long body) goes through async_write.
+// One sendmsg of a then b, straight away: a response nearly always fits the
+// socket buffer, and asio's async_write would complete through the
+// scheduler even when its first attempt sent everything. False when the
+// socket failed; otherwise a and b keep what the socket did not take.
+bool Session::send_now(std::string_view& a, std::string_view& b) {
   iovec iov[2] = {{const_cast<char*>(a.data()), a.size()}, {const_cast<char*>(b.data()), b.size()}};
   msghdr msg{};
   msg.msg_iov = iov;
@@ -306,15 +319,21 @@ Task<bool> Session::write_all(std::string_view a, std::string_view b) {
   do {
     sent = ::sendmsg(socket_.native_handle(), &msg, MSG_NOSIGNAL);
   } while (sent < 0 && errno == EINTR);
-  if (sent < 0) {
-    if (errno != EAGAIN && errno != EWOULDBLOCK) co_return false;
-    sent = 0;
-  }
-  size_t done = static_cast<size_t>(sent);
-  if (done == a.size() + b.size()) co_return true;
-  size_t from_a = std::min(done, a.size());
+  if (sent < 0) return errno == EAGAIN || errno == EWOULDBLOCK;
+  size_t from_a = std::min(static_cast<size_t>(sent), a.size());
   a.remove_prefix(from_a);
-  b.remove_prefix(done - from_a);
+  b.remove_prefix(static_cast<size_t>(sent) - from_a);
+  return true;
+}
+
+Task<bool> Session::write_all(std::string_view a, std::string_view b) {
+  if (!send_now(a, b)) co_return false;
+  if (a.empty() && b.empty()) co_return true;
+  co_return co_await write_rest(a, b);
+}
+
+// What send_now left: waits for the socket to take it.
+Task<bool> Session::write_rest(std::string_view a, std::string_view b) {
   std::array<asio::const_buffer, 2> buffers{asio::buffer(a.data(), a.size()), asio::buffer(b.data(), b.size())};
   auto [ec, n] = co_await asio::async_write(socket_, buffers, kUseTuple);
   co_return !ec;
@@ -427,7 +446,11 @@ Task<bool> Session::write_response(Response& response, bool keep_alive) {
       ok = co_await response.producer(writer) && co_await writer.finish();
     }
   } else {
-    ok = co_await write_all(head_, response.body);
+    // The common case, sent without another coroutine (whose frame would be
+    // allocated) unless the socket buffer is full.
+    std::string_view head = head_, body = response.body;
+    ok = send_now(head, body);
+    if (ok && !(head.empty() && body.empty())) ok = co_await write_rest(head, body);
   }
   disarm();
   if (response.file) {
@@ -465,7 +488,7 @@ Task<void> Session::run() {
       break;
     }
     disarm();
-    auto started = std::chrono::steady_clock::now();
+    auto started = state_.options.access_log ? std::chrono::steady_clock::now() : SteadyTime();
     Request request(*this);
     Response response;
     try {
@@ -480,7 +503,7 @@ Task<void> Session::run() {
     if (body_too_large_ && response.status != http::status::payload_too_large)
       response = Response(http::status::payload_too_large, "Payload Too Large\n");
     // The next request can only be read once this body is consumed.
-    bool body_clean = co_await drain_body();
+    bool body_clean = parser_->is_done() || co_await drain_body();  // no coroutine for a bodiless request
     bool keep_alive = !response.close && body_clean && message().keep_alive() && !state_.draining;
     uint64_t bytes = response.file ? response.file->length : response.body.size();
     bool written = co_await write_response(response, keep_alive);
