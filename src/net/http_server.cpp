@@ -1,6 +1,7 @@
 #include "net/http_server.h"
 
 #include <sys/sendfile.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <boost/asio/as_tuple.hpp>
@@ -16,6 +17,7 @@
 #include <boost/beast/http/read.hpp>
 
 #include <charconv>
+#include <ctime>
 #include <future>
 #include <unordered_set>
 
@@ -66,6 +68,16 @@ std::string_view cached_http_date() {
     text = format_http_date(std::chrono::system_clock::from_time_t(now));
   }
   return text;
+}
+
+// steady_clock at the kernel tick's resolution, read without the TSC: deadlines
+// are armed several times per request but only checked by the sweeper, every
+// sweep_interval, so a few milliseconds of lag do not matter. (Same clock as
+// steady_clock: CLOCK_MONOTONIC.)
+SteadyTime coarse_now() {
+  timespec ts;
+  ::clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+  return SteadyTime(std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec));
 }
 
 std::string endpoint_text(const tcp::endpoint& e) {
@@ -120,11 +132,13 @@ class Session {
   enum class ReadOutcome { kRequest, kClosed, kTooLarge, kBad };
   Task<ReadOutcome> read_header();
   Task<bool> write_response(Response& response, bool keep_alive);
+  bool send_now(std::string_view& a, std::string_view& b);
   Task<bool> write_all(std::string_view a, std::string_view b = {});
+  Task<bool> write_rest(std::string_view a, std::string_view b);
   Task<bool> send_file(const FileRange& file);
   Task<bool> drain_body();
   Task<void> reply_and_close(http::status status);
-  void arm(std::chrono::milliseconds d) { deadline_ = std::chrono::steady_clock::now() + d; }
+  void arm(std::chrono::milliseconds d) { deadline_ = coarse_now() + d; }
   void disarm() { deadline_ = kNoDeadline; }
   void log_access(const Response& response, uint64_t bytes, SteadyTime started);
 
@@ -176,6 +190,7 @@ Task<Session::ReadOutcome> Session::read_header() {
   // The body limit is enforced by Request, since a handler may raise it
   // after seeing the header (Beast would reject the header itself).
   parser_->body_limit(boost::none);
+  parser_->eager(false);  // stop at the end of the header
   body_read_ = 0;
   body_failed_ = false;
   body_too_large_ = false;
@@ -194,16 +209,24 @@ Task<Session::ReadOutcome> Session::read_header() {
   }
   idle_ = false;
   arm(state_.options.header_timeout);
-  auto [ec, n] = co_await http::async_read_header(socket_, buffer_, *parser_, kUseTuple);
-  if (!ec) {
-    first_request_ = false;
-    co_return ReadOutcome::kRequest;
+  // The header is parsed here from what is buffered, reading more only while
+  // it is incomplete. (Beast's async_read_header does the same, but posts its
+  // completion when no read was needed: one more trip through the scheduler
+  // on nearly every request.)
+  for (;;) {
+    boost::system::error_code ec;
+    buffer_.consume(parser_->put(buffer_.data(), ec));
+    if (!ec) {
+      first_request_ = false;
+      co_return ReadOutcome::kRequest;
+    }
+    if (ec == http::error::header_limit) co_return ReadOutcome::kTooLarge;
+    if (ec != http::error::need_more) co_return ReadOutcome::kBad;
+    auto [read_ec, n] = co_await socket_.async_read_some(buffer_.prepare(16 * 1024), kUseTuple);
+    buffer_.commit(n);
+    if (read_ec == asio::error::eof && parser_->got_some()) co_return ReadOutcome::kBad;  // a cut-off header
+    if (read_ec) co_return ReadOutcome::kClosed;
   }
-  if (ec == http::error::header_limit || ec == http::error::buffer_overflow) co_return ReadOutcome::kTooLarge;
-  if (ec == http::error::end_of_stream || ec == asio::error::eof || ec == asio::error::operation_aborted ||
-      ec == asio::error::connection_reset || ec == asio::error::bad_descriptor)
-    co_return ReadOutcome::kClosed;
-  co_return ReadOutcome::kBad;
 }
 
 Task<Result<size_t>> Session::read_body_some(char* data, size_t size) {
@@ -283,7 +306,34 @@ Task<bool> Session::drain_body() {
   }
 }
 
+// One sendmsg of a then b, straight away: a response nearly always fits the
+// socket buffer, and asio's async_write would complete through the
+// scheduler even when its first attempt sent everything. False when the
+// socket failed; otherwise a and b keep what the socket did not take.
+bool Session::send_now(std::string_view& a, std::string_view& b) {
+  iovec iov[2] = {{const_cast<char*>(a.data()), a.size()}, {const_cast<char*>(b.data()), b.size()}};
+  msghdr msg{};
+  msg.msg_iov = iov;
+  msg.msg_iovlen = b.empty() ? 1 : 2;
+  ssize_t sent;
+  do {
+    sent = ::sendmsg(socket_.native_handle(), &msg, MSG_NOSIGNAL);
+  } while (sent < 0 && errno == EINTR);
+  if (sent < 0) return errno == EAGAIN || errno == EWOULDBLOCK;
+  size_t from_a = std::min(static_cast<size_t>(sent), a.size());
+  a.remove_prefix(from_a);
+  b.remove_prefix(static_cast<size_t>(sent) - from_a);
+  return true;
+}
+
 Task<bool> Session::write_all(std::string_view a, std::string_view b) {
+  if (!send_now(a, b)) co_return false;
+  if (a.empty() && b.empty()) co_return true;
+  co_return co_await write_rest(a, b);
+}
+
+// What send_now left: waits for the socket to take it.
+Task<bool> Session::write_rest(std::string_view a, std::string_view b) {
   std::array<asio::const_buffer, 2> buffers{asio::buffer(a.data(), a.size()), asio::buffer(b.data(), b.size())};
   auto [ec, n] = co_await asio::async_write(socket_, buffers, kUseTuple);
   co_return !ec;
@@ -396,7 +446,11 @@ Task<bool> Session::write_response(Response& response, bool keep_alive) {
       ok = co_await response.producer(writer) && co_await writer.finish();
     }
   } else {
-    ok = co_await write_all(head_, response.body);
+    // The common case, sent without another coroutine (whose frame would be
+    // allocated) unless the socket buffer is full.
+    std::string_view head = head_, body = response.body;
+    ok = send_now(head, body);
+    if (ok && !(head.empty() && body.empty())) ok = co_await write_rest(head, body);
   }
   disarm();
   if (response.file) {
@@ -434,7 +488,7 @@ Task<void> Session::run() {
       break;
     }
     disarm();
-    auto started = std::chrono::steady_clock::now();
+    auto started = state_.options.access_log ? std::chrono::steady_clock::now() : SteadyTime();
     Request request(*this);
     Response response;
     try {
@@ -449,7 +503,7 @@ Task<void> Session::run() {
     if (body_too_large_ && response.status != http::status::payload_too_large)
       response = Response(http::status::payload_too_large, "Payload Too Large\n");
     // The next request can only be read once this body is consumed.
-    bool body_clean = co_await drain_body();
+    bool body_clean = parser_->is_done() || co_await drain_body();  // no coroutine for a bodiless request
     bool keep_alive = !response.close && body_clean && message().keep_alive() && !state_.draining;
     uint64_t bytes = response.file ? response.file->length : response.body.size();
     bool written = co_await write_response(response, keep_alive);
