@@ -186,6 +186,9 @@ Task<Session::ReadOutcome> Session::read_header() {
   continue_sent_ = false;
   body_limit_ = state_.options.max_body_bytes;
 
+  // A new connection's head is due header_timeout after its accept; a
+  // keep-alive connection's next head, header_timeout after its first byte.
+  bool due_since_accept = false;
   if (buffer_.size() == 0) {
     idle_ = true;
     if (state_.draining) co_return ReadOutcome::kClosed;
@@ -203,9 +206,10 @@ Task<Session::ReadOutcome> Session::read_header() {
     }
     if (ec) co_return ReadOutcome::kClosed;
     buffer_.commit(n);
+    due_since_accept = first_request_;
   }
   idle_ = false;
-  arm(state_.options.header_timeout);
+  if (!due_since_accept) arm(state_.options.header_timeout);
   auto [ec, n] = co_await http::async_read_header(socket_, buffer_, *parser_, kUseTuple);
   if (!ec) {
     first_request_ = false;
