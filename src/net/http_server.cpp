@@ -489,7 +489,8 @@ Task<void> run_session(std::shared_ptr<HttpServer::State> state, LoopState& loop
 // Once a minute at most: a full descriptor table lasts, and every retry fails.
 void warn_accept_failure(const boost::system::error_code& ec) {
   static std::atomic<int64_t> last_warned{0};
-  int64_t now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+  using std::chrono::steady_clock;
+  int64_t now = std::chrono::duration_cast<std::chrono::seconds>(steady_clock::now().time_since_epoch()).count();
   int64_t last = last_warned.load(std::memory_order_relaxed);
   if (last != 0 && now - last < 60) return;
   if (!last_warned.compare_exchange_strong(last, now)) return;
