@@ -10,6 +10,7 @@ The figures (RSS, descriptors, latencies of the normal calls during each
 attack) are printed to stderr. BERTH_SLOW_IDLE_CONNECTIONS sets the idle
 count (default 10000); the test process raises its own RLIMIT_NOFILE.
 """
+import base64
 import hashlib
 import http.client
 import http.server
@@ -355,7 +356,6 @@ class SlowClients(unittest.TestCase):
         path = "/v2/slow/blob/blobs/" + digest
         rss_before = rss_mib(d.proc.pid)
 
-        import base64
         auth = "Basic " + base64.b64encode(("AWS:" + password).encode()).decode()
         slow = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1024)  # before connect: the window stays tiny
