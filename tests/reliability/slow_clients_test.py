@@ -193,7 +193,9 @@ class SlowClients(unittest.TestCase):
             print("slow clients: %s: %d %s, latency max %.2f s, mean %.2f s%s (load %s)"
                   % (what, len(values), kind, max(values), sum(values) / len(values), base, loadavg()),
                   file=sys.stderr)
-            self.assertLess(max(values), bound, "%s: a normal call (%s) took %.1f s" % (what, kind, max(values)))
+            # The aws CLI's own start-up takes seconds on a loaded machine; boto3 shows the daemon's answer time.
+            limit = max(bound, 30) if kind == "cli" else bound
+            self.assertLess(max(values), limit, "%s: a normal call (%s) took %.1f s" % (what, kind, max(values)))
 
     def assert_all_cut_off(self, what, attack, timeout):
         self.assertEqual(len(attack.closed_after), len(attack.socks),
@@ -225,7 +227,7 @@ class SlowClients(unittest.TestCase):
         finally:
             attack.finish()
         print("slow clients: API slowloris: RSS %.1f MiB before, %.1f MiB during" % (before, during), file=sys.stderr)
-        self.assert_prompt("API port under slowloris", latencies, 15, baseline)
+        self.assert_prompt("API port under slowloris", latencies, 5, baseline)
         self.assert_all_cut_off("API port", attack, HEADER_TIMEOUT)
 
     # ---- slowloris on a load balancer's listener ----
@@ -335,7 +337,7 @@ class SlowClients(unittest.TestCase):
                  growth * 1024 / IDLE_CONNECTIONS, rss_after), file=sys.stderr)
         self.assertGreaterEqual(fds_during, fds_before + IDLE_CONNECTIONS - FD_SLACK,
                                 "the daemon did not accept them all")
-        self.assert_prompt("API port with %d idle connections" % IDLE_CONNECTIONS, latencies, 15, baseline)
+        self.assert_prompt("API port with %d idle connections" % IDLE_CONNECTIONS, latencies, 5, baseline)
         self.assertLess(growth, IDLE_RSS_GROWTH_MIB, "the idle connections cost %.1f MiB" % growth)
         self.assertLessEqual(fds_after, fds_before + FD_SLACK, "descriptors not returned after the clients left")
 
