@@ -19,6 +19,7 @@
 #include <charconv>
 #include <ctime>
 #include <future>
+#include <tuple>
 #include <unordered_set>
 
 #include "core/log.h"
@@ -31,6 +32,9 @@ namespace beast = boost::beast;
 using SteadyTime = std::chrono::steady_clock::time_point;
 constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
 constexpr SteadyTime kNoDeadline = SteadyTime::max();
+// The first read of a request: a whole API request head (and a small body)
+// fits; the buffer grows for more.
+constexpr size_t kReadSize = 4096;
 
 namespace detail {
 
@@ -95,7 +99,7 @@ class Session {
     remote_ = socket_.remote_endpoint(ec);
     local_ = socket_.local_endpoint(ec);
     socket_.set_option(tcp::no_delay(true), ec);
-    socket_.native_non_blocking(true, ec);
+    socket_.non_blocking(true, ec);  // read_header reads once without waiting
     loop_.sessions.insert(this);
     state_.connections.fetch_add(1);
   }
@@ -197,18 +201,30 @@ Task<Session::ReadOutcome> Session::read_header() {
   continue_sent_ = false;
   body_limit_ = state_.options.max_body_bytes;
 
+  // A new connection's head is due header_timeout after its accept; a
+  // keep-alive connection's next head, header_timeout after its first byte.
+  bool due_since_accept = false;
   if (buffer_.size() == 0) {
     idle_ = true;
     if (state_.draining) co_return ReadOutcome::kClosed;
     // A new connection owes us a header now; only between requests of a
     // keep-alive connection may the client sit idle longer.
     arm(first_request_ ? state_.options.header_timeout : state_.options.idle_timeout);
-    auto [ec, n] = co_await socket_.async_read_some(buffer_.prepare(16 * 1024), kUseTuple);
+    boost::system::error_code ec;
+    size_t n = socket_.read_some(buffer_.prepare(kReadSize), ec);  // non-blocking: the next request may be here
+    if (ec == asio::error::would_block || ec == asio::error::try_again) {
+      // Nothing yet: an idle connection holds no buffer while it waits, so
+      // 10,000 of them cost little more than their sockets.
+      buffer_ = beast::flat_buffer();
+      std::tie(ec) = co_await socket_.async_wait(tcp::socket::wait_read, kUseTuple);
+      if (!ec) n = socket_.read_some(buffer_.prepare(kReadSize), ec);
+    }
     if (ec) co_return ReadOutcome::kClosed;
     buffer_.commit(n);
+    due_since_accept = first_request_;
   }
   idle_ = false;
-  arm(state_.options.header_timeout);
+  if (!due_since_accept) arm(state_.options.header_timeout);
   // The header is parsed here from what is buffered, reading more only while
   // it is incomplete. (Beast's async_read_header does the same, but posts its
   // completion when no read was needed: one more trip through the scheduler
@@ -524,6 +540,17 @@ Task<void> run_session(std::shared_ptr<HttpServer::State> state, LoopState& loop
   co_await session.run();
 }
 
+// Once a minute at most: a full descriptor table lasts, and every retry fails.
+void warn_accept_failure(const boost::system::error_code& ec) {
+  static std::atomic<int64_t> last_warned{0};
+  using std::chrono::steady_clock;
+  int64_t now = std::chrono::duration_cast<std::chrono::seconds>(steady_clock::now().time_since_epoch()).count();
+  int64_t last = last_warned.load(std::memory_order_relaxed);
+  if (last != 0 && now - last < 60) return;
+  if (!last_warned.compare_exchange_strong(last, now)) return;
+  log::warn("http", "accept failed (", ec.message(), "); new connections wait until descriptors free up");
+}
+
 // `background` was counted up by whoever spawned these two loops, and
 // shutdown() waits for both to finish, so they may hold the state by pointer.
 Task<void> accept_loop(HttpServer::State* state, LoopState& loop, tcp::acceptor& acceptor) {
@@ -531,8 +558,10 @@ Task<void> accept_loop(HttpServer::State* state, LoopState& loop, tcp::acceptor&
     auto [ec, socket] = co_await acceptor.async_accept(kUseTuple);
     if (state->draining || ec == asio::error::operation_aborted || !acceptor.is_open()) break;
     if (ec) {
-      // Out of descriptors or a connection reset while queued: back off a
-      // moment rather than spin.
+      // Out of descriptors (EMFILE, ENFILE) or memory: back off a moment
+      // rather than spin. The connections wait in the backlog and are taken
+      // as descriptors free up; the acceptor never gives up.
+      warn_accept_failure(ec);
       asio::steady_timer pause(*loop.context, std::chrono::milliseconds(10));
       co_await pause.async_wait(kUseTuple);
       continue;
