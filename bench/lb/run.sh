@@ -6,6 +6,10 @@
 # usage: bench/lb/run.sh
 # env:   BERTH=build/berth  ROUNDS=3  DURATION=10  CONNS="64 256"  WRK_THREADS=1  WARMUP=2
 #        PROXY_THREADS=2 (HAProxy nbthread, nginx worker_processes; berth uses one loop per core)
+#        TARGETS="direct berth haproxy nginx" (which to measure)
+#        PROFILE=1: instead of the rounds, profile berth under wrk -c64 for DURATION:
+#          perf stat, perf record -g (perf report in profile-perf.txt) and
+#          strace -c -f (syscalls per request in profile-strace.txt); PERF_DATA=<file> keeps perf.data
 #
 # Each round measures every target at every connection count, alternating
 # targets, so drift of a shared machine hits all alike; figures are medians
@@ -192,7 +196,7 @@ cpu_ticks() {
   echo "$total"
 }
 declare -A HOSTHDR=([direct]="" [berth]="$DNS" [haproxy]="" [nginx]="")
-TARGETS=(direct berth haproxy nginx)
+read -r -a TARGETS <<<"${TARGETS:-direct berth haproxy nginx}"
 for t in "${TARGETS[@]}"; do
   hdr=(); [[ -n "${HOSTHDR[$t]}" ]] && hdr=(-H "Host: ${HOSTHDR[$t]}")
   code="$(curl -s -o /dev/null -w '%{http_code}' "${hdr[@]}" "${URL[$t]}")"
@@ -204,6 +208,52 @@ done
   { wrk -v 2>&1 | head -1; haproxy -v | head -1; nginx -v 2>&1; } || true
   echo "rounds=$ROUNDS duration=$DURATION conns=${CONNS[*]} wrk_threads=$WRK_THREADS proxy_threads=$PROXY_THREADS"
 } >"$OUT/machine.txt"
+
+if [[ "${PROFILE:-}" == 1 ]]; then
+  command -v perf >/dev/null || { echo "perf is not installed (apt-get install linux-perf)" >&2; exit 1; }
+  hdr=(-H "Host: $DNS")
+  timeout $((WARMUP + 20)) wrk -t"$WRK_THREADS" -c64 -d"${WARMUP}s" "${hdr[@]}" "${URL[berth]}" >/dev/null 2>&1 || true
+  # CPU per request and the counters, then where the cycles go, then the
+  # system calls (strace slows berth a lot: only the counts per request matter).
+  before=$(cpu_ticks "$BERTH_PID")
+  perf stat -e task-clock,context-switches,cpu-migrations,page-faults -p "$BERTH_PID" -o "$OUT/profile-stat.txt" -- \
+    timeout $((DURATION + 30)) wrk -t"$WRK_THREADS" -c64 -d"${DURATION}s" --latency "${hdr[@]}" "${URL[berth]}" \
+    >"$OUT/profile-wrk-stat.txt" 2>&1 || true
+  echo "CPU ms: $(( ($(cpu_ticks "$BERTH_PID") - before) * 1000 / $(getconf CLK_TCK) ))" >>"$OUT/profile-wrk-stat.txt"
+  PERF_DATA="${PERF_DATA:-$WORK/perf.data}"
+  perf record -g -F 999 -o "$PERF_DATA" -p "$BERTH_PID" -- \
+    timeout $((DURATION + 30)) wrk -t"$WRK_THREADS" -c64 -d"${DURATION}s" "${hdr[@]}" "${URL[berth]}" \
+    >"$OUT/profile-wrk-perf.txt" 2>&1 || true
+  # Flat (self time by symbol, by binary) and inclusive (children) views.
+  { perf report -i "$PERF_DATA" --no-children --sort dso --stdio -g none 2>/dev/null || true; } \
+    | grep -E '^ +[0-9]' >"$OUT/profile-perf-dso.txt"
+  { perf report -i "$PERF_DATA" --no-children --sort dso,symbol --stdio -g none 2>/dev/null || true; } \
+    | grep -E '^ +[0-9]' | sed 's/  */ /g; s/ -  *- *$//' | head -150 >"$OUT/profile-perf.txt"
+  { perf report -i "$PERF_DATA" --no-children --sort dso,symbol --stdio -g none 2>/dev/null || true; } \
+    | python3 "$HERE/profile_breakdown.py" >"$OUT/profile-breakdown.txt"
+  { perf report -i "$PERF_DATA" --children --sort symbol --stdio -g none 2>/dev/null || true; } \
+    | grep -E '^ +[0-9]' | sed 's/  */ /g; s/ -  *- *$//' | head -150 >"$OUT/profile-perf-children.txt"
+  timeout $((DURATION + 30)) strace -c -f -p "$BERTH_PID" -o "$OUT/profile-strace.txt" &
+  STRACE_PID=$!
+  sleep 1
+  timeout $((DURATION + 30)) wrk -t"$WRK_THREADS" -c64 -d"${DURATION}s" "${hdr[@]}" "${URL[berth]}" >"$OUT/profile-wrk-strace.txt" 2>&1 || true
+  sleep 1
+  kill -INT "$STRACE_PID" 2>/dev/null || true
+  wait "$STRACE_PID" 2>/dev/null || true
+  n=$(grep -oE '^ *[0-9]+ requests in' "$OUT/profile-wrk-strace.txt" | grep -oE '[0-9]+' || echo 0)
+  echo "requests during strace: $n" >>"$OUT/profile-strace.txt"
+  python3 - "$OUT/profile-strace.txt" "$n" <<'PY' | tee -a "$OUT/profile-strace.txt"
+import re, sys
+n = int(sys.argv[2]) or 1
+for line in open(sys.argv[1]):
+    m = re.match(r"\s*[\d.]+\s+[\d.]+\s+\d+\s+(\d+)\s+(?:(\d+)\s+)?(\w+)$", line)
+    if m and m.group(3) != "total":
+        print("%-16s %6.2f per request" % (m.group(3), int(m.group(1)) / n))
+PY
+  cat "$OUT/profile-stat.txt"; grep -E 'Requests/sec|CPU ms|requests in' "$OUT/profile-wrk-stat.txt"
+  cat "$OUT/profile-perf-dso.txt" "$OUT/profile-breakdown.txt"; head -60 "$OUT/profile-perf.txt"
+  exit 0
+fi
 
 for r in $(seq "$ROUNDS"); do
   for t in "${TARGETS[@]}"; do
