@@ -705,6 +705,9 @@ Task<void> serve_client(std::shared_ptr<State> st, size_t loop_index, tcp::socke
   // whole connection (a rule revoked later drops new connections only).
   auto table = st->groups ? st->groups() : ec2::SecurityGroupTable::empty();
   CountedConnection counted;
+  // The load balancer last admitted on this connection: the next request to
+  // it (the usual case) is not judged again.
+  std::string admitted_arn;
   {
     const Snapshot& snap = *st->current(slot);
     auto it = snap.ports.find(port);
@@ -713,6 +716,7 @@ Task<void> serve_client(std::shared_ptr<State> st, size_t loop_index, tcp::socke
                               [&](const LbRoute& lb) { return admitted(lb, source, port, *table); });
     if (first == it->second.load_balancers.end()) co_return;  // a security-group drop: close without an answer
     counted = metrics.connection_opened(first->arn);
+    admitted_arn = first->arn;
   }
   ClientConn c(std::move(socket));
   Watch watch(*slot.deadlines, c.socket);
@@ -762,7 +766,10 @@ Task<void> serve_client(std::shared_ptr<State> st, size_t loop_index, tcp::socke
     view.headers = std::move(header_views);
     const LbRoute* lb = pick_load_balancer(port_it->second, view.host);
     if (!lb) break;
-    if (!admitted(*lb, source, port, *table)) break;  // drop
+    if (lb->arn != admitted_arn) {
+      if (!admitted(*lb, source, port, *table)) break;  // drop
+      admitted_arn = lb->arn;
+    }
     bool keep = parser.keep_alive() && !st->stopped;
     if (c.facts.method == beast::http::verb::trace) {
       metrics.elb_response(lb->arn, 405);
