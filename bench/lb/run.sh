@@ -215,24 +215,31 @@ if [[ "${PROFILE:-}" == 1 ]]; then
   timeout $((WARMUP + 20)) wrk -t"$WRK_THREADS" -c64 -d"${WARMUP}s" "${hdr[@]}" "${URL[berth]}" >/dev/null 2>&1 || true
   # CPU per request and the counters, then where the cycles go, then the
   # system calls (strace slows berth a lot: only the counts per request matter).
+  # TCP segments sent on the whole machine (mostly this benchmark): per
+  # request, 4 carry data (client, berth, target, berth); more are pure ACKs.
+  tcp_out() { awk '/^Tcp:/ { if (h) print $12; h = 1 }' /proc/net/snmp; }
   before=$(cpu_ticks "$BERTH_PID")
+  segs=$(tcp_out)
+  (sleep $((DURATION - 1)); ss -tinH state established >"$WORK/ss.txt") &
   perf stat -e task-clock,context-switches,cpu-migrations,page-faults -p "$BERTH_PID" -o "$OUT/profile-stat.txt" -- \
     timeout $((DURATION + 30)) wrk -t"$WRK_THREADS" -c64 -d"${DURATION}s" --latency "${hdr[@]}" "${URL[berth]}" \
     >"$OUT/profile-wrk-stat.txt" 2>&1 || true
   echo "CPU ms: $(( ($(cpu_ticks "$BERTH_PID") - before) * 1000 / $(getconf CLK_TCK) ))" >>"$OUT/profile-wrk-stat.txt"
+  python3 "$HERE/tcp_segments.py" "$BERTH_ADDR:8080" "${BACKENDS[@]}" <"$WORK/ss.txt" >"$OUT/profile-tcp.txt" || true
+  echo "TCP segments sent: $(( $(tcp_out) - segs ))" >>"$OUT/profile-wrk-stat.txt"
   PERF_DATA="${PERF_DATA:-$WORK/perf.data}"
   perf record -g -F 999 -o "$PERF_DATA" -p "$BERTH_PID" -- \
     timeout $((DURATION + 30)) wrk -t"$WRK_THREADS" -c64 -d"${DURATION}s" "${hdr[@]}" "${URL[berth]}" \
     >"$OUT/profile-wrk-perf.txt" 2>&1 || true
   # Flat (self time by symbol, by binary) and inclusive (children) views.
   { perf report -i "$PERF_DATA" --no-children --sort dso --stdio -g none 2>/dev/null || true; } \
-    | grep -E '^ +[0-9]' >"$OUT/profile-perf-dso.txt"
+    | grep -E '^ +[0-9]' >"$OUT/profile-perf-dso.txt" || true
   { perf report -i "$PERF_DATA" --no-children --sort dso,symbol --stdio -g none 2>/dev/null || true; } \
-    | grep -E '^ +[0-9]' | sed 's/  */ /g; s/ -  *- *$//' | head -150 >"$OUT/profile-perf.txt"
+    | grep -E '^ +[0-9]' | sed 's/  */ /g; s/ -  *- *$//' | head -150 >"$OUT/profile-perf.txt" || true
   { perf report -i "$PERF_DATA" --no-children --sort dso,symbol --stdio -g none 2>/dev/null || true; } \
-    | python3 "$HERE/profile_breakdown.py" >"$OUT/profile-breakdown.txt"
+    | python3 "$HERE/profile_breakdown.py" >"$OUT/profile-breakdown.txt" || true
   { perf report -i "$PERF_DATA" --children --sort symbol --stdio -g none 2>/dev/null || true; } \
-    | grep -E '^ +[0-9]' | sed 's/  */ /g; s/ -  *- *$//' | head -150 >"$OUT/profile-perf-children.txt"
+    | grep -E '^ +[0-9]' | sed 's/  */ /g; s/ -  *- *$//' | head -150 >"$OUT/profile-perf-children.txt" || true
   timeout $((DURATION + 30)) strace -c -f -p "$BERTH_PID" -o "$OUT/profile-strace.txt" &
   STRACE_PID=$!
   sleep 1
@@ -250,8 +257,8 @@ for line in open(sys.argv[1]):
     if m and m.group(3) != "total":
         print("%-16s %6.2f per request" % (m.group(3), int(m.group(1)) / n))
 PY
-  cat "$OUT/profile-stat.txt"; grep -E 'Requests/sec|CPU ms|requests in' "$OUT/profile-wrk-stat.txt"
-  cat "$OUT/profile-perf-dso.txt" "$OUT/profile-breakdown.txt"; head -60 "$OUT/profile-perf.txt"
+  cat "$OUT/profile-stat.txt"; grep -E 'Requests/sec|CPU ms|requests in|segments' "$OUT/profile-wrk-stat.txt"
+  cat "$OUT/profile-tcp.txt" "$OUT/profile-perf-dso.txt" "$OUT/profile-breakdown.txt"; head -60 "$OUT/profile-perf.txt"
   exit 0
 fi
 
