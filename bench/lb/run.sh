@@ -205,6 +205,7 @@ done
 
 {
   echo "berth $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown), $(nproc) cores, $(uptime)"
+  echo "binary $BERTH ($(date -u -r "$BERTH" +%Y-%m-%dT%H:%M:%SZ))"
   { wrk -v 2>&1 | head -1; haproxy -v | head -1; nginx -v 2>&1; } || true
   echo "rounds=$ROUNDS duration=$DURATION conns=${CONNS[*]} wrk_threads=$WRK_THREADS proxy_threads=$PROXY_THREADS"
 } >"$OUT/machine.txt"
