@@ -626,7 +626,8 @@ Task<Forwarding> forward(State& st, LoopSlot& slot, LoopMetrics& metrics, const 
       else if (c.facts.version < 11) extra += "Connection: keep-alive\r\n";
       extra += "\r\n";
 
-      std::optional<bool> relayed = co_await relay_response(c, *slot.deadlines, *conn, upstream, rc.idle, chunk_out, keep);
+      std::optional<bool> relayed =
+          co_await relay_response(c, *slot.deadlines, *conn, upstream, rc.idle, chunk_out, keep);
       if (!relayed) {
         out.keep_client = false;
         co_return out;
