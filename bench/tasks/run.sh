@@ -10,7 +10,7 @@
 #  2. runtime_task_start_bench: RuncTaskRuntime::start alone (no API, no
 #     store) against `runc run --detach`, and the runtime's RSS per task.
 # Needs root, runc, umoci, skopeo, podman, busybox-static.
-# usage: bench/tasks/run.sh [BUILD_DIR=build] [TASKS=50] [TOTAL=200] [INSTANCES=20]
+# usage: [BENCH_PODMAN=0] [BENCH_POLL_MS=2] bench/tasks/run.sh [BUILD_DIR=build] [TASKS=50] [TOTAL=200] [INSTANCES=20]
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 BUILD="${1:-build}"; TASKS="${2:-50}"; TOTAL="${3:-200}"; INSTANCES="${4:-20}"
