@@ -36,7 +36,13 @@ fi
 
 results=$build/fuzz/results.txt
 runner=(nice -n 10)
-[[ ${FUZZ_SCHED_IDLE:-0} == 1 ]] && runner=(chrt --idle 0)
+# libFuzzer's -timeout (per input) is wall time: on idle CPU only, a busy
+# machine can starve an input for many seconds, which is no hang of ours.
+timeout=${FUZZ_TIMEOUT:-10}
+if [[ ${FUZZ_SCHED_IDLE:-0} == 1 ]]; then
+  runner=(chrt --idle 0)
+  timeout=${FUZZ_TIMEOUT:-120}
+fi
 clock_ticks=$(getconf CLK_TCK)
 
 # User plus system CPU seconds of a process (fields 14 and 15 of its stat;
@@ -63,7 +69,7 @@ for t in $targets; do
   # budget is enforced here: SIGINT makes libFuzzer print its final stats.
   ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1} \
     "${runner[@]}" "$bin" "$work" "fuzz/corpus/$t" "fuzz/seeds/$t" "${dict[@]}" -max_total_time=$((seconds * 100)) \
-    -max_len=4096 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$artifacts/" >"$log" 2>&1 &
+    -max_len=4096 -timeout="$timeout" -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$artifacts/" >"$log" 2>&1 &
   pid=$!
   cpu=0
   while kill -0 "$pid" 2>/dev/null; do
