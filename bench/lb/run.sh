@@ -6,6 +6,10 @@
 # usage: bench/lb/run.sh
 # env:   BERTH=build/berth  ROUNDS=3  DURATION=10  CONNS="64 256"  WRK_THREADS=1  WARMUP=2
 #        PROXY_THREADS=2 (HAProxy nbthread, nginx worker_processes; berth uses one loop per core)
+#        TARGETS="direct berth haproxy nginx" (which to measure)
+#        PROFILE=1: instead of the rounds, profile berth under wrk -c64 for DURATION:
+#          perf stat, perf record -g (perf report in profile-perf.txt) and
+#          strace -c -f (syscalls per request in profile-strace.txt); PERF_DATA=<file> keeps perf.data
 #
 # Each round measures every target at every connection count, alternating
 # targets, so drift of a shared machine hits all alike; figures are medians
@@ -192,7 +196,7 @@ cpu_ticks() {
   echo "$total"
 }
 declare -A HOSTHDR=([direct]="" [berth]="$DNS" [haproxy]="" [nginx]="")
-TARGETS=(direct berth haproxy nginx)
+read -r -a TARGETS <<<"${TARGETS:-direct berth haproxy nginx}"
 for t in "${TARGETS[@]}"; do
   hdr=(); [[ -n "${HOSTHDR[$t]}" ]] && hdr=(-H "Host: ${HOSTHDR[$t]}")
   code="$(curl -s -o /dev/null -w '%{http_code}' "${hdr[@]}" "${URL[$t]}")"
@@ -201,9 +205,63 @@ done
 
 {
   echo "berth $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown), $(nproc) cores, $(uptime)"
+  echo "binary $BERTH ($(date -u -r "$BERTH" +%Y-%m-%dT%H:%M:%SZ))"
   { wrk -v 2>&1 | head -1; haproxy -v | head -1; nginx -v 2>&1; } || true
   echo "rounds=$ROUNDS duration=$DURATION conns=${CONNS[*]} wrk_threads=$WRK_THREADS proxy_threads=$PROXY_THREADS"
 } >"$OUT/machine.txt"
+
+if [[ "${PROFILE:-}" == 1 ]]; then
+  command -v perf >/dev/null || { echo "perf is not installed (apt-get install linux-perf)" >&2; exit 1; }
+  hdr=(-H "Host: $DNS")
+  timeout $((WARMUP + 20)) wrk -t"$WRK_THREADS" -c64 -d"${WARMUP}s" "${hdr[@]}" "${URL[berth]}" >/dev/null 2>&1 || true
+  # CPU per request and the counters, then where the cycles go, then the
+  # system calls (strace slows berth a lot: only the counts per request matter).
+  # TCP segments sent on the whole machine (mostly this benchmark): per
+  # request, 4 carry data (client, berth, target, berth); more are pure ACKs.
+  tcp_out() { awk '/^Tcp:/ { if (h) print $12; h = 1 }' /proc/net/snmp; }
+  before=$(cpu_ticks "$BERTH_PID")
+  segs=$(tcp_out)
+  (sleep $((DURATION - 1)); ss -tinH state established >"$WORK/ss.txt") &
+  perf stat -e task-clock,context-switches,cpu-migrations,page-faults -p "$BERTH_PID" -o "$OUT/profile-stat.txt" -- \
+    timeout $((DURATION + 30)) wrk -t"$WRK_THREADS" -c64 -d"${DURATION}s" --latency "${hdr[@]}" "${URL[berth]}" \
+    >"$OUT/profile-wrk-stat.txt" 2>&1 || true
+  echo "CPU ms: $(( ($(cpu_ticks "$BERTH_PID") - before) * 1000 / $(getconf CLK_TCK) ))" >>"$OUT/profile-wrk-stat.txt"
+  python3 "$HERE/tcp_segments.py" "$BERTH_ADDR:8080" "${BACKENDS[@]}" <"$WORK/ss.txt" >"$OUT/profile-tcp.txt" || true
+  echo "TCP segments sent: $(( $(tcp_out) - segs ))" >>"$OUT/profile-wrk-stat.txt"
+  PERF_DATA="${PERF_DATA:-$WORK/perf.data}"
+  perf record -g -F 999 -o "$PERF_DATA" -p "$BERTH_PID" -- \
+    timeout $((DURATION + 30)) wrk -t"$WRK_THREADS" -c64 -d"${DURATION}s" "${hdr[@]}" "${URL[berth]}" \
+    >"$OUT/profile-wrk-perf.txt" 2>&1 || true
+  # Flat (self time by symbol, by binary) and inclusive (children) views.
+  { perf report -i "$PERF_DATA" --no-children --sort dso --stdio -g none 2>/dev/null || true; } \
+    | grep -E '^ +[0-9]' >"$OUT/profile-perf-dso.txt" || true
+  { perf report -i "$PERF_DATA" --no-children --sort dso,symbol --stdio -g none 2>/dev/null || true; } \
+    | grep -E '^ +[0-9]' | sed 's/  */ /g; s/ -  *- *$//' | head -150 >"$OUT/profile-perf.txt" || true
+  { perf report -i "$PERF_DATA" --no-children --sort dso,symbol --stdio -g none 2>/dev/null || true; } \
+    | python3 "$HERE/profile_breakdown.py" >"$OUT/profile-breakdown.txt" || true
+  { perf report -i "$PERF_DATA" --children --sort symbol --stdio -g none 2>/dev/null || true; } \
+    | grep -E '^ +[0-9]' | sed 's/  */ /g; s/ -  *- *$//' | head -150 >"$OUT/profile-perf-children.txt" || true
+  timeout $((DURATION + 30)) strace -c -f -p "$BERTH_PID" -o "$OUT/profile-strace.txt" &
+  STRACE_PID=$!
+  sleep 1
+  timeout $((DURATION + 30)) wrk -t"$WRK_THREADS" -c64 -d"${DURATION}s" "${hdr[@]}" "${URL[berth]}" >"$OUT/profile-wrk-strace.txt" 2>&1 || true
+  sleep 1
+  kill -INT "$STRACE_PID" 2>/dev/null || true
+  wait "$STRACE_PID" 2>/dev/null || true
+  n=$(grep -oE '^ *[0-9]+ requests in' "$OUT/profile-wrk-strace.txt" | grep -oE '[0-9]+' || echo 0)
+  echo "requests during strace: $n" >>"$OUT/profile-strace.txt"
+  python3 - "$OUT/profile-strace.txt" "$n" <<'PY' | tee -a "$OUT/profile-strace.txt"
+import re, sys
+n = int(sys.argv[2]) or 1
+for line in open(sys.argv[1]):
+    m = re.match(r"\s*[\d.]+\s+[\d.]+\s+\d+\s+(\d+)\s+(?:(\d+)\s+)?(\w+)$", line)
+    if m and m.group(3) != "total":
+        print("%-16s %6.2f per request" % (m.group(3), int(m.group(1)) / n))
+PY
+  cat "$OUT/profile-stat.txt"; grep -E 'Requests/sec|CPU ms|requests in|segments' "$OUT/profile-wrk-stat.txt"
+  cat "$OUT/profile-tcp.txt" "$OUT/profile-perf-dso.txt" "$OUT/profile-breakdown.txt"; head -60 "$OUT/profile-perf.txt"
+  exit 0
+fi
 
 for r in $(seq "$ROUNDS"); do
   for t in "${TARGETS[@]}"; do

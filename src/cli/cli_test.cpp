@@ -45,6 +45,21 @@ TEST(Options, ServeAndEnv) {
   EXPECT_EQ(parse({"berth"})->command, Command::kHelp);
 }
 
+TEST(Options, ServeTimeouts) {
+  auto d = parse({"berth", "serve"});
+  ASSERT_OK(d);
+  EXPECT_EQ(d->header_timeout_seconds, 10u);
+  EXPECT_EQ(d->idle_timeout_seconds, 60u);
+  auto o = parse({"berth", "serve", "--header-timeout", "2", "--idle-timeout=5"});
+  ASSERT_OK(o);
+  EXPECT_EQ(o->header_timeout_seconds, 2u);
+  EXPECT_EQ(o->idle_timeout_seconds, 5u);
+  EXPECT_FALSE(parse({"berth", "serve", "--header-timeout", "0"}).ok());
+  EXPECT_FALSE(parse({"berth", "serve", "--idle-timeout", "4001"}).ok());
+  EXPECT_FALSE(parse({"berth", "serve", "--header-timeout", "1.5"}).ok());
+  EXPECT_FALSE(parse({"berth", "env", "--idle-timeout", "5"}).ok());
+}
+
 TEST(Options, ConsoleUrl) {
   auto o = parse({"berth", "console-url", "--data-dir", "/d"});
   ASSERT_TRUE(o.ok()) << o.error().message;

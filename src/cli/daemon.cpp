@@ -71,6 +71,8 @@ int run_serve(const Options& options) {
   Router router(front_door, options.metrics_unauthenticated);
   net::ServerOptions server_options;
   server_options.max_body_bytes = api::kMaxApiBodyBytes;
+  server_options.header_timeout = std::chrono::seconds(options.header_timeout_seconds);
+  server_options.idle_timeout = std::chrono::seconds(options.idle_timeout_seconds);
   BufferedAccessLog access_log(access_log_fd);
   if (access_log_fd >= 0) server_options.access_log = access_log.logger();
   net::HttpServer server(loops, [&router](net::Request& r) { return router.handle(r); }, server_options);

@@ -6,7 +6,7 @@ namespace berth::cli {
 
 const char* const kUsage =
     "usage: berth serve  [--data-dir DIR] [--bind ADDR] [--port 4566] [--metrics-unauthenticated]\n"
-    "                    [--allow-loopback-targets]\n"
+    "                    [--allow-loopback-targets] [--header-timeout 10] [--idle-timeout 60]\n"
     "       berth env    [--unset] [--data-dir DIR]\n"
     "       berth status [--watch] [--data-dir DIR]\n"
     "       berth logs   <task-id-or-arn | service> [--cluster C] [--container NAME] [--follow] [--data-dir DIR]\n"
@@ -94,6 +94,15 @@ Result<Options> parse_options(std::span<char* const> args) {
       s = flag(o.allow_loopback_targets);
     } else if (name == "--metrics-unauthenticated" && serve) {
       s = flag(o.metrics_unauthenticated);
+    } else if ((name == "--header-timeout" || name == "--idle-timeout") && serve) {
+      std::string v;
+      s = take(v);
+      unsigned seconds = 0;
+      auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), seconds);
+      // 1 to 4000 seconds, the range of ALB's idle_timeout.timeout_seconds.
+      if (s && (ec != std::errc() || ptr != v.data() + v.size() || seconds < 1 || seconds > 4000))
+        s = Error::invalid("Usage", "bad " + std::string(name) + ": " + v + " (seconds, 1 to 4000)");
+      (name == "--header-timeout" ? o.header_timeout_seconds : o.idle_timeout_seconds) = seconds;
     } else if (name == "--port" && serve) {
       std::string v;
       s = take(v);

@@ -1,7 +1,7 @@
 // cli/options: the `berth` command line (DESIGN.md, "Interface contract").
 //
 //   berth serve  [--data-dir DIR] [--bind ADDR] [--port 4566] [--metrics-unauthenticated]
-//                [--allow-loopback-targets]
+//                [--allow-loopback-targets] [--header-timeout 10] [--idle-timeout 60]
 //   berth env    [--unset] [--data-dir DIR]
 //   berth status [--watch] [--data-dir DIR]
 //   berth logs   <task-id-or-arn | service> [--cluster C] [--container NAME] [--follow] [--data-dir DIR]
@@ -34,6 +34,11 @@ struct Options {
   // serve: IP targets on 127.0.0.0/8 even with a non-loopback --bind (they
   // are always allowed on a loopback one).
   bool allow_loopback_targets = false;
+  // serve, the API port: seconds a client has to send a whole request head
+  // (a new connection from its accept, a keep-alive one from its first byte),
+  // and seconds a keep-alive connection may sit idle between requests.
+  uint32_t header_timeout_seconds = 10;
+  uint32_t idle_timeout_seconds = 60;
   bool unset = false;     // env: print the lines that undo it
   bool watch = false;     // status: redraw every second
   std::string target;     // logs: a task id or ARN, or a service name; export: "cloudformation"

@@ -6,6 +6,8 @@
 
 #include <atomic>
 #include <filesystem>
+#include <map>
+#include <mutex>
 #include <system_error>
 
 #include "core/log.h"
@@ -80,16 +82,33 @@ Result<std::shared_ptr<TaskRuntimeWiring>> TaskRuntimeWiring::start(DaemonContex
   fs::path layouts = fs::path(ctx.data_dir) / "runtime" / "layouts";
   ecr::Ecr* registry = w->ecr_.get();
   const DaemonContext* context = &ctx;
-  o.resolve_image = [registry, layouts, context](const std::string& image) -> Result<runtime::ImageSource> {
+  // Layouts written, by the registry's digest of the image (content
+  // addressed: the same digest is always the same layout). A cached image
+  // then costs a tag lookup, not a layout of hard links per task start.
+  struct Layouts {
+    std::mutex mutex;
+    std::map<std::string, runtime::ImageSource> by_image_digest;
+  };
+  auto written_layouts = std::make_shared<Layouts>();
+  o.resolve_image = [registry, layouts, context, written_layouts](const std::string& image) -> Result<runtime::ImageSource> {
     auto ref = parse_image_reference(image);
     if (!ref) return cannot_pull(image, "invalid reference format");
     if (!is_our_registry(ref->host, *context)) return cannot_pull(image, "not found (only this berth's registry is reachable)");
-    static std::atomic<uint64_t> counter{0};
+    auto digest = registry->image_digest(ref->repository, ref->reference);
+    if (!digest) return cannot_pull(image, digest.error().message);
     std::error_code ec;
+    {
+      std::lock_guard lock(written_layouts->mutex);
+      auto it = written_layouts->by_image_digest.find(*digest);
+      if (it != written_layouts->by_image_digest.end() && fs::exists(fs::path(it->second.layout_dir) / "index.json", ec))
+        return it->second;
+    }
+    static std::atomic<uint64_t> counter{0};
     fs::create_directories(layouts, ec);
     fs::path tmp = layouts / (".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter.fetch_add(1)));
     fs::remove_all(tmp, ec);
-    auto written = registry->write_oci_layout(ref->repository, ref->reference, tmp, "latest");
+    // By digest: a tag moved meanwhile does not change what this task runs.
+    auto written = registry->write_oci_layout(ref->repository, *digest, tmp, "latest");
     if (!written) {
       fs::remove_all(tmp, ec);
       return cannot_pull(image, written.error().message);
@@ -98,7 +117,10 @@ Result<std::shared_ptr<TaskRuntimeWiring>> TaskRuntimeWiring::start(DaemonContex
     fs::rename(tmp, dir, ec);
     if (ec) fs::remove_all(tmp, ec);  // already there (same digest, same content)
     if (!fs::exists(dir / "index.json", ec)) return cannot_pull(image, "cannot write the image layout");
-    return runtime::ImageSource{dir.string(), written->manifest_digest, "latest", "", ""};
+    runtime::ImageSource source{dir.string(), written->manifest_digest, "latest", "", ""};
+    std::lock_guard lock(written_layouts->mutex);
+    written_layouts->by_image_digest[*digest] = source;
+    return source;
   };
   w->runtime_ = std::make_unique<runtime::RuncTaskRuntime>(std::move(o));
   if (const Status& ready = w->runtime_->startup_status(); !ready) return ready.error();

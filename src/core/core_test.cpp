@@ -78,6 +78,26 @@ TEST_F(DurableFileTest, FailuresAreReportedWithTheirCause) {
   EXPECT_EQ(entries(), 1u) << "a temp file was left behind";
 }
 
+TEST_F(DurableFileTest, AtomicallyThenSyncedInTwoSteps) {
+  std::string path = (dir_ / "task.json").string();
+  ASSERT_TRUE(write_file_atomically(path, "{\"v\":1}").ok());
+  auto s = write_file_atomically(path, "{\"v\":2}", 0640);
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  // Readers see the whole new file at once, before any sync.
+  EXPECT_EQ(read(path), "{\"v\":2}");
+  struct stat st {};
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0640u);
+  EXPECT_EQ(entries(), 1u) << "a temp file was left behind";
+  auto synced = sync_file(path);
+  EXPECT_TRUE(synced.ok()) << synced.error().message;
+  EXPECT_EQ(read(path), "{\"v\":2}");
+  // A file that is not there cannot be made durable: said, with its name.
+  auto gone = sync_file((dir_ / "gone.json").string());
+  ASSERT_FALSE(gone.ok());
+  EXPECT_NE(gone.error().message.find("gone.json"), std::string::npos) << gone.error().message;
+}
+
 TEST(GoDuration, ParsesGoSyntax) {
   EXPECT_EQ(parse_go_duration("5s"), std::chrono::nanoseconds(5s));
   EXPECT_EQ(parse_go_duration("300ms"), std::chrono::nanoseconds(300ms));

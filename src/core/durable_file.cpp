@@ -22,9 +22,9 @@ std::string directory_of(const std::string& path) {
   return path.substr(0, slash);
 }
 
-}  // namespace
+enum class Sync { kNow, kLater };
 
-Status write_file_durably(const std::string& path, std::string_view content, mode_t mode, IfExists if_exists) {
+Status write_file(const std::string& path, std::string_view content, mode_t mode, IfExists if_exists, Sync sync) {
   // Unique per process and call: two writers of one file never share a temp.
   static std::atomic<uint64_t> counter{0};
   std::string tmp = path + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter.fetch_add(1));
@@ -44,7 +44,7 @@ Status write_file_durably(const std::string& path, std::string_view content, mod
     if (n == 0) return give_up("write", EIO);
     done += static_cast<size_t>(n);
   }
-  if (::fsync(fd) != 0) return give_up("fsync", errno);
+  if (sync == Sync::kNow && ::fsync(fd) != 0) return give_up("fsync", errno);
   int closed = ::close(fd);
   fd = -1;
   if (closed != 0) return give_up("close", errno);
@@ -60,6 +60,26 @@ Status write_file_durably(const std::string& path, std::string_view content, mod
     ::unlink(tmp.c_str());
   }
   // The rename is durable once the directory entry is.
+  return sync == Sync::kNow ? sync_directory(directory_of(path)) : Status(Ok{});
+}
+
+}  // namespace
+
+Status write_file_durably(const std::string& path, std::string_view content, mode_t mode, IfExists if_exists) {
+  return write_file(path, content, mode, if_exists, Sync::kNow);
+}
+
+Status write_file_atomically(const std::string& path, std::string_view content, mode_t mode) {
+  return write_file(path, content, mode, IfExists::kReplace, Sync::kLater);
+}
+
+Status sync_file(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return failed("open", path, errno);
+  int synced = ::fsync(fd);
+  int err = errno;
+  ::close(fd);
+  if (synced != 0) return failed("fsync", path, err);
   return sync_directory(directory_of(path));
 }
 

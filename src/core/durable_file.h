@@ -29,6 +29,15 @@ enum class IfExists {
 Status write_file_durably(const std::string& path, std::string_view content, mode_t mode = 0600,
                           IfExists if_exists = IfExists::kReplace);
 
+// The same in two steps, for a writer with other work to do meanwhile:
+// write_file_atomically replaces the file at once (temp file, rename: a
+// killed process leaves the old file or the whole new one, and readers
+// see either), and sync_file later makes it survive a power cut (fsync of
+// the file, then of its directory). Until sync_file returns, a power cut
+// may leave the old file, none, or (on some filesystems) a torn one.
+Status write_file_atomically(const std::string& path, std::string_view content, mode_t mode = 0600);
+Status sync_file(const std::string& path);
+
 // fsync of a directory: makes the entries created or renamed in it durable
 // (a new subdirectory, for instance, before a file in it is relied on).
 Status sync_directory(const std::string& dir);

@@ -24,6 +24,7 @@
 #include "ecr/blob_store.h"
 #include "ecr/catalog.h"
 #include "ecr/ecr_service.h"
+#include "ecr/image_store.h"
 #include "ecr/oci_layout.h"
 #include "ecr/registry.h"
 #include "ecr/upload_sessions.h"
@@ -57,6 +58,14 @@ class Ecr {
   Result<LayoutWritten> write_oci_layout(std::string_view repository, std::string_view reference,
                                          const std::filesystem::path& out_dir, std::string_view ref_name = "latest") {
     return ecr::write_oci_layout(catalog_, blobs_, repository, reference, out_dir, ref_name);
+  }
+  // The registry's digest of what `reference` (a tag or a digest) names now:
+  // a catalog read, for the runtime to tell whether the layout it wrote for
+  // an earlier task still holds this image.
+  Result<std::string> image_digest(std::string_view repository, std::string_view reference) {
+    auto image = resolve_image(catalog_, repository, reference);
+    if (!image) return std::move(image).error();
+    return std::move(image->digest);
   }
 
   Ecr(store::Database& db, BlobStore blobs, EcrOptions options, RegistryAccess access);

@@ -1,6 +1,7 @@
 #include "net/http_server.h"
 
 #include <sys/sendfile.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <boost/asio/as_tuple.hpp>
@@ -16,7 +17,9 @@
 #include <boost/beast/http/read.hpp>
 
 #include <charconv>
+#include <ctime>
 #include <future>
+#include <tuple>
 #include <unordered_set>
 
 #include "core/log.h"
@@ -29,6 +32,9 @@ namespace beast = boost::beast;
 using SteadyTime = std::chrono::steady_clock::time_point;
 constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
 constexpr SteadyTime kNoDeadline = SteadyTime::max();
+// The first read of a request: a whole API request head (and a small body)
+// fits; the buffer grows for more.
+constexpr size_t kReadSize = 4096;
 
 namespace detail {
 
@@ -68,6 +74,16 @@ std::string_view cached_http_date() {
   return text;
 }
 
+// steady_clock at the kernel tick's resolution, read without the TSC: deadlines
+// are armed several times per request but only checked by the sweeper, every
+// sweep_interval, so a few milliseconds of lag do not matter. (Same clock as
+// steady_clock: CLOCK_MONOTONIC.)
+SteadyTime coarse_now() {
+  timespec ts;
+  ::clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+  return SteadyTime(std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec));
+}
+
 std::string endpoint_text(const tcp::endpoint& e) {
   auto addr = e.address();
   std::string host = addr.to_string();
@@ -83,7 +99,7 @@ class Session {
     remote_ = socket_.remote_endpoint(ec);
     local_ = socket_.local_endpoint(ec);
     socket_.set_option(tcp::no_delay(true), ec);
-    socket_.native_non_blocking(true, ec);
+    socket_.non_blocking(true, ec);  // read_header reads once without waiting
     loop_.sessions.insert(this);
     state_.connections.fetch_add(1);
   }
@@ -120,11 +136,13 @@ class Session {
   enum class ReadOutcome { kRequest, kClosed, kTooLarge, kBad };
   Task<ReadOutcome> read_header();
   Task<bool> write_response(Response& response, bool keep_alive);
+  bool send_now(std::string_view& a, std::string_view& b);
   Task<bool> write_all(std::string_view a, std::string_view b = {});
+  Task<bool> write_rest(std::string_view a, std::string_view b);
   Task<bool> send_file(const FileRange& file);
   Task<bool> drain_body();
   Task<void> reply_and_close(http::status status);
-  void arm(std::chrono::milliseconds d) { deadline_ = std::chrono::steady_clock::now() + d; }
+  void arm(std::chrono::milliseconds d) { deadline_ = coarse_now() + d; }
   void disarm() { deadline_ = kNoDeadline; }
   void log_access(const Response& response, uint64_t bytes, SteadyTime started);
 
@@ -176,34 +194,55 @@ Task<Session::ReadOutcome> Session::read_header() {
   // The body limit is enforced by Request, since a handler may raise it
   // after seeing the header (Beast would reject the header itself).
   parser_->body_limit(boost::none);
+  parser_->eager(false);  // stop at the end of the header
   body_read_ = 0;
   body_failed_ = false;
   body_too_large_ = false;
   continue_sent_ = false;
   body_limit_ = state_.options.max_body_bytes;
 
+  // A new connection's head is due header_timeout after its accept; a
+  // keep-alive connection's next head, header_timeout after its first byte.
+  bool due_since_accept = false;
   if (buffer_.size() == 0) {
     idle_ = true;
     if (state_.draining) co_return ReadOutcome::kClosed;
     // A new connection owes us a header now; only between requests of a
     // keep-alive connection may the client sit idle longer.
     arm(first_request_ ? state_.options.header_timeout : state_.options.idle_timeout);
-    auto [ec, n] = co_await socket_.async_read_some(buffer_.prepare(16 * 1024), kUseTuple);
+    boost::system::error_code ec;
+    size_t n = socket_.read_some(buffer_.prepare(kReadSize), ec);  // non-blocking: the next request may be here
+    if (ec == asio::error::would_block || ec == asio::error::try_again) {
+      // Nothing yet: an idle connection holds no buffer while it waits, so
+      // 10,000 of them cost little more than their sockets.
+      buffer_ = beast::flat_buffer();
+      std::tie(ec) = co_await socket_.async_wait(tcp::socket::wait_read, kUseTuple);
+      if (!ec) n = socket_.read_some(buffer_.prepare(kReadSize), ec);
+    }
     if (ec) co_return ReadOutcome::kClosed;
     buffer_.commit(n);
+    due_since_accept = first_request_;
   }
   idle_ = false;
-  arm(state_.options.header_timeout);
-  auto [ec, n] = co_await http::async_read_header(socket_, buffer_, *parser_, kUseTuple);
-  if (!ec) {
-    first_request_ = false;
-    co_return ReadOutcome::kRequest;
+  if (!due_since_accept) arm(state_.options.header_timeout);
+  // The header is parsed here from what is buffered, reading more only while
+  // it is incomplete. (Beast's async_read_header does the same, but posts its
+  // completion when no read was needed: one more trip through the scheduler
+  // on nearly every request.)
+  for (;;) {
+    boost::system::error_code ec;
+    buffer_.consume(parser_->put(buffer_.data(), ec));
+    if (!ec) {
+      first_request_ = false;
+      co_return ReadOutcome::kRequest;
+    }
+    if (ec == http::error::header_limit) co_return ReadOutcome::kTooLarge;
+    if (ec != http::error::need_more) co_return ReadOutcome::kBad;
+    auto [read_ec, n] = co_await socket_.async_read_some(buffer_.prepare(16 * 1024), kUseTuple);
+    buffer_.commit(n);
+    if (read_ec == asio::error::eof && parser_->got_some()) co_return ReadOutcome::kBad;  // a cut-off header
+    if (read_ec) co_return ReadOutcome::kClosed;
   }
-  if (ec == http::error::header_limit || ec == http::error::buffer_overflow) co_return ReadOutcome::kTooLarge;
-  if (ec == http::error::end_of_stream || ec == asio::error::eof || ec == asio::error::operation_aborted ||
-      ec == asio::error::connection_reset || ec == asio::error::bad_descriptor)
-    co_return ReadOutcome::kClosed;
-  co_return ReadOutcome::kBad;
 }
 
 Task<Result<size_t>> Session::read_body_some(char* data, size_t size) {
@@ -283,7 +322,34 @@ Task<bool> Session::drain_body() {
   }
 }
 
+// One sendmsg of a then b, straight away: a response nearly always fits the
+// socket buffer, and asio's async_write would complete through the
+// scheduler even when its first attempt sent everything. False when the
+// socket failed; otherwise a and b keep what the socket did not take.
+bool Session::send_now(std::string_view& a, std::string_view& b) {
+  iovec iov[2] = {{const_cast<char*>(a.data()), a.size()}, {const_cast<char*>(b.data()), b.size()}};
+  msghdr msg{};
+  msg.msg_iov = iov;
+  msg.msg_iovlen = b.empty() ? 1 : 2;
+  ssize_t sent;
+  do {
+    sent = ::sendmsg(socket_.native_handle(), &msg, MSG_NOSIGNAL);
+  } while (sent < 0 && errno == EINTR);
+  if (sent < 0) return errno == EAGAIN || errno == EWOULDBLOCK;
+  size_t from_a = std::min(static_cast<size_t>(sent), a.size());
+  a.remove_prefix(from_a);
+  b.remove_prefix(static_cast<size_t>(sent) - from_a);
+  return true;
+}
+
 Task<bool> Session::write_all(std::string_view a, std::string_view b) {
+  if (!send_now(a, b)) co_return false;
+  if (a.empty() && b.empty()) co_return true;
+  co_return co_await write_rest(a, b);
+}
+
+// What send_now left: waits for the socket to take it.
+Task<bool> Session::write_rest(std::string_view a, std::string_view b) {
   std::array<asio::const_buffer, 2> buffers{asio::buffer(a.data(), a.size()), asio::buffer(b.data(), b.size())};
   auto [ec, n] = co_await asio::async_write(socket_, buffers, kUseTuple);
   co_return !ec;
@@ -396,7 +462,11 @@ Task<bool> Session::write_response(Response& response, bool keep_alive) {
       ok = co_await response.producer(writer) && co_await writer.finish();
     }
   } else {
-    ok = co_await write_all(head_, response.body);
+    // The common case, sent without another coroutine (whose frame would be
+    // allocated) unless the socket buffer is full.
+    std::string_view head = head_, body = response.body;
+    ok = send_now(head, body);
+    if (ok && !(head.empty() && body.empty())) ok = co_await write_rest(head, body);
   }
   disarm();
   if (response.file) {
@@ -434,7 +504,7 @@ Task<void> Session::run() {
       break;
     }
     disarm();
-    auto started = std::chrono::steady_clock::now();
+    auto started = state_.options.access_log ? std::chrono::steady_clock::now() : SteadyTime();
     Request request(*this);
     Response response;
     try {
@@ -449,7 +519,7 @@ Task<void> Session::run() {
     if (body_too_large_ && response.status != http::status::payload_too_large)
       response = Response(http::status::payload_too_large, "Payload Too Large\n");
     // The next request can only be read once this body is consumed.
-    bool body_clean = co_await drain_body();
+    bool body_clean = parser_->is_done() || co_await drain_body();  // no coroutine for a bodiless request
     bool keep_alive = !response.close && body_clean && message().keep_alive() && !state_.draining;
     uint64_t bytes = response.file ? response.file->length : response.body.size();
     bool written = co_await write_response(response, keep_alive);
@@ -470,6 +540,17 @@ Task<void> run_session(std::shared_ptr<HttpServer::State> state, LoopState& loop
   co_await session.run();
 }
 
+// Once a minute at most: a full descriptor table lasts, and every retry fails.
+void warn_accept_failure(const boost::system::error_code& ec) {
+  static std::atomic<int64_t> last_warned{0};
+  using std::chrono::steady_clock;
+  int64_t now = std::chrono::duration_cast<std::chrono::seconds>(steady_clock::now().time_since_epoch()).count();
+  int64_t last = last_warned.load(std::memory_order_relaxed);
+  if (last != 0 && now - last < 60) return;
+  if (!last_warned.compare_exchange_strong(last, now)) return;
+  log::warn("http", "accept failed (", ec.message(), "); new connections wait until descriptors free up");
+}
+
 // `background` was counted up by whoever spawned these two loops, and
 // shutdown() waits for both to finish, so they may hold the state by pointer.
 Task<void> accept_loop(HttpServer::State* state, LoopState& loop, tcp::acceptor& acceptor) {
@@ -477,8 +558,10 @@ Task<void> accept_loop(HttpServer::State* state, LoopState& loop, tcp::acceptor&
     auto [ec, socket] = co_await acceptor.async_accept(kUseTuple);
     if (state->draining || ec == asio::error::operation_aborted || !acceptor.is_open()) break;
     if (ec) {
-      // Out of descriptors or a connection reset while queued: back off a
-      // moment rather than spin.
+      // Out of descriptors (EMFILE, ENFILE) or memory: back off a moment
+      // rather than spin. The connections wait in the backlog and are taken
+      // as descriptors free up; the acceptor never gives up.
+      warn_accept_failure(ec);
       asio::steady_timer pause(*loop.context, std::chrono::milliseconds(10));
       co_await pause.async_wait(kUseTuple);
       continue;

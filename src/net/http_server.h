@@ -13,7 +13,8 @@
 // Limits: a header over max_header_bytes gets 431, a body over the
 // request's body limit 413, an unparsable request 400; each closes the
 // connection. A client that sends a header too slowly is cut off after
-// header_timeout; an idle keep-alive connection after idle_timeout.
+// header_timeout; an idle keep-alive connection after idle_timeout. An idle
+// connection holds no read buffer, so thousands of them cost little.
 // Deadlines are enforced by one coarse sweeper per loop rather than a timer
 // per operation, which keeps the hot path free of timer churn.
 #pragma once
@@ -61,8 +62,11 @@ AccessLog make_access_log_to_fd(int fd);
 struct ServerOptions {
   size_t max_header_bytes = 16 * 1024;
   size_t max_body_bytes = 1024 * 1024;  // default per request; handlers may raise it
+  // A new connection's whole request head is due this long after its
+  // accept, a keep-alive connection's next one this long after its first
+  // byte: a head dribbled a byte at a time (slowloris) is cut off.
   std::chrono::milliseconds header_timeout{10'000};
-  std::chrono::milliseconds idle_timeout{60'000};
+  std::chrono::milliseconds idle_timeout{60'000};  // between requests of a keep-alive connection
   std::chrono::milliseconds body_timeout{60'000};   // per read, so a dribbling body is cut off
   std::chrono::milliseconds write_timeout{60'000};  // per write
   std::chrono::milliseconds sweep_interval{100};    // the deadline sweeper's resolution

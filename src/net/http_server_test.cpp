@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <fcntl.h>
+#include <sys/resource.h>
 
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -169,6 +170,80 @@ TEST(HttpServer, SilentNewConnectionIsCutOffAtHeaderTimeout) {
   auto start = std::chrono::steady_clock::now();
   EXPECT_TRUE(c.wait_closed(3000));
   EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
+}
+
+// Slowloris: a byte now and then does not extend the header's deadline.
+TEST(HttpServer, DribblingHeaderIsCutOffAtHeaderTimeout) {
+  ServerOptions options;
+  options.header_timeout = 300ms;
+  TestServer server(echo_handler(), options);
+  RawClient c(server.port());
+  std::string head = "GET / HTTP/1.1\r\nHost: t\r\nX-Slow: " + std::string(100, 'a');
+  auto start = std::chrono::steady_clock::now();
+  bool cut_off = false;
+  for (char byte : head) {  // 130 bytes, 50 ms apart: over 6 s if never cut off
+    if (!c.send(std::string_view(&byte, 1)) || c.wait_closed(50)) {
+      cut_off = true;
+      break;
+    }
+  }
+  EXPECT_TRUE(cut_off) << "a header dribbled one byte every 50 ms was never cut off";
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 3s);
+}
+
+// Out of descriptors, accept() fails: the acceptor backs off and takes the
+// queued connections once descriptors free up, instead of dying or spinning.
+TEST(HttpServer, AcceptorSurvivesRunningOutOfDescriptors) {
+  TestServer server(echo_handler());
+  constexpr int kClients = 4;
+  int fds[kClients];
+  for (int& fd : fds) fd = ::socket(AF_INET, SOCK_STREAM, 0);  // made before the limit drops
+  rlimit saved{};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &saved), 0);
+  int open_now = 0;
+  for (int fd = 0; fd < 65536; ++fd)
+    if (::fcntl(fd, F_GETFD) != -1) open_now = fd + 1;
+  rlimit tight = saved;
+  tight.rlim_cur = static_cast<rlim_t>(open_now);  // no descriptor above the highest open one
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &tight), 0);
+  std::vector<int> fillers;  // the holes below the limit, so the table is really full
+  for (int fd; fillers.size() < 4096 && (fd = ::open("/dev/null", O_RDONLY)) >= 0;) fillers.push_back(fd);
+  int probe = ::socket(AF_INET, SOCK_STREAM, 0);
+  int probe_errno = errno;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(server.port());
+  ::inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
+  bool connected = true;
+  for (int fd : fds) {
+    connected = connected && ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+    std::string_view get = "GET /after HTTP/1.1\r\nHost: t\r\n\r\n";
+    connected = connected && ::send(fd, get.data(), get.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(get.size());
+  }
+  // The server tries to accept these while the table is full; let a few of its retries fail.
+  pollfd p{fds[0], POLLIN, 0};
+  int early = ::poll(&p, 1, 100);
+  for (int fd : fillers) ::close(fd);
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &saved), 0);
+  EXPECT_EQ(probe, -1) << "the lowered limit did not bite";
+  EXPECT_EQ(probe_errno, EMFILE);
+  EXPECT_EQ(early, 0) << "a connection was answered while the server had no descriptor for it";
+  EXPECT_TRUE(connected) << "connections wait in the backlog while the server is out of descriptors";
+  for (int fd : fds) {
+    std::string reply;
+    auto deadline = std::chrono::steady_clock::now() + 5s;
+    while (reply.find("q=") == std::string::npos && std::chrono::steady_clock::now() < deadline) {
+      pollfd q{fd, POLLIN, 0};
+      if (::poll(&q, 1, 100) <= 0) continue;
+      char buf[1024];
+      ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+      if (n <= 0) break;
+      reply.append(buf, static_cast<size_t>(n));
+    }
+    EXPECT_NE(reply.find("200 OK"), std::string::npos) << "not served once descriptors were back: " << reply;
+    ::close(fd);
+  }
+  if (probe >= 0) ::close(probe);
 }
 
 TEST(HttpServer, IdleConnectionIsClosed) {

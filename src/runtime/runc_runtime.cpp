@@ -528,14 +528,16 @@ Result<TaskState> RuncTaskRuntime::start(const TaskSpec& spec) {
   std::error_code ec;
   fs::create_directories(root_ / "tasks" / spec.task_id, ec);
   if (ec) return fail(init_error("cannot create " + (root_ / "tasks" / spec.task_id).string() + ": " + ec.message()));
-  // The task's directory entry must survive a power cut with its record.
-  if (auto synced = sync_directory((root_ / "tasks").string()); !synced)
-    return fail(init_error(synced.error().message));
-  // Written before anything is made, again once it listens and once its
-  // containers run: a daemon killed at any point finds (and removes or
-  // adopts) what it made. Durably (core/durable_file.h), and a start that
-  // cannot record its task fails: a task no daemon can adopt would leak.
-  if (auto written = write_task_record(*task); !written) return fail(init_error(written.error().message));
+  // Written before anything is made and again once it listens: a daemon
+  // killed at any point finds (and removes or adopts) what it made. A start
+  // that cannot record its task fails: a task no daemon can adopt would leak.
+  // A kill needs the file only in the page cache; what a power cut would
+  // lose (the namespace, cgroup, mounts and containers) does not outlive it
+  // anyway. So only the second record is made durable, and meanwhile the
+  // containers start: the record survives a power cut before the task is
+  // reported started (core/durable_file.h).
+  if (auto written = write_task_record(*task, Durability::kAtomic); !written)
+    return fail(init_error(written.error().message));
   if (auto made = create_netns(task->netns); !made) {
     if (made.error().error_class != ErrorClass::kAlreadyExists) return fail(init_error(made.error().message));
     (void)delete_netns(task->netns);  // left by a task of the same id that was never cleaned
@@ -549,20 +551,34 @@ Result<TaskState> RuncTaskRuntime::start(const TaskSpec& spec) {
   double netns_ms = ms_since();
   if (auto listened = listen_all(*task); !listened) return fail(std::move(listened).error());
   double listen_ms = ms_since();
-  if (auto written = write_task_record(*task); !written) return fail(init_error(written.error().message));
+  if (auto written = write_task_record(*task, Durability::kAtomic); !written)
+    return fail(init_error(written.error().message));
+  // The record, its directory and the task's entry in tasks/, on disk.
+  Status synced = Ok{};
+  std::jthread syncing([&synced, dir = root_ / "tasks" / spec.task_id] {
+    synced = sync_file((dir / "task.json").string());
+    if (synced) synced = sync_directory(dir.parent_path().string());
+  });
+  auto fail_synced = [&](Error e) {
+    syncing.join();
+    return fail(std::move(e));
+  };
   ship_logs_of(*task);
   for (size_t i = 0; i < task->containers.size(); ++i) {
     // One with dependencies waits for the monitor (start_waiting_containers).
     if (!task->containers[i].spec.depends_on.empty()) continue;
     auto pid = run_container(*task, i, namespace_holder(*task));
-    if (!pid) return fail(std::move(pid).error());
+    if (!pid) return fail_synced(std::move(pid).error());
     auto& c = task->containers[i];
     c.pid = *pid;
     c.state.pid = *pid;
     c.state.status = ContainerStatus::kRunning;
     c.started = std::chrono::steady_clock::now();
   }
-  if (auto written = write_task_record(*task); !written) return fail(init_error(written.error().message));
+  // No record again with the containers' pids: adoption asks runc for
+  // them, or reads runc's pid file.
+  syncing.join();
+  if (!synced) return fail(init_error(synced.error().message));
   log::debug(kLog, "task ", spec.task_id, " started: netns at ", netns_ms, " ms, listening at ", listen_ms,
              " ms, running at ", ms_since(), " ms");
 
@@ -573,8 +589,10 @@ Result<TaskState> RuncTaskRuntime::start(const TaskSpec& spec) {
   return snapshot(*slot);
 }
 
-Status RuncTaskRuntime::write_task_record(const TaskRecord& task) {
-  return write_file_durably((root_ / "tasks" / task.spec.task_id / "task.json").string(), task_record_json(task));
+Status RuncTaskRuntime::write_task_record(const TaskRecord& task, Durability durability) {
+  std::string path = (root_ / "tasks" / task.spec.task_id / "task.json").string();
+  return durability == Durability::kDurable ? write_file_durably(path, task_record_json(task))
+                                            : write_file_atomically(path, task_record_json(task));
 }
 
 void RuncTaskRuntime::start_health_checks(TaskRecord& task) {
@@ -790,6 +808,14 @@ std::vector<TaskState> RuncTaskRuntime::adopt() {
       auto st = runc_.state(c.runc_id);
       bool running = st && st->status == "running" && st->pid > 0;
       if (running) c.pid = st->pid;
+      // The record holds no pid of a container the start ran (it is made
+      // durable before they run); runc's pid file does. Ours still (a
+      // runtime made again in this process), it gives the exit code below.
+      if (c.pid <= 0) {
+        std::ifstream pid_file(entry.path() / container_file_name(c.spec.name) / "pid");
+        int pid = 0;
+        if (pid_file >> pid && pid > 0) c.pid = pid;
+      }
       if (c.pid > 0) {
         int status = 0;
         pid_t r = ::waitpid(c.pid, &status, WNOHANG);

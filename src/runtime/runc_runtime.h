@@ -120,7 +120,10 @@ class RuncTaskRuntime final : public TaskRuntime {
   void start_waiting_containers();
   void start_health_check(TaskRecord& task, size_t index);
   // task.json, durably (core/durable_file.h); the error says why not.
-  Status write_task_record(const TaskRecord& task);
+  // kDurable: on disk when it returns; kAtomic: replaced at once, durable
+  // only after a sync_file (core/durable_file.h).
+  enum class Durability { kDurable, kAtomic };
+  Status write_task_record(const TaskRecord& task, Durability durability = Durability::kDurable);
   Status listen_all(TaskRecord& task);
   void start_health_checks(TaskRecord& task);
   void emit(const std::vector<TaskEvent>& events);

@@ -1,12 +1,38 @@
 #include "runtime/runc.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include "runtime/subprocess.h"
 #include "runtime/task_record.h"
 #include "core/testing/expect_ok.h"
 
 namespace berth::runtime {
 namespace {
+
+// The wait for a program's end (a pidfd here, polling on old kernels).
+TEST(Subprocess, ExitCodesOutputAndTimeout) {
+  auto done = run_program({"/bin/sh", "-c", "echo out; echo err >&2; exit 3"}, std::chrono::seconds(30));
+  ASSERT_TRUE(done.ok()) << done.error().message;
+  EXPECT_EQ(done->exit_code, 3);
+  EXPECT_EQ(done->out, "out\n");
+  EXPECT_EQ(done->err, "err\n");
+  // Without captured output (runc run -d's case) only the exit status ends the wait.
+  int null_fd = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
+  ASSERT_GE(null_fd, 0);
+  auto quiet = run_program_to_fd({"/bin/sh", "-c", "exit 0"}, null_fd, std::chrono::seconds(30));
+  ::close(null_fd);
+  ASSERT_TRUE(quiet.ok()) << quiet.error().message;
+  EXPECT_EQ(quiet->exit_code, 0);
+  auto killed = run_program({"/bin/sh", "-c", "kill -9 $$"}, std::chrono::seconds(30));
+  ASSERT_TRUE(killed.ok()) << killed.error().message;
+  EXPECT_EQ(killed->exit_code, 128 + 9);
+  // A program that outlives its timeout is killed and said to have timed out.
+  auto slow = run_program({"/bin/sleep", "30"}, std::chrono::milliseconds(200));
+  ASSERT_FALSE(slow.ok());
+  EXPECT_NE(slow.error().message.find("timed out"), std::string::npos) << slow.error().message;
+}
 
 TEST(Runc, ArgvFromOptions) {
   Runc runc("/d/runtime/runc");

@@ -4,9 +4,11 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -27,17 +29,33 @@ struct Fd {
   }
 };
 
-// Waits for `pid` until `deadline`, polling (a child of a multithreaded
-// process cannot be waited with a timeout otherwise, without pidfds
-// everywhere). Returns the wait status, or -1 on timeout.
+// Waits for `pid` until `deadline`. Returns the wait status, or -1 on
+// timeout. A pidfd wakes us the moment the child exits (a task start waits
+// for `runc run -d` this way: a polling interval would add up to its length
+// to every start); without one (an old kernel), polling with backoff.
 int wait_until(pid_t pid, Clock::time_point deadline) {
+  int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+  struct ClosePidfd {
+    int fd;
+    ~ClosePidfd() {
+      if (fd >= 0) ::close(fd);
+    }
+  } close_pidfd{pidfd};
   auto pause = std::chrono::microseconds(200);
   for (;;) {
     int status = 0;
     pid_t r = ::waitpid(pid, &status, WNOHANG);
     if (r == pid) return status;
     if (r < 0 && errno != EINTR) return 0;
-    if (Clock::now() >= deadline) return -1;
+    auto now = Clock::now();
+    if (now >= deadline) return -1;
+    if (pidfd >= 0) {
+      // Rounded up: a poll of 0 ms would spin until the deadline.
+      auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - now).count();
+      pollfd p{pidfd, POLLIN, 0};
+      (void)::poll(&p, 1, static_cast<int>(std::min<int64_t>(left, 60'000)));
+      continue;
+    }
     ::usleep(static_cast<useconds_t>(pause.count()));
     if (pause < std::chrono::milliseconds(10)) pause *= 2;
   }

@@ -341,7 +341,11 @@ struct ClientConn {
   Forwarded request;
   RequestParser::Facts facts;
   Forwarded response;
-  std::string extra;  // response fields the load balancer adds
+  // Kept here rather than in forward()'s coroutine frame, which it pushed
+  // over the 1020 bytes Asio's per-thread frame cache recycles.
+  std::optional<ResponseParser> response_parser;
+  std::string extra;         // response fields the load balancer adds
+  std::string chunk_prefix;  // a re-chunked body's size line
   std::vector<std::pair<std::string_view, std::string_view>> header_views;
 };
 
@@ -406,6 +410,57 @@ void append_sticky_cookies(std::string& out, const GroupRoute& group, const Targ
   // AWSALBCORS is the same cookie for cross-origin requests (SameSite=None).
   out += "Set-Cookie: AWSALB=" + value + "; Expires=" + expires + "; Path=/\r\n";
   out += "Set-Cookie: AWSALBCORS=" + value + "; Expires=" + expires + "; Path=/; SameSite=None\r\n";
+}
+
+// The response bytes towards the client: the head (the first time) and the
+// body held so far, chunk-framed when the load balancer chunks it. A plain
+// function, not a coroutine lambda: no frame to allocate per request.
+std::array<asio::const_buffer, 5> response_pieces(ClientConn& c, bool with_head, bool chunk_out) {
+  c.chunk_prefix.clear();
+  std::string_view suffix;
+  if (chunk_out && !c.response.body.empty()) {
+    append_number(c.chunk_prefix, c.response.body.size(), 16);
+    c.chunk_prefix += "\r\n";
+    suffix = "\r\n";
+  }
+  return {asio::buffer(with_head ? std::string_view(c.response.head) : std::string_view()),
+          asio::buffer(with_head ? std::string_view(c.extra) : std::string_view()), asio::buffer(c.chunk_prefix),
+          asio::buffer(c.response.body), asio::buffer(suffix)};
+}
+
+// Sends the response on to the client: the head and the body held so far,
+// then the rest of a long body as the target sends it. The client
+// connection's keep-alive, or nothing when a connection broke midway (the
+// target's is then not reused). Its own coroutine so that forward()'s frame
+// stays under the 1020 bytes Asio's per-thread frame cache recycles (that
+// cache has 2 slots per thread, so frames of several sizes still churn:
+// about 3 mallocs per request remain, see bench/lb).
+Task<std::optional<bool>> relay_response(ClientConn& c, DeadlineList& deadlines, UpstreamConn& conn,
+                                         Watch& upstream, std::chrono::seconds idle, bool chunk_out, bool keep) {
+  ResponseParser& parser = *c.response_parser;
+  Watch client(deadlines, c.socket);
+  client.arm(idle);
+  bool head_sent = !co_await send_all(c.socket, response_pieces(c, true, chunk_out));
+  client.disarm();
+  if (!head_sent) co_return std::nullopt;
+  // The rest of a long body streams through.
+  while (!parser.is_done()) {
+    c.response.body.clear();
+    upstream.arm(idle);
+    beast::error_code ec = co_await pump(conn.socket, conn.buffer, parser);
+    if (ec) co_return std::nullopt;  // the head is out: all that is left is to end the connection
+    if (c.response.body.empty()) continue;
+    client.arm(idle);
+    bool written = !co_await send_all(c.socket, response_pieces(c, false, chunk_out));
+    client.disarm();
+    if (!written) co_return std::nullopt;
+  }
+  if (chunk_out) {
+    client.arm(idle);
+    auto e = co_await send_all(c.socket, asio::buffer(std::string_view("0\r\n\r\n")));
+    if (e) keep = false;
+  }
+  co_return keep;
 }
 
 struct Forwarding {
@@ -505,7 +560,7 @@ Task<Forwarding> forward(State& st, LoopSlot& slot, LoopMetrics& metrics, const 
 
       // The response head; interim 1xx answers (103 Early Hints, ...) are not passed on.
       Forwarded& r = c.response;
-      std::optional<ResponseParser> parser;
+      std::optional<ResponseParser>& parser = c.response_parser;
       beast::error_code ec;
       do {
         r.clear();
@@ -571,53 +626,16 @@ Task<Forwarding> forward(State& st, LoopSlot& slot, LoopMetrics& metrics, const 
       else if (c.facts.version < 11) extra += "Connection: keep-alive\r\n";
       extra += "\r\n";
 
-      Watch client(*slot.deadlines, c.socket);
-      auto send = [&](bool with_head) -> Task<bool> {
-        std::string prefix, suffix;
-        if (chunk_out && !r.body.empty()) {
-          append_number(prefix, r.body.size(), 16);
-          prefix += "\r\n";
-          suffix = "\r\n";
-        }
-        std::array<asio::const_buffer, 5> pieces{
-            asio::buffer(with_head ? std::string_view(r.head) : std::string_view()),
-            asio::buffer(with_head ? std::string_view(extra) : std::string_view()), asio::buffer(prefix),
-            asio::buffer(r.body), asio::buffer(suffix)};
-        client.arm(rc.idle);
-        auto e = co_await send_all(c.socket, pieces);
-        client.disarm();
-        co_return !e;
-      };
-      if (!co_await send(true)) {
+      std::optional<bool> relayed =
+          co_await relay_response(c, *slot.deadlines, *conn, upstream, rc.idle, chunk_out, keep);
+      if (!relayed) {
         out.keep_client = false;
         co_return out;
-      }
-      // The rest of a long body streams through.
-      while (!parser->is_done()) {
-        r.body.clear();
-        upstream.arm(rc.idle);
-        ec = co_await pump(conn->socket, conn->buffer, *parser);
-        if (ec) {
-          // The head is out: all that is left is to end the connection.
-          out.keep_client = false;
-          co_return out;
-        }
-        if (r.body.empty()) continue;
-        bool written = co_await send(false);
-        if (!written) {
-          out.keep_client = false;
-          co_return out;
-        }
-      }
-      if (chunk_out) {
-        client.arm(rc.idle);
-        auto e = co_await send_all(c.socket, asio::buffer(std::string_view("0\r\n\r\n")));
-        if (e) keep = false;
       }
       upstream.disarm();
       if (parser->keep_alive() && conn->buffer.size() == 0 && !st.stopped)
         slot.pool.put(target.key, std::move(conn), st.options.max_idle_per_target);
-      out.keep_client = keep;
+      out.keep_client = *relayed;
       co_return out;
     }
     if (next_target) tried = static_cast<long>(*index);
@@ -705,6 +723,9 @@ Task<void> serve_client(std::shared_ptr<State> st, size_t loop_index, tcp::socke
   // whole connection (a rule revoked later drops new connections only).
   auto table = st->groups ? st->groups() : ec2::SecurityGroupTable::empty();
   CountedConnection counted;
+  // The load balancer last admitted on this connection: the next request to
+  // it (the usual case) is not judged again.
+  std::string admitted_arn;
   {
     const Snapshot& snap = *st->current(slot);
     auto it = snap.ports.find(port);
@@ -713,6 +734,7 @@ Task<void> serve_client(std::shared_ptr<State> st, size_t loop_index, tcp::socke
                               [&](const LbRoute& lb) { return admitted(lb, source, port, *table); });
     if (first == it->second.load_balancers.end()) co_return;  // a security-group drop: close without an answer
     counted = metrics.connection_opened(first->arn);
+    admitted_arn = first->arn;
   }
   ClientConn c(std::move(socket));
   Watch watch(*slot.deadlines, c.socket);
@@ -733,6 +755,14 @@ Task<void> serve_client(std::shared_ptr<State> st, size_t loop_index, tcp::socke
     parser.body_limit(st->options.max_body_bytes);
     parser.eager(true);
     watch.arm(idle);
+    // Nothing here yet: wait without a read buffer, so an idle connection
+    // costs little more than its socket (10,000 of them, a few KiB each).
+    // The sweeper's close ends the wait; the read below then reports it.
+    boost::system::error_code aec;
+    if (c.in.size() == 0 && c.socket.available(aec) == 0 && !aec) {
+      c.in.shrink_to_fit();
+      co_await c.socket.async_wait(tcp::socket::wait_read, kUseTuple);
+    }
     beast::error_code rec = feed(parser, c.in);
     while (!rec && !parser.is_header_done()) rec = co_await pump(c.socket, c.in, parser, client_read_size(c.in));
     watch.disarm();
@@ -762,7 +792,10 @@ Task<void> serve_client(std::shared_ptr<State> st, size_t loop_index, tcp::socke
     view.headers = std::move(header_views);
     const LbRoute* lb = pick_load_balancer(port_it->second, view.host);
     if (!lb) break;
-    if (!admitted(*lb, source, port, *table)) break;  // drop
+    if (lb->arn != admitted_arn) {
+      if (!admitted(*lb, source, port, *table)) break;  // drop
+      admitted_arn = lb->arn;
+    }
     bool keep = parser.keep_alive() && !st->stopped;
     if (c.facts.method == beast::http::verb::trace) {
       metrics.elb_response(lb->arn, 405);
