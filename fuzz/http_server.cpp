@@ -10,6 +10,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -117,7 +118,10 @@ bool exchange(uint16_t port, std::string_view bytes, std::string& reply) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Server& s = server();
   std::string reply;
-  if (!exchange(s.port, std::string_view(reinterpret_cast<const char*>(data), size), reply)) std::abort();
+  if (!exchange(s.port, std::string_view(reinterpret_cast<const char*>(data), size), reply)) {
+    std::fprintf(stderr, "no connection to the server: %s\n", std::strerror(errno));
+    std::abort();
+  }
   if (!reply.empty() && !reply.starts_with("HTTP/1.")) {
     std::fprintf(stderr, "not an HTTP response: %.200s\n", reply.c_str());
     std::abort();

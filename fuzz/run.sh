@@ -3,6 +3,10 @@
 #
 #   fuzz/run.sh [target|all] [seconds]      default: all, 60 s each
 #
+# The seconds are CPU seconds of the fuzzer process, not wall time, so a
+# run on a busy machine (or under FUZZ_SCHED_IDLE=1, which lets it use only
+# idle CPU) still gets its whole budget.
+#
 # Builds build-fuzz/ with clang (ASan + UBSan + libFuzzer) if needed, runs
 # each target for the given time on its seeds (fuzz/seeds/<target>/, real
 # requests, see make_seeds.py) and corpus (fuzz/corpus/<target>/) with its
@@ -31,6 +35,24 @@ else
 fi
 
 results=$build/fuzz/results.txt
+runner=(nice -n 10)
+# libFuzzer's -timeout (per input) is wall time: on idle CPU only, a busy
+# machine can starve an input for many seconds, which is no hang of ours.
+timeout=${FUZZ_TIMEOUT:-10}
+if [[ ${FUZZ_SCHED_IDLE:-0} == 1 ]]; then
+  runner=(chrt --idle 0)
+  timeout=${FUZZ_TIMEOUT:-120}
+fi
+clock_ticks=$(getconf CLK_TCK)
+
+# User plus system CPU seconds of a process (fields 14 and 15 of its stat;
+# the command name in field 2 may hold spaces, so count after its ')').
+cpu_seconds() {
+  local stat
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || { echo 0; return; }
+  read -r -a fields <<<"${stat##*) }"
+  echo $(( (fields[11] + fields[12]) / clock_ticks ))
+}
 for t in $targets; do
   bin=$build/fuzz/fuzz_$t
   [[ -x $bin ]] || { echo "no fuzz target $t" >&2; exit 1; }
@@ -43,9 +65,19 @@ for t in $targets; do
   before=$(ls "$artifacts" | wc -l)
   # New inputs go to $work (the first corpus dir); the committed corpus is
   # read as seeds. Leaks are reported; a run stops at the first crash.
+  # libFuzzer's own limit is wall time, so it is set far out and the CPU
+  # budget is enforced here: SIGINT makes libFuzzer print its final stats.
   ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1} \
-    nice -n 10 "$bin" "$work" "fuzz/corpus/$t" "fuzz/seeds/$t" "${dict[@]}" -max_total_time="$seconds" -max_len=4096 -timeout=10 \
-    -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$artifacts/" >"$log" 2>&1 || true
+    "${runner[@]}" "$bin" "$work" "fuzz/corpus/$t" "fuzz/seeds/$t" "${dict[@]}" -max_total_time=$((seconds * 100)) \
+    -max_len=4096 -timeout="$timeout" -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$artifacts/" >"$log" 2>&1 &
+  pid=$!
+  cpu=0
+  while kill -0 "$pid" 2>/dev/null; do
+    cpu=$(cpu_seconds "$pid")
+    (( cpu >= seconds )) && { kill -INT "$pid" 2>/dev/null; break; }
+    sleep 2
+  done
+  wait "$pid" || true
   # The corpus kept is the smallest set that, beside the seeds, covers
   # what the old corpus and this run covered.
   merged=$build/fuzz/merged/$t
@@ -63,7 +95,7 @@ for t in $targets; do
   eps=$(grep -o 'exec/s: [0-9]*' <<<"$last" | grep -o '[0-9]*' || echo 0)
   corpus=$(ls "fuzz/corpus/$t" | wc -l)
   crashes=$(( $(ls "$artifacts" | wc -l) - before ))
-  line="$t seconds=$seconds execs=$execs exec/s=$eps cov=$cov ft=$ft corpus=$corpus new_crashes=$crashes"
+  line="$t cpu_seconds=$cpu execs=$execs exec/s=$eps cov=$cov ft=$ft corpus=$corpus new_crashes=$crashes"
   echo "$line" | tee -a "$results"
   if (( crashes > 0 )); then
     grep -m1 -E 'ERROR: |runtime error|deadly signal|uncaught exception|terminate called' "$log" || true
