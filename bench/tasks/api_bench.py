@@ -65,10 +65,7 @@ def main():
         uri = d.aws("ecr", "create-repository", "--repository-name", "bench")["repository"]["repositoryUri"]
         image = uri + ":latest"
         make_busybox_layout(os.path.join(work, "layout"), "latest")
-        password = subprocess.run(["/usr/bin/aws", "ecr", "get-login-password", "--endpoint-url", d.endpoint],
-                                  env=d.aws_env(), capture_output=True, text=True, check=True).stdout.strip()
-        subprocess.run(["skopeo", "copy", "-q", "--dest-tls-verify=false", "--dest-creds", "AWS:" + password,
-                        "oci:%s:latest" % os.path.join(work, "layout"), "docker://" + image], check=True)
+        d.push_layout(os.path.join(work, "layout"), image)
         ecs.create_cluster(clusterName="bench")
         ec2.run_instances(ImageId=ECS_AMI, InstanceType="t2.micro", MinCount=instances, MaxCount=instances,
                           UserData="ECS_CLUSTER=bench")
@@ -155,7 +152,7 @@ def main():
         result["loadavg"] = {"before": load_before, "after": loadavg()}
 
         # podman run -d of the same image, pulled from berth's registry.
-        pulled = None if os.environ.get("BENCH_PODMAN", "1") == "0" else subprocess.run(podman + ["pull", "-q", "--tls-verify=false", "--creds", "AWS:" + password,
+        pulled = None if os.environ.get("BENCH_PODMAN", "1") == "0" else subprocess.run(podman + ["pull", "-q", "--tls-verify=false", "--creds", "AWS:" + d.ecr_password(),
                                           "docker://" + image], capture_output=True, text=True)
         if pulled is None:
             pass

@@ -74,10 +74,7 @@ def main():
         uri = d.aws("ecr", "create-repository", "--repository-name", "bench")["repository"]["repositoryUri"]
         image = uri + ":latest"
         make_busybox_layout(os.path.join(work, "layout"), "latest")
-        password = subprocess.run(["/usr/bin/aws", "ecr", "get-login-password", "--endpoint-url", d.endpoint],
-                                  env=d.aws_env(), capture_output=True, text=True, check=True).stdout.strip()
-        subprocess.run(["skopeo", "copy", "-q", "--dest-tls-verify=false", "--dest-creds", "AWS:" + password,
-                        "oci:%s:latest" % os.path.join(work, "layout"), "docker://" + image], check=True)
+        d.push_layout(os.path.join(work, "layout"), image)
         ecs.create_cluster(clusterName="bench")
         ec2.run_instances(ImageId=ECS_AMI, InstanceType="t2.micro", MinCount=1, MaxCount=1,
                           UserData="ECS_CLUSTER=bench")

@@ -41,11 +41,7 @@ class ScalingUnderLoadTest(unittest.TestCase):
         cls.uri = d.aws("ecr", "create-repository", "--repository-name", "app")["repository"]["repositoryUri"]
         layout = os.path.join(cls.work, "layout")
         make_busybox_layout(layout, "latest")
-        push = subprocess.run(["skopeo", "copy", "-q", "--dest-tls-verify=false", "--dest-creds",
-                               "AWS:" + d.aws("ecr", "get-login-password"), "oci:%s:latest" % layout,
-                               "docker://%s:latest" % cls.uri], capture_output=True, text=True, timeout=120)
-        if push.returncode != 0:
-            raise RuntimeError("skopeo push: " + push.stderr)
+        d.push_layout(layout, cls.uri + ":latest")
         cls.vpc = d.aws("ec2", "describe-vpcs")["Vpcs"][0]["VpcId"]
         subnets = [s["SubnetId"] for s in d.aws("ec2", "describe-subnets")["Subnets"]][:2]
         open_group = d.aws("ec2", "create-security-group", "--group-name", "open", "--description", "open",

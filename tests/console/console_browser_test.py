@@ -77,11 +77,7 @@ class ConsoleBrowserTest(unittest.TestCase):
         uri = ecr.create_repository(repositoryName="outyet-image")["repository"]["repositoryUri"]
         layout = os.path.join(cls.work, "layout")
         outyet_layout(layout)
-        push = subprocess.run(["skopeo", "copy", "-q", "--dest-tls-verify=false", "--dest-creds",
-                               "AWS:" + d.aws("ecr", "get-login-password"), "oci:%s:latest" % layout,
-                               "docker://%s:latest" % uri], capture_output=True, text=True, timeout=120)
-        if push.returncode != 0:
-            raise RuntimeError("skopeo push: " + push.stderr)
+        d.push_layout(layout, uri + ":latest")
         vpc = ec2.describe_vpcs()["Vpcs"][0]["VpcId"]
         subnets = [s["SubnetId"] for s in ec2.describe_subnets()["Subnets"]][:2]
         ec2.create_key_pair(KeyName="outyet")

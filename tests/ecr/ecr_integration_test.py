@@ -86,8 +86,7 @@ class EcrIntegration(unittest.TestCase):
         layout = os.path.join(WORK, "layout-v1")
         digest = make_text_layout(layout, "v1", "hello v1\n")
         # skopeo push (OCI manifest kept as is)
-        run(["skopeo", "copy", "-q", "--dest-tls-verify=false", "--dest-creds", self.creds(),
-             "oci:%s:v1" % layout, "docker://%s:v1" % uri])
+        D.push_layout(layout, uri + ":v1", timeout=180)
         raw = run(["skopeo", "inspect", "--raw", "--tls-verify=false", "--creds", self.creds(),
                    "docker://%s:v1" % uri]).stdout
         self.assertEqual("sha256:" + hashlib.sha256(raw.encode()).hexdigest(), digest)
@@ -125,8 +124,7 @@ class EcrIntegration(unittest.TestCase):
         a, b = os.path.join(WORK, "img-a"), os.path.join(WORK, "img-b")
         make_text_layout(a, "t", "a\n")
         make_text_layout(b, "t", "b\n")
-        run(["skopeo", "copy", "-q", "--dest-tls-verify=false", "--dest-creds", self.creds(), "oci:%s:t" % a,
-             "docker://%s:v1" % uri])
+        D.push_layout(a, uri + ":v1", layout_tag="t", timeout=180)
         moved = run(["skopeo", "copy", "-q", "--dest-tls-verify=false", "--dest-creds", self.creds(),
                      "oci:%s:t" % b, "docker://%s:v1" % uri], check=False)
         self.assertNotEqual(moved.returncode, 0)
@@ -148,8 +146,7 @@ class EcrIntegration(unittest.TestCase):
                     "docker://%s:v1" % uri], check=False)
         self.assertNotEqual(gone.returncode, 0)
         aws("ecr", "create-repository", "--repository-name", "doomed")
-        run(["skopeo", "copy", "-q", "--dest-tls-verify=false", "--dest-creds", self.creds(), "oci:%s:t" % a,
-             "docker://%s/doomed:x" % REGISTRY])
+        D.push_layout(a, REGISTRY + "/doomed:x", layout_tag="t", timeout=180)
         aws("ecr", "delete-repository", "--repository-name", "doomed", "--force")
         missing = aws("ecr", "describe-repositories", "--repository-names", "doomed", check=False)
         self.assertIn("RepositoryNotFoundException", missing.stderr)

@@ -16,7 +16,6 @@ import json
 import os
 import shutil
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import time
@@ -87,11 +86,7 @@ class RunTask(unittest.TestCase):
         uri = repo["repositoryUri"]
         layout = os.path.join(self.work, "layout")
         make_busybox_layout(layout, "latest")
-        password = d.aws("ecr", "get-login-password")
-        push = subprocess.run(["skopeo", "copy", "-q", "--dest-tls-verify=false", "--dest-creds", "AWS:" + password,
-                               "oci:%s:latest" % layout, "docker://%s:latest" % uri],
-                              capture_output=True, text=True, timeout=120)
-        self.assertEqual(push.returncode, 0, push.stderr)
+        d.push_layout(layout, uri + ":latest")
 
         # A cluster with one container instance.
         d.aws("ecs", "create-cluster", "--cluster-name", "web")
@@ -189,11 +184,7 @@ class RunTask(unittest.TestCase):
         uri = repo["repositoryUri"]
         layout = os.path.join(self.work, "legacy-layout")
         make_busybox_layout(layout, "good")
-        password = d.aws("ecr", "get-login-password")
-        push = subprocess.run(["skopeo", "copy", "-q", "--dest-tls-verify=false", "--dest-creds", "AWS:" + password,
-                               "oci:%s:good" % layout, "docker://%s:good" % uri],
-                              capture_output=True, text=True, timeout=120)
-        self.assertEqual(push.returncode, 0, push.stderr)
+        d.push_layout(layout, uri + ":good")
         good = json.loads(d.aws("ecr", "batch-get-image", "--repository-name", "legacy",
                                 "--image-ids", "imageTag=good")["images"][0]["imageManifest"])
 
@@ -221,7 +212,7 @@ class RunTask(unittest.TestCase):
         # The registry itself refuses such a manifest today.
         put = d.request("PUT", "/v2/legacy/manifests/again", data,
                         {"Content-Type": bad["mediaType"], "Authorization": "Basic " +
-                         base64.b64encode(("AWS:" + password).encode()).decode()})
+                         base64.b64encode(("AWS:" + d.ecr_password()).encode()).decode()})
         self.assertEqual(put[0], 400, put)
 
         self.cluster_with_instance("legacy")

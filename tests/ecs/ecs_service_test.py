@@ -116,11 +116,7 @@ class ServiceTest(unittest.TestCase):
         cls.uri = d.aws("ecr", "create-repository", "--repository-name", "outyet-image")["repository"]["repositoryUri"]
         layout = os.path.join(cls.work, "layout")
         make_busybox_layout(layout, "latest")
-        push = subprocess.run(["skopeo", "copy", "-q", "--dest-tls-verify=false", "--dest-creds",
-                               "AWS:" + d.aws("ecr", "get-login-password"), "oci:%s:latest" % layout,
-                               "docker://%s:latest" % cls.uri], capture_output=True, text=True, timeout=120)
-        if push.returncode != 0:
-            raise RuntimeError("skopeo push: " + push.stderr)
+        d.push_layout(layout, cls.uri + ":latest")
         cls.vpc = d.aws("ec2", "describe-vpcs")["Vpcs"][0]["VpcId"]
         cls.subnets = [s["SubnetId"] for s in d.aws("ec2", "describe-subnets")["Subnets"]][:2]
         # The seed's groups: the ALB's open on its port, the instances' open to the ALB's group only.

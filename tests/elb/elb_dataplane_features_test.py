@@ -14,53 +14,33 @@ import email.utils
 import http.client
 import shutil
 import socket
-import subprocess
 import tempfile
-import http.server
 import json
 import os
 import random
 import sys
-import threading
 import time
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from berth_harness import Daemon  # noqa: E402
+from http_backend import HttpBackend  # noqa: E402
 from oci_images import BUSYBOX_INDEX_HTML, make_busybox_layout  # noqa: E402
 
 
-class Target:
+class Target(HttpBackend):
     """An HTTP/1.1 server on address:8080 that answers its name and the headers it got (JSON)."""
 
     def __init__(self, name, address):
-        self.name, self.address, self.hits = name, address, 0
-        target = self
+        self.name, self.hits = name, 0
+        super().__init__(address, self.answer)
 
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
-            def do_GET(self):
-                if self.path != "/health":
-                    target.hits += 1
-                body = json.dumps({"target": target.name,
-                                   "headers": [[k, v] for k, v in self.headers.items()]}).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-        self.server = http.server.ThreadingHTTPServer((address, 8080), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
+    def answer(self, request):
+        if request.path != "/health":
+            self.hits += 1
+        body = json.dumps({"target": self.name,
+                           "headers": [[k, v] for k, v in request.headers.items()]}).encode()
+        return 200, {"Content-Type": "application/json"}, body
 
 
 class DataPlaneFeaturesTest(unittest.TestCase):
@@ -273,10 +253,7 @@ class InstanceTargetThroughPrivateRoute(unittest.TestCase):
         uri = d.aws("ecr", "create-repository", "--repository-name", "private-httpd")["repository"]["repositoryUri"]
         layout = os.path.join(self.work, "layout")
         make_busybox_layout(layout, "latest")
-        push = subprocess.run(["skopeo", "copy", "-q", "--dest-tls-verify=false", "--dest-creds",
-                               "AWS:" + d.aws("ecr", "get-login-password"), "oci:%s:latest" % layout,
-                               "docker://%s:latest" % uri], capture_output=True, text=True, timeout=120)
-        self.assertEqual(push.returncode, 0, push.stderr)
+        d.push_layout(layout, uri + ":latest")
         cls.uri = uri
         return uri
 

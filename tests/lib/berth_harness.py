@@ -6,8 +6,9 @@ default, so a restarted daemon keeps its endpoint; port 0 lets the kernel
 pick); the daemon writes its endpoint into the data dir and the harness
 waits for GET /_berth/health. Clients: `aws()` runs the Debian aws CLI
 with --endpoint-url (Debian's awscli ignores AWS_ENDPOINT_URL), `client()`
-a boto3 client, `raw()` exact bytes. `sign()` is an independent SigV4
-signer, so tests can sign with a skewed clock or a wrong secret.
+a boto3 client, `raw()` exact bytes, `push_layout()` an OCI layout into
+its registry with skopeo. `sign()` is an independent SigV4 signer, so
+tests can sign with a skewed clock or a wrong secret.
 
 Tests import it with
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
@@ -62,6 +63,10 @@ class AwsError(AssertionError):
         self.code = m.group(1) if m else None
         self.returncode, self.stderr = returncode, stderr
         super().__init__("aws %s failed (%d): %s" % (" ".join(args), returncode, stderr.strip()))
+
+
+class PushError(AssertionError):
+    """A skopeo push into berth's registry that failed; the message carries skopeo's stderr."""
 
 
 class _Process:
@@ -258,6 +263,29 @@ class Daemon:
         finally:
             c.close()
 
+
+    def ecr_password(self):
+        """The registry password for user AWS, as users get it: `aws ecr get-login-password`."""
+        return self.aws("ecr", "get-login-password")
+
+    def push_layout(self, layout_dir, image, layout_tag=None, timeout=120):
+        """Pushes the image tagged layout_tag (default: image's tag) of the OCI
+        layout at layout_dir to berth's registry as image ("<repositoryUri>:<tag>")
+        with `skopeo copy`, logged in with ECR's password; raises PushError with
+        skopeo's stderr if it fails or takes longer than timeout seconds."""
+        name = image.rsplit("/", 1)[-1]
+        if ":" not in name:
+            raise ValueError("push_layout needs an image with a tag, got " + image)
+        tag = layout_tag or name.rsplit(":", 1)[1]
+        args = ["skopeo", "copy", "-q", "--dest-tls-verify=false", "--dest-creds", "AWS:" + self.ecr_password(),
+                "oci:%s:%s" % (layout_dir, tag), "docker://" + image]
+        try:
+            p = subprocess.run(args, capture_output=True, text=True, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise PushError("skopeo push of %s to %s took over %s s" % (layout_dir, image, timeout)) from None
+        if p.returncode != 0:
+            raise PushError("skopeo push of %s to %s failed (%d): %s"
+                            % (layout_dir, image, p.returncode, p.stderr.strip()))
 
     def aws_env(self, access_key=None, secret=None):
         env = dict(os.environ)

@@ -88,13 +88,7 @@ class TaskFixture(unittest.TestCase):
         cls.image = repo["repositoryUri"] + ":latest"
         layout = os.path.join(cls.work, "layout")
         make_busybox_layout(layout, "latest")
-        password = subprocess.run(["/usr/bin/aws", "ecr", "get-login-password", "--endpoint-url", cls.d.endpoint],
-                                  env=cls.d.aws_env(), capture_output=True, text=True, check=True).stdout.strip()
-        push = subprocess.run(["skopeo", "copy", "-q", "--dest-tls-verify=false", "--dest-creds", "AWS:" + password,
-                               "oci:%s:latest" % layout, "docker://" + cls.image],
-                              capture_output=True, text=True, timeout=120)
-        if push.returncode != 0:
-            raise RuntimeError("skopeo push failed: " + push.stderr)
+        cls.d.push_layout(layout, cls.image)
         vpc = cls.ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"][0]
         cls.vpc_id = vpc["VpcId"]
         cls.subnet = sorted(cls.ec2.describe_subnets()["Subnets"], key=lambda s: s["AvailabilityZone"])[0]

@@ -13,7 +13,6 @@ count (default 10000); the test process raises its own RLIMIT_NOFILE.
 import base64
 import hashlib
 import http.client
-import http.server
 import os
 import random
 import re
@@ -27,6 +26,7 @@ import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from berth_harness import Daemon  # noqa: E402
+from http_backend import HttpBackend  # noqa: E402
 
 HEADER_TIMEOUT = 3        # seconds: the API daemon's --header-timeout and the load balancer's idle timeout
 SLOW_CONNECTIONS = 500    # slowloris connections per attack
@@ -125,32 +125,6 @@ class Slowloris:
             s.close()
 
 
-class Backend:
-    """A plain HTTP/1.1 server on address:8080 answering "ok"."""
-
-    def __init__(self, address):
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
-            def do_GET(self):
-                self.send_response(200)
-                self.send_header("Content-Length", "2")
-                self.end_headers()
-                self.wfile.write(b"ok")
-
-        self.address = address
-        self.server = http.server.ThreadingHTTPServer((address, 8080), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
 class SlowClients(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -237,7 +211,8 @@ class SlowClients(unittest.TestCase):
         ec2, elb = d.client("ec2"), d.client("elbv2")
         vpc = ec2.describe_vpcs()["Vpcs"][0]["VpcId"]
         subnets = [s["SubnetId"] for s in ec2.describe_subnets()["Subnets"]][:2]
-        type(self).backend = Backend(self.prefix + ".10")
+        # A plain HTTP/1.1 server on address:8080 answering "ok".
+        type(self).backend = HttpBackend(self.prefix + ".10", lambda request: (200, {}, b"ok"))
         sg = ec2.create_security_group(GroupName="slow", Description="slow", VpcId=vpc)["GroupId"]
         ec2.authorize_security_group_ingress(GroupId=sg, IpPermissions=[{
             "IpProtocol": "tcp", "FromPort": 8201, "ToPort": 8201, "IpRanges": [{"CidrIp": "127.0.0.0/8"}]}])
