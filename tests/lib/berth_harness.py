@@ -263,7 +263,6 @@ class Daemon:
         finally:
             c.close()
 
-
     def ecr_password(self):
         """The registry password for user AWS, as users get it: `aws ecr get-login-password`."""
         return self.aws("ecr", "get-login-password")
