@@ -15,7 +15,10 @@
 # coverage beyond the seeds, so the corpus and its replay test stay small). Crashing
 # inputs go to fuzz/artifacts/<target>/ (not committed: once fixed, each
 # moves to fuzz/regressions/<target>/, which the replay tests run). Prints
-# a line per target: seconds, executions, cov, ft, corpus size, crashes.
+# a line per target: seconds, executions, cov, ft, corpus size, crashes, and
+# slow units (inputs that took over 10 s of wall time: on a starved machine
+# that is the scheduler's doing, so each is timed again alone before it
+# counts; see fuzz/README.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target=${1:-all}
@@ -62,7 +65,11 @@ for t in $targets; do
   dict=()
   [[ -f fuzz/dict/$t.dict ]] && dict=(-dict="fuzz/dict/$t.dict")
   log=$build/fuzz/$t.log
-  before=$(ls "$artifacts" | wc -l)
+  # Crashes, leaks, timeouts and OOMs; libFuzzer's slow-unit-* files apart.
+  count_crashes() { find "$artifacts" -maxdepth 1 -type f ! -name 'slow-unit-*' | wc -l; }
+  count_slow() { find "$artifacts" -maxdepth 1 -type f -name 'slow-unit-*' | wc -l; }
+  before=$(count_crashes)
+  slow_before=$(count_slow)
   # New inputs go to $work (the first corpus dir); the committed corpus is
   # read as seeds. Leaks are reported; a run stops at the first crash.
   # libFuzzer's own limit is wall time, so it is set far out and the CPU
@@ -94,8 +101,9 @@ for t in $targets; do
   ft=$(grep -o 'ft: [0-9]*' <<<"$last" | grep -o '[0-9]*' || echo 0)
   eps=$(grep -o 'exec/s: [0-9]*' <<<"$last" | grep -o '[0-9]*' || echo 0)
   corpus=$(ls "fuzz/corpus/$t" | wc -l)
-  crashes=$(( $(ls "$artifacts" | wc -l) - before ))
-  line="$t cpu_seconds=$cpu execs=$execs exec/s=$eps cov=$cov ft=$ft corpus=$corpus new_crashes=$crashes"
+  crashes=$(( $(count_crashes) - before ))
+  slow=$(( $(count_slow) - slow_before ))
+  line="$t cpu_seconds=$cpu execs=$execs exec/s=$eps cov=$cov ft=$ft corpus=$corpus new_crashes=$crashes slow_units=$slow"
   echo "$line" | tee -a "$results"
   if (( crashes > 0 )); then
     grep -m1 -E 'ERROR: |runtime error|deadly signal|uncaught exception|terminate called' "$log" || true

@@ -190,7 +190,10 @@ Status stop_tasks_on_instance(store::Tx& tx, std::string_view container_instance
 
 Status apply_task_status(store::Database& db, const TaskReport& report, WallTime now) {
   if (rank(report.last_status) < 0) return Error::invalid("InvalidParameterException", "Unknown task status " + report.last_status);
-  return db.transaction([&](store::Tx& tx) -> Status {
+  // Unsynced: the runtime reports again what runs after a restart (it adopts
+  // its tasks), so a report need not wait for the disk; the next synced
+  // commit carries it there.
+  return db.unsynced_transaction([&](store::Tx& tx) -> Status {
     auto found = find_task(tx, report.task_id);
     if (!found) return std::move(found).error();
     if (!*found) return Error::not_found("InvalidParameterException", "The referenced task was not found.");
@@ -294,7 +297,9 @@ struct TaskDispatcher::Shared : std::enable_shared_from_this<TaskDispatcher::Sha
     std::unique_lock lock(run_mutex);
     if (stopped || !launcher) return Ok{};
     bool relaunch = std::exchange(first_pass, false);
-    auto s = db.transaction([&](store::Tx& tx) -> Status {
+    // Unsynced: `launched` only spares a second launch() of a task, and the
+    // first pass after a restart launches every running task anyway.
+    auto s = db.unsynced_transaction([&](store::Tx& tx) -> Status {
       auto stmt = tx.prepare(
           "SELECT id, cluster, container_instance_id, launch_type, launched, desired_status, doc, eni_id FROM ecs_tasks "
           "WHERE last_status NOT IN ('STOPPED', 'DEACTIVATING') AND ((desired_status = 'RUNNING' AND (launched = 0 OR ?1)) OR "

@@ -538,10 +538,10 @@ Result<TaskState> RuncTaskRuntime::start(const TaskSpec& spec) {
   // reported started (core/durable_file.h).
   if (auto written = write_task_record(*task, Durability::kAtomic); !written)
     return fail(init_error(written.error().message));
-  if (auto made = create_netns(task->netns); !made) {
+  if (auto made = netns_pool_.create(task->netns); !made) {
     if (made.error().error_class != ErrorClass::kAlreadyExists) return fail(init_error(made.error().message));
     (void)delete_netns(task->netns);  // left by a task of the same id that was never cleaned
-    if (auto again = create_netns(task->netns); !again) return fail(init_error(again.error().message));
+    if (auto again = netns_pool_.create(task->netns); !again) return fail(init_error(again.error().message));
   }
   if (auto cg = create_task_cgroup(spec.task_id, spec.memory_mib, spec.cpu_shares); !cg)
     return fail(init_error(cg.error().message));

@@ -37,6 +37,7 @@
 #include "runtime/forwarder.h"
 #include "runtime/image_cache.h"
 #include "runtime/log_shipper.h"
+#include "runtime/netns.h"
 #include "runtime/ports.h"
 #include "runtime/runc.h"
 #include "runtime/runtime.h"
@@ -141,6 +142,7 @@ class RuncTaskRuntime final : public TaskRuntime {
   ImageCache images_;
   PortAllocator ports_;
   Forwarders forwarders_;
+  NetnsPool netns_pool_;  // a task's namespace ready before it starts
 
   mutable std::mutex mutex_;
   std::condition_variable_any changed_;

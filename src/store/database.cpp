@@ -1,5 +1,6 @@
 #include <sqlite3.h>
 
+#include <cstdlib>
 #include <exception>
 #include <string>
 #include <utility>
@@ -181,7 +182,8 @@ Database::~Database() = default;
 
 const std::string& Database::path() const { return shared_->path; }
 
-Status Database::run(bool read_only, Body body, void* ctx) {
+Status Database::run(Mode mode, Body body, void* ctx) {
+  const bool read_only = mode == Mode::kRead;
   detail::Shared& s = *shared_;
   if (s.owner.load() == std::this_thread::get_id()) {
     return Error::internal("store: transaction inside a transaction on the same Database");
@@ -191,6 +193,25 @@ Status Database::run(bool read_only, Body body, void* ctx) {
     std::unique_lock lock(s.mu);
     OwnerMark mark(s.owner);
     sqlite3* db = s.db;
+    // The level is the connection's, and SQLite reads it at COMMIT: set for
+    // this one transaction, FULL again however it ends.
+    struct Unsynced {
+      sqlite3* db;
+      bool on;
+      ~Unsynced() {
+        if (on) {
+          if (auto r = exec_raw(db, "PRAGMA synchronous=FULL"); !r.ok()) {
+            // Never left relaxed: every later commit would be unsynced.
+            log::error("store", "restoring synchronous=FULL failed: ", r.error().message);
+            std::abort();
+          }
+        }
+      }
+    } unsynced{db, false};
+    if (mode == Mode::kWriteUnsynced) {
+      if (auto r = exec_raw(db, "PRAGMA synchronous=NORMAL"); !r.ok()) return r;
+      unsynced.on = true;
+    }
     if (auto begin = exec_raw(db, read_only ? "BEGIN DEFERRED" : "BEGIN IMMEDIATE"); !begin.ok()) {
       return begin;
     }

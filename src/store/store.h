@@ -25,7 +25,10 @@
 //   delivered right after the current one. Subscribers may read and write
 //   the store.
 // - Durability: a transaction() that returned ok has been fsynced to the
-//   WAL; a crash at any point loses no acknowledged write.
+//   WAL; a crash at any point loses no acknowledged write. An
+//   unsynced_transaction() is written to the WAL but not fsynced: it
+//   survives a crash of the daemon (the page cache has it), not one of the
+//   machine, until the next transaction() syncs the log with it.
 #pragma once
 
 #include <cstdint>
@@ -161,13 +164,21 @@ class Database {
   // exception is rethrown). A COMMIT failure is returned as the error.
   template <class Fn>
   auto transaction(Fn&& fn) -> std::invoke_result_t<Fn&, Tx&> {
-    return run_typed(/*read_only=*/false, fn);
+    return run_typed(Mode::kWrite, fn);
+  }
+
+  // transaction() without waiting for the disk (see Durability above): for
+  // facts the daemon derives again after a restart (what its runtime
+  // reports, which tasks it handed over), never for a client's write.
+  template <class Fn>
+  auto unsynced_transaction(Fn&& fn) -> std::invoke_result_t<Fn&, Tx&> {
+    return run_typed(Mode::kWriteUnsynced, fn);
   }
 
   // Runs fn(Tx&) on a consistent snapshot; writes are refused.
   template <class Fn>
   auto read(Fn&& fn) -> std::invoke_result_t<Fn&, Tx&> {
-    return run_typed(/*read_only=*/true, fn);
+    return run_typed(Mode::kRead, fn);
   }
 
   // transaction() around tx.exec(sql).
@@ -182,11 +193,12 @@ class Database {
  private:
   explicit Database(std::shared_ptr<detail::Shared> shared) : shared_(std::move(shared)) {}
 
+  enum class Mode { kRead, kWrite, kWriteUnsynced };
   using Body = Status (*)(void* ctx, Tx& tx);
-  Status run(bool read_only, Body body, void* ctx);
+  Status run(Mode mode, Body body, void* ctx);
 
   template <class Fn>
-  auto run_typed(bool read_only, Fn& fn) -> std::invoke_result_t<Fn&, Tx&> {
+  auto run_typed(Mode mode, Fn& fn) -> std::invoke_result_t<Fn&, Tx&> {
     using R = std::invoke_result_t<Fn&, Tx&>;
     static_assert(detail::IsResult<R>::value, "the callback must return berth::Status or berth::Result<T>");
     struct Ctx {
@@ -194,7 +206,7 @@ class Database {
       std::optional<R> out;
     } ctx{fn, std::nullopt};
     Status status = run(
-        read_only,
+        mode,
         [](void* p, Tx& tx) -> Status {
           auto& c = *static_cast<Ctx*>(p);
           c.out.emplace(c.fn(tx));

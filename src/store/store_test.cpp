@@ -112,6 +112,54 @@ TEST(StoreTest, OpenSetsDurablePragmas) {
   EXPECT_EQ(query_int(db, "SELECT COUNT(*) FROM schema_migrations"), 0);
 }
 
+// An unsynced commit is a commit: visible, delivered to subscribers, and
+// kept when the process dies at once after it (the WAL is in the page
+// cache); the connection is back at synchronous=FULL however it ended.
+TEST(StoreTest, UnsyncedTransactionSurvivesTheProcessAndRestoresFullSync) {
+  TempDir dir;
+  const std::string path = dir.file("berth.db");
+  {
+    auto db = open_or_die(path);
+    ASSERT_OK(create_items(db));
+    std::vector<Change> seen;
+    auto sub = db.subscribe([&](const std::vector<Change>& changes) { seen = changes; });
+    ASSERT_OK(db.unsynced_transaction([](Tx& tx) -> Status {
+      if (auto s = tx.run("INSERT INTO items(name, n) VALUES ('a', 1)"); !s.ok()) return s;
+      tx.record_change("items", "a", ChangeKind::kPut);
+      return Ok{};
+    }));
+    EXPECT_EQ(seen, (std::vector<Change>{{"items", "a", ChangeKind::kPut}}));
+    EXPECT_EQ(pragma(db, "PRAGMA synchronous"), "2") << "left relaxed after a commit";
+    auto failed = db.unsynced_transaction([](Tx& tx) -> Status {
+      if (auto s = tx.run("INSERT INTO items(name, n) VALUES ('b', 2)"); !s.ok()) return s;
+      return Error::invalid("Test", "roll back");
+    });
+    EXPECT_FALSE(failed.ok());
+    EXPECT_EQ(pragma(db, "PRAGMA synchronous"), "2") << "left relaxed after a rollback";
+    EXPECT_THROW((void)db.unsynced_transaction([](Tx&) -> Status { throw std::runtime_error("boom"); }),
+                 std::runtime_error);
+    EXPECT_EQ(pragma(db, "PRAGMA synchronous"), "2") << "left relaxed after an exception";
+    EXPECT_EQ(query_int(db, "SELECT COUNT(*) FROM items"), 1);
+  }
+  // A child commits unsynced and is killed before it closes anything.
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    auto db = Database::open(path);
+    if (!db.ok()) _exit(2);
+    auto s = db->unsynced_transaction([](Tx& tx) { return tx.run("INSERT INTO items(name, n) VALUES ('c', 3)"); });
+    if (!s.ok()) _exit(3);
+    raise(SIGKILL);
+    _exit(4);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << "child status " << status;
+  auto db = open_or_die(path);
+  EXPECT_EQ(query_int(db, "SELECT n FROM items WHERE name = 'c'"), 3) << "the unsynced commit was lost with the process";
+  EXPECT_EQ(pragma(db, "PRAGMA integrity_check"), "ok");
+}
+
 TEST(StoreTest, MigrationsRunOnceAndAreRecorded) {
   TempDir dir;
   const std::string path = dir.file("berth.db");
