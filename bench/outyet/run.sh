@@ -5,6 +5,13 @@
 # usage: bench/outyet/run.sh [PEER_ADDR]        e.g. run.sh 127.0.0.1:18080
 # env:   OUTYET=build/outyet  ROUNDS=3  DURATION=10  CONNS="64 256"  WRK_THREADS=1
 #        WARMUP=2 (seconds per target, not recorded)
+#        PACED_RPS=N: also, each round, both targets below their capacity
+#          (64 connections, each waiting 64/N s before its next request, by a
+#          wrk script), so that p99 is compared without wrk's own queueing: at
+#          full speed a server that answers twice as many requests keeps wrk's
+#          one thread busier, and that lands in the faster server's latency.
+#          A connection waits and then for its answer, so the slower server
+#          gets fewer requests than N, and more slack: the bias favours it.
 #
 # Each round measures every connection count on every target, alternating
 # targets, so a drift of the machine (other builds on shared cores) hits
@@ -21,6 +28,7 @@ DURATION="${DURATION:-10}"
 WARMUP="${WARMUP:-2}"
 WRK_THREADS="${WRK_THREADS:-1}"
 read -r -a CONNS <<<"${CONNS:-64 256}"
+PACED_RPS="${PACED_RPS:-}"
 
 [[ -x "$OUTYET" ]] || { echo "no outyet binary at $OUTYET (build first, or set OUTYET)" >&2; exit 1; }
 command -v wrk >/dev/null || { echo "wrk is not installed (scripts/install-deps.sh)" >&2; exit 1; }
@@ -81,6 +89,17 @@ for r in $(seq "$ROUNDS"); do
       echo "round $r  $t  c$c  $(grep -E 'Requests/sec' "$f" | tr -s ' ')"
     done
   done
+  if [[ -n "$PACED_RPS" ]]; then
+    # wrk calls delay() before each request of a connection: 64 connections
+    # each waiting 64/N s offer about N requests/s.
+    printf 'function delay() return %s end\n' "$(/usr/bin/python3 -c "print(64 * 1000 / $PACED_RPS)")" >"$OUT/paced.lua"
+    for t in "${TARGETS[@]}"; do
+      f="$OUT/r$r-$t-p64.txt"
+      timeout $((DURATION + 30)) wrk -t"$WRK_THREADS" -c64 -d"${DURATION}s" --latency -s "$OUT/paced.lua" \
+        "http://${ADDR[$t]}/" >"$f" 2>&1 || echo "wrk failed or timed out for $t paced (see $f)" >&2
+      echo "round $r  $t  paced $PACED_RPS/s  $(grep -E 'Requests/sec' "$f" | tr -s ' ')"
+    done
+  fi
 done
 
 /usr/bin/python3 "$HERE/summarize.py" "$OUT" | tee "$OUT/summary.txt"

@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 """Summarizes the wrk outputs of bench/outyet/run.sh: medians over rounds.
 
-usage: summarize.py RESULT_DIR   (files r<round>-<target>-c<conns>.txt)
+usage: summarize.py RESULT_DIR   (files r<round>-<target>-c<conns>.txt, and
+r<round>-<target>-p64.txt for the paced runs: 64 connections at an offered
+load both targets can serve, shown as conns "p64")
 """
 import os
 import re
@@ -39,27 +41,30 @@ def read_run(path):
 def main(directory):
     runs = {}
     for name in sorted(os.listdir(directory)):
-        m = re.fullmatch(r"r(\d+)-(\w+)-c(\d+)\.txt", name)
+        m = re.fullmatch(r"r(\d+)-(\w+)-([cp]\d+)\.txt", name)
         if m:
-            runs.setdefault((m.group(2), int(m.group(3))), []).append(read_run(os.path.join(directory, name)))
+            runs.setdefault((m.group(2), m.group(3)), []).append(read_run(os.path.join(directory, name)))
     if not runs:
         sys.exit("no wrk outputs in " + directory)
     medians = {}
     print("%-6s %6s %12s %10s %10s %8s %7s" % ("target", "conns", "req/s", "p50 ms", "p99 ms", "errors", "rounds"))
-    for (target, conns), rs in sorted(runs.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+    def order(conns):  # c64, c256, then p64
+        return (conns[0] == "p", int(conns[1:]))
+
+    for (target, conns), rs in sorted(runs.items(), key=lambda kv: (order(kv[0][1]), kv[0][0])):
         ok = [r for r in rs if r["rps"] is not None and r["p99"] is not None]
         if not ok:
-            print("%-6s %6d  no valid run" % (target, conns))
+            print("%-6s %6s  no valid run" % (target, conns))
             continue
         med = {k: statistics.median(r[k] for r in ok) for k in ("rps", "p50", "p99")}
         med["errors"] = sum(r["errors"] for r in rs)
         medians[(target, conns)] = med
-        print("%-6s %6d %12.0f %10.3f %10.3f %8d %7d" % (target, conns, med["rps"], med["p50"], med["p99"],
+        print("%-6s %6s %12.0f %10.3f %10.3f %8d %7d" % (target, conns, med["rps"], med["p50"], med["p99"],
                                                        med["errors"], len(ok)))
-    for conns in sorted({c for _, c in medians}):
+    for conns in sorted({c for _, c in medians}, key=order):
         b, p = medians.get(("berth", conns)), medians.get(("peer", conns))
         if b and p:
-            print("c%-4d berth/peer: req/s x%.2f, p50 x%.2f, p99 x%.2f (lower latency ratio is better)"
+            print("%-5s berth/peer: req/s x%.2f, p50 x%.2f, p99 x%.2f (lower latency ratio is better)"
                   % (conns, b["rps"] / p["rps"], b["p50"] / p["p50"], b["p99"] / p["p99"]))
 
 
