@@ -6,6 +6,7 @@
 // on serving (the last connection is answered before the next input).
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -79,6 +80,21 @@ Server& server() {
   return *s;
 }
 
+// The end of a connect() that a signal interrupted: 0, or its errno.
+int wait_connected(int fd) {
+  pollfd p{fd, POLLOUT, 0};
+  int ready = -1;
+  for (int i = 0; i < 100 && ready < 0; ++i) {
+    ready = ::poll(&p, 1, 5000);
+    if (ready < 0 && errno != EINTR) return errno;
+  }
+  if (ready != 1) return ETIMEDOUT;
+  int error = 0;
+  socklen_t len = sizeof error;
+  if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &len) != 0) return errno;
+  return error;
+}
+
 // Sends bytes, half-closes, reads until the server closes. "" on a
 // connection failure (which would mean the server stopped accepting).
 bool exchange(uint16_t port, std::string_view bytes, std::string& reply) {
@@ -93,13 +109,22 @@ bool exchange(uint16_t port, std::string_view bytes, std::string& reply) {
   addr.sin_family = AF_INET;
   addr.sin_port = htons(port);
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  // libFuzzer's timer (SIGALRM, for -timeout) interrupts blocking calls:
+  // an interrupted connect goes on in the background, the others are
+  // simply called again. Before this, an EINTR aborted runs as "no
+  // connection to the server" or a cut-off reply.
   if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    ::close(fd);
-    return false;
+    int error = errno == EINTR ? wait_connected(fd) : errno;
+    if (error != 0) {
+      ::close(fd);
+      errno = error;
+      return false;
+    }
   }
   size_t sent = 0;
-  while (sent < bytes.size()) {
+  for (int i = 0; i < 10000 && sent < bytes.size(); ++i) {
     ssize_t n = ::send(fd, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;  // the server may close early (431, 413, 400)
     sent += size_t(n);
   }
@@ -107,6 +132,7 @@ bool exchange(uint16_t port, std::string_view bytes, std::string& reply) {
   char buf[4096];
   for (int i = 0; i < 10000; ++i) {
     ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
     reply.append(buf, size_t(n));
   }
