@@ -350,10 +350,15 @@ void RuncTaskRuntime::rotate_logs() {
     auto size = fs::file_size(path, ec);
     if (ec || size <= options_.log_max_bytes) continue;
     // copytruncate: the container holds the file open with O_APPEND, so
-    // after truncation its next write lands at the new start.
-    fs::path old = path;
+    // after truncation its next write lands at the new start. The copy is
+    // renamed into place so that a reader of .1 never sees half of it.
+    fs::path old = path, part = path;
     old += ".1";
-    fs::copy_file(path, old, fs::copy_options::overwrite_existing, ec);
+    part += ".1.part";
+    fs::copy_file(path, part, fs::copy_options::overwrite_existing, ec);
+    if (ec) continue;
+    fs::rename(part, old, ec);
+    if (ec) continue;
     fs::resize_file(path, 0, ec);
   }
 }
