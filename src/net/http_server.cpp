@@ -32,9 +32,10 @@ namespace beast = boost::beast;
 using SteadyTime = std::chrono::steady_clock::time_point;
 constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
 constexpr SteadyTime kNoDeadline = SteadyTime::max();
-// The first read of a request: a whole API request head (and a small body)
-// fits; the buffer grows for more.
-constexpr size_t kReadSize = 4096;
+// The first read of a request, while the connection waits idle: a short
+// request (a health check, a GET) fits, the rest of a longer one is read
+// into a buffer grown for it.
+constexpr size_t kIdleReadSize = 512;
 
 namespace detail {
 
@@ -99,7 +100,7 @@ class Session {
     remote_ = socket_.remote_endpoint(ec);
     local_ = socket_.local_endpoint(ec);
     socket_.set_option(tcp::no_delay(true), ec);
-    socket_.non_blocking(true, ec);  // read_header reads once without waiting
+    socket_.non_blocking(true, ec);  // sendmsg and sendfile send at once, or say EAGAIN
     loop_.sessions.insert(this);
     state_.connections.fetch_add(1);
   }
@@ -210,15 +211,13 @@ Task<Session::ReadOutcome> Session::read_header() {
     // A new connection owes us a header now; only between requests of a
     // keep-alive connection may the client sit idle longer.
     arm(first_request_ ? state_.options.header_timeout : state_.options.idle_timeout);
-    boost::system::error_code ec;
-    size_t n = socket_.read_some(buffer_.prepare(kReadSize), ec);  // non-blocking: the next request may be here
-    if (ec == asio::error::would_block || ec == asio::error::try_again) {
-      // Nothing yet: an idle connection holds no buffer while it waits, so
-      // 10,000 of them cost little more than their sockets.
-      buffer_ = beast::flat_buffer();
-      std::tie(ec) = co_await socket_.async_wait(tcp::socket::wait_read, kUseTuple);
-      if (!ec) n = socket_.read_some(buffer_.prepare(kReadSize), ec);
-    }
+    // An idle connection keeps only a small buffer, so 10,000 of them cost
+    // little more than their sockets. The wait is a read, not a readiness
+    // wait then a read: asio's async_wait re-arms epoll (epoll_ctl) every
+    // time, and a read that emptied the socket last time is not tried before
+    // epoll reports data. One recv per request, not recv, epoll_ctl, recv.
+    if (buffer_.capacity() > kIdleReadSize) buffer_ = beast::flat_buffer();
+    auto [ec, n] = co_await socket_.async_read_some(buffer_.prepare(kIdleReadSize), kUseTuple);
     if (ec) co_return ReadOutcome::kClosed;
     buffer_.commit(n);
     due_since_accept = first_request_;
