@@ -50,6 +50,8 @@ namespace {
 constexpr SteadyTime kNever = SteadyTime::max();
 constexpr auto kSweepInterval = std::chrono::milliseconds(50);
 constexpr size_t kReadSize = 16 * 1024;
+// The read an idle client connection waits with: a short request fits.
+constexpr size_t kIdleReadSize = 512;
 // Bodies up to this size are held whole before they are sent on: a request
 // body so held can be sent again to another target, and a response body so
 // held still lets the load balancer answer 502/504 itself when its target
@@ -755,16 +757,14 @@ Task<void> serve_client(std::shared_ptr<State> st, size_t loop_index, tcp::socke
     parser.body_limit(st->options.max_body_bytes);
     parser.eager(true);
     watch.arm(idle);
-    // Nothing here yet: wait without a read buffer, so an idle connection
-    // costs little more than its socket (10,000 of them, a few KiB each).
-    // The sweeper's close ends the wait; the read below then reports it.
-    boost::system::error_code aec;
-    if (c.in.size() == 0 && c.socket.available(aec) == 0 && !aec) {
-      c.in.shrink_to_fit();
-      co_await c.socket.async_wait(tcp::socket::wait_read, kUseTuple);
-    }
+    // Nothing here yet: wait with a small read, so an idle connection costs
+    // little more than its socket (10,000 of them, a few KiB each). A read,
+    // not FIONREAD and a readiness wait: asio's async_wait re-arms epoll
+    // (epoll_ctl) every time. The sweeper's close ends the read.
+    if (c.in.size() == 0 && c.in.capacity() > kIdleReadSize) c.in.shrink_to_fit();
     beast::error_code rec = feed(parser, c.in);
-    while (!rec && !parser.is_header_done()) rec = co_await pump(c.socket, c.in, parser, client_read_size(c.in));
+    while (!rec && !parser.is_header_done())
+      rec = co_await pump(c.socket, c.in, parser, c.in.size() == 0 ? kIdleReadSize : client_read_size(c.in));
     watch.disarm();
     if (rec) {
       if (watch.fired() || rec == beast::http::error::end_of_stream || rec == asio::error::eof ||
