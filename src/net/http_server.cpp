@@ -214,8 +214,8 @@ Task<Session::ReadOutcome> Session::read_header() {
     // An idle connection keeps only a small buffer, so 10,000 of them cost
     // little more than their sockets. The wait is a read, not a readiness
     // wait then a read: asio's async_wait re-arms epoll (epoll_ctl) every
-    // time, and a read that emptied the socket last time is not tried before
-    // epoll reports data. One recv per request, not recv, epoll_ctl, recv.
+    // time. Two recvs per request (the first, tried at once, finds nothing
+    // yet), not recv, epoll_ctl, recv.
     if (buffer_.capacity() > kIdleReadSize) buffer_ = beast::flat_buffer();
     auto [ec, n] = co_await socket_.async_read_some(buffer_.prepare(kIdleReadSize), kUseTuple);
     if (ec) co_return ReadOutcome::kClosed;
