@@ -11,7 +11,6 @@ Run as `python3 backends.py serve NAME ADDRESS PORT` it serves a Backend
 until killed (what BackendProcess starts).
 """
 import http.client
-import http.server
 import json
 import os
 import signal
@@ -21,55 +20,29 @@ import sys
 import threading
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from http_backend import HttpBackend  # noqa: E402
 
-class Backend:
+
+class Backend(HttpBackend):
     """An HTTP/1.1 server on address:port that says who it is and what it got."""
 
     def __init__(self, name, address, port=8080):
         self.name = name
-        self.address = address
-        self.port = port
         self.health_status = 200
         self.requests = 0
-        backend = self
+        super().__init__(address, self.answer, port)
 
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
-            def answer(self):
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else b""
-                if self.path == "/health":
-                    status, payload = backend.health_status, b"ok"
-                else:
-                    backend.requests += 1
-                    status = 200
-                    if self.path.startswith("/status/"):
-                        status = int(self.path[len("/status/"):])
-                    payload = json.dumps({
-                        "backend": backend.name, "method": self.command, "path": self.path,
-                        "body": body.decode(), "headers": {k.lower(): v for k, v in self.headers.items()},
-                    }).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                if self.command != "HEAD":
-                    self.wfile.write(payload)
-
-            do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = answer
-
-        self.server = http.server.ThreadingHTTPServer((address, port), Handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
+    def answer(self, request):
+        if request.path == "/health":
+            return self.health_status, {"Content-Type": "application/json"}, b"ok"
+        self.requests += 1
+        status = int(request.path[len("/status/"):]) if request.path.startswith("/status/") else 200
+        payload = json.dumps({
+            "backend": self.name, "method": request.command, "path": request.path, "body": request.body.decode(),
+            "headers": {k.lower(): v for k, v in request.headers.items()},
+        }).encode()
+        return status, {"Content-Type": "application/json"}, payload
 
 
 class BackendProcess:
