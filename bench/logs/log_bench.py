@@ -35,7 +35,6 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "tests", "lib"))
-ECS_AMI = "ami-0c9a0d5a8b4e7f312"
 GROUP = "/bench/logs"
 LINE_BYTES = 100
 CASES = ["awslogs-blocking", "file", "awslogs-non-blocking", "in-container"]
@@ -126,7 +125,7 @@ def main():
     paced_lines = int(sys.argv[7]) if len(sys.argv) > 7 else 1_000_000
     os.environ.setdefault("BERTH_BIN", berth)
     from berth_harness import Daemon, missing_task_prerequisites
-    from oci_images import make_busybox_layout
+    from ecs_setup import join_instances, push_busybox
 
     missing = missing_task_prerequisites()
     if missing:
@@ -137,22 +136,16 @@ def main():
     shutil.copy(writer, os.path.join(volume, "logwriter"))
     os.chmod(volume, 0o777)
     d = Daemon().start()
-    ecs, ec2, logs = d.client("ecs"), d.client("ec2"), d.client("logs")
+    ecs, logs = d.client("ecs"), d.client("logs")
     store = Store(os.path.join(d.data_dir, "logs", "logs.db"))
     runs_path = os.path.join(out_dir, "runs.jsonl")
     perf_wanted = os.environ.get("PERF") == "1"
     task_ids = []
     perf_procs = []  # killed at the end if a failed run left one recording
     try:
-        uri = d.aws("ecr", "create-repository", "--repository-name", "busybox")["repository"]["repositoryUri"]
-        image = uri + ":latest"
-        make_busybox_layout(os.path.join(work, "layout"), "latest")
-        d.push_layout(os.path.join(work, "layout"), image)
+        image = push_busybox(d, "busybox", work)
         ecs.create_cluster(clusterName="bench")
-        ec2.run_instances(ImageId=ECS_AMI, InstanceType="t2.micro", MinCount=1, MaxCount=1,
-                          UserData="ECS_CLUSTER=bench")
-        wait_for("a container instance", lambda: ecs.list_container_instances(cluster="bench")["containerInstanceArns"],
-                 30, 0.1)
+        join_instances(d, "bench")
         for case in CASES:
             container = {"name": "app", "image": image, "memory": 128, "essential": True, "stopTimeout": 2,
                          "mountPoints": [{"sourceVolume": "bench", "containerPath": "/bench"}]}

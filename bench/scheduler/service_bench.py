@@ -19,14 +19,13 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "tests", "lib"))
-ECS_AMI = "ami-0c9a0d5a8b4e7f312"
 INTERVAL, HEALTHY_THRESHOLD = 5, 2
 
 
 def main():
     os.environ.setdefault("BERTH_BIN", os.path.abspath(sys.argv[1]))
     from berth_harness import Daemon
-    from oci_images import make_busybox_layout
+    from ecs_setup import join_instances, push_busybox
 
     work = tempfile.mkdtemp(prefix="berth-service-bench-")
     d = Daemon().start()
@@ -35,22 +34,14 @@ def main():
                                             "min": INTERVAL * (HEALTHY_THRESHOLD - 1),
                                             "max": INTERVAL * HEALTHY_THRESHOLD}}
     try:
-        uri = d.aws("ecr", "create-repository", "--repository-name", "bench")["repository"]["repositoryUri"]
-        layout = os.path.join(work, "layout")
-        make_busybox_layout(layout, "latest")
-        d.push_layout(layout, uri + ":latest")
+        image = push_busybox(d, "bench", work)
         vpc = ec2.describe_vpcs()["Vpcs"][0]["VpcId"]
         subnets = [s["SubnetId"] for s in ec2.describe_subnets()["Subnets"]][:2]
         sg = ec2.create_security_group(GroupName="bench", Description="bench", VpcId=vpc)["GroupId"]
         ec2.authorize_security_group_ingress(GroupId=sg, IpPermissions=[
             {"IpProtocol": "tcp", "FromPort": 1, "ToPort": 65535, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
         ecs.create_cluster(clusterName="bench")
-        ec2.run_instances(ImageId=ECS_AMI, InstanceType="m5.xlarge", MinCount=4, MaxCount=4, SecurityGroupIds=[sg],
-                          UserData="ECS_CLUSTER=bench")
-        deadline = time.time() + 30
-        while len(ecs.list_container_instances(cluster="bench")["containerInstanceArns"]) < 4:
-            assert time.time() < deadline, "container instances never registered"
-            time.sleep(0.2)
+        join_instances(d, "bench", count=4, instance_type="m5.xlarge", SecurityGroupIds=[sg])
         lb = elb.create_load_balancer(Name="bench", Subnets=subnets, SecurityGroups=[sg])["LoadBalancers"][0]
         tg = elb.create_target_group(Name="bench", Protocol="HTTP", Port=8080, VpcId=vpc, TargetType="instance",
                                      HealthCheckIntervalSeconds=INTERVAL, HealthCheckTimeoutSeconds=2,
@@ -61,7 +52,7 @@ def main():
                             DefaultActions=[{"Type": "forward", "TargetGroupArn": tg}])
         revisions = []
         for version in ("v1", "v2"):
-            container = {"name": "web", "image": uri + ":latest", "memory": 32, "essential": True, "stopTimeout": 2,
+            container = {"name": "web", "image": image, "memory": 32, "essential": True, "stopTimeout": 2,
                          "command": ["/bin/sh", "-c", "mkdir -p /v && echo %s > /v/index.html && "
                                      "exec /bin/busybox httpd -f -p 8080 -h /v" % version],
                          "portMappings": [{"containerPort": 8080, "hostPort": 0}]}

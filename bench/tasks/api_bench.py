@@ -22,7 +22,6 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "tests", "lib"))
-ECS_AMI = "ami-0c9a0d5a8b4e7f312"
 
 
 def summary(ms):
@@ -51,29 +50,20 @@ def main():
     total = int(sys.argv[3]) if len(sys.argv) > 3 else 200
     instances = int(sys.argv[4]) if len(sys.argv) > 4 else 20
     from berth_harness import Daemon
-    from oci_images import make_busybox_layout
+    from ecs_setup import join_instances, push_busybox
 
     work = tempfile.mkdtemp(prefix="berth-task-bench-")
     d = Daemon().start()
-    ecs, ec2 = d.client("ecs"), d.client("ec2")
+    ecs = d.client("ecs")
     result = {"tasks": tasks}
     running = []
     runc_root = os.path.join(work, "runc")
     podman = ["podman", "--root", os.path.join(work, "podman"), "--runroot", os.path.join(work, "podman-run"),
               "--storage-driver", "vfs", "--cgroup-manager", "cgroupfs", "--events-backend", "none"]
     try:
-        uri = d.aws("ecr", "create-repository", "--repository-name", "bench")["repository"]["repositoryUri"]
-        image = uri + ":latest"
-        make_busybox_layout(os.path.join(work, "layout"), "latest")
-        d.push_layout(os.path.join(work, "layout"), image)
+        image = push_busybox(d, "bench", work)
         ecs.create_cluster(clusterName="bench")
-        ec2.run_instances(ImageId=ECS_AMI, InstanceType="t2.micro", MinCount=instances, MaxCount=instances,
-                          UserData="ECS_CLUSTER=bench")
-        deadline = time.monotonic() + 30
-        while len(ecs.list_container_instances(cluster="bench")["containerInstanceArns"]) < instances:
-            if time.monotonic() > deadline:
-                raise RuntimeError("container instances did not register")
-            time.sleep(0.1)
+        join_instances(d, "bench", count=instances)
         ecs.register_task_definition(family="web", networkMode="bridge", containerDefinitions=[{
             "name": "web", "image": image, "memory": 16, "essential": True, "stopTimeout": 1,
             "portMappings": [{"containerPort": 8080}]}])

@@ -37,7 +37,6 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "tests", "lib"))
-ECS_AMI = "ami-0c9a0d5a8b4e7f312"
 
 POLLER = r"""
 import boto3, sys, time, signal
@@ -61,28 +60,19 @@ def main():
     os.environ.setdefault("BERTH_BIN", os.path.abspath(sys.argv[1]))
     rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 20
     from berth_harness import Daemon
-    from oci_images import make_busybox_layout
+    from ecs_setup import join_instances, push_busybox
 
     work = tempfile.mkdtemp(prefix="berth-runc-diff-")
     runc_root = os.path.join(work, "runc")
     d = Daemon().start()
-    ecs, ec2 = d.client("ecs"), d.client("ec2")
+    ecs = d.client("ecs")
     arn = None
     poller = None
     result = {"rounds": rounds}
     try:
-        uri = d.aws("ecr", "create-repository", "--repository-name", "bench")["repository"]["repositoryUri"]
-        image = uri + ":latest"
-        make_busybox_layout(os.path.join(work, "layout"), "latest")
-        d.push_layout(os.path.join(work, "layout"), image)
+        image = push_busybox(d, "bench", work)
         ecs.create_cluster(clusterName="bench")
-        ec2.run_instances(ImageId=ECS_AMI, InstanceType="t2.micro", MinCount=1, MaxCount=1,
-                          UserData="ECS_CLUSTER=bench")
-        deadline = time.monotonic() + 30
-        while not ecs.list_container_instances(cluster="bench")["containerInstanceArns"]:
-            if time.monotonic() > deadline:
-                raise RuntimeError("container instance did not register")
-            time.sleep(0.1)
+        join_instances(d, "bench")
         ecs.register_task_definition(family="web", networkMode="bridge", containerDefinitions=[{
             "name": "web", "image": image, "memory": 16, "essential": True, "stopTimeout": 1,
             "portMappings": [{"containerPort": 8080}]}])

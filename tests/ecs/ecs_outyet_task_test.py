@@ -22,8 +22,8 @@ import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from berth_harness import Daemon  # noqa: E402
+from ecs_setup import join_instances  # noqa: E402
 
-ECS_AMI = "ami-0c9a0d5a8b4e7f312"
 SOURCE_DIR = ROOTFS_DIR = None
 
 
@@ -93,12 +93,7 @@ class OutyetTask(unittest.TestCase):
         self.assertEqual([i.get("imageTags") for i in images], [["latest"]])
 
         self.ecs.create_cluster(clusterName="outyet")
-        self.ec2.run_instances(ImageId=ECS_AMI, InstanceType="t2.small", MinCount=1, MaxCount=1,
-                               UserData="#!/bin/bash\necho ECS_CLUSTER=outyet >> /etc/ecs/ecs.config\n")
-        deadline = time.monotonic() + 15
-        while not self.ecs.list_container_instances(cluster="outyet")["containerInstanceArns"]:
-            self.assertLess(time.monotonic(), deadline, "no container instance")
-            time.sleep(0.1)
+        join_instances(self.d, "outyet", instance_type="t2.small")
         instance = self.ec2.describe_instances()["Reservations"][0]["Instances"][0]
         group = instance["SecurityGroups"][0]["GroupId"]
         self.ec2.authorize_security_group_ingress(GroupId=group, IpPermissions=[{

@@ -18,9 +18,7 @@ import urllib.error
 import urllib.request
 
 from berth_harness import Daemon, missing_task_prerequisites
-from oci_images import make_busybox_layout
-
-ECS_AMI = "ami-0c9a0d5a8b4e7f312"
+from ecs_setup import join_instances, push_busybox
 OOM_REASON = "OutOfMemoryError: Container killed due to memory usage"
 
 
@@ -84,11 +82,7 @@ class TaskFixture(unittest.TestCase):
         cls.clusters = {}  # cluster -> [task arns] for the final clean-up
         cls.ecs = cls.d.client("ecs")
         cls.ec2 = cls.d.client("ec2")
-        repo = cls.d.aws("ecr", "create-repository", "--repository-name", "busybox")["repository"]
-        cls.image = repo["repositoryUri"] + ":latest"
-        layout = os.path.join(cls.work, "layout")
-        make_busybox_layout(layout, "latest")
-        cls.d.push_layout(layout, cls.image)
+        cls.image = push_busybox(cls.d, "busybox", cls.work)
         vpc = cls.ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"][0]
         cls.vpc_id = vpc["VpcId"]
         cls.subnet = sorted(cls.ec2.describe_subnets()["Subnets"], key=lambda s: s["AvailabilityZone"])[0]
@@ -127,17 +121,9 @@ class TaskFixture(unittest.TestCase):
         (container instance arn, the EC2 instance as DescribeInstances shows it)."""
         self.ecs.create_cluster(clusterName=name)
         self.clusters.setdefault(name, [])
-        run = self.d.aws("ec2", "run-instances", "--image-id", ECS_AMI, "--instance-type", instance_type,
-                         "--user-data", "#!/bin/bash\necho ECS_CLUSTER=%s >> /etc/ecs/ecs.config" % name,
-                         *(["--security-group-ids", *groups] if groups else []))
-        instance_id = run["Instances"][0]["InstanceId"]
-        deadline = time.monotonic() + 15
-        while True:
-            arns = self.ecs.list_container_instances(cluster=name)["containerInstanceArns"]
-            if arns or time.monotonic() > deadline:
-                break
-            time.sleep(0.1)
-        self.assertEqual(len(arns), 1, "no container instance registered in %s" % name)
+        launched, arns = join_instances(self.d, name, instance_type=instance_type,
+                                        **({"SecurityGroupIds": groups} if groups else {}))
+        instance_id = launched[0]["InstanceId"]
         instance = self.ec2.describe_instances(InstanceIds=[instance_id])["Reservations"][0]["Instances"][0]
         self.assertTrue(instance.get("PublicIpAddress"), instance)
         self.assertEqual([g["GroupId"] for g in instance["SecurityGroups"]], groups or [self.default_group])
