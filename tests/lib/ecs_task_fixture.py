@@ -97,22 +97,39 @@ class TaskFixture(unittest.TestCase):
     def tearDownClass(cls):
         # Containers outlive the daemon (the next one adopts them): stop what
         # a failed test may have left running, then the daemon.
-        left = []
+        left, log = [], ""
         try:
             if cls.d.alive():
                 cls.d.stop_all_tasks()
-            # Every task of the run is gone from the machine, whatever the tests did.
-            runc = subprocess.run(["runc", "--root", os.path.join(cls.d.data_dir, "runtime", "runc"), "list", "-q"],
-                                  capture_output=True, text=True).stdout.split()
-            tasks_dir = os.path.join(cls.d.data_dir, "runtime", "tasks")
-            left = runc + (os.listdir(tasks_dir) if os.path.isdir(tasks_dir) else [])
-            left += [n for n in os.listdir("/run/netns") for arns in cls.clusters.values() for a in arns
-                     if n == "berth-" + a.rsplit("/", 1)[-1]] if os.path.isdir("/run/netns") else []
+            # Every task of the run is gone from the machine, whatever the
+            # tests did (a task's last clean-up may follow its STOPPED).
+            deadline = time.monotonic() + 10
+            while True:
+                left = cls.task_leftovers()
+                if not left or time.monotonic() > deadline:
+                    break
+                time.sleep(0.2)
+            if left:
+                log = cls.d.log()[-4000:]
         finally:
             cls.d.cleanup()
             shutil.rmtree(cls.work, ignore_errors=True)
         if left:
-            raise AssertionError("left behind after the run: %s" % left)
+            raise AssertionError("left behind after the run: %s\n%s" % (left, log))
+
+    @classmethod
+    def task_leftovers(cls):
+        """What of any task is on the machine: runc containers, task
+        directories of the runtime, the tasks' network namespaces."""
+        runc = subprocess.run(["runc", "--root", os.path.join(cls.d.data_dir, "runtime", "runc"), "list", "-q"],
+                              capture_output=True, text=True).stdout.split()
+        tasks_dir = os.path.join(cls.d.data_dir, "runtime", "tasks")
+        left = ["runc " + c for c in runc]
+        left += ["runtime/tasks/" + t for t in (os.listdir(tasks_dir) if os.path.isdir(tasks_dir) else [])]
+        if os.path.isdir("/run/netns"):
+            ids = {a.rsplit("/", 1)[-1] for arns in cls.clusters.values() for a in arns}
+            left += ["netns " + n for n in os.listdir("/run/netns") if n.startswith("berth-") and n[6:] in ids]
+        return left
 
     # ---- helpers ----
 
