@@ -2,7 +2,8 @@
 # The whole test suite: installs what it needs, builds, runs the unit and
 # integration tests, then the unit tests again under ASan + UBSan. The
 # sanitizer build compiles at the lowest CPU priority while the integration
-# tests run (they mostly wait on containers and health checks).
+# tests run (they mostly wait on containers and health checks; each has a
+# network namespace of its own, tests/lib/own_netns, so they run side by side).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
@@ -15,7 +16,7 @@ scripts/build.sh
 echo "== unit tests"
 ctest --test-dir build -L unit -j "$jobs" --output-on-failure --timeout 300
 
-echo "== integration tests (the sanitizer build runs beside them, at nice 19)"
+echo "== integration tests, $jobs at a time, each in a network namespace of its own (the sanitizer build runs beside them, at nice 19)"
 mkdir -p build-asan
 asan_log=build-asan/build.log
 # setsid: its own process group, so a failed run stops the compilers too.
@@ -25,7 +26,7 @@ BUILD_DIR=build-asan setsid bash -c 'echo 19 >/proc/self/autogroup 2>/dev/null
   exec nice -n 19 scripts/build.sh -DBERTH_SANITIZE=ON -DBERTH_UNIT_TESTS_ONLY=ON' >"$asan_log" 2>&1 &
 asan_build=$!
 trap 'kill -- "-$asan_build" 2>/dev/null || true' EXIT
-ctest --test-dir build -L integration --output-on-failure --timeout 900
+ctest --test-dir build -L integration -j "$jobs" --output-on-failure --timeout 900
 
 echo "== unit tests under AddressSanitizer + UndefinedBehaviorSanitizer"
 if ! wait "$asan_build"; then
