@@ -19,6 +19,7 @@ import urllib.request
 
 from berth_harness import Daemon, missing_task_prerequisites
 from ecs_setup import join_instances, push_busybox
+
 OOM_REASON = "OutOfMemoryError: Container killed due to memory usage"
 
 
