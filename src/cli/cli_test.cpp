@@ -190,7 +190,7 @@ std::string get_metrics(uint16_t port, const iam::AccessKey* key, std::string_vi
   if (key) {
     std::vector<api::HeaderField> headers{{"Host", "x"}};
     auto signed_request = api::sign_request({"GET", "/_berth/metrics", "", headers, ""},
-                                            {key->access_key_id, secret.empty() ? key->secret : secret},
+                                            {key->access_key_id, secret.empty() ? key->secret : secret, {}},
                                             "us-east-1", "monitoring", SystemClock::instance().now());
     request += "X-Amz-Date: " + signed_request.amz_date + "\r\nAuthorization: " + signed_request.authorization + "\r\n";
   }

@@ -573,7 +573,7 @@ Task<void> accept_loop(HttpServer::State* state, LoopState& loop, tcp::acceptor&
 Task<void> sweep_loop(HttpServer::State* state, LoopState& loop) {
   while (!state->stopped) {
     loop.sweeper->expires_after(state->options.sweep_interval);
-    auto [ec] = co_await loop.sweeper->async_wait(kUseTuple);
+    co_await loop.sweeper->async_wait(kUseTuple);  // expired or cancelled: either way, look again
     if (state->stopped) break;
     auto now = std::chrono::steady_clock::now();
     bool draining = state->draining;
