@@ -3,7 +3,10 @@
 #  1. api_bench.py: `berth serve` RunTask -> DescribeTasks RUNNING (boto3,
 #     image cached in berth's ECR, bridge, one dynamic host port), median/p90
 #     over TASKS tasks, interleaved with `runc run --detach` of the same
-#     bundle (the floor): ratio_berth_to_runc is issue 17's figure (<= 1.2);
+#     bundle (the floor): ratio_berth_to_runc is issue 17's figure (<= 1.2),
+#     and "phases" splits a start as a client sees it (the RunTask call,
+#     the task's createdAt -> startedAt, startedAt -> the DescribeTasks that
+#     shows RUNNING);
 #     then `podman run --detach` of the same image (BENCH_PODMAN=0: skipped);
 #     then TOTAL tasks running at once on INSTANCES container instances and
 #     the daemon's RSS per running task (TOTAL=0: skipped).
