@@ -27,6 +27,8 @@ packages=(
   libnss-myhostname
   # the metrics tests read /_berth/metrics with the Prometheus client's own parser
   python3-prometheus-client
+  # the CloudFormation export test reads the YAML template it writes
+  python3-yaml
   # the CloudWatch test speaks smithy-rpc-v2-cbor by hand where no current botocore is installed
   python3-cbor2
   # the web console's browser test drives Debian's chromium (with npm's playwright-core)

@@ -297,6 +297,10 @@ class Daemon:
         env["AWS_CONFIG_FILE"] = env["AWS_SHARED_CREDENTIALS_FILE"] = "/dev/null"
         env["AWS_EC2_METADATA_DISABLED"] = "true"
         env["AWS_PAGER"] = ""
+        # The aws CLI is Python: into a pipe it writes in 8 KiB blocks, so a
+        # test reading `aws logs tail --follow` as it goes would see nothing.
+        # (Set here, not left to the environment: a fresh machine has none.)
+        env["PYTHONUNBUFFERED"] = "1"
         return env
 
     def aws_result(self, *args, access_key=None, secret=None, timeout=120):
