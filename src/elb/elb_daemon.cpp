@@ -50,6 +50,11 @@ class Daemon final : public ElbDaemon {
     }
     if (builder_) builder_->stop();
     if (checker_) checker_->stop();
+    // Joined before the builder goes: a check under way may still call health_changed().
+    if (health_loop_) {
+      health_loop_->stop();
+      health_loop_->join();
+    }
     if (data_loops_) {
       data_loops_->stop();
       data_loops_->join();
@@ -70,6 +75,9 @@ class Daemon final : public ElbDaemon {
   // write transaction) would stall the load balancer's requests on it.
   // Declared before proxy_, so they outlive it.
   std::unique_ptr<net::EventLoops> data_loops_;
+  // The health checks' own loop, for the same reason: a check that waits
+  // behind the control plane reports a target's health late.
+  std::unique_ptr<net::EventLoops> health_loop_;
   std::unique_ptr<dp::Proxy> proxy_;
   std::unique_ptr<HealthChecker> checker_;
   std::unique_ptr<RoutingBuilder> builder_;
@@ -94,8 +102,10 @@ Result<std::unique_ptr<ElbDaemon>> start_elb(store::Database& db, const Clock& c
       std::make_unique<dp::Proxy>(*d->data_loops_, proxy_options, [publisher] { return publisher->current(); });
   d->data_loops_->start();
   Daemon* raw = d.get();
+  d->health_loop_ = std::make_unique<net::EventLoops>(1);
+  d->health_loop_->start();
   d->checker_ = std::make_unique<HealthChecker>(
-      loops.at(0),
+      d->health_loop_->at(0),
       [raw] { raw->health_changed(); },
       [publisher] { return publisher->current(); }, std::move(private_connector));
   ElbOptions options;

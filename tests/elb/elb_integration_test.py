@@ -75,7 +75,9 @@ class ElbIntegrationTest(unittest.TestCase):
             if all(h.get(t, {}).get("State") == s for t, s in wanted.items()):
                 return h
             if time.time() > deadline:
-                self.fail("target health %s never reached %s" % (h, wanted))
+                transitions = [line for line in self.daemon.log().splitlines() if "health of " in line]
+                self.fail("target health %s never reached %s; the checker's transitions:\n%s" % (
+                    h, wanted, "\n".join(transitions[-40:])))
             time.sleep(0.5)
 
     def cli(self, *args, check=True):

@@ -13,6 +13,8 @@
 
 #include <mutex>
 
+#include "core/log.h"
+
 namespace berth::elb {
 
 namespace asio = boost::asio;
@@ -81,7 +83,10 @@ asio::awaitable<ProbeResult> probe_once(asio::io_context& io, ProbeSpec spec, co
     }
   }
   if (!routed) {
-    if (!flow_allowed(spec, groups.get())) co_return ProbeResult{ProbeOutcome::kTimeout, 0};
+    if (!flow_allowed(spec, groups.get())) {
+      ProbeResult dropped = co_await time_out(io, spec.timeout);
+      co_return dropped;
+    }
     auto address = asio::ip::make_address(spec.address, ec);
     // As the data plane: only this host's addresses are dialled directly.
     if (ec || !address.is_loopback()) co_return ProbeResult{ProbeOutcome::kFailed, 0};
@@ -128,6 +133,23 @@ struct HealthChecker::State {
 
 namespace {
 
+// "unhealthy (Target.ResponseCodeMismatch: Health checks failed with these codes: [500])"
+std::string describe(const HealthState& h) {
+  return h.reason().empty() ? h.state() : h.state() + " (" + h.reason() + ": " + h.description() + ")";
+}
+
+// A registration key ("<target group arn>|<id>|<port>") as a log line names
+// it: "targetgroup/blue/0123456789abcdef 10.0.0.5:8080".
+std::string readable(std::string_view key) {
+  auto bar = key.find('|');
+  if (bar == std::string_view::npos) return std::string(key);
+  std::string_view arn = key.substr(0, bar), target = key.substr(bar + 1);
+  if (auto colon = arn.rfind(':'); colon != std::string_view::npos) arn = arn.substr(colon + 1);
+  std::string out = std::string(arn) + " " + std::string(target);
+  if (auto port = out.rfind('|'); port != std::string::npos) out[port] = ':';
+  return out;
+}
+
 asio::awaitable<void> run_session(std::shared_ptr<HealthChecker::State> st, std::string key, uint64_t session) {
   asio::steady_timer timer(*st->io);
   for (;;) {
@@ -146,12 +168,17 @@ asio::awaitable<void> run_session(std::shared_ptr<HealthChecker::State> st, std:
     if (st->groups) table = st->groups();
     result = co_await probe_once(*st->io, spec, st->connector, std::move(table));
     std::function<void()> notify;
+    std::string before, after;
     {
       std::lock_guard lock(st->mutex);
       auto it = st->entries.find(key);
       if (st->stopped || it == st->entries.end() || it->second.session != session) co_return;
       bool was_healthy = it->second.health.health() == dp::Health::kHealthy;
-      if (it->second.health.record(result)) notify = st->on_change;
+      before = it->second.health.state();
+      if (it->second.health.record(result)) {
+        notify = st->on_change;
+        after = describe(it->second.health);
+      }
       if (!was_healthy && it->second.health.health() == dp::Health::kHealthy) {
         // Slow start ramps a target in beside others already serving; the
         // first healthy target of its group takes its full share at once.
@@ -163,6 +190,7 @@ asio::awaitable<void> run_session(std::shared_ptr<HealthChecker::State> st, std:
         it->second.healthy_since = others ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
       }
     }
+    if (!after.empty()) log::info("elb", "health of ", readable(key), ": ", before, " -> ", after);
     if (notify) notify();
     timer.expires_at(started + spec.interval);
     co_await timer.async_wait(kUseTuple);

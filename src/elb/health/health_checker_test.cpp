@@ -4,15 +4,18 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/use_future.hpp>
 
 #include <sys/socket.h>
 
 #include <atomic>
 #include <thread>
 
+#include "ec2/connection_policy.h"
 #include "net/test_support.h"
 
 namespace berth::elb {
@@ -147,6 +150,22 @@ TEST_F(CheckerTest, PrivateTargetsThroughTheConnectorTimeOutUntilTheirGroupsAdmi
   wait_for(s.key, "healthy");
   EXPECT_EQ(seen_agent_, "ELB-HealthChecker/2.0");
   EXPECT_GT(checker_.healthy_since().count(s.key), 0u);
+}
+
+TEST_F(CheckerTest, APublicInstanceTargetWhoseGroupsDropTheCheckTimesOutAfterTheTimeout) {
+  auto s = spec(server_.port());
+  s.key = "tg|i-1|" + std::to_string(server_.port());
+  s.source_groups = {"sg-0aaaaaaaaaaaaaaa1"};
+  s.target_groups = {"sg-0bbbbbbbbbbbbbbb2"};  // in no table: nothing admits the load balancer
+  auto started = std::chrono::steady_clock::now();
+  auto result = boost::asio::co_spawn(loops_.at(0), probe_once(loops_.at(0), s, {}, ec2::SecurityGroupTable::empty()),
+                                      boost::asio::use_future)
+                    .get();
+  auto waited = std::chrono::steady_clock::now() - started;
+  EXPECT_EQ(result.outcome, ProbeOutcome::kTimeout);
+  // A dropped check is not answered: it ends when its timeout does, as on AWS.
+  EXPECT_GE(waited, s.timeout);
+  EXPECT_EQ(seen_path_, "") << "the dropped check reached the target";
 }
 
 }  // namespace
