@@ -190,8 +190,8 @@ asio::awaitable<void> run_session(std::shared_ptr<HealthChecker::State> st, std:
         it->second.healthy_since = others ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
       }
     }
+    if (notify) notify();  // routing first, then the log line
     if (!after.empty()) log::info("elb", "health of ", readable(key), ": ", before, " -> ", after);
-    if (notify) notify();
     timer.expires_at(started + spec.interval);
     co_await timer.async_wait(kUseTuple);
   }

@@ -105,7 +105,9 @@ TEST_F(CheckerTest, HealthyThenCodeMismatchThenTimeoutThenFailed) {
   EXPECT_EQ(seen_agent_, "ELB-HealthChecker/2.0");
   EXPECT_EQ(seen_path_, "/health");
   EXPECT_EQ(checker_.healths().at(s.key), dp::Health::kHealthy);
-  EXPECT_GE(changes_.load(), 1);  // the move to healthy was published
+  // The move to healthy is published (on_change runs just after the state is set).
+  for (int i = 0; i < 100 && changes_.load() < 1; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_GE(changes_.load(), 1);
   status_ = 503;
   auto h = wait_for(s.key, "unhealthy");
   EXPECT_EQ(h.reason, "Target.ResponseCodeMismatch");
