@@ -132,11 +132,9 @@ Status NetnsPool::create(const std::string& name) {
     ::close(spare);
     return named;
   }
-  // Not used: a spare is fungible, so it goes back.
-  {
-    std::lock_guard lock(mutex_);
-    spares_.push_back(spare);
-  }
+  // Not used: a spare is fungible, so it goes back, unless the refiller
+  // has meanwhile made up for it.
+  keep_spare(spare);
   if (named.error().error_class == ErrorClass::kAlreadyExists) return named;
   return create_netns(name);
 }
@@ -162,9 +160,19 @@ void NetnsPool::refill(std::stop_token stop) {
       if (stop.stop_requested()) return;
       continue;
     }
-    std::lock_guard lock(mutex_);
-    spares_.push_back(*fd);
+    keep_spare(*fd);
   }
+}
+
+void NetnsPool::keep_spare(int fd) {
+  {
+    std::lock_guard lock(mutex_);
+    if (spares_.size() < target_) {
+      spares_.push_back(fd);
+      return;
+    }
+  }
+  ::close(fd);  // the namespace goes with its last reference
 }
 
 Status delete_netns(const std::string& name) {

@@ -41,6 +41,8 @@ class NetnsPool {
 
  private:
   void refill(std::stop_token stop);
+  // Holds fd as a spare, or closes it when the pool is already full.
+  void keep_spare(int fd);
 
   const size_t target_;
   std::mutex mutex_;
