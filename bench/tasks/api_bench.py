@@ -113,7 +113,7 @@ def main():
 
         # The same calls from a lean client: SigV4-signed JSON on one kept-alive
         # connection (the tests' harness), about 0.1 ms of client CPU a call
-        # against boto3's 0.8 ms. What is left over runc is then berth's own.
+        # against boto3's 0.8 ms: what boto3's own CPU adds is out of this figure.
         lean_conn = http.client.HTTPConnection(d.host, d.bound_port, timeout=30)
 
         def lean_call(target, body):
@@ -161,8 +161,8 @@ def main():
 
         # Each floor container keeps running until the end, as berth's tasks
         # do: deleting it at once would leave the kernel tearing down its
-        # network namespace while the next start is timed (the start after a
-        # floor run came out 10 to 25% slower that way).
+        # network namespace while the next start is timed, and that start,
+        # berth's or the floor's, would pay for it.
         def floor_one(i):
             cid = "floor-%d" % i
             config["linux"]["cgroupsPath"] = "/berth-bench-floor/" + cid
@@ -182,8 +182,8 @@ def main():
                  lambda i: lean_ms.append(run_one_lean())]
         for i in range(tasks):
             for k in range(3):
-                # No pause between: after 50 ms idle every start here, the floor's too,
-                # took 13 to 16 ms longer (a VM's CPUs waking up), which flatters ratios.
+                # No pause between starts: after 50 ms idle every start here, the floor's
+                # too, took 13 to 16 ms longer (the VM's CPUs waking up), pulling ratios toward 1.
                 steps[(i + k) % 3](i)
         result["run_task_to_running"] = summary(start_ms)
         result["phases"] = {name: summary(ms) for name, ms in phases.items() if ms}
