@@ -7,8 +7,9 @@ the figure); against in the same run:
     config.json, on the cached image root, no netns/overlay/forwarder): the floor;
   - `podman run --detach` of the same image pulled from berth's registry
     (vfs storage, cgroupfs, --network none: no port publishing here).
-Then TOTAL tasks running at once on INSTANCES container instances, and the
-daemon's RSS per running task.
+Then TOTAL tasks running at once on INSTANCES container instances: the
+daemon's RSS and the host's mounts per running task, and TASKS/5 starts
+each way (berth's, the floor's) with them running.
 
 usage: api_bench.py BERTH_BIN [TASKS=50] [TOTAL=200] [INSTANCES=20]
 Prints one JSON object. Needs root, runc, umoci, skopeo, podman, busybox-static.
@@ -40,6 +41,11 @@ def loadavg():
         return " ".join(f.read().split()[:3])
 
 
+def mount_count():
+    with open("/proc/self/mountinfo") as f:
+        return sum(1 for _ in f)
+
+
 def rss_kib(pid):
     with open("/proc/%d/status" % pid) as f:
         for line in f:
@@ -54,7 +60,7 @@ def main():
     total = int(sys.argv[3]) if len(sys.argv) > 3 else 200
     instances = int(sys.argv[4]) if len(sys.argv) > 4 else 20
     from berth_harness import Daemon, call_json
-    from ecs_setup import join_instances, push_busybox
+    from ecs_setup import join_instances, push_busybox, unpacked_image_root
 
     work = tempfile.mkdtemp(prefix="berth-task-bench-")
     d = Daemon().start()
@@ -85,6 +91,12 @@ def main():
         # the daemon's clock is this machine's), then the wait until a
         # DescribeTasks shows RUNNING.
         phases = {"run_task_call": [], "created_to_started": [], "started_to_seen": []}
+        lean_phases = {"run_task_call": [], "created_to_started": [], "started_to_seen": []}
+
+        def record_phases(into, call_ms, seen_ms, wall0, created_s, started_s):
+            into["run_task_call"].append(call_ms)
+            into["created_to_started"].append((started_s - created_s) * 1000)
+            into["started_to_seen"].append(seen_ms - (started_s - wall0) * 1000)
 
         def run_one():
             wall0, t0 = time.time(), time.monotonic()
@@ -99,12 +111,8 @@ def main():
                 t = ecs.describe_tasks(cluster="bench", tasks=[arn])["tasks"][0]
                 if t["lastStatus"] == "RUNNING":
                     seen_ms = (time.monotonic() - t0) * 1000
-                    phases["run_task_call"].append(call_ms)
-                    if "createdAt" in t and "startedAt" in t:
-                        created_ms = (t["createdAt"].timestamp() - wall0) * 1000
-                        started_ms = (t["startedAt"].timestamp() - wall0) * 1000
-                        phases["created_to_started"].append(started_ms - created_ms)
-                        phases["started_to_seen"].append(seen_ms - started_ms)
+                    record_phases(phases, call_ms, seen_ms, wall0, t["createdAt"].timestamp(),
+                                  t["startedAt"].timestamp())
                     return arn, seen_ms
                 if t["lastStatus"] == "STOPPED":
                     raise RuntimeError("task stopped: %s" % t.get("stoppedReason"))
@@ -124,8 +132,9 @@ def main():
             return json.loads(data)
 
         def run_one_lean():
-            t0 = time.monotonic()
+            wall0, t0 = time.time(), time.monotonic()
             out = lean_call("RunTask", {"cluster": "bench", "taskDefinition": "web"})
+            call_ms = (time.monotonic() - t0) * 1000
             if not out["tasks"]:
                 raise RuntimeError("not placed: %s" % out["failures"])
             arn = out["tasks"][0]["taskArn"]
@@ -134,7 +143,9 @@ def main():
             while time.monotonic() < deadline:
                 t = lean_call("DescribeTasks", {"cluster": "bench", "tasks": [arn]})["tasks"][0]
                 if t["lastStatus"] == "RUNNING":
-                    return (time.monotonic() - t0) * 1000
+                    seen_ms = (time.monotonic() - t0) * 1000
+                    record_phases(lean_phases, call_ms, seen_ms, wall0, t["createdAt"], t["startedAt"])
+                    return seen_ms
                 if t["lastStatus"] == "STOPPED":
                     raise RuntimeError("task stopped: %s" % t.get("stoppedReason"))
                 time.sleep(poll_s)
@@ -143,16 +154,16 @@ def main():
         # The first task unpacks the image; the rest start from the cache.
         run_one()
         for ms in phases.values():
-            ms.clear()
+            ms.clear()  # the first start's unpacking is not a phase of the others
         rss_idle = rss_kib(d.proc.pid)
+        mounts_idle = mount_count()
 
         # The floor: runc run -d of the same bundle (a running task's config.json).
         task_id = running[-1].rsplit("/", 1)[-1]
         bundle_src = os.path.join(d.data_dir, "runtime", "tasks", task_id, "web")
         with open(os.path.join(bundle_src, "config.json")) as f:
             config = json.load(f)
-        lower = [m for m in open("/proc/self/mountinfo") if task_id in m and "lowerdir=" in m][0]
-        lowerdir = lower.split("lowerdir=")[1].split(",")[0]
+        lowerdir = unpacked_image_root(d)
         config["root"] = {"path": lowerdir, "readonly": True}
         config["linux"]["namespaces"] = [n for n in config["linux"]["namespaces"] if n["type"] != "network"] + [
             {"type": "network"}]
@@ -192,6 +203,7 @@ def main():
         # client sees it, over runc run --detach of the same bundle.
         result["ratio_berth_to_runc"] = round(statistics.median(start_ms) / statistics.median(floor_ms), 3)
         result["run_task_to_running_lean_client"] = summary(lean_ms)
+        result["lean_client_phases"] = {name: summary(ms) for name, ms in lean_phases.items() if ms}
         result["ratio_lean_client_to_runc"] = round(statistics.median(lean_ms) / statistics.median(floor_ms), 3)
         result["loadavg"] = {"before": load_before, "after": loadavg()}
 
@@ -235,7 +247,19 @@ def main():
         rss_full = rss_kib(d.proc.pid)
         result.update({"concurrent": up, "instances": instances, "daemon_rss_idle_kib": rss_idle,
                        "daemon_rss_kib": rss_full,
-                       "daemon_rss_per_task_kib": round((rss_full - rss_idle) / max(1, up - 1), 1)})
+                       "daemon_rss_per_task_kib": round((rss_full - rss_idle) / max(1, up - 1), 1),
+                       # Each mount on the host is copied by every later runc start (about
+                       # 10 us a mount here): what a running task leaves there slows the next.
+                       "host_mounts_per_task": round((mount_count() - mounts_idle) / max(1, up - 1), 2)})
+        if total:
+            # Starts with TOTAL tasks running, berth's and the floor's interleaved.
+            busy_start_ms, busy_floor_ms = [], []
+            for i in range(max(1, tasks // 5)):
+                busy_start_ms.append(run_one()[1])
+                busy_floor_ms.append(floor_one(tasks + i))
+            result["with_total_running"] = {
+                "run_task_to_running": summary(busy_start_ms), "runc_run_detach": summary(busy_floor_ms),
+                "ratio_berth_to_runc": round(statistics.median(busy_start_ms) / statistics.median(busy_floor_ms), 3)}
 
     finally:
         # Containers outlive a stopped daemon (the next one would adopt

@@ -60,7 +60,7 @@ def main():
     os.environ.setdefault("BERTH_BIN", os.path.abspath(sys.argv[1]))
     rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 20
     from berth_harness import Daemon
-    from ecs_setup import join_instances, push_busybox
+    from ecs_setup import join_instances, push_busybox, unpacked_image_root
 
     work = tempfile.mkdtemp(prefix="berth-runc-diff-")
     runc_root = os.path.join(work, "runc")
@@ -87,8 +87,7 @@ def main():
             berth_config = json.load(f)
         result["berth_config"] = {k: berth_config["linux"].get(k) for k in ("cgroupsPath", "namespaces")}
         result["berth_config"]["root"] = berth_config["root"]
-        lower = [m for m in open("/proc/self/mountinfo") if task_id in m and "lowerdir=" in m][0]
-        lowerdir = lower.split("lowerdir=")[1].split(",")[0]
+        lowerdir = unpacked_image_root(d)
         netns = [n["path"] for n in berth_config["linux"]["namespaces"] if n["type"] == "network"][0]
 
         floor = json.loads(json.dumps(berth_config))

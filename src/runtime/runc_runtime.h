@@ -4,7 +4,8 @@
 //     runc/                     runc --root (its private state)
 //     images/<digest>/rootfs    ImageCache, read-only lower layers
 //     tasks/<task>/task.json    what adoption needs (written before runc runs)
-//     tasks/<task>/<c>/         config.json, upper/, work/, rootfs/ (overlay),
+//     tasks/<task>/<c>/         config.json, upper/, work/, rootfs/ (overlay,
+//                               mounted here until runc started the container),
 //                               etc/ (hosts, resolv.conf, hostname bound in)
 //     tasks/<task>/volumes/<v>  task volumes (volumes.h)
 //     volumes/<v>/_data         shared Docker volumes, kept across tasks

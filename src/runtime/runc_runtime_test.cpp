@@ -465,6 +465,31 @@ TEST_F(RuncRuntimeTest, UserHostnameWorkdirUlimitsAndReadonlyRoot) {
   EXPECT_NE(log.find("tmp=1"), std::string::npos) << log;    // /tmp is part of the root here
 }
 
+TEST_F(RuncRuntimeTest, ARunningContainerKeepsItsWritableRootWithoutAMountOnTheHost) {
+  // Writes to its root, then serves the image's page for as long as it runs.
+  auto web = busybox("web", {"/bin/sh", "-c", "echo kept > /made-here; exec /bin/httpd -f -p 8080 -h /www"});
+  web.port_mappings = {{8080, 0, "tcp"}};
+  auto spec = task({web});
+  groups_.set(testing::table_with(kGroup, 0));
+  auto started = runtime_->start(spec);
+  ASSERT_TRUE(started.ok()) << started.error().message;
+  groups_.set(testing::table_with(kGroup, started->bindings[0].host_port));
+
+  fs::path container_dir = dir_ / "runtime" / "tasks" / spec.task_id / "web";
+  // Every mount left in the daemon's namespace makes each later runc start
+  // copy one more: a running task leaves none of its root there.
+  EXPECT_FALSE(testing::mounted_under((dir_ / "runtime" / "tasks").string()));
+  auto page = http_get(spec.public_ip, started->bindings[0].host_port);
+  EXPECT_NE(page.find("hello berth"), std::string::npos) << page;  // the image's layer, through the overlay
+  EXPECT_EQ(read_all(container_dir / "upper" / "made-here"), "kept\n");  // its writes in its own layer
+
+  ASSERT_OK(runtime_->stop(spec.task_id, ""));
+  ASSERT_TRUE(wait_stopped(spec.task_id, 10s));
+  auto st = runtime_->state(spec.task_id);
+  ASSERT_OK(st);
+  expect_no_leaks(*st);
+}
+
 TEST_F(RuncRuntimeTest, SeccompFilterAndMaskedPathsApply) {
   auto c = busybox("probe", {"/bin/sh", "-c", "cat /proc/self/status; echo firmware=$(ls /sys/firmware | wc -l)"});
   // dockerSecurityOptions ["no-new-privileges"]; Docker's default leaves setuid programs working.

@@ -2,6 +2,8 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "runtime/subprocess.h"
@@ -32,6 +34,30 @@ TEST(Subprocess, ExitCodesOutputAndTimeout) {
   auto slow = run_program({"/bin/sleep", "30"}, std::chrono::milliseconds(200));
   ASSERT_FALSE(slow.ok());
   EXPECT_NE(slow.error().message.find("timed out"), std::string::npos) << slow.error().message;
+}
+
+// The daemon's sockets (Boost.Asio opens them without SOCK_CLOEXEC) and any
+// other descriptor it holds stay out of the programs it runs: a listener
+// held by a child stays bound after the daemon closed it, and every runc
+// start would carry hundreds of them once many tasks run.
+TEST(Subprocess, ProgramsInheritNoneOfTheDaemonsDescriptors) {
+  int inheritable = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(inheritable, 3);
+  struct stat st {};
+  ASSERT_EQ(::fstat(inheritable, &st), 0);
+  // The child's descriptors, as their targets: "socket:[<inode>]" if it got ours.
+  std::string ours = "socket:[" + std::to_string(st.st_ino) + "]";
+  std::string list = "for f in /proc/$$/fd/*; do readlink $f; done";
+  auto captured = run_program({"/bin/sh", "-c", list}, std::chrono::seconds(30));
+  int null_fd = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
+  auto to_fd = run_program_to_fd({"/bin/sh", "-c", list + " | grep -qF '" + ours + "'"}, null_fd,
+                                 std::chrono::seconds(30));
+  ::close(null_fd);
+  ::close(inheritable);
+  ASSERT_TRUE(captured.ok()) << captured.error().message;
+  EXPECT_EQ(captured->out.find(ours), std::string::npos) << captured->out;
+  ASSERT_TRUE(to_fd.ok()) << to_fd.error().message;
+  EXPECT_EQ(to_fd->exit_code, 1) << "with its output to a file (runc run -d's way) it holds " << ours;
 }
 
 TEST(Runc, ArgvFromOptions) {

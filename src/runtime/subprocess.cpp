@@ -86,6 +86,9 @@ Result<ProgramResult> spawn_and_wait(const std::vector<std::string>& argv, int o
   }
   posix_spawn_file_actions_adddup2(&actions, capture ? out_w.fd : output_fd, 1);
   posix_spawn_file_actions_adddup2(&actions, capture ? err_w.fd : output_fd, 2);
+  // Nothing else of ours: Boost.Asio opens sockets without SOCK_CLOEXEC, and
+  // runc would carry every one of them (hundreds once many tasks run).
+  posix_spawn_file_actions_addclosefrom_np(&actions, 3);
   posix_spawnattr_t attr;
   posix_spawnattr_init(&attr);
   sigset_t none;

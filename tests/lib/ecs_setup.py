@@ -7,6 +7,7 @@ cluster as the ECS agent would (their user data names it).
 
 Needs skopeo and busybox-static (scripts/install-deps.sh).
 """
+import glob
 import os
 import time
 
@@ -24,6 +25,15 @@ def push_busybox(daemon, repository, work_dir, tag="latest"):
     image = "%s:%s" % (uri, tag)
     daemon.push_layout(layout, image, tag)
     return image
+
+
+def unpacked_image_root(daemon):
+    """The root filesystem the daemon unpacked from its one cached image
+    (a task's read-only lower layer): what a bench's bare runc runs on."""
+    roots = glob.glob(os.path.join(daemon.data_dir, "runtime", "images", "*", "rootfs"))
+    if len(roots) != 1:
+        raise RuntimeError("expected one unpacked image, found %s" % roots)
+    return roots[0]
 
 
 def join_instances(daemon, cluster, count=1, instance_type="t2.micro", timeout=30.0, **run_instances):
