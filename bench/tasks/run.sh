@@ -8,8 +8,9 @@
 #     the task's createdAt -> startedAt, startedAt -> the DescribeTasks that
 #     shows RUNNING);
 #     then `podman run --detach` of the same image (BENCH_PODMAN=0: skipped);
-#     then TOTAL tasks running at once on INSTANCES container instances and
-#     the daemon's RSS per running task (TOTAL=0: skipped).
+#     then TOTAL tasks running at once on INSTANCES container instances: the
+#     daemon's RSS and the host's mounts per running task, and TASKS/5 starts
+#     each way with them running (TOTAL=0: skipped).
 #  2. runtime_task_start_bench: RuncTaskRuntime::start alone (no API, no
 #     store) against `runc run --detach`, and the runtime's RSS per task.
 # Needs root, runc, umoci, skopeo, podman, busybox-static.
