@@ -42,8 +42,9 @@ def loadavg():
 
 
 def memory_cgroups():
-    """Memory cgroups the kernel holds, removed ones still charged included:
-    thousands of them slow every container start (drop_caches frees them)."""
+    """Memory cgroups the kernel holds, removed ones still charged with page
+    cache included: a sign of what earlier runs left behind, which slowed
+    berth's start steps here (run.sh drops the page cache first)."""
     with open("/proc/cgroups") as f:
         return int([line.split()[2] for line in f if line.startswith("memory")][0])
 
