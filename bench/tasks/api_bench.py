@@ -41,12 +41,11 @@ def loadavg():
         return " ".join(f.read().split()[:3])
 
 
-def memory_cgroups():
-    """Memory cgroups the kernel holds, removed ones still charged with page
-    cache included: a sign of what earlier runs left behind, which slowed
-    berth's start steps here (run.sh drops the page cache first)."""
-    with open("/proc/cgroups") as f:
-        return int([line.split()[2] for line in f if line.startswith("memory")][0])
+def page_cache_mib():
+    """The page cache's size: run.sh drops it first, as what earlier runs left
+    in memory slowed berth's start steps here (which part of it, unsettled)."""
+    with open("/proc/meminfo") as f:
+        return int([line.split()[1] for line in f if line.startswith("Cached:")][0]) // 1024
 
 
 def mount_count():
@@ -195,7 +194,7 @@ def main():
 
         # Interleaved, the order rotating, so that what else the machine
         # does at the time weighs on all three alike.
-        load_before, memcgs_before = loadavg(), memory_cgroups()
+        load_before, cache_before = loadavg(), page_cache_mib()
         start_ms, lean_ms, floor_ms = [], [], []
         steps = [lambda i: start_ms.append(run_one()[1]), lambda i: floor_ms.append(floor_one(i)),
                  lambda i: lean_ms.append(run_one_lean())]
@@ -214,7 +213,7 @@ def main():
         result["lean_client_phases"] = {name: summary(ms) for name, ms in lean_phases.items() if ms}
         result["ratio_lean_client_to_runc"] = round(statistics.median(lean_ms) / statistics.median(floor_ms), 3)
         result["loadavg"] = {"before": load_before, "after": loadavg()}
-        result["memory_cgroups"] = {"before": memcgs_before, "after": memory_cgroups()}
+        result["page_cache_mib"] = {"before": cache_before, "after": page_cache_mib()}
 
         # podman run -d of the same image, pulled from berth's registry.
         pulled = None if os.environ.get("BENCH_PODMAN", "1") == "0" else subprocess.run(podman + ["pull", "-q", "--tls-verify=false", "--creds", "AWS:" + d.ecr_password(),

@@ -24,10 +24,9 @@ BIN="$BUILD/src/runtime/runtime_task_start_bench"
 OUT="$HERE/../results/tasks/$(date -u +%Y%m%dT%H%M%SZ)"; mkdir -p "$OUT"
 { echo "berth $(git -C "$HERE" rev-parse --short HEAD), $(nproc) cores, kernel $(uname -r)"; runc --version | head -1
   podman --version || true; echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"; } > "$OUT/machine.txt"
-# What earlier runs left in memory (page cache; removed memory cgroups still
-# charged with it, api_result.json's memory_cgroups) made berth's own steps
-# of a start (directories, overlay mount, files) up to 5x slower here, its
-# ratio 1.4 -> 2.0 (session 13): each run starts from the same clean state.
+# What earlier runs left in memory made berth's own steps of a start
+# (directories, overlay mount, files) up to 5x slower here, its ratio 1.4 ->
+# 2.0, until drop_caches (session 13): each run starts from the same state.
 sync; echo 3 > /proc/sys/vm/drop_caches
 timeout 900 /usr/bin/python3 "$HERE/api_bench.py" "$BUILD/berth" "$TASKS" "$TOTAL" "$INSTANCES" | tee "$OUT/api_result.json"
 echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)" >> "$OUT/machine.txt"
